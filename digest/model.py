@@ -1,0 +1,108 @@
+"""The one data model that travels through every stage: Item -> Story -> Edition."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Kind = Literal["story", "brief"]
+
+
+def stable_id(*parts: str) -> str:
+    """A short id that is the same on every machine and every run for the same parts."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:16]
+
+
+@dataclass
+class Item:
+    """One story or one feed brief as ingested, its text already clean."""
+
+    id: str
+    source: str
+    kind: Kind
+    title: str
+    body: str = ""
+    url: str | None = None
+    published: datetime | None = None  # always timezone-aware when set
+    author: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    breaking: bool = False
+    priority: int = 0
+    lang: str = "en"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Story:
+    """Items that report the same thing; the lead item speaks for the cluster."""
+
+    lead: Item
+    members: list[Item]
+    summary: list[str] = field(default_factory=list)
+    score: float = 0.0
+    components: dict[str, float] = field(default_factory=dict)
+    section: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.lead.id
+
+    @property
+    def kind(self) -> Kind:
+        return self.lead.kind
+
+    @property
+    def title(self) -> str:
+        return self.lead.title
+
+    @property
+    def coverage(self) -> int:
+        """How many distinct sources carry the story."""
+        return len({member.source for member in self.members})
+
+    @property
+    def item_ids(self) -> list[str]:
+        return [member.id for member in self.members]
+
+
+@dataclass
+class Section:
+    """A titled run of stories; `layout` tells the templates how to show it."""
+
+    key: str
+    title: str
+    layout: Literal["top", "stories", "feed"]
+    stories: list[Story] = field(default_factory=list)
+
+
+@dataclass
+class Edition:
+    """One day's newsletter, ready to render."""
+
+    date: date
+    cutoff: datetime
+    title: str
+    sections: list[Section]
+    subject: str = ""
+    preheader: str = ""
+    number: int | None = None
+    note: str | None = None
+
+    def stories(self) -> list[Story]:
+        """Every story in reading order."""
+        return [story for section in self.sections for story in section.stories]
+
+
+@dataclass
+class Problem:
+    """Something that went wrong but did not stop the build: a source down, a bad line."""
+
+    where: str
+    reason: str
+    source_failed: bool = False  # the whole source gave nothing; --strict turns this into exit 1
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}"
