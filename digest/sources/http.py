@@ -21,6 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import Message
+from http import HTTPStatus
 from urllib.parse import urljoin, urlsplit
 
 from digest import __version__
@@ -109,9 +110,9 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
         if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
             return FetchResult(b"", current, 304, from_cache=True, headers=response_headers)
         if 500 <= status < 600:
-            raise _Retryable(f"HTTP {status} {reason}".rstrip())
+            raise _Retryable(_status_text(status, reason))
         if not 200 <= status < 300:
-            raise SourceFailed(f"HTTP {status} {reason}".rstrip())
+            raise SourceFailed(_status_text(status, reason))
         return FetchResult(body, current, status, headers=response_headers)
 
 
@@ -138,13 +139,14 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
             connection.connect()
         except (socket.timeout, TimeoutError):
             raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
+        sock = connection.sock  # kept: http.client lets go of it once a response says it will close
         try:
-            connection.sock.settimeout(_remaining(deadline, settings))
+            sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             status, reason, response_headers = response.status, response.reason, response.msg
-            body = _read_body(response, connection, settings, deadline) if 200 <= status < 300 else b""
+            body = _read_body(response, sock, settings, deadline) if 200 <= status < 300 else b""
         except (socket.timeout, TimeoutError):
             raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
         except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
@@ -164,7 +166,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
     return status, reason, response_headers, body
 
 
-def _read_body(response: http.client.HTTPResponse, connection: http.client.HTTPConnection, settings: FetchConfig, deadline: float) -> bytes:
+def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings: FetchConfig, deadline: float) -> bytes:
     """The response body, decompressed, streamed so neither the cap nor the deadline is ever overrun."""
     too_large = f"response larger than {_size(settings.max_bytes)} cap"
     declared = response.getheader("Content-Length")
@@ -173,7 +175,7 @@ def _read_body(response: http.client.HTTPResponse, connection: http.client.HTTPC
     decoder = _decoder(response.getheader("Content-Encoding", ""))
     out = bytearray()
     while True:
-        connection.sock.settimeout(_remaining(deadline, settings))
+        sock.settimeout(_remaining(deadline, settings))
         chunk = response.read1(CHUNK)
         if not chunk:
             break
@@ -220,6 +222,15 @@ class _Deflate:
 
     def flush(self) -> bytes:
         return self.inner.flush() if self.inner else b""
+
+
+def _status_text(status: int, reason: str) -> str:
+    """"HTTP 404 Not Found", in the standard's words rather than whatever case the server used."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        pass
+    return f"HTTP {status} {reason}".rstrip()
 
 
 def _remaining(deadline: float, settings: FetchConfig) -> float:
