@@ -114,6 +114,51 @@ class EditionConfig:
 
 
 @dataclass
+class RankingWeights:
+    """How much each importance signal adds, on a scale where a plain story weighs 1."""
+
+    breaking: float = 2.0  # a breaking item, headline or category
+    priority: float = 0.25  # per point of editorial priority (item + source)
+    coverage: float = 0.5  # per doubling of the sources carrying the story
+    source: float = 1.0  # per point of source weight above 1
+    substance: float = 0.5  # a fully reported story over a one-line brief
+
+
+@dataclass
+class RankingConfig:
+    half_life_hours: float = check(_positive, default=12.0)
+    weights: RankingWeights = field(default_factory=RankingWeights)
+    keywords: dict[str, float] = field(default_factory=dict)  # word or phrase -> boost (+) or penalty (-)
+    duplicate_similarity: float = check(lambda v: None if 0 < v <= 1 else f"{v} is not a share; use a number above 0 and up to 1", default=0.5)
+
+
+@dataclass
+class SectionConfig:
+    """A section rule: a story goes to the first section whose keywords, tags or sources it matches."""
+
+    key: str
+    title: str
+    keywords: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    limit: int | None = check(lambda v: v is not None and _non_negative(v), default=None)
+    layout: Literal["stories", "feed"] = "stories"
+
+
+BUILT_IN_SECTIONS = ("top", "stories", "feed")  # the edition's own sections, always there
+
+
+def _sections_problem(sections: list[SectionConfig]) -> str | None:
+    keys = [section.key for section in sections]
+    for key in keys:
+        if key in BUILT_IN_SECTIONS:
+            return f"'{key}' is a built-in section; give your section another key"
+        if keys.count(key) > 1:
+            return f"the key '{key}' names two sections; give each section its own key"
+    return None
+
+
+@dataclass
 class SummaryConfig:
     algorithm: str = "news"
     story_sentences: int = check(_positive, default=3)
@@ -162,6 +207,8 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     edition: EditionConfig = field(default_factory=EditionConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
+    ranking: RankingConfig = field(default_factory=RankingConfig)
+    sections: list[SectionConfig] = check(_sections_problem, default_factory=list)
     store: StoreConfig = field(default_factory=StoreConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
