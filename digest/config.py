@@ -126,7 +126,7 @@ class RankingWeights:
 
 @dataclass
 class RankingConfig:
-    half_life_hours: float = check(_positive, default=12.0)
+    half_life_hours: float = check(_positive, default=24.0)  # a story loses half its weight in a day
     weights: RankingWeights = field(default_factory=RankingWeights)
     keywords: dict[str, float] = field(default_factory=dict)  # word or phrase -> boost (+) or penalty (-)
     duplicate_similarity: float = check(lambda v: None if 0 < v <= 1 else f"{v} is not a share; use a number above 0 and up to 1", default=0.5)

@@ -140,8 +140,14 @@ class _Groups:
 
 
 def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stats: ClusterStats | None = None) -> list[Story]:
-    """Group items reporting the same event into Stories (lead = fullest member), oldest story first."""
-    ordered = sorted(items, key=lambda item: (_timestamp(item.published), item.id))
+    """Group items reporting the same event into Stories (lead = fullest member), oldest story first.
+
+    An id given twice is one item: its fullest copy is kept.
+    """
+    by_id: dict[str, Item] = {}
+    for item in sorted(items, key=lead_key, reverse=True):
+        by_id[item.id] = item
+    ordered = sorted(by_id.values(), key=lambda item: (_timestamp(item.published), item.id))
     groups = _Groups(len(ordered))
     stats = stats if stats is not None else ClusterStats()
     stats.items = len(ordered)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from digest.config import Config, SectionConfig
 from digest.model import Edition, Item, Section, Story
@@ -38,12 +38,16 @@ def window(config: Config, day: date) -> tuple[datetime, datetime]:
 def _on_clock(wall_time: datetime, config: Config) -> datetime:
     """A wall-clock time in the newsletter's zone; a time skipped by a DST change becomes the instant after the gap."""
     tz = config.newsletter.tz
-    return wall_time.replace(tzinfo=tz).astimezone(tz)
+    return wall_time.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)  # via UTC: astimezone(tz) alone keeps the gap's time
 
 
 def in_window(item: Item, start: datetime, cutoff: datetime) -> bool:
-    """Published at or after the start and before the cut-off. An undated item is kept (ranked as old)."""
-    return item.published is None or start <= item.published < cutoff
+    """Published at or after the start and before the cut-off. An undated item is kept (ranked as old).
+
+    Compared as instants: Python compares two datetimes of one zone on the wall clock, which is wrong
+    in the hour a DST change repeats.
+    """
+    return item.published is None or start.timestamp() <= item.published.timestamp() < cutoff.timestamp()
 
 
 def build_edition(

@@ -86,7 +86,7 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
     stories = list(stories)
     for story in stories:
         moment = newest(story)
-        age_hours = max(0.0, (cutoff - moment).total_seconds() / 3600) if moment else config.edition.window_hours
+        age_hours = max(0.0, (cutoff.timestamp() - moment.timestamp()) / 3600) if moment else config.edition.window_hours
         recency = 0.5 ** (age_hours / ranking.half_life_hours)
         signals = _signals(story, sources, ranking.weights)
         signals["keywords"] = sum(keyword_weights[phrase] for phrase in found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))
