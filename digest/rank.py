@@ -143,11 +143,12 @@ def explain_rows(stories: Iterable[Story]) -> list[dict]:
 
 
 def format_explain(rows: list[dict], *, as_json: bool = False) -> str:
-    """The rows as text (rank, score, non-zero components, coverage, section, then the title last) or JSON lines."""
+    """The rows as JSON lines, or as text: rank, score, non-zero components, [kind, section, xcoverage], title last."""
     if as_json:
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     lines = []
     for row in rows:
         parts = " ".join(f"{name}={value:+.4f}" for name, value in row["components"].items() if value)
-        lines.append(f"{row['rank']:>3}  {row['score']:.4f}  {parts}  coverage={row['coverage']} section={row['section'] or '-'}  {row['title']}\n")
+        where = f"[{row['kind']}, {row['section'] or '-'}, x{row['coverage']}]"
+        lines.append(f"{row['rank']:>3}  {row['score']:7.4f}  {parts}  {where}  {row['title']}\n")
     return "".join(lines)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import random
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,7 +12,6 @@ from digest.dedupe import ClusterStats, canonical_url, cluster
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 
 GRAIN = (
     "A bulk carrier loaded with forty thousand tonnes of wheat left the port of Odesa on Tuesday morning, "
@@ -153,10 +151,8 @@ def test_different_events_are_different_stories(make_item):
 
 
 @pytest.fixture
-def seed_pages():
-    if not SEEDS.is_dir():
-        pytest.skip("../shared/seeds is absent (it is beside the project only in the developers' checkout)")
-    return [path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt"))]
+def seed_pages(seeds):
+    return [path.read_text(encoding="utf-8") for path in seeds]
 
 
 def _parse(page: str, source: str):

@@ -197,5 +197,5 @@ def test_explain_rows_and_their_text_and_json_forms(make_item):
     text = format_explain(rows).splitlines()
     assert len(text) == 2
     assert text[0].startswith("  1  ") and text[0].endswith("  Grain ship leaves Odesa")
-    assert f"{ranked[0].score:.4f}" in text[0] and "coverage=" in text[0] and "recency=" in text[0]
-    assert text[1].endswith("Parliament passes budget") and "section=feed" in text[1]
+    assert f"{ranked[0].score:.4f}" in text[0] and "[story, top, x2]" in text[0] and "recency=+" in text[0]
+    assert text[1].endswith("Parliament passes budget") and "[brief, feed, x1]" in text[1]
