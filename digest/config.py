@@ -12,6 +12,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -88,6 +89,45 @@ class NewsletterConfig:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+SUBJECT_FIELDS = {"title": "Daily Digest", "tagline": "", "date": "26 June 2024", "headline": "A headline", "number": ""}
+
+
+def _subject_problem(template: str) -> str | None:
+    """The subject is a str.format template over SUBJECT_FIELDS; a typo there must not wait for send day."""
+    try:
+        template.format(**SUBJECT_FIELDS)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join("{%s}" % k for k in SUBJECT_FIELDS)
+    return None
+
+
+def _date_problem(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return f"'{value}' is not a date; write it as YYYY-MM-DD"
+    return None
+
+
+def _utm_problem(params: dict[str, str]) -> str | None:
+    wrong = [key for key in params if not key.startswith("utm_")]
+    return f"{', '.join(wrong)}: UTM keys start with utm_ (utm_source, utm_medium, utm_campaign...)" if wrong else None
+
+
+@dataclass
+class EmailConfig:
+    """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
+
+    subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
+    time_format: Literal["12h", "24h"] = "12h"  # "11:02 PM" or "23:02" in the newsletter's time zone
+    utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
+    first_issue: str | None = check(_date_problem, default=None)  # the date of issue 1: numbers the editions
+    reason: str | None = None  # "why you get this"; default: you subscribed to <title>
+    postal_address: str | None = None  # the sender's postal address, which bulk-mail laws ask for
 
 
 @dataclass
@@ -213,6 +253,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
