@@ -19,6 +19,7 @@ from digest import __version__, rank, render
 from digest.config import Config, ConfigError, load_config
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.sources import load_each
 from digest.store import Store, StoreError
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
@@ -102,6 +103,7 @@ def main() -> None:
       digest build              write today's (or the config's pinned) edition as HTML
       digest build -o -         ...to stdout, e.g. `digest build --format eml -o - | sendmail -t`
       digest explain            why each story got its rank
+      digest check              is every source reachable, and how many items does each give
     Every command reads ./config.yaml unless -c names another.
     """
 
@@ -126,6 +128,22 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
             click.echo(target)
     if strict and result.source_failed:
         fail("a source failed and --strict is on")
+
+
+@main.command("check")
+@config_option
+def check_command(config_path: Path) -> None:
+    """Load every source once and list each: OK and the items found, or FAILED and why.
+
+    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
+    """
+    with opened(config_path) as (config, store):
+        loaded = load_each(config, datetime.now(timezone.utc), store)
+    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed])
+    for ctx in loaded:
+        click.echo(ctx.status())
+    if any(ctx.failed for ctx in loaded):
+        sys.exit(1)
 
 
 @main.command("explain")

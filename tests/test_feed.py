@@ -339,3 +339,14 @@ def test_progress_shows_on_a_terminal_only(capsys):
 
     load_all(config(feed("Notes", path="atom.xml")), NOW)  # stderr here is captured: not a terminal
     assert capsys.readouterr().err == ""
+
+
+def test_entry_links_of_a_feed_file_cannot_lead_to_a_private_address(httpserver, tmp_path):
+    httpserver.expect_request("/admin").respond_with_data(ARTICLE, content_type="text/html")
+    (tmp_path / "feed.xml").write_text(f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
+<item><title>Looks harmless</title><link>{httpserver.url_for("/admin")}</link><description>Teaser.</description>
+<pubDate>Wed, 01 May 2024 05:00:00 GMT</pubDate></item></channel></rss>""")
+    (ctx,) = load_each(config(feed("Local", path="feed.xml", full_text=True), base=tmp_path), NOW)
+    assert ctx.items[0].body == "Teaser."
+    assert "refused: localhost is at a non-public address" in ctx.problems[0].reason
+    assert httpserver.log == []  # never even asked

@@ -45,6 +45,20 @@ class SourceContext:
         return self.config.source_lang(self.source)
 
     @property
+    def failed(self) -> bool:
+        """Whether the whole source gave nothing (as opposed to a bad part of it)."""
+        return any(problem.source_failed for problem in self.problems)
+
+    def status(self) -> str:
+        """One line for `digest check`: OK and what the source gave, or FAILED and why."""
+        head = f"{self.source.kind:<8} {self.source.name}"
+        failure = next((problem.reason for problem in self.problems if problem.source_failed), None)
+        if failure:
+            return f"FAILED  {head}: {failure}"
+        warnings = f", {len(self.problems)} warning{'s' * (len(self.problems) != 1)}" if self.problems else ""
+        return f"OK      {head}: {len(self.items)} item{'s' * (len(self.items) != 1)}{warnings}"
+
+    @property
     def breaking_categories(self) -> frozenset[str]:
         """The categories that mark an item as breaking news, case-folded."""
         return frozenset(category.casefold() for category in self.source.breaking_categories)
@@ -61,12 +75,13 @@ class SourceContext:
             raise SourceFailed(f"no file matches {self.source.path}")
         return matches
 
-    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True):
+    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True, public_only: bool = False):
         """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps
         its ETag/Last-Modified and body in the store so an unchanged resource costs a 304 next run."""
         from digest.sources import http
 
-        return http.fetch(url, self.config.fetch, self.store if conditional else None, accept=accept, now=self.now)
+        store = self.store if conditional else None
+        return http.fetch(url, self.config.fetch, store, accept=accept, now=self.now, public_only=public_only)
 
     def read_text(self, path: Path) -> str:
         try:

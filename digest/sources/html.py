@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import trafilatura
-
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
 from digest.sources.pagetext import clean_headline
@@ -37,6 +35,8 @@ def extract_article(page: bytes | str, url: str | None, *, tz, now: datetime) ->
     `tz`. htmldate's "extensive" guessing is off: it dates an undated page by its "© 2024" footer,
     and a wrong date puts an article in the wrong edition, where no date is said so on stderr.
     """
+    import trafilatura  # here, not at the top: it takes a fifth of a second to import, and most runs have no pages
+
     document = trafilatura.bare_extraction(
         page,
         url=url,

@@ -14,6 +14,7 @@ out) nor tell a connect timeout from a read timeout.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import time
@@ -21,6 +22,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import Message
+from typing import NamedTuple
 from http import HTTPStatus
 from urllib.parse import urljoin, urlsplit
 
@@ -41,10 +43,23 @@ class FetchResult:
     status: int  # 200, or 304 when the stored copy was still good
     from_cache: bool = False
     headers: Message = field(default_factory=Message)
+    address: str = ""  # the IP address of the server that answered
+
+    @property
+    def from_public_address(self) -> bool:
+        return _is_public(self.address)
 
     @property
     def content_type(self) -> str:
         return self.headers.get_content_type() if self.headers.get("Content-Type") else ""
+
+
+class _Response(NamedTuple):
+    status: int
+    reason: str
+    headers: Message
+    body: bytes
+    address: str
 
 
 class _Retryable(Exception):
@@ -58,13 +73,19 @@ def fetch(
     *,
     accept: str = "*/*",
     now: datetime | None = None,
+    public_only: bool = False,
 ) -> FetchResult:
-    """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands."""
+    """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands.
+
+    `public_only` refuses servers at loopback, private or link-local addresses (checked on the
+    connected socket, so at every redirect and after DNS): for URLs taken from untrusted data, such
+    as a feed's entry links, which must not make digest read an intranet page into an email.
+    """
     state = store.fetch_state(url) if store else None
     attempts = settings.retries + 1
     for attempt in range(attempts):
         try:
-            result = _attempt(url, settings, state, accept)
+            result = _attempt(url, settings, state, accept, public_only)
             break
         except _Retryable as exc:
             if attempt + 1 == attempts:
@@ -79,7 +100,7 @@ def fetch(
     return result
 
 
-def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: str) -> FetchResult:
+def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: str, public_only: bool) -> FetchResult:
     """One try, following redirects, all within one `settings.timeout`."""
     deadline = time.monotonic() + settings.timeout
     visited = [url]
@@ -95,9 +116,10 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
                 headers["If-None-Match"] = state.etag
             if state.last_modified:
                 headers["If-Modified-Since"] = state.last_modified
-        status, reason, response_headers, body = _request(current, headers, settings, deadline)
-        if status in REDIRECTS and response_headers.get("Location"):
-            target = urljoin(current, response_headers["Location"].strip())
+        response = _request(current, headers, settings, deadline, public_only)
+        status = response.status
+        if status in REDIRECTS and response.headers.get("Location"):
+            target = urljoin(current, response.headers["Location"].strip())
             if urlsplit(target).scheme not in ("http", "https"):
                 raise SourceFailed(f"redirected to {target}, which is not an http(s) URL")
             if target in visited:
@@ -108,15 +130,15 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
             current = target
             continue
         if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
-            return FetchResult(b"", current, 304, from_cache=True, headers=response_headers)
+            return FetchResult(b"", current, 304, from_cache=True, headers=response.headers, address=response.address)
         if 500 <= status < 600:
-            raise _Retryable(_status_text(status, reason))
+            raise _Retryable(_status_text(status, response.reason))
         if not 200 <= status < 300:
-            raise SourceFailed(_status_text(status, reason))
-        return FetchResult(body, current, status, headers=response_headers)
+            raise SourceFailed(_status_text(status, response.reason))
+        return FetchResult(response.body, current, status, headers=response.headers, address=response.address)
 
 
-def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float) -> tuple[int, str, Message, bytes]:
+def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool) -> _Response:
     """One HTTP exchange; the body is read only for a 2xx (and never past the cap or the deadline)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -140,13 +162,15 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         except (socket.timeout, TimeoutError):
             raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
         sock = connection.sock  # kept: http.client lets go of it once a response says it will close
+        address = sock.getpeername()[0]
+        if public_only and not _is_public(address):
+            raise SourceFailed(f"refused: {host} is at a non-public address ({address})")
         try:
             sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
-            status, reason, response_headers = response.status, response.reason, response.msg
-            body = _read_body(response, sock, settings, deadline) if 200 <= status < 300 else b""
+            body = _read_body(response, sock, settings, deadline) if 200 <= response.status < 300 else b""
         except (socket.timeout, TimeoutError):
             raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
         except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
@@ -163,7 +187,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         raise SourceFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
     finally:
         connection.close()
-    return status, reason, response_headers, body
+    return _Response(response.status, response.reason, response.msg, body, address)
 
 
 def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings: FetchConfig, deadline: float) -> bytes:
@@ -222,6 +246,13 @@ class _Deflate:
 
     def flush(self) -> bytes:
         return self.inner.flush() if self.inner else b""
+
+
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
 
 
 def _status_text(status: int, reason: str) -> str:
