@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gzip
 import socket
+import threading
 import time
 import zlib
 from datetime import datetime, timezone
@@ -246,3 +247,31 @@ def test_public_only_refuses_loopback_and_private_servers(httpserver):
     assert fetch(url, FAST).from_public_address is False
     with pytest.raises(SourceFailed, match=r"^refused: localhost is at a non-public address \((127\.0\.0\.1|::1)\)$"):
         fetch(url, FAST, public_only=True)
+
+
+def test_dropped_connections_are_retried():
+    accepted = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(2)
+
+        def hang_up():
+            for _ in range(2):
+                connection, _ = listener.accept()
+                accepted.append(connection.recv(4096))
+                connection.close()  # no answer at all
+
+        thread = threading.Thread(target=hang_up)
+        thread.start()
+        with pytest.raises(SourceFailed, match=r"^connection to 127.0.0.1:\d+ dropped before the response was complete \(2 attempts\)$"):
+            fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/feed", settings(retries=1))
+        thread.join()
+    assert len(accepted) == 2 and accepted[0].startswith(b"GET /feed HTTP/1.1")
+
+
+def test_https_to_a_server_that_does_not_speak_tls(httpserver):
+    httpserver.expect_request("/tls").respond_with_data(b"plain")
+    url = httpserver.url_for("/tls").replace("http://", "https://")
+    with pytest.raises(SourceFailed, match=r"^TLS error with localhost:\d+: "):
+        fetch(url, FAST)
