@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from digest.config import Config, SourceConfig
-from digest.model import Item, Problem
+from digest.model import Item, Problem, stable_id
 from digest.store import Store
+from digest.text.html import canonical_url
 
 
 class SourceFailed(Exception):
@@ -56,6 +57,28 @@ class SourceContext:
             return path.read_bytes().decode("utf-8", errors="replace")
         except OSError as exc:
             raise SourceFailed(f"cannot read {path}: {exc.strerror}") from None
+
+
+def item_id(source: str, *, url: str | None, title: str, published: datetime | None, guid: str | None = None) -> str:
+    """An item's id: from its canonical URL (so one article reached through two sources is one item),
+    else from the source's own id for it, else from what it says and when."""
+    if url:
+        return stable_id("url", canonical_url(url))
+    if guid:
+        return stable_id(source, "guid", guid)
+    return stable_id(source, title, published.isoformat() if published else "")
+
+
+def parse_iso_date(value: str, tz) -> datetime | None:
+    """An ISO 8601 date or date-time; one without an offset is taken in `tz`. None when it is not one."""
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
 Loader = Callable[[SourceContext], list[Item]]

@@ -1,0 +1,327 @@
+"""Extractive summaries: pick the sentences an editor would pick, offline, in article order.
+
+`summarize` cleans the text (bylines, captions, prompts), splits it into sentences with the
+project's own offline splitter, sets aside sentences that make poor blurbs (fragments, lists of
+names, sentences over 60 words), then lets one algorithm choose. The default, "news", weighs
+what carries over to any news text: the lead (news puts the story first), centrality (what the
+article keeps returning to), the title (what the editor said matters), and redundancy (a second
+sentence saying the same thing wastes the reader's time). sumy's summarisers are available by
+name, fed with the same sentences, stemmer and stop words, so they need no NLTK data either.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+from sumy.summarizers.edmundson import EdmundsonSummarizer
+from sumy.summarizers.kl import KLSummarizer
+from sumy.summarizers.lex_rank import LexRankSummarizer
+from sumy.summarizers.lsa import LsaSummarizer
+from sumy.summarizers.luhn import LuhnSummarizer
+from sumy.summarizers.sum_basic import SumBasicSummarizer
+from sumy.summarizers.text_rank import TextRankSummarizer
+
+from digest.text.clean import clean_for_summary
+from digest.text.sentences import (
+    SentenceTokenizer,
+    split_sentences,
+    stemmer_for,
+    stop_words_for,
+    tokenize_words,
+)
+
+__all__ = [
+    "ALGORITHMS",
+    "SUMMARY_VERSION",
+    "UnknownAlgorithm",
+    "summarize",
+    "summarize_many",
+    "summary_key",
+]
+
+ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
+# Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
+SUMMARY_VERSION = "1"
+
+MAX_WORDS = 60  # a longer sentence is a paragraph, not a blurb line
+MIN_WORDS = 4  # fewer words is a fragment ("Read the full story.")
+MIN_WORDS_UNPUNCTUATED = 10  # a short line without end punctuation is a heading or a label
+PARALLEL_THRESHOLD = 64  # below this many documents a process pool costs more than it saves
+
+# The "news" scorer: a sentence's score is a weighted sum of its lead, centrality and title
+# features, each in [0, 1]; a chosen sentence lowers the score of the sentences it overlaps.
+LEAD_WEIGHT = 1.0
+CENTRALITY_WEIGHT = 1.0
+TITLE_WEIGHT = 0.5
+LEAD_DECAY = 0.5  # the lead feature is 1 / (1 + position) ** LEAD_DECAY
+REDUNDANCY_WEIGHT = 1.0
+DAMPING = 0.85
+
+_END_PUNCTUATION = tuple(".!?…。！？\"'”’»)")
+
+
+class UnknownAlgorithm(ValueError):
+    """The named summariser does not exist; the message lists the ones that do."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown summary algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}")
+        self.name = name
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A text ready to summarise: its usable sentences in order, grouped by paragraph."""
+
+    sentences: tuple[str, ...]
+    paragraph_of: tuple[int, ...]  # paragraph number of each sentence
+    title: str | None
+    lang: str
+
+
+def _word_count(sentence: str) -> int:
+    return len(sentence.split())
+
+
+def _is_list_of_names(sentence: str) -> bool:
+    """Line-ups, credits and lists: many short comma-separated parts, or nearly all capitals."""
+    parts = [p for p in re.split(r"[,;]", sentence) if p.strip()]
+    if len(parts) >= 4 and sorted(_word_count(p) for p in parts)[len(parts) // 2] <= 3:
+        return True
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence)]
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return len(words) >= 6 and capitalised / len(words) >= 0.8
+
+
+def _is_usable(sentence: str, title_key: str) -> bool:
+    """Whether a sentence can stand alone as a line of a blurb."""
+    words = _word_count(sentence)
+    if words < MIN_WORDS or words > MAX_WORDS:
+        return False
+    if words < MIN_WORDS_UNPUNCTUATED and not sentence.endswith(_END_PUNCTUATION):
+        return False
+    if title_key and _normalise(sentence) == title_key:
+        return False  # the headline repeated at the top of the body
+    return not _is_list_of_names(sentence)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _prepare(text: str, title: str | None, lang: str) -> _Prepared:
+    """Clean, split, drop poor blurb sentences and exact repeats."""
+    cleaned = clean_for_summary(text or "")
+    title_key = _normalise(title) if title else ""
+    every: list[tuple[str, int]] = []
+    for number, paragraph in enumerate(cleaned.split("\n\n")):
+        every.extend((sentence, number) for sentence in split_sentences(paragraph, lang))
+    usable = [(s, p) for s, p in every if _is_usable(s, title_key)]
+    if not usable:
+        # a brief that is one short line is still its own best summary
+        usable = [(s, p) for s, p in every if not title_key or _normalise(s) != title_key]
+    seen: set[str] = set()
+    kept: list[tuple[str, int]] = []
+    for sentence, paragraph in usable:
+        key = _normalise(sentence)
+        if key not in seen:
+            seen.add(key)
+            kept.append((sentence, paragraph))
+    return _Prepared(
+        sentences=tuple(s for s, _ in kept),
+        paragraph_of=tuple(p for _, p in kept),
+        title=title,
+        lang=lang,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The "news" summariser
+
+
+def _content_terms(sentence: str, lang: str) -> list[str]:
+    """Stemmed words that are not stop words."""
+    stop = stop_words_for(lang)
+    stem = stemmer_for(lang)
+    return [stem(w.lower()) for w in tokenize_words(sentence, lang) if w.lower() not in stop]
+
+
+def _term_matrix(term_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """Binary sentence x term matrix."""
+    vocabulary: dict[str, int] = {}
+    for terms in term_lists:
+        for term in terms:
+            vocabulary.setdefault(term, len(vocabulary))
+    matrix = np.zeros((len(term_lists), max(len(vocabulary), 1)))
+    for row, terms in enumerate(term_lists):
+        for term in terms:
+            matrix[row, vocabulary[term]] = 1.0
+    return matrix
+
+
+def _centrality(matrix: np.ndarray) -> np.ndarray:
+    """TextRank: PageRank over word overlap normalised by the sentences' log lengths, scaled to
+    a maximum of 1."""
+    count = matrix.shape[0]
+    overlap = matrix @ matrix.T
+    np.fill_diagonal(overlap, 0.0)
+    lengths = np.log(np.maximum(matrix.sum(axis=1), 1.0) + 1.0)
+    weights = overlap / (lengths[:, None] + lengths[None, :])
+    row_sums = weights.sum(axis=1, keepdims=True)
+    transition = np.divide(weights, row_sums, out=np.full_like(weights, 1.0 / count), where=row_sums > 0)
+    rank = np.full(count, 1.0 / count)
+    for _ in range(100):
+        updated = (1.0 - DAMPING) / count + DAMPING * (transition.T @ rank)
+        if np.abs(updated - rank).sum() < 1e-6:
+            rank = updated
+            break
+        rank = updated
+    top = rank.max()
+    return rank / top if top > 0 else rank
+
+
+def _cosine(matrix: np.ndarray) -> np.ndarray:
+    norms = np.sqrt(matrix.sum(axis=1))
+    norms[norms == 0] = 1.0
+    return (matrix @ matrix.T) / (norms[:, None] * norms[None, :])
+
+
+def _news(doc: _Prepared, count: int) -> list[int]:
+    """Choose `count` sentence indices by lead + centrality + title, with a redundancy penalty."""
+    terms = [_content_terms(s, doc.lang) for s in doc.sentences]
+    matrix = _term_matrix(terms)
+    positions = np.arange(len(terms), dtype=float)
+    score = LEAD_WEIGHT / (1.0 + positions) ** LEAD_DECAY + CENTRALITY_WEIGHT * _centrality(matrix)
+    if doc.title:
+        title_terms = set(_content_terms(doc.title, doc.lang))
+        if title_terms:
+            score += TITLE_WEIGHT * np.array([len(title_terms & set(t)) / len(title_terms) for t in terms])
+    similarity = _cosine(matrix)
+    chosen: list[int] = []
+    penalty = np.zeros(len(terms))
+    for _ in range(min(count, len(terms))):
+        adjusted = score - REDUNDANCY_WEIGHT * penalty
+        adjusted[chosen] = -np.inf
+        best = int(np.argmax(adjusted))  # argmax takes the earliest of equal scores
+        chosen.append(best)
+        penalty = np.maximum(penalty, similarity[best])
+    return chosen
+
+
+# ---------------------------------------------------------------------------------------------
+# sumy's summarisers, on the same sentences
+
+
+def _sumy_summarizer(algorithm: str, lang: str) -> Callable[[ObjectDocumentModel, int], tuple]:
+    stemmer = stemmer_for(lang)
+    stop_words = stop_words_for(lang)
+    summarizer: object
+    if algorithm == "edmundson":
+        # Edmundson's cue and key methods need hand-made bonus and stigma word lists; the title
+        # and location methods need only the stop words (its "null words"). "" stands in for
+        # a language without stop words, since sumy refuses an empty list.
+        summarizer = EdmundsonSummarizer(stemmer, cue_weight=0.0, key_weight=0.0)
+        summarizer.null_words = stop_words or frozenset({""})
+        return summarizer
+    classes = {
+        "lexrank": LexRankSummarizer,
+        "textrank": TextRankSummarizer,
+        "luhn": LuhnSummarizer,
+        "lsa": LsaSummarizer,
+        "kl": KLSummarizer,
+        "sumbasic": SumBasicSummarizer,
+    }
+    summarizer = classes[algorithm](stemmer)
+    summarizer.stop_words = stop_words
+    return summarizer
+
+
+def _sumy(doc: _Prepared, count: int, algorithm: str) -> list[int]:
+    """Run one of sumy's summarisers over the prepared sentences; map its choice to indices."""
+    tokenizer = SentenceTokenizer(doc.lang)
+    paragraphs: list[list[Sentence]] = []
+    if doc.title:
+        paragraphs.append([Sentence(doc.title, tokenizer, is_heading=True)])
+    index_of: dict[Sentence, int] = {}
+    last_paragraph = -1
+    for index, (text, paragraph) in enumerate(zip(doc.sentences, doc.paragraph_of)):
+        sentence = Sentence(text, tokenizer)
+        index_of[sentence] = index
+        if paragraph != last_paragraph or not paragraphs:
+            paragraphs.append([])
+            last_paragraph = paragraph
+        paragraphs[-1].append(sentence)
+    document = ObjectDocumentModel([Paragraph(p) for p in paragraphs])
+    chosen = _sumy_summarizer(algorithm, doc.lang)(document, count)
+    return [index_of[s] for s in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def _check_algorithm(algorithm: str) -> None:
+    if algorithm not in ALGORITHMS:
+        raise UnknownAlgorithm(algorithm)
+
+
+def summarize(
+    text: str,
+    sentences: int = 3,
+    *,
+    title: str | None = None,
+    lang: str = "en",
+    algorithm: str = "news",
+) -> list[str]:
+    """The `sentences` best sentences of `text`, in article order; a text with no more usable
+    sentences than that comes back whole, and an empty one as []."""
+    _check_algorithm(algorithm)
+    doc = _prepare(text, title, lang)
+    if sentences <= 0 or not doc.sentences:
+        return []
+    if len(doc.sentences) <= sentences:
+        return list(doc.sentences)
+    if algorithm == "news":
+        chosen = _news(doc, sentences)
+    else:
+        chosen = _sumy(doc, sentences, algorithm)
+    return [doc.sentences[i] for i in sorted(set(chosen))]
+
+
+def _summarize_one(job: tuple[str, str | None, int, str, str]) -> list[str]:
+    text, title, sentences, lang, algorithm = job
+    return summarize(text, sentences, title=title, lang=lang, algorithm=algorithm)
+
+
+def summarize_many(
+    docs: Iterable[tuple[str, str | None]],
+    sentences: int = 3,
+    *,
+    lang: str = "en",
+    algorithm: str = "news",
+    workers: int | None = None,
+) -> list[list[str]]:
+    """Summaries of (text, title) pairs, in input order; large batches use every core."""
+    _check_algorithm(algorithm)
+    jobs = [(text, title, sentences, lang, algorithm) for text, title in docs]
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        return [_summarize_one(job) for job in jobs]
+    chunk = max(1, math.ceil(len(jobs) / (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_summarize_one, jobs, chunksize=chunk))
+
+
+def summary_key(text: str, title: str | None, sentences: int, lang: str, algorithm: str) -> str:
+    """A cache key for one summary: sha256 over the inputs, the settings and SUMMARY_VERSION."""
+    payload = json.dumps(
+        [SUMMARY_VERSION, algorithm, lang, sentences, title, text], ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -1,0 +1,237 @@
+"""Offline sentence splitting and word tokenising for English, Ukrainian and a fallback.
+
+sumy's own `Tokenizer` needs NLTK's punkt data, which a fresh machine lacks, and its Ukrainian
+splitter cuts at every full stop and closing guillemet. The rules here need no data files:
+a full stop, "?", "!" or an ellipsis ends a sentence when the next word starts like a sentence,
+unless the word before the stop is an abbreviation that usually precedes a name or a number
+("Mr.", "Jan. 20", "вул."), an initial ("George W. Bush"), or a dotted acronym that is followed
+by a name rather than by a sentence opener ("U.S. President" vs. "the U.S. The").
+Caseless scripts (Chinese, Japanese) end sentences at 。！？ without a following space.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sumy.nlp.stemmers import Stemmer, null_stemmer
+from sumy.utils import get_stop_words, normalize_language
+
+__all__ = [
+    "SentenceTokenizer",
+    "language_name",
+    "split_sentences",
+    "stemmer_for",
+    "stop_words_for",
+    "tokenize_words",
+]
+
+# Abbreviations after which a full stop never ends a sentence: titles before names, months and
+# "No." before numbers, Latin abbreviations inside a sentence. Lower case, without the final dot.
+_NEVER_BREAK = {
+    "english": frozenset(
+        """mr mrs ms messrs dr prof gen lt col maj capt sgt cpl adm cmdr rev hon sen rep gov pres
+        supt insp det fr st mt ft jan feb mar apr jun jul aug sep sept oct nov dec no nos
+        vs v cf e.g i.e viz approx fig figs vol pp p ch art sec dept est op""".split()
+    ),
+    "ukrainian": frozenset(
+        """ім вул просп бул пров пл м с смт див напр проф акад доц ген п т.зв т тов пор бл
+        вид журн зб гол заст ред англ укр рос""".split()
+    ),
+}
+# Abbreviations that often end a sentence too: a break only when a sentence opener follows.
+_AMBIGUOUS = {
+    "english": frozenset("inc ltd co corp plc bros jr etc al a.m p.m".split()),
+    "ukrainian": frozenset(),
+}
+# Capitalised words that open sentences, beyond the language's stop words.
+_OPENERS = frozenset(
+    """the a an he she it they we i you his her its their our this that these those there here
+    but and or so yet if when while after before as at in on for with from by to of meanwhile
+    however earlier later last next some many most all both one two three mr mrs ms dr""".split()
+)
+
+_TERMINAL = ".!?…"
+_CLOSERS = "\"'”’»)]"
+_OPENING = "\"'“‘«(["
+_CJK_END = "。！？"
+_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then spaces.
+_CANDIDATE = re.compile(
+    rf"([{re.escape(_TERMINAL)}]+)([{re.escape(_CLOSERS)}]*)(\s+)"
+    rf"|([{_CJK_END}]+)([{re.escape(_CLOSERS)}」』]*)(\s*)"
+)
+_LAST_TOKEN = re.compile(r"(\S+)$")
+_WORD = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_LETTERS_ONLY = re.compile(r"^[^\W\d_]+(?:['\-][^\W\d_]+)*$", re.UNICODE)
+_DOTTED_ACRONYM = re.compile(r"^(?:[^\W\d_]\.){2,}$", re.UNICODE)
+_INITIAL = re.compile(r"^[^\W\d_]\.$", re.UNICODE)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
+_ACRONYM_IN_TEXT = re.compile(r"\b(?:[^\W\d_]\.){2,}", re.UNICODE)
+
+
+def language_name(lang: str) -> str:
+    """sumy's language name ("english", "ukrainian") for an ISO code or a name."""
+    return _language_name(lang.strip().lower() or "en")
+
+
+@lru_cache(maxsize=64)
+def _language_name(lang: str) -> str:
+    return normalize_language(lang)
+
+
+@lru_cache(maxsize=64)
+def stop_words_for(lang: str) -> frozenset[str]:
+    """sumy's stop words for the language, lower case; empty when sumy has none."""
+    try:
+        return frozenset(word.lower() for word in get_stop_words(language_name(lang)))
+    except LookupError:
+        return frozenset()
+
+
+@lru_cache(maxsize=64)
+def stemmer_for(lang: str) -> Callable[[str], str]:
+    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one."""
+    try:
+        return Stemmer(language_name(lang))
+    except LookupError:
+        return null_stemmer
+
+
+def _starts_sentence(rest: str) -> bool:
+    """Whether the text after a boundary starts like a new sentence."""
+    stripped = rest.lstrip(_OPENING + "—–- ")
+    if not stripped:
+        return False
+    first = stripped[0]
+    return first.isupper() or first.isdigit() or not first.islower() and first.isalpha()
+
+
+def _next_word(rest: str) -> str:
+    match = _WORD.search(rest[:40])
+    return match.group(0) if match else ""
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The language's abbreviations and sentence openers, for the boundary decision."""
+
+    never: frozenset[str]
+    ambiguous: frozenset[str]
+    openers: frozenset[str] = field(default_factory=frozenset)
+
+
+@lru_cache(maxsize=64)
+def _rules(lang: str) -> _Rules:
+    name = language_name(lang)
+    return _Rules(
+        never=_NEVER_BREAK.get(name, frozenset()),
+        ambiguous=_AMBIGUOUS.get(name, frozenset()),
+        openers=_OPENERS | stop_words_for(lang),
+    )
+
+
+def _is_boundary(before: str, stops: str, rest: str, rules: _Rules) -> bool:
+    """Decide one candidate boundary: `before` is the text up to the stops, `rest` what follows."""
+    if not _starts_sentence(rest):
+        # "?" or "!" before a lower-case word ("Yahoo! shares") or a closing text: no break.
+        return False
+    if stops != ".":
+        return True  # "?", "!", "...", "…" before a capital
+    match = _LAST_TOKEN.search(before)
+    token = match.group(1).lstrip(_OPENING) if match else ""
+    word = token.lower()
+    if word in rules.never:
+        return False
+    if _INITIAL.match(token + ".") and token[:1].isupper():
+        return False  # an initial: "George W. Bush", "В. Зеленський"
+    if word in rules.ambiguous or _DOTTED_ACRONYM.match(token + "."):
+        return _next_word(rest).lower() in rules.openers
+    return True
+
+
+def _split_paragraph(paragraph: str, rules: _Rules) -> list[str]:
+    """Split one paragraph (no line breaks) into sentences."""
+    sentences: list[str] = []
+    start = 0
+    for match in _CANDIDATE.finditer(paragraph):
+        # 。！？ always end a sentence; other stops need a look at the words around them.
+        is_break = match.group(4) is not None or _is_boundary(
+            paragraph[start : match.start()], match.group(1), paragraph[match.end() :], rules
+        )
+        if is_break:
+            sentences.append(paragraph[start : match.end()].strip())
+            start = match.end()
+    tail = paragraph[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _lines_to_blocks(text: str) -> list[str]:
+    """Blocks of text without line breaks: a paragraph break always separates sentences, and so
+    does a single line break, unless it looks like a hard wrap (no end punctuation before it and a
+    lower-case letter after it)."""
+    blocks: list[str] = []
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        current = ""
+        for line in paragraph.splitlines():
+            line = _SPACES.sub(" ", line).strip()
+            if not line:
+                continue
+            if current and not current.endswith(tuple(_TERMINAL + _CJK_END)) and line[0].islower():
+                current += " " + line
+            else:
+                if current:
+                    blocks.append(current)
+                current = line
+        if current:
+            blocks.append(current)
+    return blocks
+
+
+def split_sentences(text: str, lang: str = "en") -> list[str]:
+    """Split text into sentences offline; paragraph breaks are sentence breaks."""
+    if not text or not text.strip():
+        return []
+    rules = _rules(lang)
+    return [s for block in _lines_to_blocks(text) for s in _split_paragraph(block, rules) if s]
+
+
+def tokenize_words(sentence: str, lang: str = "en") -> list[str]:
+    """The words of a sentence: letters with inner apostrophes or hyphens, no numbers or
+    punctuation; "U.S." is one word "US", a possessive "'s" is dropped, and caseless CJK text
+    gives one token per character."""
+    words: list[str] = []
+    sentence = _ACRONYM_IN_TEXT.sub(lambda m: m.group(0).replace(".", ""), sentence)
+    for token in _WORD.findall(sentence.replace("’", "'")):
+        if _CJK_CHAR.search(token):
+            words.extend(ch for ch in token if _CJK_CHAR.match(ch))
+            continue
+        if token.lower().endswith("'s"):
+            token = token[:-2]
+        if _LETTERS_ONLY.match(token):
+            words.append(token)
+    return words
+
+
+class SentenceTokenizer:
+    """A drop-in for sumy's `Tokenizer` that needs no NLTK data."""
+
+    def __init__(self, language: str = "en") -> None:
+        self._lang = language
+        self._language = language_name(language)
+
+    @property
+    def language(self) -> str:
+        return self._language
+
+    def to_sentences(self, paragraph: str) -> tuple[str, ...]:
+        return tuple(split_sentences(paragraph, self._lang))
+
+    def to_words(self, sentence: str) -> tuple[str, ...]:
+        return tuple(tokenize_words(sentence, self._lang))
