@@ -138,6 +138,7 @@ class SmtpConfig:
     ssl: bool = False
     username_env: str | None = None
     password_env: str | None = None
+    ca_file: str | None = None  # a CA bundle for a relay with a private certificate (relative to this file)
     timeout: float = check(_positive, default=30.0)
 
 

@@ -88,7 +88,7 @@ def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
     where = f"{settings.host}:{settings.port}"
     sender, recipients = envelope(message)
     credentials = _credentials(config)
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=config.resolve(settings.ca_file) if settings.ca_file else None)
     try:
         if settings.ssl:
             server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
