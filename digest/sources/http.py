@@ -22,14 +22,14 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import Message
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 from http import HTTPStatus
 from urllib.parse import urljoin, urlsplit
 
 from digest import __version__
 from digest.config import FetchConfig
 from digest.sources import SourceFailed
-from digest.store import FetchState, Store
+from digest.store import FetchState
 
 DEFAULT_USER_AGENT = f"digest/{__version__} (daily newsletter builder; python http.client)"
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -66,10 +66,18 @@ class _Retryable(Exception):
     """A failure that may pass if we wait a moment; the message is for the user."""
 
 
+class FetchStateStore(Protocol):
+    """Where conditional-GET state is kept: the Store, or a run's FetchStates in front of it."""
+
+    def fetch_state(self, url: str) -> FetchState | None: ...
+
+    def put_fetch_state(self, url: str, state: FetchState, fetched: datetime) -> None: ...
+
+
 def fetch(
     url: str,
     settings: FetchConfig,
-    store: Store | None = None,
+    store: FetchStateStore | None = None,
     *,
     accept: str = "*/*",
     now: datetime | None = None,
