@@ -350,3 +350,13 @@ def test_entry_links_of_a_feed_file_cannot_lead_to_a_private_address(httpserver,
     assert ctx.items[0].body == "Teaser."
     assert "refused: localhost is at a non-public address" in ctx.problems[0].reason
     assert httpserver.log == []  # never even asked
+
+
+def test_fetch_state_is_kept_by_the_calling_thread_and_discarded_by_a_dry_run(httpserver, tmp_path):
+    url = serve(httpserver, "/tagged", (FEEDS / "rss10.rdf").read_bytes(), ETag='"r1"')
+    with Store(tmp_path / "digest.db") as store:
+        with store.read_only():
+            load_one(feed("Valley", url=url), store)
+        assert store.fetch_state(url) is None
+        load_one(feed("Valley", url=url), store)
+        assert store.fetch_state(url).etag == '"r1"'
