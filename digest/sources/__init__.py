@@ -7,8 +7,8 @@ either way the rest of the digest is still built and stderr names the source and
 from __future__ import annotations
 
 import glob
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
