@@ -145,8 +145,8 @@ def _is_boundary(before: str, stops: str, rest: str, rules: _Rules) -> bool:
     match = _LAST_TOKEN.search(before)
     token = match.group(1).lstrip(_OPENING) if match else ""
     word = token.lower()
-    if word in rules.never:
-        return False
+    if word in rules.never and not (len(token) > 1 and token.isupper()):
+        return False  # "Gen. Smith" and "Jan. 20", but "the SEC." is an acronym ending a sentence
     if _INITIAL.match(token + ".") and token[:1].isupper():
         return False  # an initial: "George W. Bush", "В. Зеленський"
     if word in rules.ambiguous or _DOTTED_ACRONYM.match(token + "."):
