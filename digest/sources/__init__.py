@@ -1,0 +1,160 @@
+"""Sources: one module per input kind, each turning a configured source into Items.
+
+A loader is `load(ctx) -> list[Item]`. It raises `SourceFailed` when the whole source gives
+nothing (a dead server, a missing file) and calls `ctx.warn` for a bad part (one broken line):
+either way the rest of the digest is still built and stderr names the source and the reason.
+"""
+from __future__ import annotations
+
+import glob
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from digest.config import Config, SourceConfig
+from digest.model import Item, Problem, stable_id
+from digest.progress import Progress
+from digest.store import Store
+from digest.text.html import canonical_url
+
+
+class SourceFailed(Exception):
+    """The whole source gave nothing; the message is the reason, for the user."""
+
+
+@dataclass
+class SourceContext:
+    """What a loader may use: its settings, the whole config, the store, and the run's clock."""
+
+    source: SourceConfig
+    config: Config
+    now: datetime
+    store: Store | None = None
+    problems: list[Problem] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # what the loader gave, once it has run
+
+    @property
+    def tz(self):
+        return self.config.source_tz(self.source)
+
+    @property
+    def lang(self) -> str:
+        return self.config.source_lang(self.source)
+
+    @property
+    def breaking_categories(self) -> frozenset[str]:
+        """The categories that mark an item as breaking news, case-folded."""
+        return frozenset(category.casefold() for category in self.source.breaking_categories)
+
+    def warn(self, reason: str, where: str | None = None) -> None:
+        """Report a bad part of the source (the rest of it is kept)."""
+        self.problems.append(Problem(where or f"source '{self.source.name}'", reason))
+
+    def paths(self) -> list[Path]:
+        """The files `path:` names (globs expanded, sorted so every run reads them in one order)."""
+        pattern = str(self.config.resolve(self.source.path or ""))
+        matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [Path(pattern)]
+        if not matches:
+            raise SourceFailed(f"no file matches {self.source.path}")
+        return matches
+
+    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True):
+        """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps
+        its ETag/Last-Modified and body in the store so an unchanged resource costs a 304 next run."""
+        from digest.sources import http
+
+        return http.fetch(url, self.config.fetch, self.store if conditional else None, accept=accept, now=self.now)
+
+    def read_text(self, path: Path) -> str:
+        try:
+            return path.read_bytes().decode("utf-8", errors="replace")
+        except OSError as exc:
+            raise SourceFailed(f"cannot read {path}: {exc.strerror}") from None
+
+
+def item_id(source: str, *, url: str | None, title: str, published: datetime | None, guid: str | None = None) -> str:
+    """An item's id: from its canonical URL (so one article reached through two sources is one item),
+    else from the source's own id for it, else from what it says and when."""
+    if url:
+        return stable_id("url", canonical_url(url))
+    if guid:
+        return stable_id(source, "guid", guid)
+    return stable_id(source, title, published.isoformat() if published else "")
+
+
+def parse_iso_date(value: str, tz) -> datetime | None:
+    """An ISO 8601 date or date-time; one without an offset is taken in `tz`. None when it is not one."""
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+Loader = Callable[[SourceContext], list[Item]]
+
+
+def _loaders() -> dict[str, Loader]:
+    from digest.sources import feed, html, jsonl, pagetext
+
+    return {"feed": feed.load, "html": html.load, "jsonl": jsonl.load, "pagetext": pagetext.load}
+
+
+def load_source(ctx: SourceContext) -> list[Item]:
+    """Run one source's loader; a failure of the whole source becomes one Problem, never an exception."""
+    loader = _loaders().get(ctx.source.kind)
+    where = f"source '{ctx.source.name}'"
+    if loader is None:
+        ctx.problems.append(Problem(where, f"kind '{ctx.source.kind}' is not supported yet", source_failed=True))
+        return []
+    try:
+        return loader(ctx)
+    except SourceFailed as exc:
+        ctx.problems.append(Problem(where, str(exc), source_failed=True))
+    except Exception as exc:  # a loader's bug or a library's crash on odd input costs this source only
+        ctx.problems.append(Problem(where, f"unexpected {type(exc).__name__}: {exc}", source_failed=True))
+    return []
+
+
+def load_each(config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None) -> list[SourceContext]:
+    """Run every configured source; one finished context (its items and problems) per source, in config order.
+
+    Sources are loaded concurrently (`fetch.concurrency` at once), each with its own connection to
+    the store, and returned in config order, so nothing depends on which server answered first.
+    `progress` draws a bar on stderr; None: only when stderr is a terminal.
+    """
+    bar = Progress(len(config.sources), "sources", enabled=progress)
+
+    def run(source: SourceConfig) -> SourceContext:
+        with Store(store.path) if store else nullcontext() as own_store:
+            ctx = SourceContext(source=source, config=config, now=now, store=own_store)
+            ctx.items = load_source(ctx)
+        ctx.store = None  # its connection is closed
+        bar.advance(source.name)
+        return ctx
+
+    with ThreadPoolExecutor(max_workers=config.fetch.concurrency) as pool:
+        loaded = list(pool.map(run, config.sources))
+    bar.close()
+    return loaded
+
+
+def load_all(
+    config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None
+) -> tuple[list[Item], list[Problem]]:
+    """Every configured source's items (same id twice: the fuller copy wins) and every problem met."""
+    items: dict[str, Item] = {}
+    problems: list[Problem] = []
+    for ctx in load_each(config, now, store, progress=progress):
+        for item in ctx.items:
+            kept = items.get(item.id)
+            if kept is None or len(item.body) > len(kept.body):
+                items[item.id] = item
+        problems.extend(ctx.problems)
+    return list(items.values()), problems

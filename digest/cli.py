@@ -1,0 +1,139 @@
+"""The command line: thin commands over the library (DESIGN.md's contract).
+
+Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (warnings allowed),
+1 could not build or deliver (or, with --strict, a source failed), 2 bad usage or bad config.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import click
+
+from digest import __version__, rank, render
+from digest.config import Config, ConfigError, load_config
+from digest.model import Problem
+from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.store import Store, StoreError
+
+EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
+
+config_option = click.option(
+    "-c", "--config", "config_path", default="config.yaml", show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path), help="The config file; relative paths in it are taken from its folder.",
+)
+date_option = click.option(
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="The edition's date, YYYY-MM-DD. Default: edition.date from the config, else today in newsletter.timezone.",
+)
+
+
+def warn(message: str) -> None:
+    click.echo(f"digest: warning: {message}", err=True)
+
+
+def fail(message: str, status: int = 1) -> None:
+    click.echo(f"digest: error: {message}", err=True)
+    sys.exit(status)
+
+
+def report(problems: list[Problem]) -> None:
+    for problem in problems:
+        warn(str(problem))
+
+
+@contextmanager
+def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
+    """The config and its store, with a user's mistake turned into exit 2 and a broken store into exit 1."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    try:
+        store = Store(config.resolve(config.store.path))
+    except StoreError as exc:
+        fail(str(exc))
+    with store:
+        yield config, store
+
+
+def run_build(config: Config, store: Store, day: datetime | None) -> BuildResult:
+    now = datetime.now(timezone.utc)
+    try:
+        result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store)
+    except BuildError as exc:
+        fail(str(exc))
+    report(result.problems)
+    return result
+
+
+def write_output(data: bytes, target: str) -> None:
+    """Write to stdout for "-", else to a temp file renamed into place: never a half-written file."""
+    if target == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(target)
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
+            tmp_name = tmp.name
+            tmp.write(data)
+        os.replace(tmp_name, path)
+    except OSError as exc:
+        if tmp_name:
+            Path(tmp_name).unlink(missing_ok=True)
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="digest")
+def main() -> None:
+    """Turn a day of stories and live-feed items into one daily email newsletter.
+
+    \b
+    Start here:
+      digest build              write today's (or the config's pinned) edition as HTML
+      digest build -o -         ...to stdout, e.g. `digest build --format eml -o - | sendmail -t`
+      digest explain            why each story got its rank
+    Every command reads ./config.yaml unless -c names another.
+    """
+
+
+@main.command("build")
+@config_option
+@date_option
+@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="html", show_default=True, help="What to write.")
+@click.option("-o", "--output", "output", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
+def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, strict: bool) -> None:
+    """Build one edition and write it as html, text, mjml, eml or json.
+
+    Sources that fail are named on stderr and the edition is built from the rest (exit 0; 1 with --strict).
+    """
+    with opened(config_path) as (config, store):
+        result = run_build(config, store, day)
+        data = render.render(result.edition, config, fmt)
+        target = output or str(config.resolve(config.output.dir) / f"{result.edition.date.isoformat()}.{EXTENSIONS[fmt]}")
+        write_output(data, target)
+        if target != "-":
+            click.echo(target)
+    if strict and result.source_failed:
+        fail("a source failed and --strict is on")
+
+
+@main.command("explain")
+@config_option
+@date_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of text.")
+def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
+    """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
+    with opened(config_path) as (config, store):
+        result = run_build(config, store, day)
+    click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)

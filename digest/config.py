@@ -1,0 +1,412 @@
+"""config.yaml: schema, defaults and validation.
+
+Every section is a dataclass; `load_config` walks the YAML against the dataclasses' type hints, so
+adding a setting is adding a field. A user's mistake becomes one `ConfigError` that names the file,
+the key's path and what would be valid: never a traceback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+SOURCE_KINDS = ("feed", "html", "jsonl", "pagetext")
+
+
+class ConfigError(Exception):
+    """A mistake in the user's config: the message says where and what would be valid."""
+
+    def __init__(self, file: str | Path, key: str, problem: str, fix: str = "") -> None:
+        self.file, self.key, self.problem, self.fix = str(file), key, problem, fix
+        where = f"{file}: {key}: " if key else f"{file}: "
+        super().__init__(where + problem + (f"; {fix}" if fix else ""))
+
+
+def check(fn: Callable[[Any], str | None], **kwargs: Any) -> Any:
+    """A field whose value must also pass `fn` (which returns the fix, or None when fine)."""
+    metadata = dict(kwargs.pop("metadata", {}), check=fn)
+    return field(metadata=metadata, **kwargs)
+
+
+def _timezone_problem(name: str) -> str | None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"'{name}' is not a time zone; use an IANA name such as Europe/Kyiv or UTC"
+    return None
+
+
+_TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def _time_problem(value: str) -> str | None:
+    if not _TIME_OF_DAY.match(value):
+        return f"'{value}' is not a time of day; write it as HH:MM in 24-hour time, e.g. \"07:00\""
+    return None
+
+
+def _clock_times_problem(values: list[str]) -> str | None:
+    """Times a clock can strike: HH:MM from 00:00 to 23:59."""
+    for value in values:
+        if value == "24:00":
+            return "'24:00' is not a time a day has; use \"00:00\" for midnight"
+        problem = _time_problem(value)
+        if problem:
+            return problem
+    return None
+
+
+def _non_negative(value: float) -> str | None:
+    return None if value >= 0 else f"{value} is negative; use 0 or more"
+
+
+def _positive(value: float) -> str | None:
+    return None if value > 0 else f"{value} must be more than 0"
+
+
+@dataclass
+class NewsletterConfig:
+    title: str = "Daily Digest"
+    tagline: str = ""
+    timezone: str = check(_timezone_problem, default="UTC")
+    lang: str = "en"
+    from_: str = field(default="Daily Digest <digest@example.com>", metadata={"key": "from"})
+    to: list[str] = field(default_factory=lambda: ["readers@example.com"])
+    unsubscribe_url: str | None = None
+    unsubscribe_mailto: str | None = None
+    archive_url: str | None = None
+    note: str | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+SUBJECT_FIELDS = {"title": "Daily Digest", "tagline": "", "date": "26 June 2024", "headline": "A headline", "number": ""}
+
+
+def _subject_problem(template: str) -> str | None:
+    """The subject is a str.format template over SUBJECT_FIELDS; a typo there must not wait for send day."""
+    try:
+        template.format(**SUBJECT_FIELDS)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join("{%s}" % k for k in SUBJECT_FIELDS)
+    return None
+
+
+def _date_problem(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return f"'{value}' is not a date; write it as YYYY-MM-DD"
+    return None
+
+
+def _utm_problem(params: dict[str, str]) -> str | None:
+    wrong = [key for key in params if not key.startswith("utm_")]
+    return f"{', '.join(wrong)}: UTM keys start with utm_ (utm_source, utm_medium, utm_campaign...)" if wrong else None
+
+
+@dataclass
+class EmailConfig:
+    """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
+
+    subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
+    time_format: Literal["12h", "24h"] = "12h"  # "11:02 PM" or "23:02" in the newsletter's time zone
+    utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
+    first_issue: str | None = check(_date_problem, default=None)  # the date of issue 1: numbers the editions
+    reason: str | None = None  # "why you get this"; default: you subscribed to <title>
+    postal_address: str | None = None  # the sender's postal address, which bulk-mail laws ask for
+
+
+@dataclass
+class SourceConfig:
+    name: str
+    kind: Literal["feed", "html", "jsonl", "pagetext"]
+    url: str | None = None
+    path: str | None = None
+    lang: str | None = None  # None: the newsletter's language
+    timezone: str | None = check(lambda v: v and _timezone_problem(v), default=None)
+    weight: float = check(_non_negative, default=1.0)
+    priority: int = 0
+    section: str | None = None
+    full_text: bool = False
+    item_kind: Literal["story", "brief"] = "story"  # what a feed's entries or a page are; a JSON line may say otherwise
+    breaking_categories: list[str] = field(default_factory=lambda: ["breaking", "breaking news"])
+
+
+@dataclass
+class EditionConfig:
+    date: str | None = None  # pins the edition date (the shipped sample config uses it)
+    window_hours: float = check(_positive, default=24.0)
+    cutoff: str = check(_time_problem, default="24:00")
+    max_stories: int = check(_non_negative, default=40)
+
+
+@dataclass
+class RankingWeights:
+    """How much each importance signal adds, on a scale where a plain story weighs 1."""
+
+    breaking: float = 2.0  # a breaking item, headline or category
+    priority: float = 0.25  # per point of editorial priority (item + source)
+    coverage: float = 0.5  # per doubling of the sources carrying the story
+    source: float = 1.0  # per point of source weight above 1
+    substance: float = 0.5  # a fully reported story over a one-line brief
+
+
+@dataclass
+class RankingConfig:
+    half_life_hours: float = check(_positive, default=24.0)  # a story loses half its weight in a day
+    weights: RankingWeights = field(default_factory=RankingWeights)
+    keywords: dict[str, float] = field(default_factory=dict)  # word or phrase -> boost (+) or penalty (-)
+    duplicate_similarity: float = check(lambda v: None if 0 < v <= 1 else f"{v} is not a share; use a number above 0 and up to 1", default=0.5)
+
+
+@dataclass
+class SectionConfig:
+    """A section rule: a story goes to the first section whose keywords, tags or sources it matches."""
+
+    key: str
+    title: str
+    keywords: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    limit: int | None = check(lambda v: v is not None and _non_negative(v), default=None)
+    layout: Literal["stories", "feed"] = "stories"
+
+
+BUILT_IN_SECTIONS = ("top", "stories", "feed")  # the edition's own sections, always there
+
+
+def _sections_problem(sections: list[SectionConfig]) -> str | None:
+    keys = [section.key for section in sections]
+    for key in keys:
+        if key in BUILT_IN_SECTIONS:
+            return f"'{key}' is a built-in section; give your section another key"
+        if keys.count(key) > 1:
+            return f"the key '{key}' names two sections; give each section its own key"
+    return None
+
+
+@dataclass
+class SummaryConfig:
+    algorithm: str = "news"
+    story_sentences: int = check(_positive, default=3)
+    brief_sentences: int = check(_positive, default=1)
+
+
+@dataclass
+class FetchConfig:
+    """How sources with a url are fetched; every limit is per attempt, so a dead server costs at most
+    (retries + 1) x timeout plus the backoff."""
+
+    connect_timeout: float = check(_positive, default=5.0)  # seconds to open the connection
+    timeout: float = check(_positive, default=15.0)  # seconds for a whole response, connection included
+    max_bytes: int = check(_positive, default=5_000_000)  # the largest response read (after decompression)
+    retries: int = check(_non_negative, default=2)  # after a timeout, a dropped connection or a 5xx
+    backoff: float = check(_non_negative, default=0.5)  # seconds before the first retry, doubled each time
+    max_redirects: int = check(_non_negative, default=5)
+    user_agent: str | None = None  # None: digest/<version>
+    concurrency: int = check(_positive, default=4)  # sources fetched at once
+
+
+@dataclass
+class StoreConfig:
+    path: str = ".digest/digest.db"
+
+
+@dataclass
+class OutputConfig:
+    dir: str = "out"
+
+
+@dataclass
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+    timeout: float = check(_positive, default=30.0)
+
+
+@dataclass
+class DeliveryConfig:
+    method: Literal["command", "smtp", "outbox"] = "outbox"
+    command: str = "sendmail -t"
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    outbox: str = "outbox"
+
+
+@dataclass
+class ScheduleConfig:
+    at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
+
+
+@dataclass
+class Config:
+    """The whole config; `base_dir` is the folder relative paths are taken from."""
+
+    newsletter: NewsletterConfig = field(default_factory=NewsletterConfig)
+    sources: list[SourceConfig] = field(default_factory=list)
+    edition: EditionConfig = field(default_factory=EditionConfig)
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
+    ranking: RankingConfig = field(default_factory=RankingConfig)
+    sections: list[SectionConfig] = check(_sections_problem, default_factory=list)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    templates: str | None = None  # a folder of the user's own templates
+    base_dir: Path = field(default=Path("."), metadata={"internal": True})
+    file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
+
+    def resolve(self, relative: str | Path) -> Path:
+        """A path from the config, taken relative to the config file's folder."""
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def source_lang(self, source: SourceConfig) -> str:
+        return source.lang or self.newsletter.lang
+
+    def source_tz(self, source: SourceConfig) -> ZoneInfo:
+        return ZoneInfo(source.timezone) if source.timezone else self.newsletter.tz
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file; raise ConfigError naming the key and the fix."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, "", "no such file", "pass -c PATH, or run from the folder that holds config.yaml") from None
+    except OSError as exc:
+        raise ConfigError(path, "", f"cannot be read ({exc.strerror})", "check the file's permissions") from None
+    except UnicodeDecodeError:
+        raise ConfigError(path, "", "is not UTF-8 text", "save it as UTF-8") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(path, where, f"is not valid YAML ({problem})", "fix the indentation or quoting there") from None
+    if raw is None:
+        raw = {}
+    config = _build(Config, raw, "", path)
+    config.base_dir = path.resolve().parent
+    config.file = path
+    _check_sources(config)
+    return config
+
+
+def _check_sources(config: Config) -> None:
+    names: set[str] = set()
+    for index, source in enumerate(config.sources):
+        key = f"sources[{index}]"
+        if source.name in names:
+            raise ConfigError(config.file, f"{key}.name", f"'{source.name}' names two sources", "give each source its own name")
+        names.add(source.name)
+        if not (source.url or source.path):
+            raise ConfigError(config.file, key, f"source '{source.name}' has neither url nor path", "add url: or path:")
+        if source.url and source.path:
+            raise ConfigError(config.file, key, f"source '{source.name}' has both url and path", "keep one of them")
+        if source.url and not re.match(r"^https?://", source.url):
+            raise ConfigError(config.file, f"{key}.url", f"'{source.url}' is not an http(s) URL", "use http:// or https://, or path: for a file")
+        if source.path and source.kind in ("pagetext", "jsonl") and not _has_glob(source.path) and not config.resolve(source.path).exists():
+            raise ConfigError(config.file, f"{key}.path", f"'{source.path}' does not exist (paths are relative to the config file)", "fix the path")
+
+
+def _has_glob(path: str) -> bool:
+    return any(ch in path for ch in "*?[")
+
+
+def _field_key(f: dataclasses.Field) -> str:
+    return f.metadata.get("key", f.name)
+
+
+def _build(cls: type, raw: Any, prefix: str, file: Path) -> Any:
+    """Turn a YAML mapping into dataclass `cls`, checking every key and type on the way."""
+    if not isinstance(raw, dict):
+        raise ConfigError(file, prefix or "(top level)", f"should be a mapping of keys, not {_describe(raw)}", "")
+    hints = typing.get_type_hints(cls)
+    fields = {_field_key(f): f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
+    for key in raw:
+        if key not in fields:
+            near = difflib.get_close_matches(str(key), fields, n=1)
+            fix = f"did you mean '{near[0]}'?" if near else "valid keys: " + ", ".join(fields)
+            raise ConfigError(file, _join(prefix, str(key)), "is not a known setting", fix)
+    values = {}
+    for key, f in fields.items():
+        path = _join(prefix, key)
+        if key not in raw:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(file, path, "is required", f"add {key}:")
+            continue
+        value = _coerce(hints[f.name], raw[key], path, file)
+        problem = f.metadata.get("check") and f.metadata["check"](value)
+        if problem:
+            raise ConfigError(file, path, problem)
+        values[f.name] = value
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, path: str, file: Path) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, path, file)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(file, path, f"'{value}' is not one of the choices", "use one of " + ", ".join(map(str, args)))
+        return value
+    if origin is list:
+        if isinstance(value, (str, dict)) or not isinstance(value, list):
+            raise ConfigError(file, path, f"should be a list, not {_describe(value)}", "write it as [a, b] or one '- item' a line")
+        return [_coerce(args[0], v, f"{path}[{i}]", file) for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(file, path, f"should be a mapping, not {_describe(value)}")
+        return {str(k): _coerce(args[1], v, f"{path}.{k}", file) for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path, file)
+    if hint is Any:
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(file, path, f"should be {_type_name(hint)}, not {_describe(value)}")
+    return value
+
+
+def _type_name(hint: Any) -> str:
+    return {str: "text", int: "a whole number", float: "a number", bool: "true or false"}.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    kind = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "a mapping"}
+    return f"{kind.get(type(value), type(value).__name__)} ({value!r:.40})"
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key

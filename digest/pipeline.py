@@ -1,0 +1,82 @@
+"""The flow from DESIGN.md as one function: sources -> window -> dedupe -> rank -> edition -> summaries.
+
+Summaries come last on purpose: only the stories that make the edition are summarised, and each
+summary is looked up in the store's cache first, so a rebuild of the same day summarises nothing.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from digest import dedupe, rank, summarize
+from digest import edition as editions
+from digest.config import Config
+from digest.model import Edition, Problem, Story
+from digest.sources import load_all
+from digest.store import Store
+
+
+class BuildError(Exception):
+    """The edition could not be built at all (as opposed to a Problem, which leaves the rest intact)."""
+
+
+@dataclass
+class BuildResult:
+    edition: Edition
+    stories: list[Story]  # every ranked story in the window, best first (what `explain` shows)
+    problems: list[Problem]
+
+    @property
+    def source_failed(self) -> bool:
+        return any(problem.source_failed for problem in self.problems)
+
+
+def edition_day(config: Config, requested: date | None, now: datetime) -> date:
+    """--date, else the config's pinned date, else today in the newsletter's time zone."""
+    if requested:
+        return requested
+    if config.edition.date:
+        return date.fromisoformat(config.edition.date)
+    return now.astimezone(config.newsletter.tz).date()
+
+
+def build(config: Config, day: date, *, now: datetime, store: Store | None = None) -> BuildResult:
+    """Build the edition of `day` from every configured source."""
+    start, cutoff = editions.window(config, day)
+    items, problems = load_all(config, now, store)
+    in_window = [item for item in items if editions.in_window(item, start, cutoff)]
+    stories = rank.score(dedupe.cluster(in_window), cutoff, config)
+    sent = store.sent_ids() if store is not None and hasattr(store, "sent_ids") else frozenset()
+    edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
+    summarise(edition.stories(), config, store)
+    if store is not None:
+        store.record_items(((item.id, item.source) for item in items), now)
+    return BuildResult(edition, stories, problems)
+
+
+def summarise(stories: list[Story], config: Config, store: Store | None) -> None:
+    """Fill each story's summary, from the store's cache where it can."""
+    settings = config.summary
+    jobs: dict[str, list[Story]] = defaultdict(list)  # one summary may serve several stories
+    budgets: dict[str, int] = {}
+    for story in stories:
+        budget = settings.story_sentences if story.kind == "story" else settings.brief_sentences
+        key = summarize.summary_key(story.lead.body, story.lead.title, budget, story.lead.lang, settings.algorithm)
+        jobs[key].append(story)
+        budgets[key] = budget
+    summaries = store.summaries(jobs) if store is not None else {}
+    batches: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for key in jobs.keys() - summaries.keys():
+        batches[(jobs[key][0].lead.lang, budgets[key])].append(key)
+    fresh: dict[str, list[str]] = {}
+    for (lang, budget), keys in sorted(batches.items()):
+        keys.sort()
+        docs = [(jobs[key][0].lead.body, jobs[key][0].lead.title) for key in keys]
+        fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm)))
+    if store is not None and fresh:
+        store.put_summaries(fresh)
+    summaries.update(fresh)
+    for key, shared in jobs.items():
+        for story in shared:
+            story.summary = list(summaries[key])

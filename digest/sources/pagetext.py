@@ -1,0 +1,199 @@
+"""Page text scraped from a news site: one article with its byline, then a "News Feed" of briefs.
+
+The text is a flat run of lines with the site's chrome (sign-up boxes, "Skip to content", photo
+credits, related-story teasers) mixed in. Each line is classified first, then a small state
+machine walks them: title -> byline -> caption -> body for the article; time -> headline -> body
+for each brief. Chrome is recognised by shape (short lines with no sentence in them, known UI
+phrases), so none of it reaches an item.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from digest.model import Item, stable_id
+from digest.sources import SourceContext, SourceFailed
+
+CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+BYLINE = re.compile(
+    rf"^by (?P<author>.+?)\s+(?P<date>(?:{MONTHS}) \d{{1,2}}, \d{{4}})\s+(?P<time>\d{{1,2}}:\d{{2}}\s*[AP]M)\b.*$",
+    re.IGNORECASE,
+)
+FEED_TIME = re.compile(r"^(?P<time>\d{1,2}:\d{2}\s*[AP]M)(?:\s*\(Updated:[^)]*\))?$", re.IGNORECASE)
+AUTHOR_LINE = re.compile(r"^Author:\s*\S", re.IGNORECASE)
+FEED_HEADER = re.compile(r"^(news feed|live updates|latest news)$", re.IGNORECASE)
+CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^)]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
+BREAKING = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
+TEASER_END = re.compile(r"(?:…|\.\.\.)$")
+SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
+CHROME = re.compile(
+    r"""^(?:
+        skip\ to\ (?:main\ )?content | edit\ post | subscribe | sign\ up | log\ ?in | menu | search
+        | \*\ indicates\ required | please,?\ enter\ (?:a\ )?(?:correct|valid)\ e-?mail(?:\ address)?
+        | enter\ your\ e-?mail.* | successfu?l+y\ subscribed | thank\ you\ for\ (?:signing\ up|subscribing).*
+        | this\ audio\ is\ created\ with\ ai.* | listen\ to\ (?:this\ )?article | \d+\ min\ read
+        | more\ news | read\ more | editors'?\ picks | related(?:\ stories)? | share | advertisement
+        | support\ (?:us|our\ journalism).* | become\ a\ member.* | newsletter.*
+    )[.!]?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+@dataclass
+class Line:
+    kind: str  # blank, chrome, byline, time, author, feed, caption, text
+    text: str
+    match: re.Match[str] | None = None
+
+
+def classify(raw: str) -> Line:
+    text = " ".join(raw.split())
+    if not text:
+        return Line("blank", text)
+    for kind, pattern in (("byline", BYLINE), ("time", FEED_TIME), ("author", AUTHOR_LINE), ("feed", FEED_HEADER)):
+        match = pattern.match(text)
+        if match:
+            return Line(kind, text, match)
+    if CHROME.match(text):
+        return Line("chrome", text)
+    if CAPTION.search(text):
+        return Line("caption", text)
+    return Line("text", text)
+
+
+def is_prose(text: str) -> bool:
+    """A line a reporter wrote: a sentence, not a button or a box title."""
+    return bool(SENTENCE_END.search(text)) and len(text.split()) >= 4 or len(text.split()) >= 12
+
+
+def clean_headline(text: str) -> tuple[str, bool]:
+    """Strip a "Breaking:" label (returned as a flag) and the full stop some sites end headlines with."""
+    breaking = bool(BREAKING.match(text))
+    text = BREAKING.sub("", text)
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    return text.strip(), breaking
+
+
+def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", warn=None) -> list[Item]:
+    """Turn one scraped page into its article (a story) and its feed entries (briefs)."""
+    marker = CAPTURE_MARKER.search(text)
+    captured = date.fromisoformat(marker.group(1)) if marker else None
+    if marker:
+        text = text[: marker.start()] + "\n" + text[marker.end() :]
+    lines = [classify(raw) for raw in text.splitlines()]
+    lines = [line for line in lines if line.kind != "blank"]
+
+    items: list[Item] = []
+    articles = [i for i, line in enumerate(lines) if line.kind == "byline"]
+    latest_article: datetime | None = None
+    for index in articles:
+        story = _article(lines, index, source=source, tz=tz, lang=lang)
+        if story:
+            items.append(story)
+            latest_article = max(filter(None, [latest_article, story.published]))
+
+    if captured:
+        reference = datetime.combine(captured, time(23, 59, 59), tz)
+        if latest_article and latest_article > reference:
+            reference = latest_article
+    else:
+        reference = now.astimezone(tz)
+        if warn and any(line.kind == "time" for line in lines):
+            warn("page has no capture date ('date YYYY-MM-DD'); its feed times are taken as of the time it was read")
+    items.extend(_briefs(lines, reference=reference, source=source, lang=lang))
+    return items
+
+
+def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> Item | None:
+    title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind == "text"), None)
+    if title_at is None:
+        return None
+    title, breaking = clean_headline(lines[title_at].text)
+    byline = lines[index].match
+    published = datetime.strptime(f"{byline['date']} {byline['time'].replace(' ', '')}", "%B %d, %Y %I:%M%p").replace(tzinfo=tz)
+    author = byline["author"].strip()
+    paragraphs: list[str] = []
+    for at in range(index + 1, len(lines)):
+        line = lines[at]
+        if line.kind in ("author", "time", "feed", "byline"):
+            break
+        if line.kind != "text":
+            continue
+        following = lines[at + 1] if at + 1 < len(lines) else None
+        if following and following.kind == "text" and TEASER_END.search(following.text) and not is_prose(line.text):
+            break  # a related-story teaser: a headline, then a cut-off blurb
+        if is_prose(line.text) and not TEASER_END.search(line.text):
+            paragraphs.append(line.text)
+    if not paragraphs:
+        return None
+    return Item(
+        id=stable_id(source, "story", title, published.isoformat()),
+        source=source,
+        kind="story",
+        title=title,
+        body="\n\n".join(paragraphs),
+        published=published,
+        author=author,
+        breaking=breaking,
+        lang=lang,
+    )
+
+
+def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -> list[Item]:
+    briefs: list[Item] = []
+    starts = [i for i, line in enumerate(lines) if line.kind == "time"]
+    for start in starts:
+        headline_at = start + 1
+        if headline_at >= len(lines) or lines[headline_at].kind != "text":
+            continue
+        title, breaking = clean_headline(lines[headline_at].text)
+        paragraphs: list[str] = []
+        for line in lines[headline_at + 1 :]:
+            if line.kind != "text" or not is_prose(line.text):
+                break
+            paragraphs.append(line.text)
+        published = _resolve_time(lines[start].match["time"], reference)
+        briefs.append(
+            Item(
+                id=stable_id(source, "brief", title, published.isoformat()),
+                source=source,
+                kind="brief",
+                title=title,
+                body="\n\n".join(paragraphs),
+                published=published,
+                breaking=breaking,
+                lang=lang,
+            )
+        )
+    return briefs
+
+
+def _resolve_time(clock: str, reference: datetime) -> datetime:
+    """A bare "11:02 PM" is on the reference's day, or the day before when that would be later."""
+    moment = datetime.strptime(clock.replace(" ", "").upper(), "%I:%M%p").time()
+    resolved = datetime.combine(reference.date(), moment, reference.tzinfo)
+    return resolved - timedelta(days=1) if resolved > reference else resolved
+
+
+def load(ctx: SourceContext) -> list[Item]:
+    items: list[Item] = []
+    for path in ctx.paths():
+        where = f"source '{ctx.source.name}' ({path.name})"
+        page = parse_page(
+            ctx.read_text(path),
+            source=ctx.source.name,
+            tz=ctx.tz,
+            now=ctx.now,
+            lang=ctx.lang,
+            warn=lambda reason: ctx.warn(reason, where),
+        )
+        if not page:
+            ctx.warn("no article or feed entry found in this page", where)
+        items.extend(page)
+    if not items:
+        raise SourceFailed("no items in " + ", ".join(Path(p).name for p in ctx.paths()))
+    return items

@@ -1,0 +1,154 @@
+"""HTML fragments to clean text, and the one place that decides which URLs may reach an email.
+
+Feed titles and bodies, CMS exports and article pages all arrive as HTML of unknown quality. The
+rest of the pipeline wants plain text whose paragraphs are separated by one blank line, so the
+summariser sees sentences and the templates decide the markup. Links in item data are untrusted:
+`safe_url` resolves them against their page and lets only http(s) and mailto through, so a
+`javascript:` or `data:` URL never becomes a link in anyone's inbox.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Elements whose start or end begins a new paragraph.
+BLOCKS = frozenset(
+    """address article aside blockquote body br caption dd details div dl dt figcaption figure footer
+    h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody td th thead tr ul""".split()
+)
+# Elements whose content is never text a reader should see.
+HIDDEN = frozenset("script style noscript template head svg math iframe object embed canvas select button".split())
+VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
+ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
+SPACE = re.compile(r"[^\S\n]+|\u200b|\ufeff")
+
+
+class _TextCollector(HTMLParser):
+    """Collects text runs, cutting a paragraph at every block element and skipping hidden ones."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.paragraphs: list[str] = []
+        self.current: list[str] = []
+        self.hidden_tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in HIDDEN and tag not in VOID:
+            self.hidden_tags.append(tag)
+            return
+        if tag in BLOCKS:
+            self.cut()
+        if tag == "li" and not self.hidden_tags:
+            self.current.append("- ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in BLOCKS:
+            self.cut()
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.hidden_tags:
+            if tag in self.hidden_tags:
+                # close up to the matching tag, forgiving unclosed children
+                while self.hidden_tags and self.hidden_tags.pop() != tag:
+                    pass
+            return
+        if tag in BLOCKS:
+            self.cut()
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden_tags:
+            self.current.append(data)
+
+    def cut(self) -> None:
+        text = fold("".join(self.current))
+        if text and text != "-":
+            self.paragraphs.append(text)
+        self.current.clear()
+
+
+def fold(text: str) -> str:
+    """One line, single spaces, no invisible characters at the ends."""
+    return " ".join(SPACE.sub(" ", text).split())
+
+
+def html_to_text(html: str) -> str:
+    """Readable text of an HTML fragment: entities decoded, scripts and styles gone, one paragraph a line,
+    paragraphs separated by a blank line."""
+    parser = _TextCollector()
+    parser.feed(html)
+    parser.close()
+    parser.cut()
+    return "\n\n".join(parser.paragraphs)
+
+
+def plain_text(text: str) -> str:
+    """Plain text in the same shape as `html_to_text`'s: paragraphs at blank lines, whitespace folded."""
+    paragraphs = (fold(block) for block in re.split(r"\n[^\S\n]*\n", text.replace("\r\n", "\n").replace("\r", "\n")))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether a field given as "plain text or HTML" is HTML: it has a tag or an entity in it."""
+    return bool(TAG.search(text) or ENTITY.search(text))
+
+
+def to_text(text: str) -> str:
+    """Clean text from a field that may be plain text or HTML."""
+    return html_to_text(text) if looks_like_html(text) else plain_text(text)
+
+
+def inline_text(text: str) -> str:
+    """A title or a name: clean text on one line."""
+    return fold(to_text(text).replace("\n", " "))
+
+
+# URLs
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
+
+
+def safe_url(url: str | None, base: str | None = None) -> str | None:
+    """`url` made absolute against `base`, or None unless it is an http(s) URL with a host or a mailto.
+
+    Browsers drop tabs and newlines inside URLs and ignore leading control characters, so
+    "java\\tscript:" is still javascript: to them; they are removed here before the scheme is read.
+    """
+    if not url:
+        return None
+    cleaned = _TAB_OR_NEWLINE.sub("", url).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                                                  "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f ")
+    if not cleaned:
+        return None
+    cleaned = cleaned.replace(" ", "%20")
+    if base:
+        base_parts = urlsplit(base)
+        if base_parts.scheme.lower() in ("http", "https") and base_parts.netloc:
+            cleaned = urljoin(base, cleaned)
+    try:
+        parts = urlsplit(cleaned)
+    except ValueError:  # e.g. an invalid IPv6 host
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in SAFE_SCHEMES:
+        return None
+    if scheme == "mailto":
+        return cleaned if parts.path else None
+    if not parts.hostname or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in cleaned):
+        return None
+    return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, parts.fragment))
+
+
+def canonical_url(url: str) -> str:
+    """The form of a safe URL used for identity: host lower-cased, no fragment, no tracking parameters,
+    so the same article shared with different campaign tags is recognised as one."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
