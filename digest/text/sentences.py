@@ -95,11 +95,13 @@ def stop_words_for(lang: str) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def stemmer_for(lang: str) -> Callable[[str], str]:
-    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one."""
+    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one;
+    memoised, since news repeats its words and stemming is most of a summary's cost."""
     try:
-        return Stemmer(language_name(lang))
+        stemmer: Callable[[str], str] = Stemmer(language_name(lang))
     except LookupError:
-        return null_stemmer
+        stemmer = null_stemmer
+    return lru_cache(maxsize=200_000)(stemmer)
 
 
 def _starts_sentence(rest: str) -> bool:
