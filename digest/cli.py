@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -21,7 +21,9 @@ from digest import __version__, rank, render, summarize
 from digest.config import Config, ConfigError, load_config
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
-from digest.store import Store, StoreError
+from digest.schedule import run_schedule
+from digest.send import send
+from digest.store import Store, StoreBusy, StoreError
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
 
@@ -140,6 +142,43 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
     with opened(config_path) as (config, store):
         result = run_build(config, store, day)
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
+
+
+@main.command("send")
+@config_option
+@date_option
+@click.option("--dry-run", is_flag=True, help="Build and show what would be sent (the .eml on stdout); record nothing.")
+@click.option("--force", is_flag=True, help="Send again although this date's edition was sent: a new copy, with a new Message-ID.")
+def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool) -> None:
+    """Build the edition and deliver it by delivery.method, at most once per date.
+
+    An edition that could not be delivered stays pending and goes out, byte for byte, with the next
+    send or scheduled run. Exit 1 when a delivery failed.
+    """
+    with opened(config_path) as (config, store):
+        try:
+            result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
+        except StoreBusy as exc:
+            fail(str(exc))
+    if result.preview is not None:
+        write_output(result.preview, "-")
+    sys.exit(result.exit_status)
+
+
+@main.command("schedule")
+@config_option
+def schedule_command(config_path: Path) -> None:
+    """Run until stopped, sending each day's edition at schedule.at (newsletter.timezone).
+
+    Started after today's time with today's edition unsent, it sends it at once. SIGTERM or Ctrl-C
+    lets a running send finish, then exits 0. One scheduler per store.
+    """
+    with opened(config_path) as (config, store):
+        try:
+            status = run_schedule(config, store)
+        except StoreBusy as exc:
+            fail(str(exc))
+    sys.exit(status)
 
 
 @main.command("summarize")

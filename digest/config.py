@@ -239,6 +239,7 @@ class SmtpConfig:
     ssl: bool = False
     username_env: str | None = None
     password_env: str | None = None
+    ca_file: str | None = None  # a CA bundle for a relay with a private certificate (relative to this file)
     timeout: float = check(_positive, default=30.0)
 
 
@@ -246,6 +247,7 @@ class SmtpConfig:
 class DeliveryConfig:
     method: Literal["command", "smtp", "outbox"] = "outbox"
     command: str = "sendmail -t"
+    command_timeout: float = check(_positive, default=120.0)  # seconds the command may take
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: str = "outbox"
 
@@ -253,6 +255,7 @@ class DeliveryConfig:
 @dataclass
 class ScheduleConfig:
     at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
+    retry_minutes: float = check(_non_negative, default=15.0)  # after a failed send; 0: wait for the next `at`
 
 
 @dataclass
