@@ -33,6 +33,7 @@ from digest.text.html import fold, html_to_text, plain_text, safe_url
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 HTML_PAGE = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
+XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 LANGUAGE_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 # feedparser's notes that do not make a feed any less readable
 HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
@@ -129,15 +130,44 @@ def screen_xml(data: bytes) -> str | None:
         return None
 
 
+def repair_utf8(data: bytes) -> tuple[bytes, int]:
+    """A UTF-8 document with a few invalid byte sequences, each replaced by U+FFFD, and how many there
+    were; any other document unchanged, with 0.
+
+    Meeting one invalid byte, feedparser decodes the whole document in an encoding it guesses, so two
+    stray bytes garble every entry of a Ukrainian feed, silently. A document counts as damaged UTF-8
+    when it declares no other encoding and its valid multi-byte characters outnumber its invalid
+    sequences by far: text in a legacy encoding (Windows-1251, Latin-1) almost never forms valid
+    UTF-8 sequences, so it is still left to feedparser's detection.
+    """
+    try:
+        data.decode("utf-8")
+        return data, 0
+    except UnicodeDecodeError:
+        pass
+    declared = XML_ENCODING.match(data)
+    if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return data, 0
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for char in text if char > "\x7f") - text.count("\ufffd")
+    if valid <= 4 * invalid:
+        return data, 0
+    return text.encode("utf-8"), invalid
+
+
 def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
     """The entries of one feed document as Items; SourceFailed when it is not a readable feed."""
     if not document.data.strip():
         raise SourceFailed("empty response" if document.base else "the file is empty")
     malformed = screen_xml(document.data)
+    data, damaged = repair_utf8(document.data)
+    if damaged:
+        ctx.warn(f"{damaged} byte sequence{'s' * (damaged != 1)} not valid UTF-8, shown as \ufffd; the rest of the text is kept", document.where)
     headers = {"content-type": document.content_type or "application/xml"}
     if document.base:
         headers["content-location"] = document.base
-    parsed = feedparser.parse(document.data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     exception = parsed.get("bozo_exception")
     problem = (malformed or _describe(exception)) if parsed.get("bozo") and not isinstance(exception, HARMLESS) else None
     if not parsed.get("version") and not parsed.entries:
