@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import xml.sax
+from collections import Counter
 from xml.parsers import expat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
 from digest.sources.html import ACCEPT_HTML, extract_article
 from digest.sources.pagetext import clean_headline
-from digest.text.html import fold, html_to_text, plain_text, safe_url
+from digest.text.html import fold, html_to_text, plain_text, safe_url, to_text
 
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -180,31 +181,46 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
         ctx.warn(f"malformed XML ({problem}); kept the {len(parsed.entries)} entries that could be read", document.where)
 
     base = document.base or parsed.feed.get("link")
+    typed = str(parsed.get("version", "")).startswith("atom")
     language = LANGUAGE_TAG.match(parsed.feed.get("language") or "")
     lang = ctx.source.lang or (language.group(1).lower() if language else ctx.lang)
-    items: list[Item] = []
-    undated = 0
+    read: list[tuple[feedparser.FeedParserDict, Item]] = []
     for number, entry in enumerate(parsed.entries, start=1):
-        item = entry_to_item(entry, ctx, base=base, lang=lang)
+        item = entry_to_item(entry, ctx, base=base, lang=lang, typed=typed)
         if item is None:
             ctx.warn(f"entry {number} has neither a title nor any text; skipped", document.where)
             continue
+        read.append((entry, item))
+    _own_ids_for_shared_links(read, ctx)
+    items = [item for _, item in read]
+    undated = 0
+    for item in items:
         if item.published is None:
             item.published = ctx.now
             undated += 1
-        items.append(item)
     if undated:
         ctx.warn(f"{undated} entr{'y has' if undated == 1 else 'ies have'} no date; dated by the time the feed was read", document.where)
     return items
 
 
-def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base: str | None, lang: str) -> Item | None:
-    """One feed entry as an Item (its `published` None when the entry has no usable date)."""
-    bodies = [_text(content) for content in entry.get("content", [])]
+def _own_ids_for_shared_links(read: list[tuple[feedparser.FeedParserDict, Item]], ctx: SourceContext) -> None:
+    """Entries of one feed that link to one page (a live blog's posts, each at its #anchor) are items of
+    their own: their id comes from their guid, else their title and date, not from the shared link,
+    which would make them one item and keep only one of them."""
+    sharing = Counter(item.id for _, item in read if item.url)
+    for entry, item in read:
+        if item.url and sharing[item.id] > 1:
+            item.id = item_id(ctx.source.name, url=None, guid=entry.get("id"), title=item.title, published=item.published)
+
+
+def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base: str | None, lang: str, typed: bool = False) -> Item | None:
+    """One feed entry as an Item (its `published` None when the entry has no usable date); `typed`:
+    the feed is Atom, whose text constructs say whether they are text or HTML."""
+    bodies = [_text(content, typed=typed) for content in entry.get("content", [])]
     if entry.get("summary_detail"):
-        bodies.append(_text(entry.summary_detail))
+        bodies.append(_text(entry.summary_detail, typed=typed))
     body = max(bodies, key=len, default="")
-    title = _text(entry.title_detail) if entry.get("title_detail") else ""
+    title = _text(entry.title_detail, typed=typed) if entry.get("title_detail") else ""
     title, flagged = clean_headline(fold(title) if title else _title_from(body))
     if not title:
         return None
@@ -251,10 +267,18 @@ def add_full_text(items: list[Item], ctx: SourceContext, *, public_only: bool) -
             item.author = item.author or result.author
 
 
-def _text(detail: feedparser.FeedParserDict) -> str:
-    """A feed text construct as clean text, read as HTML unless the feed says it is plain."""
+def _text(detail: feedparser.FeedParserDict, *, typed: bool) -> str:
+    """A feed text construct as clean text, read as HTML unless the feed says it is plain.
+
+    Atom says which each construct is (`typed`). In RSS, "text/plain" is only feedparser's guess, and
+    it guesses so precisely when a title holds elements it would not allow (<script>, <style>), which
+    it then leaves in: there the text is read as HTML when it has a tag or an entity in it, as a CMS
+    export's text is, so the elements go with their code.
+    """
     value = detail.get("value") or ""
-    return plain_text(value) if detail.get("type") == "text/plain" else html_to_text(value)
+    if detail.get("type") != "text/plain":
+        return html_to_text(value)
+    return plain_text(value) if typed else to_text(value)
 
 
 def _title_from(body: str, limit: int = 100) -> str:

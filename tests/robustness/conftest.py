@@ -322,6 +322,7 @@ class Message:
     subject: str
     text: str
     html: str
+    stderr: str = ""  # what the run that built it said
 
 
 def read_message(data: bytes) -> Message:
@@ -450,6 +451,7 @@ def assert_contract(config: Path, expect: Expect, baseline_rss: float) -> Messag
     assert f"'{GOOD}'" not in message_run.stderr, message_run  # the good source is not blamed
 
     message = read_message(message_run.stdout)
+    message.stderr = message_run.stderr
     strict_text = strict_run.stdout.decode("utf-8")
     assert strict_text == message.text, "the text part and --format text differ"
     shown = visible_text(message.html)
