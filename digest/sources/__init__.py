@@ -9,11 +9,12 @@ from __future__ import annotations
 import glob
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from digest.config import Config, SourceConfig
 from digest.model import Item, Problem, stable_id
@@ -22,6 +23,7 @@ from digest.store import FetchState, Store
 from digest.text.html import canonical_url
 
 
+T = TypeVar("T")
 FUTURE_SLACK = timedelta(days=1)  # a clock or a time zone a few hours off is not worth a warning
 
 
@@ -78,6 +80,28 @@ class SourceContext:
         if not matches:
             raise SourceFailed(f"no file matches {self.source.path}")
         return matches
+
+    def read_each(self, read: Callable[[Path], T] | None = None) -> Iterator[tuple[Path, T]]:
+        """Each file `path:` names with its content, as `read` gives it (default: `read_text`).
+
+        A file that cannot be read is a warning when another one can, so one locked file does not
+        cost the rest of a glob; when none can, the first one's reason fails the source.
+        """
+        read = read or self.read_text
+        failures: list[tuple[Path, SourceFailed]] = []
+        read_any = False
+        for path in self.paths():
+            try:
+                content = read(path)
+            except SourceFailed as exc:
+                failures.append((path, exc))
+                continue
+            read_any = True
+            yield path, content
+        if failures and not read_any:
+            raise failures[0][1]
+        for path, exc in failures:
+            self.warn(str(exc), f"source '{self.source.name}' ({path.name})")
 
     def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True, public_only: bool = False):
         """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps

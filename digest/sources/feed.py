@@ -58,7 +58,7 @@ def load(ctx: SourceContext) -> list[Item]:
         # a feed on an intranet may link to its intranet; a public one may not lead digest there
         public_only = fetched.from_public_address
     else:
-        documents = [Document(_read(path), None, None, f"{name} ({path.name})") for path in ctx.paths()]
+        documents = [Document(data, None, None, f"{name} ({path.name})") for path, data in ctx.read_each(_read)]
         public_only = True
     items: list[Item] = []
     failed = 0

@@ -38,17 +38,17 @@ class BrokenLine(ValueError):
 
 def load(ctx: SourceContext) -> list[Item]:
     items: list[Item] = []
-    for path in ctx.paths():
-        items.extend(read_file(ctx, path))
+    for path, text in ctx.read_each():
+        items.extend(read_file(ctx, path, text))
     if not items:
         raise SourceFailed("no items in " + ", ".join(_shown(ctx, p) for p in ctx.paths()))
     return items
 
 
-def read_file(ctx: SourceContext, path: Path) -> list[Item]:
-    """The good lines of one file as items; each bad line is one warning naming file and line."""
+def read_file(ctx: SourceContext, path: Path, text: str) -> list[Item]:
+    """The good lines of one file (`text`, read from `path`) as items; each bad line is one warning naming file and line."""
     shown = _shown(ctx, path)
-    text = ctx.read_text(path).lstrip("\ufeff")
+    text = text.lstrip("\ufeff")
     items: list[Item] = []
     undated: list[int] = []
     for number, line in enumerate(text.splitlines(), start=1):

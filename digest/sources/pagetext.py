@@ -181,10 +181,10 @@ def _resolve_time(clock: str, reference: datetime) -> datetime:
 
 def load(ctx: SourceContext) -> list[Item]:
     items: list[Item] = []
-    for path in ctx.paths():
+    for path, text in ctx.read_each():
         where = f"source '{ctx.source.name}' ({path.name})"
         page = parse_page(
-            ctx.read_text(path),
+            text,
             source=ctx.source.name,
             tz=ctx.tz,
             now=ctx.now,

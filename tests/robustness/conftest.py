@@ -266,11 +266,11 @@ def run(*args: str, cwd: Path = ROOT, timeout: float = RUN_SECONDS, **kwargs) ->
     return Child(args, cwd=cwd, **kwargs).finish(timeout)
 
 
-def build_twice(config: Path, *extra: str) -> tuple[Outcome, Outcome]:
+def build_twice(config: Path, *, preexec: Callable[[], None] | None = None) -> tuple[Outcome, Outcome]:
     """The same build as the message (eml) and, at the same time, as text with --strict."""
-    common = ("build", "-c", str(config), "--date", DAY, "-o", "-", *extra)
-    message = Child((*common, "--format", "eml"), cwd=config.parent)
-    strict = Child((*common, "--format", "text", "--strict"), cwd=config.parent)
+    common = ("build", "-c", str(config), "--date", DAY, "-o", "-")
+    message = Child((*common, "--format", "eml"), cwd=config.parent, preexec=preexec)
+    strict = Child((*common, "--format", "text", "--strict"), cwd=config.parent, preexec=preexec)
     return message.finish(), strict.finish()
 
 
@@ -426,9 +426,9 @@ class Expect:
     suspect: str = SUSPECT
 
 
-def assert_contract(config: Path, expect: Expect, baseline_rss: float) -> Message:
+def assert_contract(config: Path, expect: Expect, baseline_rss: float, *, preexec: Callable[[], None] | None = None) -> Message:
     """Build `config` both ways and hold the outcome to the robustness contract; return the message."""
-    message_run, strict_run = build_twice(config)
+    message_run, strict_run = build_twice(config, preexec=preexec)
     for outcome in (message_run, strict_run):
         assert "Traceback" not in outcome.stderr, outcome
         assert outcome.seconds < expect.seconds, f"took {outcome.seconds:.1f} s, bound {expect.seconds} s\n{outcome}"
