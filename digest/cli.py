@@ -30,7 +30,8 @@ EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json
 
 config_option = click.option(
     "-c", "--config", "config_path", default="config.yaml", show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path), help="The config file; relative paths in it are taken from its folder.",
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),  # load_config says why a file cannot be read
+    help="The config file; relative paths in it are taken from its folder.",
 )
 date_option = click.option(
     "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

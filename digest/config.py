@@ -314,6 +314,7 @@ def load_config(path: str | Path) -> Config:
     config.base_dir = path.resolve().parent
     config.file = path
     _check_sources(config)
+    _check_templates(config)
     return config
 
 
@@ -330,8 +331,26 @@ def _check_sources(config: Config) -> None:
             raise ConfigError(config.file, key, f"source '{source.name}' has both url and path", "keep one of them")
         if source.url and not re.match(r"^https?://", source.url):
             raise ConfigError(config.file, f"{key}.url", f"'{source.url}' is not an http(s) URL", "use http:// or https://, or path: for a file")
-        if source.path and source.kind in ("pagetext", "jsonl") and not _has_glob(source.path) and not config.resolve(source.path).exists():
+        if source.path and not _has_glob(source.path) and not config.resolve(source.path).exists():
             raise ConfigError(config.file, f"{key}.path", f"'{source.path}' does not exist (paths are relative to the config file)", "fix the path")
+
+
+def _check_templates(config: Config) -> None:
+    """The user's template folder must be one digest can list: a missing or unreadable folder would
+    otherwise be passed over in silence, and the shipped templates used instead of the user's."""
+    if config.templates is None:
+        return
+    folder = config.resolve(config.templates)
+    if not folder.exists():
+        raise ConfigError(config.file, "templates", f"'{config.templates}' does not exist (paths are relative to the config file)",
+                          "fix the path, or remove templates: to use the shipped templates")
+    if not folder.is_dir():
+        raise ConfigError(config.file, "templates", f"'{config.templates}' is a file, not a folder", "name the folder that holds your templates")
+    try:
+        next(folder.iterdir(), None)
+    except OSError as exc:
+        raise ConfigError(config.file, "templates", f"the folder '{config.templates}' cannot be read ({exc.strerror})",
+                          "check the folder's permissions") from None
 
 
 def _has_glob(path: str) -> bool:
