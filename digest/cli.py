@@ -217,22 +217,8 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
         for sentence in summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm):
             click.echo(sentence)
         return
-    ids: list[object] = []
-    docs: list[tuple[str, str | None]] = []
-    for number, line in enumerate(source, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            warn(f"{source.name}: line {number}: not JSON ({exc.msg}); skipped")
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            warn(f'{source.name}: line {number}: needs an object with a "text" string; skipped')
-            continue
-        line_title = record.get("title")
-        ids.append(record.get("id"))
-        docs.append((record["text"], line_title if isinstance(line_title, str) else None))
-    summaries = summarize.summarize_many(docs, sentences, lang=lang, algorithm=algorithm)
-    for doc_id, summary in zip(ids, summaries):
-        click.echo(json.dumps({"id": doc_id, "summary": summary}, ensure_ascii=False))
+    def skip(number: int, reason: str) -> None:
+        warn(f"{source.name}: line {number}: {reason}; skipped")
+
+    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
+        click.echo(json.dumps(row, ensure_ascii=False))
