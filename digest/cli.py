@@ -5,7 +5,6 @@ Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from digest import __version__, render
+from digest import __version__, rank, render
 from digest.config import Config, ConfigError, load_config
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
@@ -139,28 +138,7 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
         result = run_build(config, store, day)
-    for row in rank_rows(result):
-        if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            parts = " ".join(f"{name}={value:.3f}" for name, value in row["components"].items())
-            click.echo(f"{row['rank']:>3} {row['score']:8.3f}  {parts}  [{row['kind']}, {row['section'] or '-'}, x{row['coverage']}]  {row['title']}")
-
-
-def rank_rows(result: BuildResult) -> list[dict]:
-    return [
-        {
-            "rank": rank,
-            "score": round(story.score, 6),
-            "components": {name: round(value, 6) for name, value in story.components.items()},
-            "coverage": story.coverage,
-            "kind": story.kind,
-            "section": story.section,
-            "title": story.title,
-            "item_ids": story.item_ids,
-        }
-        for rank, story in enumerate(result.stories, start=1)
-    ]
+    click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
 
 @main.command("send")

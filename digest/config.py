@@ -12,6 +12,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,6 +91,45 @@ class NewsletterConfig:
         return ZoneInfo(self.timezone)
 
 
+SUBJECT_FIELDS = {"title": "Daily Digest", "tagline": "", "date": "26 June 2024", "headline": "A headline", "number": ""}
+
+
+def _subject_problem(template: str) -> str | None:
+    """The subject is a str.format template over SUBJECT_FIELDS; a typo there must not wait for send day."""
+    try:
+        template.format(**SUBJECT_FIELDS)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join("{%s}" % k for k in SUBJECT_FIELDS)
+    return None
+
+
+def _date_problem(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return f"'{value}' is not a date; write it as YYYY-MM-DD"
+    return None
+
+
+def _utm_problem(params: dict[str, str]) -> str | None:
+    wrong = [key for key in params if not key.startswith("utm_")]
+    return f"{', '.join(wrong)}: UTM keys start with utm_ (utm_source, utm_medium, utm_campaign...)" if wrong else None
+
+
+@dataclass
+class EmailConfig:
+    """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
+
+    subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
+    time_format: Literal["12h", "24h"] = "12h"  # "11:02 PM" or "23:02" in the newsletter's time zone
+    utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
+    first_issue: str | None = check(_date_problem, default=None)  # the date of issue 1: numbers the editions
+    reason: str | None = None  # "why you get this"; default: you subscribed to <title>
+    postal_address: str | None = None  # the sender's postal address, which bulk-mail laws ask for
+
+
 @dataclass
 class SourceConfig:
     name: str
@@ -111,6 +151,51 @@ class EditionConfig:
     window_hours: float = check(_positive, default=24.0)
     cutoff: str = check(_time_problem, default="24:00")
     max_stories: int = check(_non_negative, default=40)
+
+
+@dataclass
+class RankingWeights:
+    """How much each importance signal adds, on a scale where a plain story weighs 1."""
+
+    breaking: float = 2.0  # a breaking item, headline or category
+    priority: float = 0.25  # per point of editorial priority (item + source)
+    coverage: float = 0.5  # per doubling of the sources carrying the story
+    source: float = 1.0  # per point of source weight above 1
+    substance: float = 0.5  # a fully reported story over a one-line brief
+
+
+@dataclass
+class RankingConfig:
+    half_life_hours: float = check(_positive, default=24.0)  # a story loses half its weight in a day
+    weights: RankingWeights = field(default_factory=RankingWeights)
+    keywords: dict[str, float] = field(default_factory=dict)  # word or phrase -> boost (+) or penalty (-)
+    duplicate_similarity: float = check(lambda v: None if 0 < v <= 1 else f"{v} is not a share; use a number above 0 and up to 1", default=0.5)
+
+
+@dataclass
+class SectionConfig:
+    """A section rule: a story goes to the first section whose keywords, tags or sources it matches."""
+
+    key: str
+    title: str
+    keywords: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    limit: int | None = check(lambda v: v is not None and _non_negative(v), default=None)
+    layout: Literal["stories", "feed"] = "stories"
+
+
+BUILT_IN_SECTIONS = ("top", "stories", "feed")  # the edition's own sections, always there
+
+
+def _sections_problem(sections: list[SectionConfig]) -> str | None:
+    keys = [section.key for section in sections]
+    for key in keys:
+        if key in BUILT_IN_SECTIONS:
+            return f"'{key}' is a built-in section; give your section another key"
+        if keys.count(key) > 1:
+            return f"the key '{key}' names two sections; give each section its own key"
+    return None
 
 
 @dataclass
@@ -165,10 +250,13 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     edition: EditionConfig = field(default_factory=EditionConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
+    ranking: RankingConfig = field(default_factory=RankingConfig)
+    sections: list[SectionConfig] = check(_sections_problem, default_factory=list)
     store: StoreConfig = field(default_factory=StoreConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
