@@ -217,7 +217,7 @@ def next_copy_id(message_id: str, previous_id: str) -> str:
 def replace_message_id(message: bytes, old: str, new: str) -> bytes:
     """Swap the Message-ID in the message's header block, leaving every other byte as rendered."""
     head, sep, body = message.partition(b"\r\n\r\n") if b"\r\n\r\n" in message else message.partition(b"\n\n")
-    pattern = re.compile(rb"^(Message-ID:[ \t]*)" + re.escape(old.encode("ascii")) + rb"[ \t]*$", re.IGNORECASE | re.MULTILINE)
+    pattern = re.compile(rb"^(Message-ID:[ \t]*)" + re.escape(old.encode("ascii")) + rb"(?=[ \t]*\r?$)", re.IGNORECASE | re.MULTILINE)
     head, count = pattern.subn(lambda m: m.group(1) + new.encode("ascii"), head)
     if count != 1:
         raise ValueError(f"the rendered message does not carry Message-ID {old} exactly once in its header")
