@@ -142,6 +142,7 @@ class SourceConfig:
     priority: int = 0
     section: str | None = None
     full_text: bool = False
+    item_kind: Literal["story", "brief"] = "story"  # what a feed's entries or a page are; a JSON line may say otherwise
     breaking_categories: list[str] = field(default_factory=lambda: ["breaking", "breaking news"])
 
 
@@ -206,6 +207,21 @@ class SummaryConfig:
 
 
 @dataclass
+class FetchConfig:
+    """How sources with a url are fetched; every limit is per attempt, so a dead server costs at most
+    (retries + 1) x timeout plus the backoff."""
+
+    connect_timeout: float = check(_positive, default=5.0)  # seconds to open the connection
+    timeout: float = check(_positive, default=15.0)  # seconds for a whole response, connection included
+    max_bytes: int = check(_positive, default=5_000_000)  # the largest response read (after decompression)
+    retries: int = check(_non_negative, default=2)  # after a timeout, a dropped connection or a 5xx
+    backoff: float = check(_non_negative, default=0.5)  # seconds before the first retry, doubled each time
+    max_redirects: int = check(_non_negative, default=5)
+    user_agent: str | None = None  # None: digest/<version>
+    concurrency: int = check(_positive, default=4)  # sources fetched at once
+
+
+@dataclass
 class StoreConfig:
     path: str = ".digest/digest.db"
 
@@ -253,6 +269,7 @@ class Config:
     ranking: RankingConfig = field(default_factory=RankingConfig)
     sections: list[SectionConfig] = check(_sections_problem, default_factory=list)
     store: StoreConfig = field(default_factory=StoreConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
