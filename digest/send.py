@@ -88,12 +88,14 @@ def send(
     with store.lock("send", wait=lock_wait):
         store.close_interrupted_runs("send", _utcnow())
         run_id = store.start_run("send", _utcnow(), edition=day)
-        outcome, detail, warnings = "failed", "stopped by an unexpected error", []
+        prefix = f"{trigger}: " if trigger else ""
         try:
             result = _send_locked(config, store, day, force=force, now=now, log=log)
-            outcome, detail, warnings = result.outcome, "; ".join([result.summary, *result.failures]), result.warnings
-        finally:
-            store.end_run(run_id, outcome, _utcnow(), warnings=warnings, detail=f"{trigger}: {detail}" if trigger else detail)
+        except BaseException as exc:
+            store.end_run(run_id, "failed", _utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
+            raise
+        detail = "; ".join([result.summary, *result.failures])
+        store.end_run(run_id, result.outcome, _utcnow(), warnings=result.warnings, detail=prefix + detail)
     return result
 
 
@@ -144,7 +146,10 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
     edition = built.edition
     if not edition.stories():
         raise NothingToSend(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
-    message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
+    try:
+        message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
+    except render.TemplateError as exc:
+        raise NothingToSend(f"the edition of {day} could not be rendered: {exc}") from None
     message_id = render.message_id(edition, config)
     if existing:
         copy_id = next_copy_id(message_id, existing.message_id)

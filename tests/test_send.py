@@ -187,6 +187,8 @@ def test_dry_run_shows_the_message_and_records_nothing(tmp_path: Path) -> None:
     assert "dry run: would send the edition of 2026-05-14 (No. 2, 3 stories)" in stderr and "nothing recorded" in stderr
     assert all(title in plain_text(result.stdout_bytes) for title, _ in STORIES[DAY1])
     assert table_rows(tmp_path / "state/digest.db") == before
+    built = project.digest("build", "--date", str(DAY1), "--format", "eml", "-o", "-")
+    assert result.stdout_bytes == built.stdout_bytes  # send delivers exactly what build writes
     assert len(list((tmp_path / "outbox").iterdir())) == 1
 
     stderr = ok(project.digest("send", "--date", str(DAY2), "--dry-run"))
