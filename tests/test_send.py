@@ -22,7 +22,7 @@ from digest.cli import main
 from digest.config import load_config
 from digest.send import next_copy_id, replace_message_id, send
 from digest.store import Store
-from mailserver import MailServer, mail_server  # noqa: F401 (fixture)
+from mailserver import MailServer
 
 DAY1, DAY2 = date(2026, 5, 14), date(2026, 5, 15)
 FAKE_SENDMAIL = Path(__file__).with_name("fake_sendmail.py")
@@ -332,7 +332,7 @@ def test_an_edition_with_no_stories_is_not_sent(tmp_path: Path) -> None:
 
 
 def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
-    project, mailbox = command_project(tmp_path, f'schedule: {{at: ["00:00"]}}')
+    project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))
     scheduler = project.start("schedule")
     try:
@@ -360,7 +360,7 @@ def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_
 
 
 def test_schedule_finishes_the_running_send_before_it_stops(tmp_path: Path) -> None:
-    project, mailbox = command_project(tmp_path, f'schedule: {{at: ["00:00"]}}')
+    project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))
     (mailbox / "sigterm-parent").touch()  # the mail command sends SIGTERM to digest mid-delivery
     scheduler = project.start("schedule")
