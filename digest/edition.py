@@ -93,9 +93,9 @@ def _matches(story: Story, rule: SectionConfig, keywords, config: Config) -> boo
     source_sections = {source.name: source.section for source in config.sources}
     tags = {tag.casefold() for tag in rule.tags}
     for member in story.members:
-        if rule.key in (member.section, source_sections.get(member.source)):
+        if rule.key in (member.section, source_sections.get(member.configured_source)):
             return True
-        if member.source in rule.sources or tags & {tag.casefold() for tag in member.tags}:
+        if {member.source, member.configured_source} & set(rule.sources) or tags & {tag.casefold() for tag in member.tags}:
             return True
     return bool(found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))
 

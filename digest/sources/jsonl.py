@@ -9,7 +9,7 @@ Each line is an object with `title` and `body` (plain text or HTML) and, optiona
 
 `source` names the outlet that published the item (an agency, a partner site) and becomes the
 item's source, so a story carried by two outlets in one export counts as covered twice; the
-configured source's name is kept in `extra["via"]`. Without it the item's source is the
+configured source's name is kept in `Item.via`. Without it the item's source is the
 configured name.
 
 A broken line (not JSON, not an object, no title or body, a value of the wrong type, a date that is
@@ -98,13 +98,12 @@ def parse_line(line: str, ctx: SourceContext, warn: Callable[[str], None]) -> It
         raise BrokenLine(f"'id' should be text or a whole number, not {_json_type(given_id)}")
     outlet = get.text("source")
     extra = {key: value for key, value in record.items() if key not in KNOWN}
-    if outlet:
-        extra["via"] = ctx.source.name
     if raw_url and not url:
         warn(f"url '{raw_url[:60]}' is not an http(s) or mailto link; item kept without it")
     return Item(
         id=str(given_id) if given_id is not None else item_id(ctx.source.name, url=url, title=title, published=published),
         source=outlet or ctx.source.name,
+        via=ctx.source.name if outlet else None,
         kind=kind,
         title=title,
         body=body,
