@@ -24,7 +24,7 @@ from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
-from digest.store import Store, StoreBusy, StoreError
+from digest.store import Store, StoreError
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
 
@@ -176,7 +176,7 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
     with opened(config_path) as (config, store):
         try:
             result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
-        except StoreBusy as exc:
+        except StoreError as exc:  # another send or schedule holds the store, or it broke
             fail(str(exc))
     if result.preview is not None:
         write_output(result.preview, "-")
@@ -194,7 +194,7 @@ def schedule_command(config_path: Path) -> None:
     with opened(config_path) as (config, store):
         try:
             status = run_schedule(config, store)
-        except StoreBusy as exc:
+        except StoreError as exc:  # another send or schedule holds the store, or it broke
             fail(str(exc))
     sys.exit(status)
 
