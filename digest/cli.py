@@ -24,7 +24,7 @@ from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
-from digest.store import Store, StoreBusy, StoreError
+from digest.store import Store, StoreError
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
 
@@ -177,7 +177,7 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
     with opened(config_path) as (config, store):
         try:
             result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
-        except StoreBusy as exc:
+        except StoreError as exc:  # another send or schedule holds the store, or it broke
             fail(str(exc))
     if result.preview is not None:
         write_output(result.preview, "-")
@@ -195,7 +195,7 @@ def schedule_command(config_path: Path) -> None:
     with opened(config_path) as (config, store):
         try:
             status = run_schedule(config, store)
-        except StoreBusy as exc:
+        except StoreError as exc:  # another send or schedule holds the store, or it broke
             fail(str(exc))
     sys.exit(status)
 
@@ -218,22 +218,8 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
         for sentence in summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm):
             click.echo(sentence)
         return
-    ids: list[object] = []
-    docs: list[tuple[str, str | None]] = []
-    for number, line in enumerate(source, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            warn(f"{source.name}: line {number}: not JSON ({exc.msg}); skipped")
-            continue
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            warn(f'{source.name}: line {number}: needs an object with a "text" string; skipped')
-            continue
-        line_title = record.get("title")
-        ids.append(record.get("id"))
-        docs.append((record["text"], line_title if isinstance(line_title, str) else None))
-    summaries = summarize.summarize_many(docs, sentences, lang=lang, algorithm=algorithm)
-    for doc_id, summary in zip(ids, summaries):
-        click.echo(json.dumps({"id": doc_id, "summary": summary}, ensure_ascii=False))
+    def skip(number: int, reason: str) -> None:
+        warn(f"{source.name}: line {number}: {reason}; skipped")
+
+    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
+        click.echo(json.dumps(row, ensure_ascii=False))

@@ -35,6 +35,7 @@ from sumy.summarizers.luhn import LuhnSummarizer
 from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 
+from digest import jsonlines
 from digest.text.clean import clean_for_summary
 from digest.text.sentences import (
     SentenceTokenizer,
@@ -49,6 +50,7 @@ __all__ = [
     "SUMMARY_VERSION",
     "UnknownAlgorithm",
     "summarize",
+    "summarize_jsonl",
     "summarize_many",
     "summary_key",
 ]
@@ -336,3 +338,29 @@ def summary_key(text: str, title: str | None, sentences: int, lang: str, algorit
         [SUMMARY_VERSION, algorithm, lang, sentences, title, text], ensure_ascii=False, separators=(",", ":")
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def summarize_jsonl(
+    lines: Iterable[str],
+    sentences: int = 3,
+    *,
+    lang: str = "en",
+    algorithm: str = "news",
+    on_bad: Callable[[int, str], None],
+) -> list[dict[str, object]]:
+    """`digest summarize --jsonl`: {"id", "text", "title"?} lines in, {"id", "summary"} out, in input order.
+
+    A line that is not an object with a "text" string goes to `on_bad` with its number and is skipped.
+    """
+    _check_algorithm(algorithm)
+    ids: list[object] = []
+    docs: list[tuple[str, str | None]] = []
+    for number, record in jsonlines.objects(lines, on_bad):
+        if not isinstance(record.get("text"), str):
+            on_bad(number, f'needs a "text" string, not {jsonlines.describe(record.get("text"))}')
+            continue
+        title = record.get("title")
+        ids.append(record.get("id"))
+        docs.append((record["text"], title if isinstance(title, str) else None))
+    summaries = summarize_many(docs, sentences, lang=lang, algorithm=algorithm)
+    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, summaries)]
