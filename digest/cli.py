@@ -61,7 +61,7 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
     except ConfigError as exc:
         fail(str(exc), 2)
     try:
-        store = Store(config.resolve(config.store.path))
+        store = Store(config.resolve(config.store.path), timeout=config.store.wait)
     except StoreError as exc:
         fail(str(exc))
     with store:
@@ -72,7 +72,7 @@ def run_build(config: Config, store: Store, day: datetime | None) -> BuildResult
     now = datetime.now(timezone.utc)
     try:
         result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store)
-    except BuildError as exc:
+    except (BuildError, StoreError) as exc:  # StoreError: another process kept the store, or its disk is full
         fail(str(exc))
     report(result.problems)
     return result

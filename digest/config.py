@@ -224,6 +224,7 @@ class FetchConfig:
 @dataclass
 class StoreConfig:
     path: str = ".digest/digest.db"
+    wait: float = check(_non_negative, default=30.0)  # seconds to wait for another process writing to the store, then stop and say so
 
 
 @dataclass

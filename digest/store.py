@@ -156,11 +156,27 @@ class Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"store {self.path}: {exc}") from None
+
+    def _use_wal(self, poll: float = 0.02) -> None:
+        """Switch a new store file to WAL, waiting up to `timeout` for another process doing the same.
+
+        The switch needs the file to itself, and SQLite answers "database is locked" at once, without
+        its busy timeout, when two processes (a build and a send started together) both try it.
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(poll)
 
     def close(self) -> None:
         self.db.close()
@@ -182,10 +198,13 @@ class Store:
             raise StoreBusy(f"store {self.path} is busy: another digest process kept it locked for {self.timeout:g} s") from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.execute("ROLLBACK" if self.discard_writes else "COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):  # a full disk, a read-only file: said with the store's name
+                raise StoreError(f"store {self.path}: {exc}") from None
             raise
-        self.db.execute("ROLLBACK" if self.discard_writes else "COMMIT")
 
     @contextmanager
     def read_only(self) -> Iterator[Store]:

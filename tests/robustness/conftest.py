@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -184,7 +184,7 @@ def good_lines() -> str:
     return "".join(json.dumps(line) + "\n" for line in lines)
 
 
-def write_project(folder: Path, *suspects: dict, fetch: dict | None = None, extra: str = "") -> Path:
+def write_project(folder: Path, *suspects: dict, fetch: dict | None = None, store: dict | None = None, extra: str = "") -> Path:
     """A config with the good source first, then each suspect source (named SUSPECT, or SUSPECT 2, 3...)."""
     (folder / "good.jsonl").write_text(good_lines(), encoding="utf-8")
     (folder / "secret.txt").write_text(f"{SECRET}\n", encoding="utf-8")
@@ -197,7 +197,7 @@ def write_project(folder: Path, *suspects: dict, fetch: dict | None = None, extr
         "newsletter: {title: Harbour Daily, timezone: UTC, from: 'Harbour Daily <daily@example.com>', to: [readers@example.com]}\n"
         f"sources: {json.dumps(sources)}\n"
         f"fetch: {json.dumps(settings)}\n"
-        "store: {path: state/digest.db}\n"
+        f"store: {json.dumps({'path': 'state/digest.db', **(store or {})})}\n"
         + extra,
         encoding="utf-8",
     )
