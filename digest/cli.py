@@ -18,7 +18,7 @@ from typing import TextIO
 import click
 
 from digest import __version__, rank, render, summarize
-from digest.config import Config, ConfigError, load_config
+from digest.config import Config, ConfigError, date_problem, load_config
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.schedule import run_schedule
@@ -33,8 +33,15 @@ config_option = click.option(
     type=click.Path(dir_okay=False, readable=False, path_type=Path),  # load_config says why a file cannot be read
     help="The config file; relative paths in it are taken from its folder.",
 )
+def _check_date(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime | None:
+    problem = value and date_problem(value.date().isoformat())
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 date_option = click.option(
-    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, callback=_check_date,
     help="The edition's date, YYYY-MM-DD. Default: edition.date from the config, else today in newsletter.timezone.",
 )
 

@@ -103,13 +103,16 @@ def _subject_problem(template: str) -> str | None:
     return None
 
 
-def _date_problem(value: str | None) -> str | None:
+def date_problem(value: str | None) -> str | None:
+    """A YYYY-MM-DD date whose edition window can be worked out (a day before and after it exist)."""
     if value is None:
         return None
     try:
-        date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return f"'{value}' is not a date; write it as YYYY-MM-DD"
+    if not date.min < day < date.max:
+        return f"'{value}' is out of range; use a date after 0001-01-01 and before 9999-12-31"
     return None
 
 
@@ -125,7 +128,7 @@ class EmailConfig:
     subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
     time_format: Literal["12h", "24h"] = "12h"  # "11:02 PM" or "23:02" in the newsletter's time zone
     utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
-    first_issue: str | None = check(_date_problem, default=None)  # the date of issue 1: numbers the editions
+    first_issue: str | None = check(date_problem, default=None)  # the date of issue 1: numbers the editions
     reason: str | None = None  # "why you get this"; default: you subscribed to <title>
     postal_address: str | None = None  # the sender's postal address, which bulk-mail laws ask for
 
@@ -148,7 +151,7 @@ class SourceConfig:
 
 @dataclass
 class EditionConfig:
-    date: str | None = None  # pins the edition date (the shipped sample config uses it)
+    date: str | None = check(date_problem, default=None)  # pins the edition date (the shipped sample config uses it)
     window_hours: float = check(_positive, default=24.0)
     cutoff: str = check(_time_problem, default="24:00")
     max_stories: int = check(_non_negative, default=40)

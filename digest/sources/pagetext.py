@@ -55,13 +55,38 @@ def classify(raw: str) -> Line:
         return Line("blank", text)
     for kind, pattern in (("byline", BYLINE), ("time", FEED_TIME), ("author", AUTHOR_LINE), ("feed", FEED_HEADER)):
         match = pattern.match(text)
-        if match:
+        if match and _names_a_real_moment(kind, match):
             return Line(kind, text, match)
     if CHROME.match(text):
         return Line("chrome", text)
     if CAPTION.search(text):
         return Line("caption", text)
     return Line("text", text)
+
+
+def _byline_time(match: re.Match[str]) -> datetime | None:
+    """The byline's date and time (naive), or None when it names one that does not exist (February 30)."""
+    try:
+        return datetime.strptime(f"{match['date']} {match['time'].replace(' ', '')}", "%B %d, %Y %I:%M%p")
+    except ValueError:
+        return None
+
+
+def _clock_time(clock: str) -> time | None:
+    """"11:02 PM" as a time, or None for one that does not exist ("13:75 PM")."""
+    try:
+        return datetime.strptime(clock.replace(" ", "").upper(), "%I:%M%p").time()
+    except ValueError:
+        return None
+
+
+def _names_a_real_moment(kind: str, match: re.Match[str]) -> bool:
+    """A byline or a feed time must name a moment that exists; one that does not is read as text."""
+    if kind == "byline":
+        return _byline_time(match) is not None
+    if kind == "time":
+        return _clock_time(match["time"]) is not None
+    return True
 
 
 def is_prose(text: str) -> bool:
@@ -81,7 +106,7 @@ def clean_headline(text: str) -> tuple[str, bool]:
 def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", warn=None) -> list[Item]:
     """Turn one scraped page into its article (a story) and its feed entries (briefs)."""
     marker = CAPTURE_MARKER.search(text)
-    captured = date.fromisoformat(marker.group(1)) if marker else None
+    captured = _capture_date(marker.group(1), warn) if marker else None
     if marker:
         text = text[: marker.start()] + "\n" + text[marker.end() :]
     lines = [classify(raw) for raw in text.splitlines()]
@@ -108,13 +133,22 @@ def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", w
     return items
 
 
+def _capture_date(value: str, warn) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        if warn:
+            warn(f"capture date 'date {value}' is not a date; the page is read without it")
+        return None
+
+
 def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> Item | None:
     title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind == "text"), None)
     if title_at is None:
         return None
     title, breaking = clean_headline(lines[title_at].text)
     byline = lines[index].match
-    published = datetime.strptime(f"{byline['date']} {byline['time'].replace(' ', '')}", "%B %d, %Y %I:%M%p").replace(tzinfo=tz)
+    published = _byline_time(byline).replace(tzinfo=tz)
     author = byline["author"].strip()
     paragraphs: list[str] = []
     for at in range(index + 1, len(lines)):
@@ -174,7 +208,7 @@ def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -
 
 def _resolve_time(clock: str, reference: datetime) -> datetime:
     """A bare "11:02 PM" is on the reference's day, or the day before when that would be later."""
-    moment = datetime.strptime(clock.replace(" ", "").upper(), "%I:%M%p").time()
+    moment = _clock_time(clock)
     resolved = datetime.combine(reference.date(), moment, reference.tzinfo)
     return resolved - timedelta(days=1) if resolved > reference else resolved
 

@@ -54,6 +54,8 @@ BROKEN: list[tuple[str, str, str, str, Callable[[Path], None] | None]] = [
     ("source url not http", "sources: [{name: a, kind: feed, url: 'ftp://example.com/rss'}]", "sources[0].url", "http", None),
     ("two sources, one name", "sources: [{name: a, kind: jsonl, path: items.jsonl}, {name: a, kind: jsonl, path: items.jsonl}]",
      "sources[1].name", "give each source its own name", None),
+    ("bad edition date", "edition: {date: tomorrow}", "edition.date", "write it as YYYY-MM-DD", None),
+    ("edition date out of range", "edition: {date: '9999-12-31'}", "edition.date", "use a date after 0001-01-01", None),
     ("negative window", "edition: {window_hours: -3}", "edition.window_hours", "more than 0", None),
     ("negative story limit", "edition: {max_stories: -1}", "edition.max_stories", "use 0 or more", None),
     ("negative section limit", "sections: [{key: port, title: Port, limit: -2}]", "sections[0].limit", "use 0 or more", None),
@@ -122,3 +124,10 @@ def test_unreadable_config_file(tmp_path: Path) -> None:
     assert outcome.status == 2
     assert outcome.stderr == f"digest: error: {config}: cannot be read (Permission denied); check the file's permissions\n"
 
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "2024-02-30"])
+def test_an_edition_date_that_cannot_be_is_a_usage_error(tmp_path: Path, day: str) -> None:
+    config = write_config(tmp_path, GOOD_SOURCE, None)
+    result = CliRunner().invoke(main, ["build", "-c", str(config), "--date", day, "-o", "-"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "Invalid value for '--date'" in result.stderr and day in result.stderr
