@@ -5,9 +5,12 @@ module only adds campaign tags on top, so a link the reader clicks is always one
 """
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.text.html import safe_url
+
+_NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def outgoing(url: str | None, utm: dict[str, str]) -> str | None:
@@ -17,6 +20,8 @@ def outgoing(url: str | None, utm: dict[str, str]) -> str | None:
     `utm_source=rss` would otherwise credit the wrong channel); other query parameters stay as they are.
     """
     url = safe_url(url)
+    if url is not None and _NOT_IN_XML.search(url):
+        return None  # a link no XML document may hold would stop MJML's parser, and the whole email with it
     if url is None or not utm or url.startswith("mailto:"):
         return url
     parts = urlsplit(url)

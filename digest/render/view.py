@@ -22,7 +22,8 @@ PARAGRAPH_CHARS = 1200
 NAME_CHARS = 80
 
 # C0/C1 controls and the bidi overrides that can make text read backwards; newlines are handled apart.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Also what no XML document may hold (lone surrogates, U+FFFE, U+FFFF): MJML's parser stops at them.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_line(text: str | None, limit: int) -> str:

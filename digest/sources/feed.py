@@ -35,6 +35,9 @@ ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
 HTML_PAGE = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
 XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+SURROGATE_REFERENCE = re.compile(  # &#xD800; to &#xDFFF;, and 55296 to 57343 in decimal
+    rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9]\d\d|56\d{3}|57[0-2]\d\d|573[0-3]\d|5734[0-3]));"
+)
 LANGUAGE_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 # feedparser's notes that do not make a feed any less readable
 HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
@@ -133,7 +136,9 @@ def screen_xml(data: bytes) -> str | None:
 
 def repair_utf8(data: bytes) -> tuple[bytes, int]:
     """A UTF-8 document with a few invalid byte sequences, each replaced by U+FFFD, and how many there
-    were; any other document unchanged, with 0.
+    were; any other document unchanged, with 0. Character references to half a UTF-16 surrogate pair
+    ("&#55296;", which feedparser turns into a character no encoder writes, failing the whole source)
+    are replaced and counted too, whatever the encoding.
 
     Meeting one invalid byte, feedparser decodes the whole document in an encoding it guesses, so two
     stray bytes garble every entry of a Ukrainian feed, silently. A document counts as damaged UTF-8
@@ -141,20 +146,21 @@ def repair_utf8(data: bytes) -> tuple[bytes, int]:
     sequences by far: text in a legacy encoding (Windows-1251, Latin-1) almost never forms valid
     UTF-8 sequences, so it is still left to feedparser's detection.
     """
+    data, references = SURROGATE_REFERENCE.subn(b"&#xFFFD;", data)
     try:
         data.decode("utf-8")
-        return data, 0
+        return data, references
     except UnicodeDecodeError:
         pass
     declared = XML_ENCODING.match(data)
     if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
-        return data, 0
+        return data, references
     text = data.decode("utf-8", errors="replace")
     invalid = text.count("\ufffd") - data.count("\ufffd".encode())
     valid = sum(1 for char in text if char > "\x7f") - text.count("\ufffd")
     if valid <= 4 * invalid:
-        return data, 0
-    return text.encode("utf-8"), invalid
+        return data, references
+    return text.encode("utf-8"), invalid + references
 
 
 def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
@@ -164,7 +170,8 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
     malformed = screen_xml(document.data)
     data, damaged = repair_utf8(document.data)
     if damaged:
-        ctx.warn(f"{damaged} byte sequence{'s' * (damaged != 1)} not valid UTF-8, shown as \ufffd; the rest of the text is kept", document.where)
+        ctx.warn(f"{damaged} character{'s' * (damaged != 1)} not valid UTF-8 (bytes, or references to half a surrogate pair), "
+                 "shown as \ufffd; the rest of the text is kept", document.where)
     headers = {"content-type": document.content_type or "application/xml"}
     if document.base:
         headers["content-location"] = document.base

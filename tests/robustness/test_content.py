@@ -40,9 +40,14 @@ class Row:
     seconds: float = 10.0
 
 
+def xml_text(text: str) -> str:
+    """Text escaped for XML; half a surrogate pair as the character reference a broken encoder writes."""
+    return re.sub("[\ud800-\udfff]", lambda found: f"&#{ord(found.group())};", escape(text))
+
+
 def as_feed(row: Row) -> bytes:
     return rss(*(
-        entry(escape(e.title), escape(e.body), link=escape(e.link) if e.link else None, guid=e.guid,
+        entry(xml_text(e.title), xml_text(e.body), link=escape(e.link) if e.link else None, guid=e.guid,
               date=e.feed_date.format(hour=10 + n % 12) if e.feed_date else None)
         for n, e in enumerate(row.entries)
     ))
@@ -58,7 +63,7 @@ def as_export(row: Row) -> str:
             line["id"] = e.guid
         if e.published:
             line["published"] = e.published.format(hour=10 + n % 12)
-        lines.append(json.dumps(line, ensure_ascii=False))
+        lines.append(json.dumps(line))  # non-ASCII as \u escapes, as many exports write it
     return "\n".join(lines) + "\n"
 
 
@@ -133,6 +138,12 @@ ROWS: dict[str, Row] = {
         present=("🚢 Ferry returns 🌊 after the storm ⚓", "مرفأ المدينة يفتح أبوابه من جديد", "הנמל נפתח מחדש אחרי השיפוץ",
                  "港口今天重新开放", "Порт відкрив нову пристань для поромів", "Invoice gnp.exe for the port"),
         absent=("\u202e",),
+    ),
+    "characters_no_document_may_hold": Row(
+        [Entry("Tide \uffff tables \ufffe reprinted", "<p>A noncharacter \uffff in the body.</p>"),
+         Entry("Half a pair \ud800 of surrogates", "<p>Its other half \udfff is elsewhere.</p>")],
+        present=("Tide tables reprinted", "Half a pair \ufffd of surrogates"),
+        feed_reason=r"2 characters not valid UTF-8 \(bytes, or references to half a surrogate pair\)",
     ),
     "missing_garbage_and_far_future_dates": Row(
         [Entry("Undated notice about moorings", published=None, feed_date=None),

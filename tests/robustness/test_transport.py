@@ -46,9 +46,28 @@ def connection_refused(server, folder):
 
 @case
 def server_never_answers(server, folder):
-    """The configured timeout (fetch.timeout: 2) ends it; no retry is configured."""
+    """The configured timeout (fetch.timeout: 1) ends it; no retry is configured."""
     url = server.route("/feed", never_answer)
-    return feed_at(url), Expect(failed=True, reason=r"timed out after 2 s$", seconds=2 + 4), None
+    return feed_at(url), Expect(failed=True, reason=r"timed out after 1 s$", seconds=1 + 4), None
+
+
+@case
+def server_trickles_forever(server, folder):
+    """A byte every 50 ms for ever: no single read times out, the total timeout (1 s) ends it."""
+
+    def trickle(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", "application/rss+xml")
+        request.end_headers()
+        try:
+            while not request.app.closing.wait(0.05):  # type: ignore[attr-defined]
+                request.wfile.write(b" ")
+                request.wfile.flush()
+        except OSError:
+            pass
+
+    url = server.route("/feed", trickle)
+    return feed_at(url), Expect(failed=True, reason=r"timed out after 1 s$", seconds=1 + 4), None
 
 
 @case

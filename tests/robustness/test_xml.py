@@ -141,5 +141,5 @@ def test_xml_case(name: str, server: Server, tmp_path: Path, baseline_rss: float
 def test_ten_thousand_entries(server: Server, tmp_path: Path, baseline_rss: float, big_feed: bytes) -> None:
     source = {"kind": "feed", "url": server.route("/feed", respond(big_feed)), "item_kind": "brief"}
     expect = Expect(failed=False, reason=None, seconds=20, rss_margin_mb=250)
-    message = assert_contract(write_project(tmp_path, source, fetch={"max_bytes": 10_000_000}), expect, baseline_rss)
+    message = assert_contract(write_project(tmp_path, source, fetch={"max_bytes": 10_000_000, "timeout": 10}), expect, baseline_rss)
     at_least_ten_tide_tables(message, None)
