@@ -114,18 +114,23 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="html", show_default=True, help="What to write.")
 @click.option("-o", "--output", "output", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
-def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, strict: bool) -> None:
+@click.option("--timings", is_flag=True, envvar="DIGEST_TIMINGS", help="Print each stage's seconds on stderr (also: DIGEST_TIMINGS=1).")
+def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, strict: bool, timings: bool) -> None:
     """Build one edition and write it as html, text, mjml, eml or json.
 
     Sources that fail are named on stderr and the edition is built from the rest (exit 0; 1 with --strict).
     """
     with opened(config_path) as (config, store):
         result = run_build(config, store, day)
-        data = render.render(result.edition, config, fmt)
+        with result.timings.stage("render"):
+            data = render.render(result.edition, config, fmt)
         target = output or str(config.resolve(config.output.dir) / f"{result.edition.date.isoformat()}.{EXTENSIONS[fmt]}")
-        write_output(data, target)
+        with result.timings.stage("write"):
+            write_output(data, target)
         if target != "-":
             click.echo(target)
+    if timings:
+        click.echo(f"digest: {result.timings.format()}", err=True)
     if strict and result.source_failed:
         fail("a source failed and --strict is on")
 

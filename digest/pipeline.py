@@ -6,7 +6,7 @@ summary is looked up in the store's cache first, so a rebuild of the same day su
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from digest import dedupe, rank, summarize
@@ -15,6 +15,7 @@ from digest.config import Config
 from digest.model import Edition, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
+from digest.timing import Timings
 
 
 class BuildError(Exception):
@@ -26,6 +27,7 @@ class BuildResult:
     edition: Edition
     stories: list[Story]  # every ranked story in the window, best first (what `explain` shows)
     problems: list[Problem]
+    timings: Timings = field(default_factory=Timings)  # seconds per stage, in the order they ran
 
     @property
     def source_failed(self) -> bool:
@@ -41,18 +43,30 @@ def edition_day(config: Config, requested: date | None, now: datetime) -> date:
     return now.astimezone(config.newsletter.tz).date()
 
 
-def build(config: Config, day: date, *, now: datetime, store: Store | None = None) -> BuildResult:
-    """Build the edition of `day` from every configured source."""
+def build(
+    config: Config, day: date, *, now: datetime, store: Store | None = None, timings: Timings | None = None
+) -> BuildResult:
+    """Build the edition of `day` from every configured source; `timings` (one is made if not given)
+    gets each stage's seconds."""
+    timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
-    items, problems = load_all(config, now, store)
-    in_window = [item for item in items if editions.in_window(item, start, cutoff)]
-    stories = rank.score(dedupe.cluster(in_window), cutoff, config)
-    sent = store.sent_ids(before=day) if store is not None else frozenset()
-    edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
-    summarise(edition.stories(), config, store)
+    with timings.stage("sources"):
+        items, problems = load_all(config, now, store)
+    with timings.stage("window"):
+        in_window = [item for item in items if editions.in_window(item, start, cutoff)]
+    with timings.stage("dedupe"):
+        clusters = dedupe.cluster(in_window)
+    with timings.stage("rank"):
+        stories = rank.score(clusters, cutoff, config)
+    with timings.stage("edition"):
+        sent = store.sent_ids(before=day) if store is not None else frozenset()
+        edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
+    with timings.stage("summaries"):
+        summarise(edition.stories(), config, store)
     if store is not None:
-        store.record_items(((item.id, item.source) for item in items), now)
-    return BuildResult(edition, stories, problems)
+        with timings.stage("store"):
+            store.record_items(((item.id, item.source) for item in items), now)
+    return BuildResult(edition, stories, problems, timings)
 
 
 def summarise(stories: list[Story], config: Config, store: Store | None) -> None:
