@@ -12,6 +12,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -90,6 +91,45 @@ class NewsletterConfig:
         return ZoneInfo(self.timezone)
 
 
+SUBJECT_FIELDS = {"title": "Daily Digest", "tagline": "", "date": "26 June 2024", "headline": "A headline", "number": ""}
+
+
+def _subject_problem(template: str) -> str | None:
+    """The subject is a str.format template over SUBJECT_FIELDS; a typo there must not wait for send day."""
+    try:
+        template.format(**SUBJECT_FIELDS)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join("{%s}" % k for k in SUBJECT_FIELDS)
+    return None
+
+
+def _date_problem(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return f"'{value}' is not a date; write it as YYYY-MM-DD"
+    return None
+
+
+def _utm_problem(params: dict[str, str]) -> str | None:
+    wrong = [key for key in params if not key.startswith("utm_")]
+    return f"{', '.join(wrong)}: UTM keys start with utm_ (utm_source, utm_medium, utm_campaign...)" if wrong else None
+
+
+@dataclass
+class EmailConfig:
+    """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
+
+    subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
+    time_format: Literal["12h", "24h"] = "12h"  # "11:02 PM" or "23:02" in the newsletter's time zone
+    utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
+    first_issue: str | None = check(_date_problem, default=None)  # the date of issue 1: numbers the editions
+    reason: str | None = None  # "why you get this"; default: you subscribed to <title>
+    postal_address: str | None = None  # the sender's postal address, which bulk-mail laws ask for
+
+
 @dataclass
 class SourceConfig:
     name: str
@@ -102,6 +142,7 @@ class SourceConfig:
     priority: int = 0
     section: str | None = None
     full_text: bool = False
+    item_kind: Literal["story", "brief"] = "story"  # what a feed's entries or a page are; a JSON line may say otherwise
     breaking_categories: list[str] = field(default_factory=lambda: ["breaking", "breaking news"])
 
 
@@ -166,6 +207,21 @@ class SummaryConfig:
 
 
 @dataclass
+class FetchConfig:
+    """How sources with a url are fetched; every limit is per attempt, so a dead server costs at most
+    (retries + 1) x timeout plus the backoff."""
+
+    connect_timeout: float = check(_positive, default=5.0)  # seconds to open the connection
+    timeout: float = check(_positive, default=15.0)  # seconds for a whole response, connection included
+    max_bytes: int = check(_positive, default=5_000_000)  # the largest response read (after decompression)
+    retries: int = check(_non_negative, default=2)  # after a timeout, a dropped connection or a 5xx
+    backoff: float = check(_non_negative, default=0.5)  # seconds before the first retry, doubled each time
+    max_redirects: int = check(_non_negative, default=5)
+    user_agent: str | None = None  # None: digest/<version>
+    concurrency: int = check(_positive, default=4)  # sources fetched at once
+
+
+@dataclass
 class StoreConfig:
     path: str = ".digest/digest.db"
 
@@ -210,9 +266,11 @@ class Config:
     ranking: RankingConfig = field(default_factory=RankingConfig)
     sections: list[SectionConfig] = check(_sections_problem, default_factory=list)
     store: StoreConfig = field(default_factory=StoreConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})

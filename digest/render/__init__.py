@@ -1,0 +1,143 @@
+"""The edition as an email: jinja2 -> MJML -> HTML, its plain-text twin, an RFC 5322 message, ESP JSON.
+
+    problems = prepare(edition, config)     # subject, preheader, number, note; fit under Gmail's limit
+    data = render(edition, config, "eml")   # bytes, UTF-8 for the text formats
+
+`render` prepares the edition itself when the caller did not (preparing twice changes nothing), so
+its HTML is always under the clipping limit; call `prepare` first to get its problems to show.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from digest.config import Config
+from digest.model import Edition, Problem, Story
+from digest.render import mime
+from digest.render.html import mjml_source, mjml_to_html
+from digest.render.mime import message_id
+from digest.render.templates import TemplateError
+from digest.render.text import plain_text
+from digest.render.view import HEADLINE_CHARS, clean_line, email_view, short_date
+
+__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "message_id", "prepare", "render"]
+
+FORMATS = ("html", "text", "mjml", "eml", "json")
+
+# Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
+# 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes.
+CLIP_LIMIT = 102_000
+SUBJECT_HEADLINE_CHARS = 100
+PREHEADER_STORIES = 3
+PREHEADER_CHARS = 150
+
+log = logging.getLogger(__name__)
+
+
+def render(edition: Edition, config: Config, fmt: str) -> bytes:
+    """The edition in format `fmt` (one of FORMATS). Raises TemplateError for a broken template."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    for problem in prepare(edition, config):
+        log.warning("%s", problem)
+    view = email_view(edition, config)
+    if fmt == "mjml":
+        return mjml_source(view, config).encode("utf-8")
+    text = plain_text(view, config)
+    if fmt == "text":
+        return text.encode("utf-8")
+    document = mjml_to_html(mjml_source(view, config), config)
+    if fmt == "html":
+        return document.encode("utf-8")
+    if fmt == "eml":
+        return mime.eml(edition, config, document, text)
+    return mime.api_json(edition, config, document, text)
+
+
+def html(edition: Edition, config: Config) -> str:
+    """The email's HTML as it stands, without preparing the edition (what the clipping check measures)."""
+    return mjml_to_html(mjml_source(email_view(edition, config), config), config)
+
+
+def prepare(edition: Edition, config: Config) -> list[Problem]:
+    """Fill what the templates and headers need and fit the HTML under Gmail's clipping limit.
+
+    Sets the editor's note (the command line's, else the config's), the issue number (from
+    `email.first_issue`), the subject and the preheader. Returns a Problem when briefs had to go.
+    """
+    if edition.note is None:
+        edition.note = config.newsletter.note
+    if edition.number is None and config.email.first_issue:
+        number = (edition.date - date.fromisoformat(config.email.first_issue)).days + 1
+        edition.number = number if number > 0 else None
+    edition.subject = subject(edition, config)
+    edition.preheader = preheader(edition)
+    dropped = fit_to_clip_limit(edition, config)
+    if not dropped:
+        return []
+    return [Problem("email", f"dropped the {dropped} lowest-ranked {'item' if dropped == 1 else 'items'} of the news feed "
+                             f"to keep the HTML under Gmail's clipping limit ({CLIP_LIMIT:,} bytes)")]
+
+
+def subject(edition: Edition, config: Config) -> str:
+    """The configured subject template over the edition's title, date, issue number and top headline."""
+    stories = edition.stories()
+    fields = {
+        "title": edition.title or config.newsletter.title,
+        "tagline": config.newsletter.tagline,
+        "date": short_date(edition.date),
+        "headline": clean_line(stories[0].title, SUBJECT_HEADLINE_CHARS) if stories else "",
+        "number": f"#{edition.number}" if edition.number else "",
+    }
+    return clean_line(config.email.subject.format(**fields), HEADLINE_CHARS).strip(" :—-·|")
+
+
+def preheader(edition: Edition) -> str:
+    """The top stories' headlines: what the inbox shows beside the subject."""
+    headlines = (clean_line(story.title, HEADLINE_CHARS) for story in edition.stories()[:PREHEADER_STORIES])
+    return clean_line(" · ".join(headlines), PREHEADER_CHARS)
+
+
+def fit_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMIT) -> int:
+    """Drop the lowest-ranked stories of the news feed (then of other sections; never the top story)
+    until the HTML is under `limit` bytes. Returns how many were dropped.
+
+    Size falls as stories go, so a binary search finds the fewest to drop in a handful of renders.
+    """
+    if _size(edition, config) < limit:
+        return 0
+    candidates = _drop_order(edition)
+    low, high = 1, len(candidates)
+    original = [list(section.stories) for section in edition.sections]
+    while low < high:
+        middle = (low + high) // 2
+        _remove(edition, original, candidates[:middle])
+        if _size(edition, config) < limit:
+            high = middle
+        else:
+            low = middle + 1
+    _remove(edition, original, candidates[:low])
+    return low
+
+
+def _size(edition: Edition, config: Config) -> int:
+    return len(html(edition, config).encode("utf-8"))
+
+
+def _drop_order(edition: Edition) -> list[Story]:
+    """Feed briefs first, then other non-top stories; within each, lowest score first, later ones first on ties."""
+    ranked = []
+    for section_index, section in enumerate(edition.sections):
+        if section.layout == "top":
+            continue
+        tier = 0 if section.layout == "feed" else 1
+        for position, story in enumerate(section.stories):
+            ranked.append(((tier, story.score, -section_index, -position), story))
+    ranked.sort(key=lambda pair: pair[0])
+    return [story for _, story in ranked]
+
+
+def _remove(edition: Edition, original: list[list[Story]], dropped: list[Story]) -> None:
+    gone = {id(story) for story in dropped}
+    for section, stories in zip(edition.sections, original):
+        section.stories = [story for story in stories if id(story) not in gone]

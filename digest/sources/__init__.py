@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from digest.config import Config, SourceConfig
 from digest.model import Item, Problem, stable_id
+from digest.progress import Progress
 from digest.store import Store
 from digest.text.html import canonical_url
 
@@ -31,6 +34,7 @@ class SourceContext:
     now: datetime
     store: Store | None = None
     problems: list[Problem] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # what the loader gave, once it has run
 
     @property
     def tz(self):
@@ -39,6 +43,11 @@ class SourceContext:
     @property
     def lang(self) -> str:
         return self.config.source_lang(self.source)
+
+    @property
+    def breaking_categories(self) -> frozenset[str]:
+        """The categories that mark an item as breaking news, case-folded."""
+        return frozenset(category.casefold() for category in self.source.breaking_categories)
 
     def warn(self, reason: str, where: str | None = None) -> None:
         """Report a bad part of the source (the rest of it is kept)."""
@@ -51,6 +60,13 @@ class SourceContext:
         if not matches:
             raise SourceFailed(f"no file matches {self.source.path}")
         return matches
+
+    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True):
+        """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps
+        its ETag/Last-Modified and body in the store so an unchanged resource costs a 304 next run."""
+        from digest.sources import http
+
+        return http.fetch(url, self.config.fetch, self.store if conditional else None, accept=accept, now=self.now)
 
     def read_text(self, path: Path) -> str:
         try:
@@ -85,9 +101,9 @@ Loader = Callable[[SourceContext], list[Item]]
 
 
 def _loaders() -> dict[str, Loader]:
-    from digest.sources import jsonl, pagetext
+    from digest.sources import feed, html, jsonl, pagetext
 
-    return {"pagetext": pagetext.load, "jsonl": jsonl.load}
+    return {"feed": feed.load, "html": html.load, "jsonl": jsonl.load, "pagetext": pagetext.load}
 
 
 def load_source(ctx: SourceContext) -> list[Item]:
@@ -101,16 +117,42 @@ def load_source(ctx: SourceContext) -> list[Item]:
         return loader(ctx)
     except SourceFailed as exc:
         ctx.problems.append(Problem(where, str(exc), source_failed=True))
-        return []
+    except Exception as exc:  # a loader's bug or a library's crash on odd input costs this source only
+        ctx.problems.append(Problem(where, f"unexpected {type(exc).__name__}: {exc}", source_failed=True))
+    return []
 
 
-def load_all(config: Config, now: datetime, store: Store | None = None) -> tuple[list[Item], list[Problem]]:
+def load_each(config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None) -> list[SourceContext]:
+    """Run every configured source; one finished context (its items and problems) per source, in config order.
+
+    Sources are loaded concurrently (`fetch.concurrency` at once), each with its own connection to
+    the store, and returned in config order, so nothing depends on which server answered first.
+    `progress` draws a bar on stderr; None: only when stderr is a terminal.
+    """
+    bar = Progress(len(config.sources), "sources", enabled=progress)
+
+    def run(source: SourceConfig) -> SourceContext:
+        with Store(store.path) if store else nullcontext() as own_store:
+            ctx = SourceContext(source=source, config=config, now=now, store=own_store)
+            ctx.items = load_source(ctx)
+        ctx.store = None  # its connection is closed
+        bar.advance(source.name)
+        return ctx
+
+    with ThreadPoolExecutor(max_workers=config.fetch.concurrency) as pool:
+        loaded = list(pool.map(run, config.sources))
+    bar.close()
+    return loaded
+
+
+def load_all(
+    config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None
+) -> tuple[list[Item], list[Problem]]:
     """Every configured source's items (same id twice: the fuller copy wins) and every problem met."""
     items: dict[str, Item] = {}
     problems: list[Problem] = []
-    for source in config.sources:
-        ctx = SourceContext(source=source, config=config, now=now, store=store)
-        for item in load_source(ctx):
+    for ctx in load_each(config, now, store, progress=progress):
+        for item in ctx.items:
             kept = items.get(item.id)
             if kept is None or len(item.body) > len(kept.body):
                 items[item.id] = item

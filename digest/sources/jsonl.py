@@ -2,7 +2,7 @@
 
 Each line is an object with `title` and `body` (plain text or HTML) and, optionally, `id`, `url`,
 `published` (ISO 8601; without an offset it is in the source's time zone, else the newsletter's),
-`kind` (`story` | `brief`, default `story`: a CMS export is articles unless it says otherwise),
+`kind` (`story` | `brief`; default: the source's `item_kind`, itself `story` by default),
 `section`, `tags` (list of text), `breaking` (bool), `priority` (int, higher first), `author`,
 `source` and `lang`. `null` is the same as leaving a key out. Unknown keys are kept in
 `Item.extra` and otherwise ignored, so an export can carry more than digest reads.
@@ -87,7 +87,7 @@ def parse_line(line: str, ctx: SourceContext, warn: Callable[[str], None]) -> It
     if not title:
         raise BrokenLine("'title' is empty")
     body = to_text(get.text("body"))
-    kind = get.text("kind") or "story"
+    kind = get.text("kind") or ctx.source.item_kind
     if kind not in KINDS:
         raise BrokenLine(f"'kind' is '{kind}'; use 'story' or 'brief'")
     raw_url = get.text("url")
@@ -111,7 +111,7 @@ def parse_line(line: str, ctx: SourceContext, warn: Callable[[str], None]) -> It
         url=url,
         published=published,
         author=inline_text(get.text("author") or "") or None,
-        section=get.text("section"),
+        section=get.text("section") or ctx.source.section,
         tags=tuple(tag for tag in (inline_text(t) for t in get.list_of_text("tags")) if tag),
         breaking=get.typed("breaking", bool, "true or false") or False,
         priority=get.typed("priority", int, "a whole number") or 0,
