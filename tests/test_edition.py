@@ -1,6 +1,7 @@
 """The edition: window and cut-off, sections, limits, stories already sent."""
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -209,3 +210,11 @@ def test_section_rules_load_from_config_yaml(tmp_path):
     path.write_text("sections:\n  - {key: war, title: War}\n  - {key: war, title: War again}\n")
     with pytest.raises(ConfigError, match="names two sections"):
         load_config(path)
+
+
+def test_the_same_day_in_any_order_gives_the_same_edition(make_item):
+    items = day_items(make_item)
+    expected = layout(edition_of(items, config(max_stories=5)))
+    for seed in range(3):
+        random.Random(seed).shuffle(items)
+        assert layout(edition_of(items, config(max_stories=5))) == expected
