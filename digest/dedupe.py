@@ -131,12 +131,9 @@ class _Groups:
             self.parent[at], at = root, self.parent[at]
         return root
 
-    def join(self, a: int, b: int) -> bool:
+    def join(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return False
         self.parent[max(ra, rb)] = min(ra, rb)
-        return True
 
 
 def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stats: ClusterStats | None = None) -> list[Story]:
@@ -174,11 +171,11 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
     for group in members.values():
         group.sort(key=lead_key)
         stories.append(Story(lead=group[0], members=group))
-    stories.sort(key=lambda story: (_timestamp(min_published(story)), story.lead.id))
+    stories.sort(key=lambda story: (_timestamp(_earliest(story)), story.lead.id))
     return stories
 
 
-def min_published(story: Story) -> datetime | None:
+def _earliest(story: Story) -> datetime | None:
     dates = [member.published for member in story.members if member.published]
     return min(dates) if dates else None
 
@@ -207,7 +204,7 @@ def shingles(text: str, token_hashes: dict[str, int]) -> np.ndarray:
         hashes = np.concatenate([hashes, np.zeros(SHINGLE_WORDS - len(hashes), dtype=np.uint64)])
     with np.errstate(over="ignore"):
         mixed = hashes[:-2] * _C1 + hashes[1:-1] * _C2 + hashes[2:]
-    return np.unique(mixed >> np.uint64(32) ^ mixed & _HASH_MASK)
+    return np.unique(mixed >> _SHIFT ^ mixed & _HASH_MASK)  # folded to 32 bits
 
 
 def signature(shingle_hashes: np.ndarray) -> np.ndarray:
