@@ -218,3 +218,11 @@ def test_the_same_day_in_any_order_gives_the_same_edition(make_item):
     for seed in range(3):
         random.Random(seed).shuffle(items)
         assert layout(edition_of(items, config(max_stories=5))) == expected
+
+
+def test_stories_left_out_have_no_section(make_item):
+    cfg = config(max_stories=2)
+    start, cutoff = window(cfg, DAY)
+    stories = score(cluster([item for item in day_items(make_item) if in_window(item, start, cutoff)]), cutoff, cfg)
+    build_edition(stories, cfg, DAY, sent_story_ids=frozenset({stories[0].id}))
+    assert [story.section for story in stories] == [None, "top", "feed", None, None, None]
