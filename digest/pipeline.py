@@ -55,7 +55,7 @@ def build(
     with timings.stage("window"):
         in_window = [item for item in items if editions.in_window(item, start, cutoff)]
     with timings.stage("dedupe"):
-        clusters = dedupe.cluster(in_window)
+        clusters = dedupe.cluster(in_window, threshold=config.ranking.duplicate_similarity)
     with timings.stage("rank"):
         stories = rank.score(clusters, cutoff, config)
     with timings.stage("edition"):
