@@ -24,6 +24,7 @@ import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -154,13 +155,17 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
             groups.join(positions[0], other)
 
     by_text: dict[str, list[int]] = defaultdict(list)
+    tokens_of: dict[str, list[str]] = {}  # each item is tokenised once, for both tests
     for at, item in enumerate(ordered):
-        by_text[normalise_text(item_text(item))].append(at)
+        tokens = words(item_text(item))
+        text = " ".join(tokens)
+        by_text[text].append(at)
+        tokens_of.setdefault(text, tokens)
     for positions in by_text.values():
         for other in positions[1:]:
             groups.join(positions[0], other)
 
-    texts = [(positions[0], text) for text, positions in by_text.items() if text]
+    texts = [(positions[0], tokens_of[text]) for text, positions in by_text.items() if text]
     stats.texts = len(texts)
     _join_near_duplicates(texts, groups, threshold, stats)
 
@@ -194,27 +199,56 @@ def _same_url(ordered: Sequence[Item]) -> Iterable[list[int]]:
             yield positions
 
 
-def shingles(text: str, token_hashes: dict[str, int]) -> np.ndarray:
-    """The sorted distinct hashes of a normalised text's word 3-shingles (a short text is one shingle)."""
-    tokens = text.split()
-    for token in set(tokens).difference(token_hashes):
-        token_hashes[token] = zlib.crc32(token.encode()) or 1  # 0 pads a short text
-    hashes = np.fromiter(map(token_hashes.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
-    if len(hashes) < SHINGLE_WORDS:
-        hashes = np.concatenate([hashes, np.zeros(SHINGLE_WORDS - len(hashes), dtype=np.uint64)])
+def shingle_sets(token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's sorted distinct word 3-shingle hashes (a text under three words is one shingle).
+
+    All texts at once, as one array `hashes` in which text i's set is `hashes[bounds[i]:bounds[i + 1]]`:
+    at 10,000 items, numpy calls made once per text cost more than the hashing itself.
+    """
+    real = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    padded = np.maximum(real, SHINGLE_WORDS)  # a short text is padded with 0s to one shingle
+    token_hash = {token: zlib.crc32(token.encode()) or 1 for token in dict.fromkeys(chain.from_iterable(token_lists))}
+    tokens = np.zeros(int(padded.sum()), dtype=np.uint64)
+    shift_to_padded = np.cumsum(padded) - padded - (np.cumsum(real) - real)
+    tokens[np.repeat(shift_to_padded, real) + np.arange(real.sum())] = np.fromiter(
+        map(token_hash.__getitem__, chain.from_iterable(token_lists)), dtype=np.uint64, count=int(real.sum())
+    )
+    owner = np.repeat(np.arange(len(token_lists), dtype=np.uint64), padded)
     with np.errstate(over="ignore"):
-        mixed = hashes[:-2] * _C1 + hashes[1:-1] * _C2 + hashes[2:]
-    return np.unique(mixed >> _SHIFT ^ mixed & _HASH_MASK)  # folded to 32 bits
+        mixed = tokens[:-2] * _C1 + tokens[1:-1] * _C2 + tokens[2:]
+    inside = owner[:-2] == owner[2:]  # the shingle's three words belong to one text
+    folded = (mixed >> _SHIFT ^ mixed & _HASH_MASK)[inside]  # folded to 32 bits
+    keys = np.sort(owner[:-2][inside] << _SHIFT | folded)  # by text, then by hash
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # distinct (np.unique hashes: slower on big arrays)
+    bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(token_lists) + 1, dtype=np.uint64))
+    return keys & _HASH_MASK, bounds
 
 
-def signature(shingle_hashes: np.ndarray) -> np.ndarray:
-    """MinHash: for each of BANDS*ROWS hash functions, the least hash over the shingles.
+def shingles(text: str) -> np.ndarray:
+    """The sorted distinct shingle hashes of one normalised text."""
+    return shingle_sets([text.split()])[0]
+
+
+def signatures(hashes: np.ndarray, bounds: np.ndarray, *, block: int = 1 << 13) -> np.ndarray:
+    """MinHash: one row per shingle set of `shingle_sets`, for each of BANDS*ROWS hash functions the
+    least hash over the set's shingles.
 
     The functions are multiply-add-shift hashes of 32-bit keys ((a*x + b) mod 2**64, top 32 bits),
-    a universal family that needs no modulo, the costly part of the classic (a*x + b) mod p.
+    a universal family that needs no modulo, the costly part of the classic (a*x + b) mod p. Sets are
+    hashed about `block` shingles at a time, so memory stays flat however many items there are.
     """
-    with np.errstate(over="ignore"):
-        return ((np.outer(_A, shingle_hashes) + _B[:, None]) >> _SHIFT).min(axis=1)
+    count = len(bounds) - 1
+    result = np.empty((count, BANDS * ROWS), dtype=np.uint64)
+    first = 0
+    while first < count:
+        last = int(np.searchsorted(bounds, bounds[first] + block, side="right")) - 1
+        last = min(max(last, first + 1), count)  # at least one set, however large
+        with np.errstate(over="ignore"):
+            permuted = np.multiply.outer(_A, hashes[bounds[first] : bounds[last]])
+            permuted += _B[:, None]
+        result[first:last] = np.minimum.reduceat(permuted, bounds[first:last] - bounds[first], axis=1).T
+        first = last
+    return result >> _SHIFT  # the top 32 bits of the least value are the least top 32 bits
 
 
 def candidate_pairs(signatures: np.ndarray) -> list[tuple[int, int]]:
@@ -247,13 +281,12 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / (len(a) + len(b) - shared)
 
 
-def _join_near_duplicates(texts: list[tuple[int, str]], groups: _Groups, threshold: float, stats: ClusterStats) -> None:
+def _join_near_duplicates(texts: list[tuple[int, list[str]]], groups: _Groups, threshold: float, stats: ClusterStats) -> None:
     if len(texts) < 2:
         return
-    token_hashes: dict[str, int] = {}
-    sets = [shingles(text, token_hashes) for _, text in texts]
-    signatures = np.stack([signature(shingle_set) for shingle_set in sets])
-    for first, second in candidate_pairs(signatures):
+    hashes, bounds = shingle_sets([tokens for _, tokens in texts])
+    sets = [hashes[start:end] for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+    for first, second in candidate_pairs(signatures(hashes, bounds)):
         a, b = texts[first][0], texts[second][0]
         if groups.find(a) == groups.find(b):
             continue  # already one story: nothing to compare

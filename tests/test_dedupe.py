@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.dedupe import ClusterStats, canonical_url, cluster
+from digest.dedupe import ClusterStats, canonical_url, cluster, shingle_sets, signatures
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -223,3 +223,20 @@ def test_clustering_compares_far_fewer_pairs_than_all(make_item):
 
 def test_empty_input_gives_no_stories():
     assert cluster([]) == []
+
+
+def test_shingles_and_signatures_do_not_depend_on_the_batch() -> None:
+    """All texts are shingled and MinHashed at once; each text's result must be what it gets alone,
+    for texts under three words (padded to one shingle) and for sets split across hashing blocks."""
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(40)] + ["київ", "straße", "東京"]
+    texts = [[rng.choice(vocabulary) for _ in range(rng.choice([0, 1, 2, 3, 4, 60, 700]))] for _ in range(60)]
+    hashes, bounds = shingle_sets(texts)
+    together = signatures(hashes, bounds)
+    for at, tokens in enumerate(texts):
+        alone, alone_bounds = shingle_sets([tokens])
+        assert alone.tolist() == hashes[bounds[at] : bounds[at + 1]].tolist()
+        assert len(alone) >= 1 and alone.tolist() == sorted(set(alone.tolist()))
+        assert signatures(alone, alone_bounds).tolist() == [together[at].tolist()]
+    assert signatures(hashes, bounds, block=1).tolist() == together.tolist()
+    assert signatures(hashes, bounds, block=50).tolist() == together.tolist()
