@@ -96,9 +96,9 @@ def _matches(story: Story, rule: SectionConfig, keywords: re.Pattern[str] | None
     """Does any member of the story fall under the rule: its section, source, tags, or a keyword in the lead?"""
     tags = {tag.casefold() for tag in rule.tags}
     for member in story.members:
-        if rule.key in (member.section, source_sections.get(member.source)):
+        if rule.key in (member.section, source_sections.get(member.configured_source)):
             return True
-        if member.source in rule.sources or tags & {tag.casefold() for tag in member.tags}:
+        if {member.source, member.configured_source} & set(rule.sources) or tags & {tag.casefold() for tag in member.tags}:
             return True
     return bool(found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))
 

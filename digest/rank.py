@@ -103,7 +103,7 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
 
 def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWeights) -> dict[str, float]:
     """Each weighted importance signal of a story (keywords apart: their weights are their own)."""
-    member_sources = [sources.get(member.source, UNCONFIGURED) for member in story.members]
+    member_sources = [sources.get(member.configured_source, UNCONFIGURED) for member in story.members]
     breaking = any(_is_breaking(member, source) for member, source in zip(story.members, member_sources))
     priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources))
     weight = max(source.weight for source in member_sources)

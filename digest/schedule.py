@@ -86,7 +86,7 @@ def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Cal
         log(f"warning: edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")
     log(f"sending daily at {', '.join(sorted(set(config.schedule.at)))} {config.newsletter.timezone}; store {store.path}")
     if catch_up_due(config, store, _utcnow()):
-        log("started after today's send time and today's edition is not sent: sending it now")
+        log("catch-up: started after today's send time and today's edition is not sent: sending it now")
         attempt("catch-up")
     while not stop.is_set():
         scheduler.run_pending()

@@ -88,12 +88,14 @@ def send(
     with store.lock("send", wait=lock_wait):
         store.close_interrupted_runs("send", _utcnow())
         run_id = store.start_run("send", _utcnow(), edition=day)
-        outcome, detail, warnings = "failed", "stopped by an unexpected error", []
+        prefix = f"{trigger}: " if trigger else ""
         try:
             result = _send_locked(config, store, day, force=force, now=now, log=log)
-            outcome, detail, warnings = result.outcome, "; ".join([result.summary, *result.failures]), result.warnings
-        finally:
-            store.end_run(run_id, outcome, _utcnow(), warnings=warnings, detail=f"{trigger}: {detail}" if trigger else detail)
+        except BaseException as exc:
+            store.end_run(run_id, "failed", _utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
+            raise
+        detail = "; ".join([result.summary, *result.failures])
+        store.end_run(run_id, result.outcome, _utcnow(), warnings=result.warnings, detail=prefix + detail)
     return result
 
 
@@ -142,17 +144,19 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
         result.warnings.append(str(problem))
         log(f"warning: {problem}")
     edition = built.edition
-    stories = edition.stories()
-    if not stories:
+    if not edition.stories():
         raise NothingToSend(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
-    edition.number = store.edition_number(day)
-    message = render.render(edition, config, "eml")
+    try:
+        message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
+    except render.TemplateError as exc:
+        raise NothingToSend(f"the edition of {day} could not be rendered: {exc}") from None
     message_id = render.message_id(edition, config)
     if existing:
         copy_id = next_copy_id(message_id, existing.message_id)
         message, message_id = replace_message_id(message, message_id, copy_id), copy_id
+    stories = edition.stories()  # after rendering, which may drop feed items to fit Gmail's clip limit
     return Prepared(
-        message, message_id, edition.subject, edition.number, [story.id for story in stories],
+        message, message_id, edition.subject, store.edition_number(day), [story.id for story in stories],
         [item_id for story in stories for item_id in story.item_ids],
     )
 
@@ -218,7 +222,7 @@ def next_copy_id(message_id: str, previous_id: str) -> str:
 def replace_message_id(message: bytes, old: str, new: str) -> bytes:
     """Swap the Message-ID in the message's header block, leaving every other byte as rendered."""
     head, sep, body = message.partition(b"\r\n\r\n") if b"\r\n\r\n" in message else message.partition(b"\n\n")
-    pattern = re.compile(rb"^(Message-ID:[ \t]*)" + re.escape(old.encode("ascii")) + rb"[ \t]*$", re.IGNORECASE | re.MULTILINE)
+    pattern = re.compile(rb"^(Message-ID:[ \t]*)" + re.escape(old.encode("ascii")) + rb"(?=[ \t]*\r?$)", re.IGNORECASE | re.MULTILINE)
     head, count = pattern.subn(lambda m: m.group(1) + new.encode("ascii"), head)
     if count != 1:
         raise ValueError(f"the rendered message does not carry Message-ID {old} exactly once in its header")

@@ -12,6 +12,8 @@ import pytest
 
 from digest.model import Item, stable_id
 
+pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 KYIV = ZoneInfo("Europe/Kyiv")

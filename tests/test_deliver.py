@@ -12,7 +12,7 @@ import pytest
 
 from digest.config import Config, DeliveryConfig, SmtpConfig
 from digest.deliver import DeliveryError, deliver, outbox_name
-from mailserver import MailServer, certificate, mail_server, server_context  # noqa: F401 (fixtures)
+from mailserver import MailServer, server_context
 
 MESSAGE_ID = "<2026-03-28.ukraine-daily@example.com>"
 USER, PASSWORD = "digest-bot", "s3cret-Pa55word"

@@ -15,12 +15,14 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from conftest import ROOT, run_digest
+from conftest import ROOT
+from digest.cli import main
 from digest.config import load_config
 from digest.send import next_copy_id, replace_message_id, send
 from digest.store import Store
-from mailserver import MailServer, mail_server  # noqa: F401 (fixture)
+from mailserver import MailServer
 
 DAY1, DAY2 = date(2026, 5, 14), date(2026, 5, 15)
 FAKE_SENDMAIL = Path(__file__).with_name("fake_sendmail.py")
@@ -72,10 +74,12 @@ delivery:
 {extra}
 """)
 
-    def digest(self, *args: str) -> subprocess.CompletedProcess:
-        return run_digest(*args[:1], "-c", str(self.config), *args[1:])
+    def digest(self, *args: str) -> Result:
+        """The real command line, in this process (a new process costs seconds of imports)."""
+        return CliRunner().invoke(main, [*args[:1], "-c", str(self.config), *args[1:]], catch_exceptions=False)
 
     def start(self, *args: str) -> subprocess.Popen:
+        """The real command line in its own process, for the tests that kill it or signal it."""
         return subprocess.Popen([sys.executable, "-m", "digest", *args[:1], "-c", str(self.config), *args[1:]],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -110,9 +114,9 @@ def delivered(mailbox: Path) -> list[bytes]:
     return [path.read_bytes() for path in sorted((mailbox / "new").glob("*.eml"))]
 
 
-def ok(result: subprocess.CompletedProcess) -> str:
-    assert result.returncode == 0, result.stderr.decode()
-    return result.stderr.decode()
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.stderr
+    return result.stderr
 
 
 def test_smtp_once_then_never_again_unless_forced_and_a_failed_day_goes_when_the_server_is_back(tmp_path: Path, mail_server: MailServer) -> None:
@@ -143,8 +147,8 @@ def test_smtp_once_then_never_again_unless_forced_and_a_failed_day_goes_when_the
 
     mail_server.stop()
     failed = project.digest("send", "--date", str(DAY2))
-    assert failed.returncode == 1
-    assert "Connection refused" in failed.stderr.decode() and "pending" in failed.stderr.decode()
+    assert failed.exit_code == 1
+    assert "Connection refused" in failed.stderr and "pending" in failed.stderr
     pending = project.edition(DAY2)
     assert pending.status == "pending" and "Connection refused" in pending.reason
 
@@ -181,8 +185,10 @@ def test_dry_run_shows_the_message_and_records_nothing(tmp_path: Path) -> None:
     result = project.digest("send", "--date", str(DAY1), "--dry-run")
     stderr = ok(result)
     assert "dry run: would send the edition of 2026-05-14 (No. 2, 3 stories)" in stderr and "nothing recorded" in stderr
-    assert all(title in plain_text(result.stdout) for title, _ in STORIES[DAY1])
+    assert all(title in plain_text(result.stdout_bytes) for title, _ in STORIES[DAY1])
     assert table_rows(tmp_path / "state/digest.db") == before
+    built = project.digest("build", "--date", str(DAY1), "--format", "eml", "-o", "-")
+    assert result.stdout_bytes == built.stdout_bytes  # send delivers exactly what build writes
     assert len(list((tmp_path / "outbox").iterdir())) == 1
 
     stderr = ok(project.digest("send", "--date", str(DAY2), "--dry-run"))
@@ -245,13 +251,15 @@ def test_killed_before_the_mail_system_accepted_then_rerun_delivers_once(tmp_pat
 def test_killed_after_the_record_nothing_is_sent_twice(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path)
     (mailbox / "refuse").touch()
-    assert project.digest("send", "--date", str(DAY1)).returncode == 1  # day 1 stays pending
+    assert project.digest("send", "--date", str(DAY1)).exit_code == 1  # day 1 stays pending
     (mailbox / "refuse").unlink()
 
     # the day-2 run delivers day 1 first and records it; it is killed while delivering day 2
-    (mailbox / "hold-started").touch()
+    (mailbox / "hold-accepted").touch()
     running = project.start("send", "--date", str(DAY2))
     wait_for_stage(mailbox, "accepted", running)  # day 1 accepted...
+    (mailbox / "hold-started").touch()
+    (mailbox / "hold-accepted").unlink()
     command_pid = wait_for_stage(mailbox, "started", running)  # ...and recorded: day 2's command has started
     assert project.edition(DAY1).status == "sent"
     kill(running.pid, command_pid)
@@ -285,9 +293,9 @@ def test_killed_between_acceptance_and_record_the_second_copy_has_the_same_messa
 def test_sigterm_during_delivery_waits_for_the_record(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path)
     (mailbox / "sigterm-parent").touch()
-    result = project.digest("send", "--date", str(DAY1))
-    assert result.returncode == -signal.SIGTERM
-    assert "SIGTERM received: stopping once this delivery is recorded" in result.stderr.decode()
+    running = project.start("send", "--date", str(DAY1))
+    assert running.wait(timeout=60) == -signal.SIGTERM
+    assert "SIGTERM received: stopping once this delivery is recorded" in running.stderr.read().decode()
     assert project.edition(DAY1).status == "sent"
     assert len(delivered(mailbox)) == 1
 
@@ -315,8 +323,8 @@ def test_the_next_days_send_delivers_an_earlier_pending_edition_first(tmp_path: 
 def test_an_edition_with_no_stories_is_not_sent(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path)
     result = project.digest("send", "--date", "2026-01-01")
-    assert result.returncode == 1
-    assert "has no stories" in result.stderr.decode() and "empty email is not sent" in result.stderr.decode()
+    assert result.exit_code == 1
+    assert "has no stories" in result.stderr and "empty email is not sent" in result.stderr
     assert project.edition(date(2026, 1, 1)) is None
     assert delivered(mailbox) == []
     with project.store() as store:
@@ -324,7 +332,7 @@ def test_an_edition_with_no_stories_is_not_sent(tmp_path: Path) -> None:
 
 
 def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
-    project, mailbox = command_project(tmp_path, f'schedule: {{at: ["00:00"]}}')
+    project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))
     scheduler = project.start("schedule")
     try:
@@ -335,8 +343,8 @@ def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_
             time.sleep(0.05)
 
         second = project.digest("schedule")
-        assert second.returncode == 1
-        assert f"another digest schedule is running on {tmp_path / 'state/digest.db'} (pid {scheduler.pid})" in second.stderr.decode()
+        assert second.exit_code == 1
+        assert f"another digest schedule is running on {tmp_path / 'state/digest.db'} (pid {scheduler.pid})" in second.stderr
 
         scheduler.send_signal(signal.SIGTERM)
         assert scheduler.wait(timeout=10) == 0
@@ -352,7 +360,7 @@ def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_
 
 
 def test_schedule_finishes_the_running_send_before_it_stops(tmp_path: Path) -> None:
-    project, mailbox = command_project(tmp_path, f'schedule: {{at: ["00:00"]}}')
+    project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))
     (mailbox / "sigterm-parent").touch()  # the mail command sends SIGTERM to digest mid-delivery
     scheduler = project.start("schedule")

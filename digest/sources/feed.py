@@ -6,8 +6,8 @@ and its own date (published, else updated; an entry with neither is dated by the
 and stderr says so). With `full_text: true` each entry's page is fetched and its article extracted,
 for feeds that only carry a teaser.
 
-XML from the network is untrusted. Before feedparser sees a document it is parsed once with
-defusedxml, and any entity declaration (the stuff of "billion laughs" bombs and of external
+XML from the network is untrusted. Before feedparser sees a document it is parsed once by expat
+with a guard, and any entity declaration (the stuff of "billion laughs" bombs and of external
 entities such as file:///etc/passwd) fails the source: entities are never expanded or resolved.
 A document that is not a feed (an HTML page, JSON) fails the source with that reason; a malformed
 feed that feedparser can still partly read keeps its readable entries, with a warning.
@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import re
 import xml.sax
+from xml.parsers import expat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import defusedxml.sax
 import feedparser
-from defusedxml import DefusedXmlException, EntitiesForbidden
 
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
@@ -54,8 +53,11 @@ def load(ctx: SourceContext) -> list[Item]:
     if ctx.source.url:
         fetched = ctx.fetch(ctx.source.url, accept=ACCEPT_FEED)
         documents = [Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), name)]
+        # a feed on an intranet may link to its intranet; a public one may not lead digest there
+        public_only = fetched.from_public_address
     else:
         documents = [Document(_read(path), None, None, f"{name} ({path.name})") for path in ctx.paths()]
+        public_only = True
     items: list[Item] = []
     failed = 0
     for document in documents:
@@ -69,7 +71,7 @@ def load(ctx: SourceContext) -> list[Item]:
     if failed == len(documents):
         raise SourceFailed(f"none of its {len(documents)} files is a readable feed")
     if ctx.source.full_text:
-        add_full_text(items, ctx)
+        add_full_text(items, ctx, public_only=public_only)
     return items
 
 
@@ -80,47 +82,72 @@ def _read(path: Path) -> bytes:
         raise SourceFailed(f"cannot read {path}: {exc.strerror}") from None
 
 
-def refuse_unsafe_xml(data: bytes) -> None:
-    """Raise SourceFailed if the document declares entities; never expands or resolves one."""
+class _EntityDeclared(Exception):
+    def __init__(self, name: str, external: str | None) -> None:
+        super().__init__(name)
+        self.name, self.external = name, external
+
+
+def _refuse_entity(name: str, _parameter: bool, _value: str | None, _base: str | None, system_id: str | None, public_id: str | None, _notation: str | None) -> None:
+    raise _EntityDeclared(name, system_id or public_id)
+
+
+def screen_xml(data: bytes) -> str | None:
+    """Raise SourceFailed if the document declares an entity (none is ever expanded or resolved);
+    else say where it is not well-formed XML (None when it is, or when expat cannot tell).
+
+    expat reads the document with a handler that stops at the first entity declaration, the way
+    defusedxml guards its parsers. An external DTD reference alone (every Netscape RSS 0.91 feed
+    has one) is allowed: expat never loads it, and neither does feedparser. The position of a
+    syntax error comes from here too, as feedparser reports it in a copy of the document it edited.
+    """
+    parser = expat.ParserCreate()
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = lambda name, base, system_id, public_id, notation: _refuse_entity(
+        name, False, None, base, system_id, public_id, notation
+    )
     try:
-        defusedxml.sax.parseString(data, xml.sax.ContentHandler(), forbid_dtd=False, forbid_entities=True, forbid_external=True)
-    except EntitiesForbidden as exc:
-        if exc.sysid or exc.pubid:
+        parser.Parse(data, True)
+        return None
+    except _EntityDeclared as declared:
+        if declared.external:
             raise SourceFailed(
-                f"refused: the XML declares an external entity '{exc.name}' ({exc.sysid or exc.pubid}), "
+                f"refused: the XML declares an external entity '{declared.name}' ({declared.external}), "
                 "which digest never resolves"
             ) from None
         raise SourceFailed(
-            f"refused: the XML declares the entity '{exc.name}'; entity declarations can expand into "
+            f"refused: the XML declares the entity '{declared.name}'; entity declarations can expand into "
             "an entity bomb, and digest never expands them"
         ) from None
-    except DefusedXmlException as exc:
-        raise SourceFailed(f"refused: unsafe XML ({exc})") from None
-    except xml.sax.SAXException:
-        # expat gave up (malformed or in an encoding it lacks) before seeing every declaration:
-        # feedparser's forgiving parser will read it, so no declaration may be in it anywhere
+    except (expat.ExpatError, ValueError) as exc:
+        # expat gave up (malformed, or in a multi-byte encoding it lacks) before reading every
+        # declaration: feedparser's forgiving parser will read it, so none may be in it anywhere
         if ENTITY_DECLARATION.search(data):
             raise SourceFailed("refused: the XML declares entities (<!ENTITY ...>), which digest never expands") from None
+        if isinstance(exc, expat.ExpatError):
+            return f"line {exc.lineno}, column {exc.offset + 1}: {expat.ErrorString(exc.code)}"
+        return None
 
 
 def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
     """The entries of one feed document as Items; SourceFailed when it is not a readable feed."""
     if not document.data.strip():
         raise SourceFailed("empty response" if document.base else "the file is empty")
-    refuse_unsafe_xml(document.data)
+    malformed = screen_xml(document.data)
     headers = {"content-type": document.content_type or "application/xml"}
     if document.base:
         headers["content-location"] = document.base
     parsed = feedparser.parse(document.data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
-    problem = parsed.get("bozo_exception") if parsed.get("bozo") and not isinstance(parsed.get("bozo_exception"), HARMLESS) else None
+    exception = parsed.get("bozo_exception")
+    problem = (malformed or _describe(exception)) if parsed.get("bozo") and not isinstance(exception, HARMLESS) else None
     if not parsed.get("version") and not parsed.entries:
         if HTML_PAGE.search(document.data[:4096]):
             raise SourceFailed("not a feed: got an HTML page (is the url the site's page rather than its feed?)")
-        raise SourceFailed(f"not an RSS or Atom feed ({_describe(problem)})" if problem else "not an RSS or Atom feed")
+        raise SourceFailed(f"not an RSS or Atom feed ({problem})" if problem else "not an RSS or Atom feed")
     if problem:
         if not parsed.entries:
-            raise SourceFailed(f"malformed XML: {_describe(problem)}")
-        ctx.warn(f"malformed XML ({_describe(problem)}); kept the {len(parsed.entries)} entries that could be read", document.where)
+            raise SourceFailed(f"malformed XML: {problem}")
+        ctx.warn(f"malformed XML ({problem}); kept the {len(parsed.entries)} entries that could be read", document.where)
 
     base = document.base or parsed.feed.get("link")
     language = LANGUAGE_TAG.match(parsed.feed.get("language") or "")
@@ -171,12 +198,13 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
     )
 
 
-def add_full_text(items: list[Item], ctx: SourceContext) -> None:
-    """Replace each teaser by its page's article, fetched concurrently; a page that fails keeps the teaser."""
+def add_full_text(items: list[Item], ctx: SourceContext, *, public_only: bool) -> None:
+    """Replace each teaser by its page's article, fetched concurrently; a page that fails keeps the teaser.
+    `public_only` keeps the entries' links (untrusted data) from reaching non-public addresses."""
 
     def article_for(item: Item):
         try:
-            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False)
+            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False, public_only=public_only)
         except SourceFailed as exc:
             return str(exc)
         article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)
@@ -214,5 +242,5 @@ def _date(parsed) -> datetime | None:
 
 def _describe(problem: Exception) -> str:
     if isinstance(problem, xml.sax.SAXParseException):
-        return f"line {problem.getLineNumber()}, column {problem.getColumnNumber()}: {problem.getMessage()}"
+        return problem.getMessage()  # its position is in feedparser's edited copy, not in the feed
     return str(problem) or type(problem).__name__

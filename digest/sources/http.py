@@ -14,6 +14,7 @@ out) nor tell a connect timeout from a read timeout.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
 import time
@@ -21,12 +22,14 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.message import Message
+from typing import NamedTuple, Protocol
+from http import HTTPStatus
 from urllib.parse import urljoin, urlsplit
 
 from digest import __version__
 from digest.config import FetchConfig
 from digest.sources import SourceFailed
-from digest.store import FetchState, Store
+from digest.store import FetchState
 
 DEFAULT_USER_AGENT = f"digest/{__version__} (daily newsletter builder; python http.client)"
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -40,30 +43,57 @@ class FetchResult:
     status: int  # 200, or 304 when the stored copy was still good
     from_cache: bool = False
     headers: Message = field(default_factory=Message)
+    address: str = ""  # the IP address of the server that answered
+
+    @property
+    def from_public_address(self) -> bool:
+        return _is_public(self.address)
 
     @property
     def content_type(self) -> str:
         return self.headers.get_content_type() if self.headers.get("Content-Type") else ""
 
 
+class _Response(NamedTuple):
+    status: int
+    reason: str
+    headers: Message
+    body: bytes
+    address: str
+
+
 class _Retryable(Exception):
     """A failure that may pass if we wait a moment; the message is for the user."""
+
+
+class FetchStateStore(Protocol):
+    """Where conditional-GET state is kept: the Store, or a run's FetchStates in front of it."""
+
+    def fetch_state(self, url: str) -> FetchState | None: ...
+
+    def put_fetch_state(self, url: str, state: FetchState, fetched: datetime) -> None: ...
 
 
 def fetch(
     url: str,
     settings: FetchConfig,
-    store: Store | None = None,
+    store: FetchStateStore | None = None,
     *,
     accept: str = "*/*",
     now: datetime | None = None,
+    public_only: bool = False,
 ) -> FetchResult:
-    """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands."""
+    """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands.
+
+    `public_only` refuses servers at loopback, private or link-local addresses (checked on the
+    connected socket, so at every redirect and after DNS): for URLs taken from untrusted data, such
+    as a feed's entry links, which must not make digest read an intranet page into an email.
+    """
     state = store.fetch_state(url) if store else None
     attempts = settings.retries + 1
     for attempt in range(attempts):
         try:
-            result = _attempt(url, settings, state, accept)
+            result = _attempt(url, settings, state, accept, public_only)
             break
         except _Retryable as exc:
             if attempt + 1 == attempts:
@@ -78,7 +108,7 @@ def fetch(
     return result
 
 
-def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: str) -> FetchResult:
+def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: str, public_only: bool) -> FetchResult:
     """One try, following redirects, all within one `settings.timeout`."""
     deadline = time.monotonic() + settings.timeout
     visited = [url]
@@ -94,9 +124,10 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
                 headers["If-None-Match"] = state.etag
             if state.last_modified:
                 headers["If-Modified-Since"] = state.last_modified
-        status, reason, response_headers, body = _request(current, headers, settings, deadline)
-        if status in REDIRECTS and response_headers.get("Location"):
-            target = urljoin(current, response_headers["Location"].strip())
+        response = _request(current, headers, settings, deadline, public_only)
+        status = response.status
+        if status in REDIRECTS and response.headers.get("Location"):
+            target = urljoin(current, response.headers["Location"].strip())
             if urlsplit(target).scheme not in ("http", "https"):
                 raise SourceFailed(f"redirected to {target}, which is not an http(s) URL")
             if target in visited:
@@ -107,15 +138,15 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
             current = target
             continue
         if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
-            return FetchResult(b"", current, 304, from_cache=True, headers=response_headers)
+            return FetchResult(b"", current, 304, from_cache=True, headers=response.headers, address=response.address)
         if 500 <= status < 600:
-            raise _Retryable(f"HTTP {status} {reason}".rstrip())
+            raise _Retryable(_status_text(status, response.reason))
         if not 200 <= status < 300:
-            raise SourceFailed(f"HTTP {status} {reason}".rstrip())
-        return FetchResult(body, current, status, headers=response_headers)
+            raise SourceFailed(_status_text(status, response.reason))
+        return FetchResult(response.body, current, status, headers=response.headers, address=response.address)
 
 
-def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float) -> tuple[int, str, Message, bytes]:
+def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool) -> _Response:
     """One HTTP exchange; the body is read only for a 2xx (and never past the cap or the deadline)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -138,13 +169,16 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
             connection.connect()
         except (socket.timeout, TimeoutError):
             raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
+        sock = connection.sock  # kept: http.client lets go of it once a response says it will close
+        address = sock.getpeername()[0]
+        if public_only and not _is_public(address):
+            raise SourceFailed(f"refused: {host} is at a non-public address ({address})")
         try:
-            connection.sock.settimeout(_remaining(deadline, settings))
+            sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
-            status, reason, response_headers = response.status, response.reason, response.msg
-            body = _read_body(response, connection, settings, deadline) if 200 <= status < 300 else b""
+            body = _read_body(response, sock, settings, deadline) if 200 <= response.status < 300 else b""
         except (socket.timeout, TimeoutError):
             raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
         except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
@@ -161,10 +195,10 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         raise SourceFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
     finally:
         connection.close()
-    return status, reason, response_headers, body
+    return _Response(response.status, response.reason, response.msg, body, address)
 
 
-def _read_body(response: http.client.HTTPResponse, connection: http.client.HTTPConnection, settings: FetchConfig, deadline: float) -> bytes:
+def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings: FetchConfig, deadline: float) -> bytes:
     """The response body, decompressed, streamed so neither the cap nor the deadline is ever overrun."""
     too_large = f"response larger than {_size(settings.max_bytes)} cap"
     declared = response.getheader("Content-Length")
@@ -173,7 +207,7 @@ def _read_body(response: http.client.HTTPResponse, connection: http.client.HTTPC
     decoder = _decoder(response.getheader("Content-Encoding", ""))
     out = bytearray()
     while True:
-        connection.sock.settimeout(_remaining(deadline, settings))
+        sock.settimeout(_remaining(deadline, settings))
         chunk = response.read1(CHUNK)
         if not chunk:
             break
@@ -220,6 +254,22 @@ class _Deflate:
 
     def flush(self) -> bytes:
         return self.inner.flush() if self.inner else b""
+
+
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
+def _status_text(status: int, reason: str) -> str:
+    """"HTTP 404 Not Found", in the standard's words rather than whatever case the server used."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        pass
+    return f"HTTP {status} {reason}".rstrip()
 
 
 def _remaining(deadline: float, settings: FetchConfig) -> float:
