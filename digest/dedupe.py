@@ -19,20 +19,24 @@ they came in, so the same items always give the same stories.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
 from digest.model import Item, Story
 
+# Bump whenever a change here could group the same items differently, so remembered groupings refresh.
+CLUSTER_VERSION = "1"
 DEFAULT_THRESHOLD = 0.5  # Jaccard of whole texts' shingles; config: ranking.duplicate_similarity
 SHINGLE_WORDS = 3
 BANDS, ROWS = 32, 4  # a pair at Jaccard 0.5 shares a band with p = 1 - (1 - 0.5**4)**32 = 0.87; at 0.6, 0.99
@@ -142,10 +146,7 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
 
     An id given twice is one item: its fullest copy is kept.
     """
-    by_id: dict[str, Item] = {}
-    for item in sorted(items, key=lead_key, reverse=True):
-        by_id[item.id] = item
-    ordered = sorted(by_id.values(), key=lambda item: (_timestamp(item.published), item.id))
+    ordered = sorted(_distinct(items).values(), key=lambda item: (_timestamp(item.published), item.id))
     groups = _Groups(len(ordered))
     stats = stats if stats is not None else ClusterStats()
     stats.items = len(ordered)
@@ -177,6 +178,38 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
         group.sort(key=lead_key)
         stories.append(Story(lead=group[0], members=group))
     stories.sort(key=lambda story: (_timestamp(_earliest(story)), story.lead.id))
+    return stories
+
+
+def _distinct(items: Iterable[Item]) -> dict[str, Item]:
+    """One item per id, its fullest copy."""
+    by_id: dict[str, Item] = {}
+    for item in sorted(items, key=lead_key, reverse=True):
+        by_id[item.id] = item
+    return by_id
+
+
+def fingerprint(items: Iterable[Item], threshold: float = DEFAULT_THRESHOLD) -> str:
+    """A key for `cluster(items, threshold=threshold)`: sha256 over everything clustering reads of
+    each item, in an order of their own (not the order they came in), the threshold and CLUSTER_VERSION.
+
+    Equal fingerprints give equal stories, so a grouping remembered under one can be `regroup`ed.
+    """
+    fields = sorted(
+        (item.id, item.source, item.url or "", item.published.isoformat() if item.published else "", item.title, item.body)
+        for item in items
+    )
+    return hashlib.sha256(json.dumps([CLUSTER_VERSION, threshold, fields]).encode("ascii")).hexdigest()
+
+
+def regroup(items: Iterable[Item], groups: Sequence[Sequence[str]]) -> list[Story]:
+    """The stories `cluster` gave for these items, from its stories' item ids (`Story.item_ids`, in
+    story order), without comparing a text again. The items must have the same `fingerprint`."""
+    by_id = _distinct(items)
+    stories = []
+    for ids in groups:
+        members = [by_id[item_id] for item_id in ids]
+        stories.append(Story(lead=members[0], members=members))
     return stories
 
 

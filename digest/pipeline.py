@@ -12,7 +12,7 @@ from datetime import date, datetime
 from digest import dedupe, rank, summarize
 from digest import edition as editions
 from digest.config import Config
-from digest.model import Edition, Problem, Story
+from digest.model import Edition, Item, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
 from digest.timing import Timings
@@ -55,7 +55,7 @@ def build(
     with timings.stage("window"):
         in_window = [item for item in items if editions.in_window(item, start, cutoff)]
     with timings.stage("dedupe"):
-        clusters = dedupe.cluster(in_window, threshold=config.ranking.duplicate_similarity)
+        clusters = cluster(in_window, config, store)
     with timings.stage("rank"):
         stories = rank.score(clusters, cutoff, config)
     with timings.stage("edition"):
@@ -67,6 +67,21 @@ def build(
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)
     return BuildResult(edition, stories, problems, timings)
+
+
+def cluster(items: list[Item], config: Config, store: Store | None) -> list[Story]:
+    """`dedupe.cluster`, remembered in the store under the items' fingerprint: a rebuild of the same
+    items (a preview after a template change) regroups them without comparing a text again."""
+    threshold = config.ranking.duplicate_similarity
+    if store is None:
+        return dedupe.cluster(items, threshold=threshold)
+    key = dedupe.fingerprint(items, threshold)
+    groups = store.clusters(key)
+    if groups is not None:
+        return dedupe.regroup(items, groups)
+    stories = dedupe.cluster(items, threshold=threshold)
+    store.put_clusters(key, [story.item_ids for story in stories])
+    return stories
 
 
 def summarise(stories: list[Story], config: Config, store: Store | None) -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.dedupe import ClusterStats, canonical_url, cluster, shingle_sets, signatures
+from digest.dedupe import ClusterStats, canonical_url, cluster, fingerprint, regroup, shingle_sets, signatures
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -240,3 +240,33 @@ def test_shingles_and_signatures_do_not_depend_on_the_batch() -> None:
         assert signatures(alone, alone_bounds).tolist() == [together[at].tolist()]
     assert signatures(hashes, bounds, block=1).tolist() == together.tolist()
     assert signatures(hashes, bounds, block=50).tolist() == together.tolist()
+
+
+def _day(make_item) -> list:
+    body = " ".join(f"word{n}" for n in range(60))
+    return [
+        make_item("Dam breach floods villages", body, source="Wire", id="a", at="2024-06-25 09:00"),
+        make_item("Dam breach floods villages", body + " more", source="Daily", id="b", at="2024-06-25 10:00"),
+        make_item("Parliament passes budget", "The budget passed after a long night of votes.", id="c"),
+        make_item("Storm warning for the coast", "Wind and rain are expected tonight.", id="d"),
+    ]
+
+
+def test_fingerprint_ignores_order_and_sees_every_field_clustering_reads(make_item) -> None:
+    items = _day(make_item)
+    key = fingerprint(items)
+    assert fingerprint(list(reversed(items))) == key
+    assert fingerprint(items, threshold=0.6) != key
+    for change in ({"body": "other"}, {"title": "other"}, {"url": "https://x.example/1"}, {"source": "Other"},
+                   {"published": None}, {"id": "z"}):
+        changed = [dataclasses.replace(items[0], **change), *items[1:]]
+        assert fingerprint(changed) != key, change
+    assert fingerprint(items[:3]) != key
+
+
+def test_regroup_gives_the_stories_cluster_gave(make_item) -> None:
+    items = _day(make_item)
+    stories = cluster(items)
+    again = regroup(list(reversed(items)), [story.item_ids for story in stories])
+    assert [(s.id, s.item_ids, s.coverage) for s in again] == [(s.id, s.item_ids, s.coverage) for s in stories]
+    assert [story.item_ids for story in stories][0] == ["b", "a"]  # the fuller copy leads
