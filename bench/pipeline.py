@@ -49,6 +49,7 @@ STORY_SHARE, DUPLICATE_SHARE = 0.30, 0.05
 OUTLETS = 100  # an aggregator of a hundred feeds
 STORY_SENTENCES, BRIEF_SENTENCES = 3, 1  # the config's summary lengths, for every measurement
 SEED = 20260302
+TARGETS_AT = 10_000  # the targets are for a day of this many items
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +198,8 @@ def run_build(config: Path) -> Run:
     command = [sys.executable, "-m", "digest", "build", "-c", str(config), "-o", str(config.parent / "out.html"), "--timings"]
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=config.parent)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=config.parent,
+                                 env={**os.environ, "PYTHONPATH": str(ROOT)})  # this checkout's digest
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -296,14 +298,26 @@ def report(results: list[Result], load_before: str) -> str:
     for r in results:
         lines.append(f"| {r.items:,} | {r.naive:.2f} | {r.cold.wall:.2f} | {r.naive / r.cold.wall:.1f}x | "
                      f"{r.warm.wall:.2f} | {r.every_summary:.2f} | {r.shown} |")
+    small, large = results[0], results[-1]
     if len(results) == 1:
         lines += ["", "growth: one size measured; give two (--items 1000 10000) to see what 10x the items costs"]
     else:
-        small, large = results[0], results[-1]
-        factor = large.items / small.items
-        lines += ["", f"growth {small.items:,} -> {large.items:,} items ({factor:.0f}x): "
+        lines += ["", f"growth {small.items:,} -> {large.items:,} items ({large.items / small.items:.0f}x): "
                   f"cold {large.cold.wall / small.cold.wall:.2f}x, warm {large.warm.wall / small.warm.wall:.2f}x, "
                   f"naive {large.naive / small.naive:.2f}x"]
+    peak = max(large.cold.peak_rss_mb, large.warm.peak_rss_mb)
+    checks = [
+        (f"cold build at most half the naive loop ({large.cold.wall:.2f} s vs {large.naive / 2:.2f} s)", large.cold.wall <= large.naive / 2),
+        (f"warm build under 2 s ({large.warm.wall:.2f} s)", large.warm.wall < 2),
+        (f"peak RSS under 1 GB ({peak:.0f} MB)", peak < 1024),
+    ]
+    if len(results) > 1:
+        growth = large.cold.wall / small.cold.wall
+        checks.append((f"10x the items costs at most 12x ({growth:.2f}x, cold)", growth <= 12 * large.items / small.items / 10))
+    if large.items < TARGETS_AT:
+        return "\n".join([*lines, "", f"targets: set for {TARGETS_AT:,} items (start-up dominates smaller days)"])
+    lines += ["", f"targets at {large.items:,} items:"]
+    lines += [f"- {'met' if ok else 'MISSED'}: {text}" for text, ok in checks]
     return "\n".join(lines)
 
 

@@ -40,3 +40,4 @@ def test_pipeline_bench_prints_every_figure(shared) -> None:
     assert ratio == f"{float(naive) / float(cold):.1f}x" or abs(float(ratio[:-1]) - float(naive) / float(cold)) < 0.11
     assert 0 < int(summarised) <= 200
     assert "growth" in out
+    assert "targets" in out
