@@ -173,8 +173,13 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
     members: dict[int, list[Item]] = defaultdict(list)
     for at, item in enumerate(ordered):
         members[groups.find(at)].append(item)
+    return _stories(members.values())
+
+
+def _stories(groups: Iterable[list[Item]]) -> list[Story]:
+    """Each group as a Story led by its fullest item, the oldest story first."""
     stories = []
-    for group in members.values():
+    for group in groups:
         group.sort(key=lead_key)
         stories.append(Story(lead=group[0], members=group))
     stories.sort(key=lambda story: (_timestamp(_earliest(story)), story.lead.id))
@@ -190,27 +195,22 @@ def _distinct(items: Iterable[Item]) -> dict[str, Item]:
 
 
 def fingerprint(items: Iterable[Item], threshold: float = DEFAULT_THRESHOLD) -> str:
-    """A key for `cluster(items, threshold=threshold)`: sha256 over everything clustering reads of
-    each item, in an order of their own (not the order they came in), the threshold and CLUSTER_VERSION.
+    """A key for the grouping `cluster(items, threshold=threshold)` finds: sha256 over what decides
+    it (each item's id, source, address, title and text; the fullest copy of an id given twice), in
+    an order of its own, with the threshold and CLUSTER_VERSION.
 
-    Equal fingerprints give equal stories, so a grouping remembered under one can be `regroup`ed.
+    Dates only order members and stories, which `regroup` does afresh, so an undated item that a
+    source dates by the time it was read leaves the key as it was.
     """
-    fields = sorted(
-        (item.id, item.source, item.url or "", item.published.isoformat() if item.published else "", item.title, item.body)
-        for item in items
-    )
+    fields = sorted((item.id, item.source, item.url or "", item.title, item.body) for item in _distinct(items).values())
     return hashlib.sha256(json.dumps([CLUSTER_VERSION, threshold, fields]).encode("ascii")).hexdigest()
 
 
-def regroup(items: Iterable[Item], groups: Sequence[Sequence[str]]) -> list[Story]:
-    """The stories `cluster` gave for these items, from its stories' item ids (`Story.item_ids`, in
-    story order), without comparing a text again. The items must have the same `fingerprint`."""
+def regroup(items: Iterable[Item], groups: Iterable[Iterable[str]]) -> list[Story]:
+    """The stories `cluster` gives for these items, from the item ids of its stories (remembered
+    under their `fingerprint`), without comparing a text again."""
     by_id = _distinct(items)
-    stories = []
-    for ids in groups:
-        members = [by_id[item_id] for item_id in ids]
-        stories.append(Story(lead=members[0], members=members))
-    return stories
+    return _stories([by_id[item_id] for item_id in ids] for ids in groups)
 
 
 def _earliest(story: Story) -> datetime | None:
