@@ -180,17 +180,20 @@ def _stories(groups: Iterable[list[Item]]) -> list[Story]:
     """Each group as a Story led by its fullest item, the oldest story first."""
     stories = []
     for group in groups:
-        group.sort(key=lead_key)
+        if len(group) > 1:  # sort() would read even a lone item's words
+            group.sort(key=lead_key)
         stories.append(Story(lead=group[0], members=group))
     stories.sort(key=lambda story: (_timestamp(_earliest(story)), story.lead.id))
     return stories
 
 
 def _distinct(items: Iterable[Item]) -> dict[str, Item]:
-    """One item per id, its fullest copy."""
+    """One item per id: the copy that `lead_key` puts first (the last of equals)."""
     by_id: dict[str, Item] = {}
-    for item in sorted(items, key=lead_key, reverse=True):
-        by_id[item.id] = item
+    for item in items:
+        kept = by_id.get(item.id)
+        if kept is None or lead_key(item) <= lead_key(kept):
+            by_id[item.id] = item
     return by_id
 
 
