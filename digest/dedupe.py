@@ -28,7 +28,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import chain
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -156,17 +155,19 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
             groups.join(positions[0], other)
 
     by_text: dict[str, list[int]] = defaultdict(list)
-    tokens_of: dict[str, list[str]] = {}  # each item is tokenised once, for both tests
+    hashes_of: dict[str, np.ndarray] = {}  # each item is tokenised once, for both tests
+    known: dict[str, int] = {}
     for at, item in enumerate(ordered):
         tokens = words(item_text(item))
         text = " ".join(tokens)
         by_text[text].append(at)
-        tokens_of.setdefault(text, tokens)
+        if text not in hashes_of:
+            hashes_of[text] = token_hashes(tokens, known)
     for positions in by_text.values():
         for other in positions[1:]:
             groups.join(positions[0], other)
 
-    texts = [(positions[0], tokens_of[text]) for text, positions in by_text.items() if text]
+    texts = [(positions[0], hashes_of[text]) for text, positions in by_text.items() if text]
     stats.texts = len(texts)
     _join_near_duplicates(texts, groups, threshold, stats)
 
@@ -235,34 +236,43 @@ def _same_url(ordered: Sequence[Item]) -> Iterable[list[int]]:
             yield positions
 
 
-def shingle_sets(token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Every text's sorted distinct word 3-shingle hashes (a text under three words is one shingle).
+def token_hashes(tokens: Sequence[str], known: dict[str, int]) -> np.ndarray:
+    """Each word's 32-bit hash, never 0 (0 pads a short text); `known` keeps them from text to text.
+
+    Texts are turned into these arrays one by one, so a day's millions of words never live as
+    strings all at once: at 10,000 items that memory, not the hashing, was the cost.
+    """
+    for token in set(tokens).difference(known):
+        known[token] = zlib.crc32(token.encode()) or 1
+    return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+
+
+def shingle_sets(texts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's sorted distinct word 3-shingle hashes (a text under three words is one shingle),
+    from its `token_hashes`.
 
     All texts at once, as one array `hashes` in which text i's set is `hashes[bounds[i]:bounds[i + 1]]`:
     at 10,000 items, numpy calls made once per text cost more than the hashing itself.
     """
-    real = np.fromiter(map(len, token_lists), dtype=np.int64, count=len(token_lists))
+    real = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     padded = np.maximum(real, SHINGLE_WORDS)  # a short text is padded with 0s to one shingle
-    token_hash = {token: zlib.crc32(token.encode()) or 1 for token in dict.fromkeys(chain.from_iterable(token_lists))}
     tokens = np.zeros(int(padded.sum()), dtype=np.uint64)
     shift_to_padded = np.cumsum(padded) - padded - (np.cumsum(real) - real)
-    tokens[np.repeat(shift_to_padded, real) + np.arange(real.sum())] = np.fromiter(
-        map(token_hash.__getitem__, chain.from_iterable(token_lists)), dtype=np.uint64, count=int(real.sum())
-    )
-    owner = np.repeat(np.arange(len(token_lists), dtype=np.uint64), padded)
+    tokens[np.repeat(shift_to_padded, real) + np.arange(real.sum())] = np.concatenate([*texts, np.zeros(0, np.uint64)])
+    owner = np.repeat(np.arange(len(texts), dtype=np.uint64), padded)
     with np.errstate(over="ignore"):
         mixed = tokens[:-2] * _C1 + tokens[1:-1] * _C2 + tokens[2:]
     inside = owner[:-2] == owner[2:]  # the shingle's three words belong to one text
     folded = (mixed >> _SHIFT ^ mixed & _HASH_MASK)[inside]  # folded to 32 bits
     keys = np.sort(owner[:-2][inside] << _SHIFT | folded)  # by text, then by hash
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # distinct (np.unique hashes: slower on big arrays)
-    bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(token_lists) + 1, dtype=np.uint64))
+    bounds = np.searchsorted(keys >> _SHIFT, np.arange(len(texts) + 1, dtype=np.uint64))
     return keys & _HASH_MASK, bounds
 
 
 def shingles(text: str) -> np.ndarray:
     """The sorted distinct shingle hashes of one normalised text."""
-    return shingle_sets([text.split()])[0]
+    return shingle_sets([token_hashes(text.split(), {})])[0]
 
 
 def signatures(hashes: np.ndarray, bounds: np.ndarray, *, block: int = 1 << 13) -> np.ndarray:
@@ -317,7 +327,7 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     return shared / (len(a) + len(b) - shared)
 
 
-def _join_near_duplicates(texts: list[tuple[int, list[str]]], groups: _Groups, threshold: float, stats: ClusterStats) -> None:
+def _join_near_duplicates(texts: list[tuple[int, np.ndarray]], groups: _Groups, threshold: float, stats: ClusterStats) -> None:
     if len(texts) < 2:
         return
     hashes, bounds = shingle_sets([tokens for _, tokens in texts])

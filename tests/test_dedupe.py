@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.dedupe import ClusterStats, canonical_url, cluster, fingerprint, regroup, shingle_sets, signatures
+from digest.dedupe import ClusterStats, canonical_url, cluster, fingerprint, regroup, shingle_sets, signatures, token_hashes
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -231,10 +231,11 @@ def test_shingles_and_signatures_do_not_depend_on_the_batch() -> None:
     rng = random.Random(7)
     vocabulary = [f"w{n}" for n in range(40)] + ["київ", "straße", "東京"]
     texts = [[rng.choice(vocabulary) for _ in range(rng.choice([0, 1, 2, 3, 4, 60, 700]))] for _ in range(60)]
-    hashes, bounds = shingle_sets(texts)
+    known: dict[str, int] = {}
+    hashes, bounds = shingle_sets([token_hashes(tokens, known) for tokens in texts])
     together = signatures(hashes, bounds)
     for at, tokens in enumerate(texts):
-        alone, alone_bounds = shingle_sets([tokens])
+        alone, alone_bounds = shingle_sets([token_hashes(tokens, {})])
         assert alone.tolist() == hashes[bounds[at] : bounds[at + 1]].tolist()
         assert len(alone) >= 1 and alone.tolist() == sorted(set(alone.tolist()))
         assert signatures(alone, alone_bounds).tolist() == [together[at].tolist()]
