@@ -11,15 +11,19 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import TextIO
 
 import click
 
-from digest import __version__, render
+from digest import __version__, rank, render, summarize
 from digest.config import Config, ConfigError, load_config
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.schedule import run_schedule
+from digest.send import send
+from digest.sources import load_each
 from digest.store import Store, StoreError
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
@@ -103,6 +107,8 @@ def main() -> None:
       digest build              write today's (or the config's pinned) edition as HTML
       digest build -o -         ...to stdout, e.g. `digest build --format eml -o - | sendmail -t`
       digest explain            why each story got its rank
+      digest check              is every source reachable, and how many items does each give
+      digest summarize FILE     a text's summary, one sentence a line (--jsonl for batches)
     Every command reads ./config.yaml unless -c names another.
     """
 
@@ -129,6 +135,22 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
         fail("a source failed and --strict is on")
 
 
+@main.command("check")
+@config_option
+def check_command(config_path: Path) -> None:
+    """Load every source once and list each: OK and the items found, or FAILED and why.
+
+    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
+    """
+    with opened(config_path) as (config, store):
+        loaded = load_each(config, datetime.now(timezone.utc), store)
+    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed])
+    for ctx in loaded:
+        click.echo(ctx.status())
+    if any(ctx.failed for ctx in loaded):
+        sys.exit(1)
+
+
 @main.command("explain")
 @config_option
 @date_option
@@ -137,25 +159,66 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
         result = run_build(config, store, day)
-    for row in rank_rows(result):
-        if as_json:
-            click.echo(json.dumps(row, ensure_ascii=False))
-        else:
-            parts = " ".join(f"{name}={value:.3f}" for name, value in row["components"].items())
-            click.echo(f"{row['rank']:>3} {row['score']:8.3f}  {parts}  [{row['kind']}, {row['section'] or '-'}, x{row['coverage']}]  {row['title']}")
+    click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
 
-def rank_rows(result: BuildResult) -> list[dict]:
-    return [
-        {
-            "rank": rank,
-            "score": round(story.score, 6),
-            "components": {name: round(value, 6) for name, value in story.components.items()},
-            "coverage": story.coverage,
-            "kind": story.kind,
-            "section": story.section,
-            "title": story.title,
-            "item_ids": story.item_ids,
-        }
-        for rank, story in enumerate(result.stories, start=1)
-    ]
+@main.command("send")
+@config_option
+@date_option
+@click.option("--dry-run", is_flag=True, help="Build and show what would be sent (the .eml on stdout); record nothing.")
+@click.option("--force", is_flag=True, help="Send again although this date's edition was sent: a new copy, with a new Message-ID.")
+def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool) -> None:
+    """Build the edition and deliver it by delivery.method, at most once per date.
+
+    An edition that could not be delivered stays pending and goes out, byte for byte, with the next
+    send or scheduled run. Exit 1 when a delivery failed.
+    """
+    with opened(config_path) as (config, store):
+        try:
+            result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
+        except StoreError as exc:  # another send or schedule holds the store, or it broke
+            fail(str(exc))
+    if result.preview is not None:
+        write_output(result.preview, "-")
+    sys.exit(result.exit_status)
+
+
+@main.command("schedule")
+@config_option
+def schedule_command(config_path: Path) -> None:
+    """Run until stopped, sending each day's edition at schedule.at (newsletter.timezone).
+
+    Started after today's time with today's edition unsent, it sends it at once. SIGTERM or Ctrl-C
+    lets a running send finish, then exits 0. One scheduler per store.
+    """
+    with opened(config_path) as (config, store):
+        try:
+            status = run_schedule(config, store)
+        except StoreError as exc:  # another send or schedule holds the store, or it broke
+            fail(str(exc))
+    sys.exit(status)
+
+
+@main.command("summarize")
+@click.option("-n", "--sentences", type=click.IntRange(min=1), default=3, show_default=True, help="Sentences in each summary.")
+@click.option("--algorithm", type=click.Choice(summarize.ALGORITHMS), default=summarize.ALGORITHMS[0], show_default=True,
+              help="The default is built for news; the others are sumy's.")
+@click.option("--lang", default="en", show_default=True, help="The text's language: an ISO code (en, uk) or a name.")
+@click.option("--title", default=None, help="The headline, which the summary will not repeat (plain text input only).")
+@click.option("--jsonl", is_flag=True, help='Read lines {"id", "text", "title"?}; write {"id", "summary": [...]} in input order.')
+@click.argument("source", metavar="[FILE|-]", default="-", type=click.File("r", encoding="utf-8"))
+def summarize_command(sentences: int, algorithm: str, lang: str, title: str | None, jsonl: bool, source: TextIO) -> None:
+    """Summarise the text in FILE (or stdin when FILE is - or absent): one sentence a line.
+
+    With --jsonl, each input line is one document; a line that is not a JSON object with a "text"
+    string is named on stderr with its line number and skipped. Large batches use every core.
+    """
+    if not jsonl:
+        for sentence in summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm):
+            click.echo(sentence)
+        return
+    def skip(number: int, reason: str) -> None:
+        warn(f"{source.name}: line {number}: {reason}; skipped")
+
+    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
+        click.echo(json.dumps(row, ensure_ascii=False))

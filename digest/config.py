@@ -142,6 +142,7 @@ class SourceConfig:
     priority: int = 0
     section: str | None = None
     full_text: bool = False
+    item_kind: Literal["story", "brief"] = "story"  # what a feed's entries or a page are; a JSON line may say otherwise
     breaking_categories: list[str] = field(default_factory=lambda: ["breaking", "breaking news"])
 
 
@@ -154,10 +155,70 @@ class EditionConfig:
 
 
 @dataclass
+class RankingWeights:
+    """How much each importance signal adds, on a scale where a plain story weighs 1."""
+
+    breaking: float = 2.0  # a breaking item, headline or category
+    priority: float = 0.25  # per point of editorial priority (item + source)
+    coverage: float = 0.5  # per doubling of the sources carrying the story
+    source: float = 1.0  # per point of source weight above 1
+    substance: float = 0.5  # a fully reported story over a one-line brief
+
+
+@dataclass
+class RankingConfig:
+    half_life_hours: float = check(_positive, default=24.0)  # a story loses half its weight in a day
+    weights: RankingWeights = field(default_factory=RankingWeights)
+    keywords: dict[str, float] = field(default_factory=dict)  # word or phrase -> boost (+) or penalty (-)
+    duplicate_similarity: float = check(lambda v: None if 0 < v <= 1 else f"{v} is not a share; use a number above 0 and up to 1", default=0.5)
+
+
+@dataclass
+class SectionConfig:
+    """A section rule: a story goes to the first section whose keywords, tags or sources it matches."""
+
+    key: str
+    title: str
+    keywords: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    limit: int | None = check(lambda v: v is not None and _non_negative(v), default=None)
+    layout: Literal["stories", "feed"] = "stories"
+
+
+BUILT_IN_SECTIONS = ("top", "stories", "feed")  # the edition's own sections, always there
+
+
+def _sections_problem(sections: list[SectionConfig]) -> str | None:
+    keys = [section.key for section in sections]
+    for key in keys:
+        if key in BUILT_IN_SECTIONS:
+            return f"'{key}' is a built-in section; give your section another key"
+        if keys.count(key) > 1:
+            return f"the key '{key}' names two sections; give each section its own key"
+    return None
+
+
+@dataclass
 class SummaryConfig:
     algorithm: str = "news"
     story_sentences: int = check(_positive, default=3)
     brief_sentences: int = check(_positive, default=1)
+
+
+@dataclass
+class FetchConfig:
+    """How sources with a url are fetched; every limit is per attempt, so a dead server costs at most
+    (retries + 1) x timeout plus the backoff."""
+
+    connect_timeout: float = check(_positive, default=5.0)  # seconds to open the connection
+    timeout: float = check(_positive, default=15.0)  # seconds for a whole response, connection included
+    max_bytes: int = check(_positive, default=5_000_000)  # the largest response read (after decompression)
+    retries: int = check(_non_negative, default=2)  # after a timeout, a dropped connection or a 5xx
+    backoff: float = check(_non_negative, default=0.5)  # seconds before the first retry, doubled each time
+    max_redirects: int = check(_non_negative, default=5)
+    user_agent: str | None = None  # None: digest/<version>
+    concurrency: int = check(_positive, default=4)  # sources fetched at once
 
 
 @dataclass
@@ -178,6 +239,7 @@ class SmtpConfig:
     ssl: bool = False
     username_env: str | None = None
     password_env: str | None = None
+    ca_file: str | None = None  # a CA bundle for a relay with a private certificate (relative to this file)
     timeout: float = check(_positive, default=30.0)
 
 
@@ -185,6 +247,7 @@ class SmtpConfig:
 class DeliveryConfig:
     method: Literal["command", "smtp", "outbox"] = "outbox"
     command: str = "sendmail -t"
+    command_timeout: float = check(_positive, default=120.0)  # seconds the command may take
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: str = "outbox"
 
@@ -192,6 +255,7 @@ class DeliveryConfig:
 @dataclass
 class ScheduleConfig:
     at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
+    retry_minutes: float = check(_non_negative, default=15.0)  # after a failed send; 0: wait for the next `at`
 
 
 @dataclass
@@ -202,7 +266,10 @@ class Config:
     sources: list[SourceConfig] = field(default_factory=list)
     edition: EditionConfig = field(default_factory=EditionConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
+    ranking: RankingConfig = field(default_factory=RankingConfig)
+    sections: list[SectionConfig] = check(_sections_problem, default_factory=list)
     store: StoreConfig = field(default_factory=StoreConfig)
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)

@@ -32,7 +32,13 @@ class Item:
     breaking: bool = False
     priority: int = 0
     lang: str = "en"
+    via: str | None = None  # the configured source it came through, when `source` names another outlet
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def configured_source(self) -> str:
+        """The name of the config's source entry, whose weight, priority and categories apply."""
+        return self.via or self.source
 
 
 @dataclass

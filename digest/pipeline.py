@@ -47,7 +47,7 @@ def build(config: Config, day: date, *, now: datetime, store: Store | None = Non
     items, problems = load_all(config, now, store)
     in_window = [item for item in items if editions.in_window(item, start, cutoff)]
     stories = rank.score(dedupe.cluster(in_window), cutoff, config)
-    sent = store.sent_ids() if store is not None and hasattr(store, "sent_ids") else frozenset()
+    sent = store.sent_ids(before=day) if store is not None else frozenset()
     edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
     summarise(edition.stories(), config, store)
     if store is not None:

@@ -3,15 +3,23 @@
 Schema changes are numbered migrations applied in order inside a transaction, so an old store file
 opens with any newer version of digest. WAL mode lets a reader (a preview build) work while the
 daily send writes.
+
+Editions are the heart of exactly-once delivery: an edition is recorded `pending` (with the exact
+message bytes) before it is handed to the mail system and `sent` right after, so a retry re-sends the
+same bytes under the same Message-ID. Lock files beside the database keep two sends (or two
+schedulers) from working on one store at the same time.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 MIGRATIONS: list[str] = [
@@ -53,11 +61,28 @@ MIGRATIONS: list[str] = [
         warnings TEXT NOT NULL DEFAULT '[]'
     );
     """,
+    # 2: what exactly-once delivery and the run log need
+    """
+    ALTER TABLE editions ADD COLUMN subject TEXT;
+    ALTER TABLE editions ADD COLUMN message BLOB;
+    ALTER TABLE editions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE editions ADD COLUMN receipt TEXT;
+    ALTER TABLE editions ADD COLUMN copies INTEGER NOT NULL DEFAULT 0;
+    CREATE UNIQUE INDEX editions_number ON editions (number);
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN edition TEXT;
+    ALTER TABLE runs ADD COLUMN detail TEXT;
+    CREATE INDEX runs_started ON runs (started);
+    """,
 ]
 
 
 class StoreError(Exception):
     """The store file cannot be opened or used; the message says which file and why."""
+
+
+class StoreBusy(StoreError):
+    """Another digest process holds the store's lock; the message names it and its pid."""
 
 
 @dataclass
@@ -67,11 +92,67 @@ class FetchState:
     body: bytes | None
 
 
+@dataclass
+class EditionRecord:
+    """One edition as the store remembers it: what was (or is to be) sent, and whether it was."""
+
+    date: date
+    number: int
+    message_id: str
+    status: str  # pending | sent
+    reason: str | None  # why the last delivery attempt failed
+    story_ids: list[str]
+    item_ids: list[str]
+    created: datetime
+    sent: datetime | None
+    subject: str | None
+    message: bytes | None  # the exact bytes handed to the mail system, so a retry is identical
+    attempts: int
+    receipt: str | None  # what the server or command said when it accepted the message
+    copies: int  # deliveries accepted; more than 1 only after --force
+
+
+@dataclass
+class RunRecord:
+    id: int
+    command: str
+    started: datetime
+    ended: datetime | None
+    outcome: str | None  # None while running; "interrupted" when the process died
+    warnings: list[str]
+    pid: int | None
+    edition: str | None
+    detail: str | None
+
+
+_EDITION_COLUMNS = "date, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies"
+_RUN_COLUMNS = "id, command, started, ended, outcome, warnings, pid, edition, detail"
+
+
+def _edition(row: tuple) -> EditionRecord:
+    day, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies = row
+    return EditionRecord(
+        date.fromisoformat(day), number, message_id, status, reason, json.loads(story_ids), json.loads(item_ids),
+        datetime.fromisoformat(created), datetime.fromisoformat(sent) if sent else None, subject, message, attempts,
+        receipt, copies,
+    )
+
+
+def _run(row: tuple) -> RunRecord:
+    run_id, command, started, ended, outcome, warnings, pid, edition, detail = row
+    return RunRecord(
+        run_id, command, datetime.fromisoformat(started), datetime.fromisoformat(ended) if ended else None, outcome,
+        json.loads(warnings), pid, edition, detail,
+    )
+
+
 class Store:
     """One SQLite file; every write is one transaction."""
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
+        self.timeout = timeout
+        self.discard_writes = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
@@ -93,13 +174,54 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE takes the write lock up front, so two writers never interleave."""
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise StoreBusy(f"store {self.path} is busy: another digest process kept it locked for {self.timeout:g} s") from None
         try:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        self.db.execute("ROLLBACK" if self.discard_writes else "COMMIT")
+
+    @contextmanager
+    def read_only(self) -> Iterator[Store]:
+        """Every write inside is rolled back: a dry run may build through the store but records nothing."""
+        before, self.discard_writes = self.discard_writes, True
+        try:
+            yield self
+        finally:
+            self.discard_writes = before
+
+    @contextmanager
+    def lock(self, name: str, *, wait: float = 0.0, poll: float = 0.1) -> Iterator[None]:
+        """Hold `<store>.<name>.lock` so only one `digest <name>` works on this store at a time.
+
+        flock is released by the kernel when the holder dies, however it dies, so a killed send never
+        leaves a stale lock behind. Waits up to `wait` seconds, then raises StoreBusy naming the holder.
+        """
+        lock_path = self.path.with_name(f"{self.path.name}.{name}.lock")
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+                        waited = f"; waited {wait:g} s" if wait else ""
+                        raise StoreBusy(f"another digest {name} is running on {self.path} (pid {holder}){waited}") from None
+                    time.sleep(poll)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
 
     @property
     def schema_version(self) -> int:
@@ -157,3 +279,98 @@ class Store:
                 "INSERT OR IGNORE INTO items (id, source, first_seen) VALUES (?, ?, ?)",
                 ((item_id, source, now.isoformat()) for item_id, source in items),
             )
+
+    # editions
+
+    def edition(self, day: date) -> EditionRecord | None:
+        row = self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions WHERE date = ?", (day.isoformat(),)).fetchone()
+        return _edition(row) if row else None
+
+    def editions(self, *, status: str | None = None) -> list[EditionRecord]:
+        """Every edition (or those with `status`), oldest date first."""
+        where, args = ("WHERE status = ?", (status,)) if status else ("", ())
+        return [_edition(row) for row in self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions {where} ORDER BY date", args)]
+
+    def edition_number(self, day: date) -> int:
+        """The number `day`'s edition has, or the one it will get: one more than the highest so far."""
+        row = self.db.execute("SELECT number FROM editions WHERE date = ?", (day.isoformat(),)).fetchone()
+        if row:
+            return row[0]
+        return self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM editions").fetchone()[0]
+
+    def sent_ids(self, before: date | None = None) -> frozenset[str]:
+        """The story and item ids of every edition sent or waiting to be sent (before `before`).
+
+        Pending editions count: their bytes are fixed and will be delivered, so their stories must not
+        come again in a later edition. A rebuild of day D passes before=D so D's own stories stay in it.
+        """
+        query = "SELECT story_ids, item_ids FROM editions"
+        rows = self.db.execute(query + " WHERE date < ?", (before.isoformat(),)) if before else self.db.execute(query)
+        return frozenset(i for story_ids, item_ids in rows for i in (*json.loads(story_ids), *json.loads(item_ids)))
+
+    def record_pending(
+        self, day: date, *, message_id: str, subject: str, message: bytes, story_ids: Iterable[str],
+        item_ids: Iterable[str], now: datetime,
+    ) -> EditionRecord:
+        """Commit the edition as pending, with the exact bytes about to be delivered. Replaces any earlier
+        record of the day (a --force rebuild) but keeps its number and its count of copies."""
+        with self.transaction() as db:
+            number = self.edition_number(day)
+            db.execute(
+                "INSERT INTO editions (date, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message)"
+                " VALUES (?, ?, ?, 'pending', NULL, ?, ?, ?, NULL, ?, ?)"
+                " ON CONFLICT (date) DO UPDATE SET message_id = excluded.message_id, status = 'pending', reason = NULL,"
+                " story_ids = excluded.story_ids, item_ids = excluded.item_ids, created = excluded.created, sent = NULL,"
+                " subject = excluded.subject, message = excluded.message, attempts = 0, receipt = NULL",
+                (day.isoformat(), number, message_id, json.dumps(list(story_ids)), json.dumps(list(item_ids)),
+                 now.isoformat(), subject, message),
+            )
+        record = self.edition(day)
+        assert record is not None
+        return record
+
+    def record_sent(self, day: date, message_id: str, *, receipt: str, now: datetime) -> None:
+        """The mail system accepted `message_id`: mark it sent, in its own short transaction."""
+        with self.transaction() as db:
+            changed = db.execute(
+                "UPDATE editions SET status = 'sent', sent = ?, receipt = ?, reason = NULL, attempts = attempts + 1,"
+                " copies = copies + 1 WHERE date = ? AND message_id = ?",
+                (now.isoformat(), receipt, day.isoformat(), message_id),
+            ).rowcount
+            if changed != 1:
+                raise StoreError(f"store {self.path}: no edition {day} with Message-ID {message_id} to mark sent")
+
+    def record_failure(self, day: date, reason: str) -> None:
+        """A delivery attempt failed: the edition stays pending, with the reason for the next run to show."""
+        with self.transaction() as db:
+            db.execute("UPDATE editions SET reason = ?, attempts = attempts + 1 WHERE date = ? AND status = 'pending'", (reason, day.isoformat()))
+
+    # the run log
+
+    def start_run(self, command: str, now: datetime, *, edition: date | None = None) -> int:
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (command, started, pid, edition) VALUES (?, ?, ?, ?)",
+                (command, now.isoformat(), os.getpid(), edition.isoformat() if edition else None),
+            )
+        return cursor.lastrowid
+
+    def end_run(self, run_id: int, outcome: str, now: datetime, *, warnings: Iterable[str] = (), detail: str | None = None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE runs SET ended = ?, outcome = ?, warnings = ?, detail = ? WHERE id = ?",
+                (now.isoformat(), outcome, json.dumps(list(warnings), ensure_ascii=False), detail, run_id),
+            )
+
+    def close_interrupted_runs(self, command: str, now: datetime) -> int:
+        """Runs of `command` left open by a process that died. Only call while holding `command`'s lock:
+        then no live process can own an open run."""
+        with self.transaction() as db:
+            return db.execute(
+                "UPDATE runs SET ended = ?, outcome = 'interrupted' WHERE command = ? AND ended IS NULL",
+                (now.isoformat(), command),
+            ).rowcount
+
+    def runs(self, limit: int = 50) -> list[RunRecord]:
+        """The latest runs, newest first."""
+        return [_run(row) for row in self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,))]

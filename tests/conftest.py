@@ -1,14 +1,21 @@
-"""Shared fixtures: the project root, ../shared (skipped cleanly when absent), and a CLI runner."""
+"""Shared fixtures: the project root, ../shared (skipped cleanly when absent), a CLI runner, an item maker."""
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from digest.model import Item, stable_id
+
+pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
+KYIV = ZoneInfo("Europe/Kyiv")
 
 
 @pytest.fixture
@@ -33,3 +40,15 @@ def run_digest(*args: str, cwd: Path | None = None, input: bytes | None = None, 
         [sys.executable, "-m", "digest", *args], cwd=cwd or ROOT, input=input,
         capture_output=True, timeout=timeout,
     )
+
+
+@pytest.fixture
+def make_item():
+    """Build an Item from the few fields a test cares about; `at` is Kyiv wall-clock time (None: undated)."""
+
+    def make(title: str, body: str = "", *, source: str = "Wire", kind: str = "brief", at: str | None = "2024-06-25 12:00", **fields) -> Item:
+        published = datetime.fromisoformat(at).replace(tzinfo=KYIV) if at else None
+        item_id = fields.pop("id", None) or stable_id(source, kind, title, at or "")
+        return Item(id=item_id, source=source, kind=kind, title=title, body=body, published=published, **fields)
+
+    return make

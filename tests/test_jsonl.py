@@ -36,7 +36,8 @@ def test_every_field_of_the_contract(tmp_path):
     assert item.published == datetime(2024, 5, 1, 5, 30, tzinfo=timezone.utc)
     assert (item.section, item.tags, item.breaking, item.priority) == ("Politics", ("war", "energy"), True, 3)
     assert (item.author, item.source, item.lang) == ("Olena Petrenko", "Partner Wire", "uk")
-    assert item.extra == {"desk": "night", "via": "CMS"}
+    assert item.extra == {"desk": "night"}
+    assert (item.via, item.configured_source) == ("CMS", "CMS")
 
 
 def test_defaults_and_html_body(tmp_path):

@@ -7,14 +7,17 @@ either way the rest of the digest is still built and stderr names the source and
 from __future__ import annotations
 
 import glob
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from digest.config import Config, SourceConfig
 from digest.model import Item, Problem, stable_id
-from digest.store import Store
+from digest.progress import Progress
+from digest.store import FetchState, Store
 from digest.text.html import canonical_url
 
 
@@ -29,8 +32,9 @@ class SourceContext:
     source: SourceConfig
     config: Config
     now: datetime
-    store: Store | None = None
+    store: Store | FetchStates | None = None  # where ETags and Last-Modified are kept between runs
     problems: list[Problem] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # what the loader gave, once it has run
 
     @property
     def tz(self):
@@ -39,6 +43,25 @@ class SourceContext:
     @property
     def lang(self) -> str:
         return self.config.source_lang(self.source)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the whole source gave nothing (as opposed to a bad part of it)."""
+        return any(problem.source_failed for problem in self.problems)
+
+    def status(self) -> str:
+        """One line for `digest check`: OK and what the source gave, or FAILED and why."""
+        head = f"{self.source.kind:<8} {self.source.name}"
+        failure = next((problem.reason for problem in self.problems if problem.source_failed), None)
+        if failure:
+            return f"FAILED  {head}: {failure}"
+        warnings = f", {len(self.problems)} warning{'s' * (len(self.problems) != 1)}" if self.problems else ""
+        return f"OK      {head}: {len(self.items)} item{'s' * (len(self.items) != 1)}{warnings}"
+
+    @property
+    def breaking_categories(self) -> frozenset[str]:
+        """The categories that mark an item as breaking news, case-folded."""
+        return frozenset(category.casefold() for category in self.source.breaking_categories)
 
     def warn(self, reason: str, where: str | None = None) -> None:
         """Report a bad part of the source (the rest of it is kept)."""
@@ -51,6 +74,14 @@ class SourceContext:
         if not matches:
             raise SourceFailed(f"no file matches {self.source.path}")
         return matches
+
+    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True, public_only: bool = False):
+        """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps
+        its ETag/Last-Modified and body in the store so an unchanged resource costs a 304 next run."""
+        from digest.sources import http
+
+        store = self.store if conditional else None
+        return http.fetch(url, self.config.fetch, store, accept=accept, now=self.now, public_only=public_only)
 
     def read_text(self, path: Path) -> str:
         try:
@@ -85,9 +116,9 @@ Loader = Callable[[SourceContext], list[Item]]
 
 
 def _loaders() -> dict[str, Loader]:
-    from digest.sources import jsonl, pagetext
+    from digest.sources import feed, html, jsonl, pagetext
 
-    return {"pagetext": pagetext.load, "jsonl": jsonl.load}
+    return {"feed": feed.load, "html": html.load, "jsonl": jsonl.load, "pagetext": pagetext.load}
 
 
 def load_source(ctx: SourceContext) -> list[Item]:
@@ -101,16 +132,65 @@ def load_source(ctx: SourceContext) -> list[Item]:
         return loader(ctx)
     except SourceFailed as exc:
         ctx.problems.append(Problem(where, str(exc), source_failed=True))
-        return []
+    except Exception as exc:  # a loader's bug or a library's crash on odd input costs this source only
+        ctx.problems.append(Problem(where, f"unexpected {type(exc).__name__}: {exc}", source_failed=True))
+    return []
 
 
-def load_all(config: Config, now: datetime, store: Store | None = None) -> tuple[list[Item], list[Problem]]:
+class FetchStates:
+    """The store's conditional-GET state for this run's source URLs, read before the sources are
+    loaded concurrently and written back after, so that only the calling thread touches the store
+    (an SQLite connection belongs to one thread, and a dry run's store must discard the writes)."""
+
+    def __init__(self, store: Store | None, urls: list[str]) -> None:
+        self.known = {url: store.fetch_state(url) for url in urls} if store else {}
+        self.fresh: dict[str, tuple[FetchState, datetime]] = {}
+        self.lock = threading.Lock()
+
+    def fetch_state(self, url: str) -> FetchState | None:
+        return self.known.get(url)
+
+    def put_fetch_state(self, url: str, state: FetchState, fetched: datetime) -> None:
+        with self.lock:
+            self.fresh[url] = (state, fetched)
+
+    def save(self, store: Store) -> None:
+        for url in sorted(self.fresh):
+            store.put_fetch_state(url, *self.fresh[url])
+
+
+def load_each(config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None) -> list[SourceContext]:
+    """Run every configured source; one finished context (its items and problems) per source, in config order.
+
+    Sources are loaded concurrently (`fetch.concurrency` at once) and returned in config order, so
+    nothing depends on which server answered first. `progress` draws a bar on stderr; None: only
+    when stderr is a terminal.
+    """
+    states = FetchStates(store, [source.url for source in config.sources if source.url])
+    bar = Progress(len(config.sources), "sources", enabled=progress)
+
+    def run(source: SourceConfig) -> SourceContext:
+        ctx = SourceContext(source=source, config=config, now=now, store=states)
+        ctx.items = load_source(ctx)
+        bar.advance(source.name)
+        return ctx
+
+    with ThreadPoolExecutor(max_workers=config.fetch.concurrency) as pool:
+        loaded = list(pool.map(run, config.sources))
+    bar.close()
+    if store:
+        states.save(store)
+    return loaded
+
+
+def load_all(
+    config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None
+) -> tuple[list[Item], list[Problem]]:
     """Every configured source's items (same id twice: the fuller copy wins) and every problem met."""
     items: dict[str, Item] = {}
     problems: list[Problem] = []
-    for source in config.sources:
-        ctx = SourceContext(source=source, config=config, now=now, store=store)
-        for item in load_source(ctx):
+    for ctx in load_each(config, now, store, progress=progress):
+        for item in ctx.items:
             kept = items.get(item.id)
             if kept is None or len(item.body) > len(kept.body):
                 items[item.id] = item

@@ -2,14 +2,14 @@
 
 Each line is an object with `title` and `body` (plain text or HTML) and, optionally, `id`, `url`,
 `published` (ISO 8601; without an offset it is in the source's time zone, else the newsletter's),
-`kind` (`story` | `brief`, default `story`: a CMS export is articles unless it says otherwise),
+`kind` (`story` | `brief`; default: the source's `item_kind`, itself `story` by default),
 `section`, `tags` (list of text), `breaking` (bool), `priority` (int, higher first), `author`,
 `source` and `lang`. `null` is the same as leaving a key out. Unknown keys are kept in
 `Item.extra` and otherwise ignored, so an export can carry more than digest reads.
 
 `source` names the outlet that published the item (an agency, a partner site) and becomes the
 item's source, so a story carried by two outlets in one export counts as covered twice; the
-configured source's name is kept in `extra["via"]`. Without it the item's source is the
+configured source's name is kept in `Item.via`. Without it the item's source is the
 configured name.
 
 A broken line (not JSON, not an object, no title or body, a value of the wrong type, a date that is
@@ -17,12 +17,12 @@ not ISO 8601) is reported with its file and line number and skipped; every other
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from digest import jsonlines
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
 from digest.text.html import inline_text, safe_url, to_text
@@ -51,14 +51,17 @@ def read_file(ctx: SourceContext, path: Path) -> list[Item]:
     text = ctx.read_text(path).lstrip("\ufeff")
     items: list[Item] = []
     undated: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"source '{ctx.source.name}' ({shown}, line {number})"
+    def where(number: int) -> str:
+        return f"source '{ctx.source.name}' ({shown}, line {number})"
+
+    def skip(number: int, reason: str) -> None:
+        ctx.warn(f"{reason}; line skipped", where(number))
+
+    for number, record in jsonlines.objects(text.splitlines(), skip):
         try:
-            item = parse_line(line, ctx, lambda reason: ctx.warn(reason, where))
+            item = parse_record(record, ctx, lambda reason: ctx.warn(reason, where(number)))
         except BrokenLine as exc:
-            ctx.warn(f"{exc}; line skipped", where)
+            skip(number, str(exc))
             continue
         if item.published is None:
             item.published = ctx.now
@@ -71,14 +74,8 @@ def read_file(ctx: SourceContext, path: Path) -> list[Item]:
     return items
 
 
-def parse_line(line: str, ctx: SourceContext, warn: Callable[[str], None]) -> Item:
-    """One line to one Item, or BrokenLine saying what is wrong with it; `warn` hears of what was dropped."""
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BrokenLine(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(record, dict):
-        raise BrokenLine(f"should be a JSON object, not {_json_type(record)}")
+def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str], None]) -> Item:
+    """One line's object to one Item, or BrokenLine saying what is wrong with it; `warn` hears of what was dropped."""
     for key in ("title", "body"):
         if record.get(key) is None:
             raise BrokenLine(f"'{key}' is missing (every line needs a title and a body)")
@@ -87,7 +84,7 @@ def parse_line(line: str, ctx: SourceContext, warn: Callable[[str], None]) -> It
     if not title:
         raise BrokenLine("'title' is empty")
     body = to_text(get.text("body"))
-    kind = get.text("kind") or "story"
+    kind = get.text("kind") or ctx.source.item_kind
     if kind not in KINDS:
         raise BrokenLine(f"'kind' is '{kind}'; use 'story' or 'brief'")
     raw_url = get.text("url")
@@ -95,23 +92,22 @@ def parse_line(line: str, ctx: SourceContext, warn: Callable[[str], None]) -> It
     published = _published(get.text("published"), ctx)
     given_id = record.get("id")
     if given_id is not None and (isinstance(given_id, bool) or not isinstance(given_id, (str, int)) or given_id == ""):
-        raise BrokenLine(f"'id' should be text or a whole number, not {_json_type(given_id)}")
+        raise BrokenLine(f"'id' should be text or a whole number, not {jsonlines.describe(given_id)}")
     outlet = get.text("source")
     extra = {key: value for key, value in record.items() if key not in KNOWN}
-    if outlet:
-        extra["via"] = ctx.source.name
     if raw_url and not url:
         warn(f"url '{raw_url[:60]}' is not an http(s) or mailto link; item kept without it")
     return Item(
         id=str(given_id) if given_id is not None else item_id(ctx.source.name, url=url, title=title, published=published),
         source=outlet or ctx.source.name,
+        via=ctx.source.name if outlet else None,
         kind=kind,
         title=title,
         body=body,
         url=url,
         published=published,
         author=inline_text(get.text("author") or "") or None,
-        section=get.text("section"),
+        section=get.text("section") or ctx.source.section,
         tags=tuple(tag for tag in (inline_text(t) for t in get.list_of_text("tags")) if tag),
         breaking=get.typed("breaking", bool, "true or false") or False,
         priority=get.typed("priority", int, "a whole number") or 0,
@@ -140,7 +136,7 @@ class _Getter:
         if value is None:
             return None
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise BrokenLine(f"'{key}' should be {described}, not {_json_type(value)}")
+            raise BrokenLine(f"'{key}' should be {described}, not {jsonlines.describe(value)}")
         return value
 
     def text(self, key: str) -> str | None:
@@ -151,11 +147,6 @@ class _Getter:
         if not all(isinstance(value, str) for value in values):
             raise BrokenLine(f"'{key}' should be a list of text")
         return values
-
-
-def _json_type(value: Any) -> str:
-    names = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
-    return "null" if value is None else f"{names.get(type(value), type(value).__name__)} ({json.dumps(value)[:40]})"
 
 
 def _shown(ctx: SourceContext, path: Path) -> str:

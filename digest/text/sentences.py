@@ -95,11 +95,13 @@ def stop_words_for(lang: str) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def stemmer_for(lang: str) -> Callable[[str], str]:
-    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one."""
+    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one;
+    memoised, since news repeats its words and stemming is most of a summary's cost."""
     try:
-        return Stemmer(language_name(lang))
+        stemmer: Callable[[str], str] = Stemmer(language_name(lang))
     except LookupError:
-        return null_stemmer
+        stemmer = null_stemmer
+    return lru_cache(maxsize=200_000)(stemmer)
 
 
 def _starts_sentence(rest: str) -> bool:
@@ -145,8 +147,8 @@ def _is_boundary(before: str, stops: str, rest: str, rules: _Rules) -> bool:
     match = _LAST_TOKEN.search(before)
     token = match.group(1).lstrip(_OPENING) if match else ""
     word = token.lower()
-    if word in rules.never:
-        return False
+    if word in rules.never and not (len(token) > 1 and token.isupper()):
+        return False  # "Gen. Smith" and "Jan. 20", but "the SEC." is an acronym ending a sentence
     if _INITIAL.match(token + ".") and token[:1].isupper():
         return False  # an initial: "George W. Bush", "В. Зеленський"
     if word in rules.ambiguous or _DOTTED_ACRONYM.match(token + "."):

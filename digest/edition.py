@@ -1,0 +1,106 @@
+"""The edition: which items a day's newsletter covers, and how its stories fall into sections.
+
+The window is measured on the newsletter's wall clock: the edition of day D ends at `edition.cutoff`
+on D ("24:00": the end of D; "07:00": 07:00 on D) and starts `edition.window_hours` earlier on the
+same clock. On the days clocks change a 24-hour window is then 23 or 25 real hours, and consecutive
+daily editions meet exactly: no item falls between two editions and none is in both.
+
+Sections read like Ukraine Daily: the top story, then the `sections:` rules of config.yaml in their
+order (a story goes to the first rule whose keywords, tags or sources it matches, or whose key is
+its section; once a rule's `limit` is reached, the next stories it matches go where unmatched ones
+go), then the other stories, then the News Feed of briefs, newest first. Stories are chosen by rank
+up to `edition.max_stories`; a story already sent in an earlier edition (its id or any of its
+items') is never sent again.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable
+from datetime import date, datetime, time, timedelta, timezone
+
+from digest.config import Config, SectionConfig
+from digest.model import Edition, Item, Section, Story
+from digest.rank import found_phrases, phrase_pattern, ranked
+
+TOP = SectionConfig(key="top", title="Top story")
+STORIES = SectionConfig(key="stories", title="More stories")
+FEED = SectionConfig(key="feed", title="News Feed", layout="feed")
+
+
+def window(config: Config, day: date) -> tuple[datetime, datetime]:
+    """The edition's (start, cut-off), both aware, in the newsletter's time zone."""
+    hours, minutes = map(int, config.edition.cutoff.split(":"))
+    cutoff = datetime.combine(day, time()) + timedelta(hours=hours, minutes=minutes)
+    start = cutoff - timedelta(hours=config.edition.window_hours)
+    return _on_clock(start, config), _on_clock(cutoff, config)
+
+
+def _on_clock(wall_time: datetime, config: Config) -> datetime:
+    """A wall-clock time in the newsletter's zone; a time skipped by a DST change becomes the instant after the gap."""
+    tz = config.newsletter.tz
+    return wall_time.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)  # via UTC: astimezone(tz) alone keeps the gap's time
+
+
+def in_window(item: Item, start: datetime, cutoff: datetime) -> bool:
+    """Published at or after the start and before the cut-off. An undated item is kept (ranked as old).
+
+    Compared as instants: Python compares two datetimes of one zone on the wall clock, which is wrong
+    in the hour a DST change repeats.
+    """
+    return item.published is None or start.timestamp() <= item.published.timestamp() < cutoff.timestamp()
+
+
+def build_edition(
+    stories: Iterable[Story], config: Config, day: date, *, sent_story_ids: Collection[str] = frozenset()
+) -> Edition:
+    """Lay scored stories out as one day's edition: top story, rule sections, other stories, News Feed."""
+    fresh = [story for story in ranked(stories) if not _was_sent(story, sent_story_ids)]
+    chosen = fresh[: config.edition.max_stories]
+    rules = [(rule, phrase_pattern(rule.keywords)) for rule in config.sections]
+    placed: dict[str, list[Story]] = {rule.key: [] for rule in (TOP, *config.sections, STORIES, FEED)}
+
+    top = next((story for story in chosen if story.kind == "story"), chosen[0] if chosen else None)
+    for story in chosen:
+        if story is top:
+            key = TOP.key
+        else:
+            rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, config)), None)
+            key = rule.key if rule and (rule.limit is None or len(placed[rule.key]) < rule.limit) else None
+            key = key or (STORIES.key if story.kind == "story" else FEED.key)
+        story.section = key
+        placed[key].append(story)
+
+    layouts = {rule.key: rule for rule in (TOP, *config.sections, STORIES, FEED)}
+    sections = []
+    for key, members in placed.items():
+        if not members:
+            continue
+        rule = layouts[key]
+        layout = "top" if rule is TOP else rule.layout
+        if layout == "feed":
+            members = sorted(members, key=_newest_first)
+        sections.append(Section(key=key, title=rule.title, layout=layout, stories=members))
+    cutoff = window(config, day)[1]
+    return Edition(date=day, cutoff=cutoff, title=config.newsletter.title, sections=sections, note=config.newsletter.note)
+
+
+def _was_sent(story: Story, sent_ids: Collection[str]) -> bool:
+    return story.id in sent_ids or any(item_id in sent_ids for item_id in story.item_ids)
+
+
+def _matches(story: Story, rule: SectionConfig, keywords, config: Config) -> bool:
+    """Does any member of the story fall under the rule: its section, source, tags, or a keyword in the lead?"""
+    source_sections = {source.name: source.section for source in config.sources}
+    tags = {tag.casefold() for tag in rule.tags}
+    for member in story.members:
+        if rule.key in (member.section, source_sections.get(member.configured_source)):
+            return True
+        if {member.source, member.configured_source} & set(rule.sources) or tags & {tag.casefold() for tag in member.tags}:
+            return True
+    return bool(found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))
+
+
+def _newest_first(story: Story) -> tuple:
+    """The feed's order: by the time it shows, the lead's, newest first; undated last."""
+    moment = story.lead.published
+    return (-moment.timestamp() if moment else math.inf, story.id)

@@ -1,0 +1,246 @@
+"""RSS 0.9x/1.0/2.0 and Atom feeds, from a URL or from files, read with feedparser.
+
+Each entry becomes one Item: its HTML title and body turned into clean text, its link made absolute
+and safe, its categories as tags (a category listed in `breaking_categories` marks it breaking),
+and its own date (published, else updated; an entry with neither is dated by the time it was read,
+and stderr says so). With `full_text: true` each entry's page is fetched and its article extracted,
+for feeds that only carry a teaser.
+
+XML from the network is untrusted. Before feedparser sees a document it is parsed once by expat
+with a guard, and any entity declaration (the stuff of "billion laughs" bombs and of external
+entities such as file:///etc/passwd) fails the source: entities are never expanded or resolved.
+A document that is not a feed (an HTML page, JSON) fails the source with that reason; a malformed
+feed that feedparser can still partly read keeps its readable entries, with a warning.
+"""
+from __future__ import annotations
+
+import re
+import xml.sax
+from xml.parsers import expat
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+
+from digest.model import Item
+from digest.sources import SourceContext, SourceFailed, item_id
+from digest.sources.html import ACCEPT_HTML, extract_article
+from digest.sources.pagetext import clean_headline
+from digest.text.html import fold, html_to_text, plain_text, safe_url
+
+ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
+ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+HTML_PAGE = re.compile(rb"<!doctype\s+html|<html[\s>]", re.IGNORECASE)
+LANGUAGE_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+# feedparser's notes that do not make a feed any less readable
+HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+
+
+@dataclass
+class Document:
+    """One feed document to read: its bytes, the URL it came from, and how warnings name it."""
+
+    data: bytes
+    base: str | None
+    content_type: str | None
+    where: str
+
+
+def load(ctx: SourceContext) -> list[Item]:
+    name = f"source '{ctx.source.name}'"
+    if ctx.source.url:
+        fetched = ctx.fetch(ctx.source.url, accept=ACCEPT_FEED)
+        documents = [Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), name)]
+        # a feed on an intranet may link to its intranet; a public one may not lead digest there
+        public_only = fetched.from_public_address
+    else:
+        documents = [Document(_read(path), None, None, f"{name} ({path.name})") for path in ctx.paths()]
+        public_only = True
+    items: list[Item] = []
+    failed = 0
+    for document in documents:
+        try:
+            items.extend(parse_feed(document, ctx))
+        except SourceFailed as exc:
+            if len(documents) == 1:
+                raise
+            failed += 1
+            ctx.warn(str(exc), document.where)
+    if failed == len(documents):
+        raise SourceFailed(f"none of its {len(documents)} files is a readable feed")
+    if ctx.source.full_text:
+        add_full_text(items, ctx, public_only=public_only)
+    return items
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceFailed(f"cannot read {path}: {exc.strerror}") from None
+
+
+class _EntityDeclared(Exception):
+    def __init__(self, name: str, external: str | None) -> None:
+        super().__init__(name)
+        self.name, self.external = name, external
+
+
+def _refuse_entity(name: str, _parameter: bool, _value: str | None, _base: str | None, system_id: str | None, public_id: str | None, _notation: str | None) -> None:
+    raise _EntityDeclared(name, system_id or public_id)
+
+
+def screen_xml(data: bytes) -> str | None:
+    """Raise SourceFailed if the document declares an entity (none is ever expanded or resolved);
+    else say where it is not well-formed XML (None when it is, or when expat cannot tell).
+
+    expat reads the document with a handler that stops at the first entity declaration, the way
+    defusedxml guards its parsers. An external DTD reference alone (every Netscape RSS 0.91 feed
+    has one) is allowed: expat never loads it, and neither does feedparser. The position of a
+    syntax error comes from here too, as feedparser reports it in a copy of the document it edited.
+    """
+    parser = expat.ParserCreate()
+    parser.EntityDeclHandler = _refuse_entity
+    parser.UnparsedEntityDeclHandler = lambda name, base, system_id, public_id, notation: _refuse_entity(
+        name, False, None, base, system_id, public_id, notation
+    )
+    try:
+        parser.Parse(data, True)
+        return None
+    except _EntityDeclared as declared:
+        if declared.external:
+            raise SourceFailed(
+                f"refused: the XML declares an external entity '{declared.name}' ({declared.external}), "
+                "which digest never resolves"
+            ) from None
+        raise SourceFailed(
+            f"refused: the XML declares the entity '{declared.name}'; entity declarations can expand into "
+            "an entity bomb, and digest never expands them"
+        ) from None
+    except (expat.ExpatError, ValueError) as exc:
+        # expat gave up (malformed, or in a multi-byte encoding it lacks) before reading every
+        # declaration: feedparser's forgiving parser will read it, so none may be in it anywhere
+        if ENTITY_DECLARATION.search(data):
+            raise SourceFailed("refused: the XML declares entities (<!ENTITY ...>), which digest never expands") from None
+        if isinstance(exc, expat.ExpatError):
+            return f"line {exc.lineno}, column {exc.offset + 1}: {expat.ErrorString(exc.code)}"
+        return None
+
+
+def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
+    """The entries of one feed document as Items; SourceFailed when it is not a readable feed."""
+    if not document.data.strip():
+        raise SourceFailed("empty response" if document.base else "the file is empty")
+    malformed = screen_xml(document.data)
+    headers = {"content-type": document.content_type or "application/xml"}
+    if document.base:
+        headers["content-location"] = document.base
+    parsed = feedparser.parse(document.data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    exception = parsed.get("bozo_exception")
+    problem = (malformed or _describe(exception)) if parsed.get("bozo") and not isinstance(exception, HARMLESS) else None
+    if not parsed.get("version") and not parsed.entries:
+        if HTML_PAGE.search(document.data[:4096]):
+            raise SourceFailed("not a feed: got an HTML page (is the url the site's page rather than its feed?)")
+        raise SourceFailed(f"not an RSS or Atom feed ({problem})" if problem else "not an RSS or Atom feed")
+    if problem:
+        if not parsed.entries:
+            raise SourceFailed(f"malformed XML: {problem}")
+        ctx.warn(f"malformed XML ({problem}); kept the {len(parsed.entries)} entries that could be read", document.where)
+
+    base = document.base or parsed.feed.get("link")
+    language = LANGUAGE_TAG.match(parsed.feed.get("language") or "")
+    lang = ctx.source.lang or (language.group(1).lower() if language else ctx.lang)
+    items: list[Item] = []
+    undated = 0
+    for number, entry in enumerate(parsed.entries, start=1):
+        item = entry_to_item(entry, ctx, base=base, lang=lang)
+        if item is None:
+            ctx.warn(f"entry {number} has neither a title nor any text; skipped", document.where)
+            continue
+        if item.published is None:
+            item.published = ctx.now
+            undated += 1
+        items.append(item)
+    if undated:
+        ctx.warn(f"{undated} entr{'y has' if undated == 1 else 'ies have'} no date; dated by the time the feed was read", document.where)
+    return items
+
+
+def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base: str | None, lang: str) -> Item | None:
+    """One feed entry as an Item (its `published` None when the entry has no usable date)."""
+    bodies = [_text(content) for content in entry.get("content", [])]
+    if entry.get("summary_detail"):
+        bodies.append(_text(entry.summary_detail))
+    body = max(bodies, key=len, default="")
+    title = _text(entry.title_detail) if entry.get("title_detail") else ""
+    title, flagged = clean_headline(fold(title) if title else _title_from(body))
+    if not title:
+        return None
+    url = safe_url(entry.get("link"), base)
+    published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
+    tags = tuple(dict.fromkeys(filter(None, (fold(tag.get("label") or tag.get("term") or "") for tag in entry.get("tags", [])))))
+    author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
+    return Item(
+        id=item_id(ctx.source.name, url=url, guid=entry.get("id"), title=title, published=published),
+        source=ctx.source.name,
+        kind=ctx.source.item_kind,
+        title=title,
+        body=body,
+        url=url,
+        published=published,
+        author=fold(author) or None,
+        section=ctx.source.section,
+        tags=tags,
+        breaking=flagged or any(tag.casefold() in ctx.breaking_categories for tag in tags),
+        lang=lang,
+    )
+
+
+def add_full_text(items: list[Item], ctx: SourceContext, *, public_only: bool) -> None:
+    """Replace each teaser by its page's article, fetched concurrently; a page that fails keeps the teaser.
+    `public_only` keeps the entries' links (untrusted data) from reaching non-public addresses."""
+
+    def article_for(item: Item):
+        try:
+            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False, public_only=public_only)
+        except SourceFailed as exc:
+            return str(exc)
+        article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)
+        return article if article else "no article text found in the page"
+
+    linked = [item for item in items if item.url]
+    with ThreadPoolExecutor(max_workers=ctx.config.fetch.concurrency) as pool:
+        results = list(pool.map(article_for, linked))
+    for item, result in zip(linked, results):
+        if isinstance(result, str):
+            ctx.warn(f"full text of '{item.title}' not fetched ({result}); the feed's text is kept")
+        elif len(result.text) > len(item.body):
+            item.body = result.text
+            item.author = item.author or result.author
+
+
+def _text(detail: feedparser.FeedParserDict) -> str:
+    """A feed text construct as clean text, read as HTML unless the feed says it is plain."""
+    value = detail.get("value") or ""
+    return plain_text(value) if detail.get("type") == "text/plain" else html_to_text(value)
+
+
+def _title_from(body: str, limit: int = 100) -> str:
+    """A title for an untitled entry (RSS 2.0 allows them): its first sentence, cut at a word."""
+    first = re.split(r"(?<=[.!?…])\s", body.split("\n\n")[0], maxsplit=1)[0] if body else ""
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0] + "…"
+
+
+def _date(parsed) -> datetime | None:
+    """feedparser's struct_time, which it has already brought to UTC."""
+    return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+
+
+def _describe(problem: Exception) -> str:
+    if isinstance(problem, xml.sax.SAXParseException):
+        return problem.getMessage()  # its position is in feedparser's edited copy, not in the feed
+    return str(problem) or type(problem).__name__

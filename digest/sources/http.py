@@ -1,0 +1,287 @@
+"""The one way digest fetches a URL: bounded in time and size, polite, and clear when it fails.
+
+Every source with a `url` (and every article page a feed links to) comes through `fetch`, so each
+of them gets the same limits: a connect timeout and a total timeout per attempt, a size cap that
+stops reading as soon as it is passed (counted after decompression, so a gzip bomb stops too),
+bounded redirects with loop detection, retries with exponential backoff only where waiting can help
+(timeouts, dropped connections, 5xx), and conditional GET: the ETag and Last-Modified of the last
+good response are kept in the store, so an unchanged feed costs one 304.
+
+It is built on http.client rather than urllib because urllib cannot bound the total time of a
+response (its timeout is per socket operation, so a server dripping one byte a second never times
+out) nor tell a connect timeout from a read timeout.
+"""
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.message import Message
+from typing import NamedTuple, Protocol
+from http import HTTPStatus
+from urllib.parse import urljoin, urlsplit
+
+from digest import __version__
+from digest.config import FetchConfig
+from digest.sources import SourceFailed
+from digest.store import FetchState
+
+DEFAULT_USER_AGENT = f"digest/{__version__} (daily newsletter builder; python http.client)"
+REDIRECTS = (301, 302, 303, 307, 308)
+CHUNK = 64 * 1024
+
+
+@dataclass
+class FetchResult:
+    body: bytes
+    final_url: str
+    status: int  # 200, or 304 when the stored copy was still good
+    from_cache: bool = False
+    headers: Message = field(default_factory=Message)
+    address: str = ""  # the IP address of the server that answered
+
+    @property
+    def from_public_address(self) -> bool:
+        return _is_public(self.address)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get_content_type() if self.headers.get("Content-Type") else ""
+
+
+class _Response(NamedTuple):
+    status: int
+    reason: str
+    headers: Message
+    body: bytes
+    address: str
+
+
+class _Retryable(Exception):
+    """A failure that may pass if we wait a moment; the message is for the user."""
+
+
+class FetchStateStore(Protocol):
+    """Where conditional-GET state is kept: the Store, or a run's FetchStates in front of it."""
+
+    def fetch_state(self, url: str) -> FetchState | None: ...
+
+    def put_fetch_state(self, url: str, state: FetchState, fetched: datetime) -> None: ...
+
+
+def fetch(
+    url: str,
+    settings: FetchConfig,
+    store: FetchStateStore | None = None,
+    *,
+    accept: str = "*/*",
+    now: datetime | None = None,
+    public_only: bool = False,
+) -> FetchResult:
+    """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands.
+
+    `public_only` refuses servers at loopback, private or link-local addresses (checked on the
+    connected socket, so at every redirect and after DNS): for URLs taken from untrusted data, such
+    as a feed's entry links, which must not make digest read an intranet page into an email.
+    """
+    state = store.fetch_state(url) if store else None
+    attempts = settings.retries + 1
+    for attempt in range(attempts):
+        try:
+            result = _attempt(url, settings, state, accept, public_only)
+            break
+        except _Retryable as exc:
+            if attempt + 1 == attempts:
+                tries = f" ({attempts} attempts)" if attempts > 1 else ""
+                raise SourceFailed(f"{exc}{tries}") from None
+            time.sleep(settings.backoff * 2**attempt)
+    if result.from_cache and state is not None:
+        result.body = state.body or b""
+    elif store and (result.headers.get("ETag") or result.headers.get("Last-Modified")):
+        kept = FetchState(result.headers.get("ETag"), result.headers.get("Last-Modified"), result.body)
+        store.put_fetch_state(url, kept, now or datetime.now(timezone.utc))
+    return result
+
+
+def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: str, public_only: bool) -> FetchResult:
+    """One try, following redirects, all within one `settings.timeout`."""
+    deadline = time.monotonic() + settings.timeout
+    visited = [url]
+    current = url
+    while True:
+        headers = {
+            "User-Agent": settings.user_agent or DEFAULT_USER_AGENT,
+            "Accept": accept,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        if state and state.body is not None and current == url:
+            if state.etag:
+                headers["If-None-Match"] = state.etag
+            if state.last_modified:
+                headers["If-Modified-Since"] = state.last_modified
+        response = _request(current, headers, settings, deadline, public_only)
+        status = response.status
+        if status in REDIRECTS and response.headers.get("Location"):
+            target = urljoin(current, response.headers["Location"].strip())
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise SourceFailed(f"redirected to {target}, which is not an http(s) URL")
+            if target in visited:
+                raise SourceFailed("redirect loop: " + " -> ".join(visited + [target]))
+            if len(visited) > settings.max_redirects:
+                raise SourceFailed(f"more than {settings.max_redirects} redirects (last to {target})")
+            visited.append(target)
+            current = target
+            continue
+        if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
+            return FetchResult(b"", current, 304, from_cache=True, headers=response.headers, address=response.address)
+        if 500 <= status < 600:
+            raise _Retryable(_status_text(status, response.reason))
+        if not 200 <= status < 300:
+            raise SourceFailed(_status_text(status, response.reason))
+        return FetchResult(response.body, current, status, headers=response.headers, address=response.address)
+
+
+def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool) -> _Response:
+    """One HTTP exchange; the body is read only for a 2xx (and never past the cap or the deadline)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host:
+        raise SourceFailed(f"{url} is not an http(s) URL")
+    try:
+        port = parts.port
+    except ValueError:
+        raise SourceFailed(f"{url} has an invalid port") from None
+    where = f"{host}:{port}" if port else host
+    connect_timeout = min(settings.connect_timeout, _remaining(deadline, settings))
+    if parts.scheme == "https":
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            host, port, timeout=connect_timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+    try:
+        try:
+            connection.connect()
+        except (socket.timeout, TimeoutError):
+            raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
+        sock = connection.sock  # kept: http.client lets go of it once a response says it will close
+        address = sock.getpeername()[0]
+        if public_only and not _is_public(address):
+            raise SourceFailed(f"refused: {host} is at a non-public address ({address})")
+        try:
+            sock.settimeout(_remaining(deadline, settings))
+            path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            body = _read_body(response, sock, settings, deadline) if 200 <= response.status < 300 else b""
+        except (socket.timeout, TimeoutError):
+            raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
+        except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
+            raise _Retryable(f"connection to {where} dropped before the response was complete") from None
+        except http.client.HTTPException as exc:
+            raise SourceFailed(f"{where} did not answer in HTTP ({type(exc).__name__})") from None
+    except ConnectionRefusedError:
+        raise SourceFailed(f"connection refused by {where}") from None
+    except socket.gaierror:
+        raise SourceFailed(f"host {host} not found") from None
+    except ssl.SSLError as exc:
+        raise SourceFailed(f"TLS error with {where}: {exc.reason or exc}") from None
+    except OSError as exc:
+        raise SourceFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
+    finally:
+        connection.close()
+    return _Response(response.status, response.reason, response.msg, body, address)
+
+
+def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings: FetchConfig, deadline: float) -> bytes:
+    """The response body, decompressed, streamed so neither the cap nor the deadline is ever overrun."""
+    too_large = f"response larger than {_size(settings.max_bytes)} cap"
+    declared = response.getheader("Content-Length")
+    if declared and declared.strip().isdigit() and int(declared) > settings.max_bytes:
+        raise SourceFailed(too_large)
+    decoder = _decoder(response.getheader("Content-Encoding", ""))
+    out = bytearray()
+    while True:
+        sock.settimeout(_remaining(deadline, settings))
+        chunk = response.read1(CHUNK)
+        if not chunk:
+            break
+        try:
+            out += decoder.decompress(chunk, settings.max_bytes + 1 - len(out)) if decoder else chunk
+        except zlib.error:
+            raise SourceFailed(f"response is not valid {response.getheader('Content-Encoding')} data") from None
+        if len(out) > settings.max_bytes or decoder and decoder.unconsumed_tail:
+            raise SourceFailed(too_large)
+    if decoder:
+        out += decoder.flush()
+        if len(out) > settings.max_bytes:
+            raise SourceFailed(too_large)
+    return bytes(out)
+
+
+def _decoder(encoding: str):
+    """A streaming decompressor for the Content-Encoding, or None for identity."""
+    encoding = encoding.strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return _Deflate()
+    if encoding in ("", "identity"):
+        return None
+    raise SourceFailed(f"response uses content encoding '{encoding}', which digest does not read")
+
+
+class _Deflate:
+    """"deflate" is zlib-wrapped by the standard and raw by some servers; the first bytes tell which."""
+
+    def __init__(self) -> None:
+        self.inner = None
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        if self.inner is None:
+            wrapped = len(data) >= 2 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            self.inner = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        return self.inner.decompress(data, max_length)
+
+    @property
+    def unconsumed_tail(self) -> bytes:
+        return self.inner.unconsumed_tail if self.inner else b""
+
+    def flush(self) -> bytes:
+        return self.inner.flush() if self.inner else b""
+
+
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
+def _status_text(status: int, reason: str) -> str:
+    """"HTTP 404 Not Found", in the standard's words rather than whatever case the server used."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        pass
+    return f"HTTP {status} {reason}".rstrip()
+
+
+def _remaining(deadline: float, settings: FetchConfig) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Retryable(f"timed out after {_seconds(settings.timeout)}")
+    return left
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _size(value: int) -> str:
+    return f"{value / 1_000_000:g} MB" if value >= 1_000_000 else f"{value / 1000:g} kB" if value >= 1000 else f"{value} bytes"

@@ -1,0 +1,90 @@
+"""Boilerplate goes, the story stays: each shape from the issue, and look-alikes that are real text."""
+from __future__ import annotations
+
+import pytest
+
+from digest.text.clean import clean_for_summary
+
+STORY = "The council voted to reopen the bridge on Monday."
+
+
+@pytest.mark.parametrize(
+    "boilerplate",
+    [
+        "By Jane Doe, Staff Reporter",
+        "By Jane Doe and Omar Reyes",
+        "by Olena Koval June 26, 2024 12:16 AM 1 min read",
+        "PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013",
+        "Last updated at 9:40 AM on 1st June 2011",
+        "5:04 PM",
+        "Image caption The bridge before the storm",
+        "Image copyright Getty Images",
+        "Photo: Reuters",
+        "Getty Images",
+        "Read more: Why the bridge closed",
+        "READ MORE",
+        "Related: Storm damage across the region",
+        "Sign up for our daily newsletter",
+        "Enter your email to subscribe",
+        "* indicates required",
+        "Subscribe",
+        "Thank you for signing up for this newsletter.",
+        "Skip to content",
+        "Advertisement",
+        "Читайте також: Міст відкрили",
+        "Фото: Укрінформ",
+    ],
+)
+def test_boilerplate_lines_are_removed(boilerplate: str) -> None:
+    assert clean_for_summary(f"{boilerplate}\n{STORY}") == STORY
+    assert clean_for_summary(f"{STORY}\n\n{boilerplate}") == STORY
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("KYIV (Reuters) - " + STORY, STORY),
+        ("LONDON, England (CNN) -- " + STORY, STORY),
+        ("(AP) — " + STORY, STORY),
+        ("WASHINGTON — " + STORY, STORY),
+        ("КИЇВ (Укрінформ) — Міст знову відкрили.", "Міст знову відкрили."),
+        (
+            "By . Daily Mail Reporter . PUBLISHED: . 09:12 EST, 3 June 2013 . | . UPDATED: . 10:01 EST, 3 June 2013 . "
+            + STORY,
+            STORY,
+        ),
+        ("The mayor (AP Photo/Ivan Petrenko) cut the ribbon.", "The mayor cut the ribbon."),
+    ],
+)
+def test_openers_stamps_and_credits_inside_a_line(raw: str, expected: str) -> None:
+    assert clean_for_summary(raw) == expected
+
+
+def test_a_line_ending_in_a_photo_credit_is_a_caption() -> None:
+    text = "Workers repair the bridge on May 1, 2024. (Photo by Ann Lee/Getty Images)\n" + STORY
+    assert clean_for_summary(text) == STORY
+
+
+@pytest.mark.parametrize(
+    "real",
+    [
+        "By Christmas, sales had doubled.",
+        "By the end of the year the company posted 3% growth.",
+        "Millions subscribe to streaming services every year.",
+        "Officials updated the rules last year.",
+        "Reuters reported that the talks had stalled.",
+        "The photo shows the bridge (left) before the storm.",
+    ],
+)
+def test_real_sentences_that_look_like_boilerplate_are_kept(real: str) -> None:
+    assert clean_for_summary(real) == real
+
+
+def test_markup_and_entities_are_stripped_and_paragraphs_kept() -> None:
+    html = "<p>The <b>minister</b> said &quot;no&quot; &amp; left.</p><script>track()</script><p>He came back.</p>"
+    assert clean_for_summary(html) == 'The minister said "no" & left.\n\nHe came back.'
+
+
+def test_paragraphs_stay_separated_by_one_blank_line() -> None:
+    assert clean_for_summary("One.\n\n\n\nTwo.\nThree.") == "One.\n\nTwo.\nThree."
+    assert clean_for_summary("") == ""

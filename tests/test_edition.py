@@ -1,0 +1,211 @@
+"""The edition: window and cut-off, sections, limits, stories already sent."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from digest.config import Config, ConfigError, EditionConfig, NewsletterConfig, SectionConfig, SourceConfig, load_config
+from digest.dedupe import cluster
+from digest.edition import build_edition, in_window, window
+from digest.rank import score
+
+KYIV = ZoneInfo("Europe/Kyiv")
+DAY = date(2024, 6, 25)
+
+
+def config(**edition) -> Config:
+    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=EditionConfig(**edition))
+
+
+def kyiv(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=KYIV)
+
+
+def edition_of(items, cfg, **kwargs):
+    start, cutoff = window(cfg, DAY)
+    stories = score(cluster([item for item in items if in_window(item, start, cutoff)]), cutoff, cfg)
+    return build_edition(stories, cfg, DAY, **kwargs)
+
+
+def layout(edition) -> list[tuple[str, list[str]]]:
+    return [(section.key, [story.title for story in section.stories]) for section in edition.sections]
+
+
+# window and cut-off
+
+
+def test_default_window_is_the_whole_day_in_the_newsletters_time_zone():
+    assert window(config(), DAY) == (kyiv("2024-06-25 00:00"), kyiv("2024-06-26 00:00"))
+
+
+def test_morning_edition_covers_the_24_hours_before_its_cutoff():
+    assert window(config(cutoff="07:00"), DAY) == (kyiv("2024-06-24 07:00"), kyiv("2024-06-25 07:00"))
+
+
+def test_window_hours_sets_the_start():
+    assert window(config(window_hours=12), DAY) == (kyiv("2024-06-25 12:00"), kyiv("2024-06-26 00:00"))
+
+
+def real_hours(start: datetime, end: datetime) -> float:
+    return (end.timestamp() - start.timestamp()) / 3600  # not end - start: one zone subtracts on the wall clock
+
+
+@pytest.mark.parametrize("day, hours", [(date(2024, 3, 31), 23), (date(2024, 10, 27), 25)])
+@pytest.mark.parametrize("cutoff", ["24:00", "07:00", "03:30"])
+def test_daily_editions_meet_exactly_across_a_dst_change(day, hours, cutoff):
+    cfg = config(cutoff=cutoff)
+    windows = [window(cfg, day + timedelta(days=offset)) for offset in (-1, 0, 1, 2)]
+    for before, after in zip(windows, windows[1:]):
+        assert before[1].timestamp() == after[0].timestamp()  # no gap, no overlap
+    lengths = [real_hours(*pair) for pair in windows]
+    assert sorted(lengths) == sorted([24, 24, 24, hours])  # the window holding the change is 23 or 25 hours
+    if cutoff != "03:30":
+        assert lengths[1] == hours  # the change at 03:00/04:00 falls in the edition of its own day
+
+
+def test_a_cutoff_the_clock_skips_is_the_instant_after_the_gap():
+    start, cutoff = window(config(cutoff="03:30"), date(2024, 3, 31))
+    assert cutoff.isoformat() == "2024-03-31T04:30:00+03:00"
+    assert start.isoformat() == "2024-03-30T03:30:00+02:00"
+
+
+def test_in_window_includes_the_start_excludes_the_cutoff_and_keeps_undated(make_item):
+    start, cutoff = window(config(), DAY)
+    assert in_window(make_item("At the start", at="2024-06-25 00:00"), start, cutoff)
+    assert in_window(make_item("Last minute", at="2024-06-25 23:59"), start, cutoff)
+    assert not in_window(make_item("At the cut-off", at="2024-06-26 00:00"), start, cutoff)
+    assert not in_window(make_item("The day before", at="2024-06-24 23:59"), start, cutoff)
+    assert in_window(make_item("Undated", at=None), start, cutoff)
+
+
+# sections
+
+
+BODIES = {
+    "Grain ship leaves Odesa": "A bulk carrier with wheat for Egypt sailed from the southern port after repairs to two berths.",
+    "Front line report from Pokrovsk": "Soldiers holding trenches east of the town describe daily glide bomb attacks and a lack of shells.",
+    "Power back in Kharkiv": "Engineers reconnected most households overnight after a missile hit a substation in the city.",
+    "Parliament passes budget": "Lawmakers voted for an amendment raising defense spending by a third for the rest of the year.",
+    "Drones downed over Kyiv": "Air defense units shot down eleven attack drones approaching the capital from the south.",
+    "Talks with the EU continue": "Negotiators met in Luxembourg for a second round on the chapters covering courts and public procurement.",
+    "Yesterday's news": "A report published a day earlier about the harvest forecast for the coming season.",
+}
+
+
+def day_items(make_item):
+    """A day of four briefs and three stories (reported at length), and one brief from the day before."""
+
+    def item(title, at, kind="brief", **fields):
+        body = BODIES[title] * (12 if kind == "story" else 1)
+        return make_item(title, body, kind=kind, at=at, **fields)
+
+    return [
+        item("Grain ship leaves Odesa", "2024-06-25 10:00", kind="story", tags=("economy",)),
+        item("Front line report from Pokrovsk", "2024-06-25 20:00", kind="story", source="Frontline desk"),
+        item("Power back in Kharkiv", "2024-06-25 21:00", kind="story", breaking=True),
+        item("Parliament passes budget", "2024-06-25 09:00"),
+        item("Drones downed over Kyiv", "2024-06-25 22:30"),
+        item("Talks with the EU continue", "2024-06-25 15:00"),
+        item("Yesterday's news", "2024-06-24 15:00"),
+    ]
+
+
+def test_default_edition_reads_like_ukraine_daily(make_item):
+    edition = edition_of(day_items(make_item), config())
+    assert layout(edition) == [
+        ("top", ["Power back in Kharkiv"]),
+        ("stories", ["Front line report from Pokrovsk", "Grain ship leaves Odesa"]),
+        ("feed", ["Drones downed over Kyiv", "Talks with the EU continue", "Parliament passes budget"]),  # newest first
+    ]
+    assert [(s.title, s.layout) for s in edition.sections] == [("Top story", "top"), ("More stories", "stories"), ("News Feed", "feed")]
+    assert all(story.section == section.key for section in edition.sections for story in section.stories)
+    assert (edition.date, edition.cutoff, edition.title) == (DAY, kyiv("2024-06-26 00:00"), "Ukraine Daily")
+
+
+def test_top_is_the_best_brief_when_there_is_no_story(make_item):
+    briefs = [item for item in day_items(make_item) if item.kind == "brief"]
+    edition = edition_of(briefs, config())
+    assert layout(edition)[0] == ("top", ["Drones downed over Kyiv"])
+
+
+def test_an_empty_day_gives_an_edition_without_sections():
+    assert edition_of([], config()).sections == []
+
+
+def test_section_rules_first_match_wins(make_item):
+    cfg = config()
+    cfg.sections = [
+        SectionConfig(key="war", title="War", keywords=["front line", "drones"], sources=["Frontline desk"]),
+        SectionConfig(key="economy", title="Economy", tags=["Economy"], keywords=["budget", "drones"], layout="feed"),
+    ]
+    edition = edition_of(day_items(make_item), cfg)
+    assert layout(edition) == [
+        ("top", ["Power back in Kharkiv"]),
+        ("war", ["Front line report from Pokrovsk", "Drones downed over Kyiv"]),  # stories layout: by rank
+        ("economy", ["Grain ship leaves Odesa", "Parliament passes budget"]),  # feed layout: newest first
+        ("feed", ["Talks with the EU continue"]),
+    ]
+    assert [s.title for s in edition.sections][:3] == ["Top story", "War", "Economy"]
+
+
+def test_a_section_of_the_source_or_the_item_goes_to_the_rule_with_that_key(make_item):
+    cfg = config()
+    cfg.sources = [SourceConfig(name="Opinion desk", kind="jsonl", path="x.jsonl", section="opinion")]
+    cfg.sections = [SectionConfig(key="opinion", title="Opinion"), SectionConfig(key="culture", title="Culture")]
+    items = [
+        make_item("Main story", BODIES["Power back in Kharkiv"], kind="story", at="2024-06-25 12:00", breaking=True),
+        make_item("Why the budget matters", BODIES["Parliament passes budget"], kind="story", source="Opinion desk"),
+        make_item("A film festival opens", BODIES["Talks with the EU continue"], section="culture"),
+    ]
+    assert layout(edition_of(items, cfg)) == [
+        ("top", ["Main story"]),
+        ("opinion", ["Why the budget matters"]),
+        ("culture", ["A film festival opens"]),
+    ]
+
+
+def test_a_full_section_sends_the_rest_where_unmatched_stories_go(make_item):
+    cfg = config()
+    cfg.sections = [SectionConfig(key="all", title="All", keywords=["the"], limit=1)]
+    edition = edition_of(day_items(make_item), cfg)
+    assert layout(edition) == [
+        ("top", ["Power back in Kharkiv"]),
+        ("all", ["Front line report from Pokrovsk"]),  # the best-ranked of the rest
+        ("stories", ["Grain ship leaves Odesa"]),
+        ("feed", ["Drones downed over Kyiv", "Talks with the EU continue", "Parliament passes budget"]),
+    ]
+
+
+def test_max_stories_keeps_the_best_ranked(make_item):
+    edition = edition_of(day_items(make_item), config(max_stories=3))
+    assert layout(edition) == [
+        ("top", ["Power back in Kharkiv"]),
+        ("stories", ["Front line report from Pokrovsk"]),
+        ("feed", ["Drones downed over Kyiv"]),
+    ]
+
+
+def test_stories_sent_in_an_earlier_edition_never_repeat(make_item):
+    items = day_items(make_item)
+    sent_story = items[2].id  # Power back in Kharkiv: its story id
+    copy = make_item("Drones downed over Kyiv overnight", BODIES["Drones downed over Kyiv"], source="Wire", at="2024-06-25 23:00")
+    sent_member = copy.id  # the drones story's other member was sent before
+    edition = edition_of([*items, copy], config(), sent_story_ids=frozenset({sent_story, sent_member}))
+    titles = [story.title for story in edition.stories()]
+    assert "Power back in Kharkiv" not in titles and not any(title.startswith("Drones") for title in titles)
+    assert layout(edition)[0] == ("top", ["Front line report from Pokrovsk"])
+
+
+def test_section_rules_load_from_config_yaml(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n  - {key: economy, title: Economy, tags: [economy], layout: feed}\n")
+    sections = load_config(path).sections
+    assert [(s.key, s.limit, s.layout) for s in sections] == [("war", 5, "stories"), ("economy", None, "feed")]
+    path.write_text("sections:\n  - {key: feed, title: Feed}\n")
+    with pytest.raises(ConfigError, match="built-in section"):
+        load_config(path)
+    path.write_text("sections:\n  - {key: war, title: War}\n  - {key: war, title: War again}\n")
+    with pytest.raises(ConfigError, match="names two sections"):
+        load_config(path)

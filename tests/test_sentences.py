@@ -1,0 +1,141 @@
+"""The offline sentence splitter and word tokenizer, on the shapes news text throws at them."""
+from __future__ import annotations
+
+import pytest
+from sumy.models.dom import Sentence
+
+from digest.text.sentences import (
+    SentenceTokenizer,
+    language_name,
+    split_sentences,
+    stop_words_for,
+    tokenize_words,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Mr. Hale flew to Lisbon. He met Dr. Ortiz there.",
+            ["Mr. Hale flew to Lisbon.", "He met Dr. Ortiz there."],
+        ),
+        (
+            "The talks start on Jan. 20 in Geneva. Both sides agreed.",
+            ["The talks start on Jan. 20 in Geneva.", "Both sides agreed."],
+        ),
+        (
+            "Sales reached $1.13bn, up 4.5%. Costs fell.",
+            ["Sales reached $1.13bn, up 4.5%.", "Costs fell."],
+        ),
+        (
+            "U.S. President Tom Reyes spoke at 9 a.m. Monday. Aides said little.",
+            ["U.S. President Tom Reyes spoke at 9 a.m. Monday.", "Aides said little."],
+        ),
+        (
+            "The deal was cleared in the U.S. The rest of the world may follow.",
+            ["The deal was cleared in the U.S.", "The rest of the world may follow."],
+        ),
+        (
+            "Shares in Acme Inc. rose. Acme Inc. The firm said nothing.",
+            ["Shares in Acme Inc. rose.", "Acme Inc.", "The firm said nothing."],
+        ),
+        (
+            "The novel is by J. R. Moss. Critics loved it.",
+            ["The novel is by J. R. Moss.", "Critics loved it."],
+        ),
+        (
+            'He said: "We will rebuild." Then he left.',
+            ['He said: "We will rebuild."', "Then he left."],
+        ),
+        (
+            '"Is it over?" she asked. Nobody answered.',
+            ['"Is it over?" she asked.', "Nobody answered."],
+        ),
+        (
+            "We waited... And waited. Yahoo! shares fell.",
+            ["We waited...", "And waited.", "Yahoo! shares fell."],
+        ),
+        (
+            "The probe was run by the SEC. The firm paid a fine.",
+            ["The probe was run by the SEC.", "The firm paid a fine."],
+        ),
+        (
+            "Gen. Kowal visited No. 10 on Friday. It went well.",
+            ["Gen. Kowal visited No. 10 on Friday.", "It went well."],
+        ),
+    ],
+)
+def test_english_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
+
+
+def test_paragraph_and_line_breaks_end_sentences_but_wrapped_lines_join() -> None:
+    text = "Headline without a stop\nThe story starts here and\ncontinues on the next line. Second one.\n\nNew paragraph"
+    assert split_sentences(text) == [
+        "Headline without a stop",
+        "The story starts here and continues on the next line.",
+        "Second one.",
+        "New paragraph",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Президент В. Зеленський прибув до Львова. Там він зустрівся з мером.",
+            ["Президент В. Зеленський прибув до Львова.", "Там він зустрівся з мером."],
+        ),
+        (
+            "Вибух пролунав на вул. Січових Стрільців. Поранених немає.",
+            ["Вибух пролунав на вул. Січових Стрільців.", "Поранених немає."],
+        ),
+        (
+            "«Ми вистоїмо», — сказав він. Що далі? Побачимо!",
+            ["«Ми вистоїмо», — сказав він.", "Що далі?", "Побачимо!"],
+        ),
+        (
+            "Ціна зросла до 41,5 грн. за долар у м. Одеса. Це рекорд.",
+            ["Ціна зросла до 41,5 грн. за долар у м. Одеса.", "Це рекорд."],
+        ),
+        (
+            "Він сказав «так». Вона — «ні».",
+            ["Він сказав «так».", "Вона — «ні»."],
+        ),
+    ],
+)
+def test_ukrainian_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences(text, "uk") == expected
+
+
+def test_caseless_scripts_split_at_full_width_stops() -> None:
+    assert split_sentences("今天下雨。我们在家！你呢？好", "zh") == ["今天下雨。", "我们在家！", "你呢？", "好"]
+
+
+def test_empty_and_blank_text() -> None:
+    assert split_sentences("") == []
+    assert split_sentences(" \n\n \t") == []
+
+
+def test_words_drop_numbers_and_possessives_and_join_acronyms() -> None:
+    assert tokenize_words("Kyiv's U.S. allies sent 40 well-made drones, don't they?") == [
+        "Kyiv", "US", "allies", "sent", "well-made", "drones", "don't", "they",
+    ]
+    assert tokenize_words("Зеленський заявив: «Ми готові»", "uk") == ["Зеленський", "заявив", "Ми", "готові"]
+    assert tokenize_words("我们在家", "zh") == ["我", "们", "在", "家"]
+
+
+def test_languages_resolve_offline() -> None:
+    assert language_name("en") == "english"
+    assert language_name("uk") == "ukrainian"
+    assert language_name("Ukrainian") == "ukrainian"
+    assert "але" in stop_words_for("uk")
+    assert stop_words_for("xx-unknown") == frozenset()
+
+
+def test_tokenizer_plugs_into_sumy() -> None:
+    tokenizer = SentenceTokenizer("uk")
+    assert tokenizer.language == "ukrainian"
+    assert tokenizer.to_sentences("Перше речення. Друге речення.") == ("Перше речення.", "Друге речення.")
+    assert Sentence("Київ вистояв.", tokenizer).words == ("Київ", "вистояв")
