@@ -51,6 +51,20 @@ def test_eml_headers_parts_and_encoding() -> None:
     assert b"=?utf-8?" in data.split(b"\r\nFrom:")[0]  # the Subject, as RFC 2047 encoded words
 
 
+def test_each_part_takes_the_smaller_7bit_encoding() -> None:
+    """Quoted-printable for English, base64 for Cyrillic (which quoted-printable would triple)."""
+    english = parse(render.render(edition(), config(), "eml"))
+    assert [part["Content-Transfer-Encoding"] for part in english.iter_parts()] == ["quoted-printable", "quoted-printable"]
+    ukrainian = edition()
+    for s in ukrainian.stories():
+        s.lead.title = "Нічний пором курсує до ранку після скарг медсестер"
+        s.summary = ["Портова адміністрація додала рейс о 23:40, бо про це попросили медсестри та пекарі."] * 3
+    settings = config()
+    message = parse(render.render(ukrainian, settings, "eml"))
+    assert [part["Content-Transfer-Encoding"] for part in message.iter_parts()] == ["base64", "base64"]
+    assert "Нічний пором курсує до ранку" in message.get_body(("html",)).get_content()
+
+
 def test_message_id_is_stable_for_an_edition_and_differs_between_editions() -> None:
     settings = config()
     first, again = edition(), edition(stories=2, briefs=1)  # same day, other content: still the same edition

@@ -10,6 +10,7 @@ import pytest
 from digest import render
 from digest.config import ConfigError, load_config
 from digest.model import Edition
+from digest.render.mime import transfer_encoding
 from digest.render.view import HEADLINE_CHARS
 from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
 
@@ -191,9 +192,12 @@ def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
         f"email: dropped the {dropped} lowest-ranked items of the news feed to keep the HTML under "
         f"Gmail's clipping limit ({render.CLIP_LIMIT:,} bytes)"]
     assert min(s.score for s in kept) > max(s.score for s in briefs if s not in kept)
-    size = len(html_of(ed).encode("utf-8"))
-    assert render.CLIP_LIMIT - 2_000 < size < render.CLIP_LIMIT  # as few dropped as needed
+    html = html_of(ed)
+    assert len(html.encode("utf-8")) < transfer_encoding(html)[1] < render.CLIP_LIMIT  # measured as sent
     assert render.prepare(ed, config()) == []  # preparing again changes nothing
+    best_dropped = max((s for s in briefs if s not in kept), key=lambda s: s.score)
+    ed.sections[2].stories.append(best_dropped)
+    assert transfer_encoding(render.html(ed, config()))[1] >= render.CLIP_LIMIT  # no more dropped than needed
 
 
 # Templates: the user's own, and their mistakes
@@ -275,3 +279,17 @@ def test_edition_without_links_or_times_still_renders() -> None:
     text = text_of(ed)
     assert bare.title in text and "Read more" not in text
     assert bare.title in Page(html_of(ed)).text
+
+
+def test_when_briefs_are_not_enough_the_lowest_stories_go_but_never_the_top_story() -> None:
+    ed = edition(stories=80, briefs=3)
+    for s in ed.stories():
+        s.summary = [s.summary[0] + " " + "More detail about the crossing. " * 12] * 3
+    problems = render.prepare(ed, config())
+    assert ed.sections[2].stories == [] and len(ed.sections[0].stories) == 1
+    kept = len(ed.sections[1].stories)
+    assert 0 < kept < 79
+    assert [str(p) for p in problems] == [
+        f"email: dropped the 3 lowest-ranked items of the news feed and {79 - kept} lowest-ranked stories of other "
+        f"sections to keep the HTML under Gmail's clipping limit ({render.CLIP_LIMIT:,} bytes)"]
+    assert [s.title for s in ed.sections[1].stories] == [f"Ferry line {n} adds a late crossing for night-shift workers" for n in range(1, kept + 1)]
