@@ -69,6 +69,7 @@ def edition(stories: int = 4, briefs: int = 6, note: str | None = None) -> Editi
 def hostile_edition() -> Edition:
     """Every trick an untrusted feed could play, in one edition."""
     base = edition(stories=3, briefs=3)
+    base.sections[0].stories[0].lead.title = "Night ferry </mj-title></mj-preview><mj-raw><script>window.__pwned=7</script></mj-raw> runs"
     city = base.sections[1].stories
     city[0].lead.title = HOSTILE_HEADLINE
     city[0].lead.url = "javascript:window.__pwned=3"

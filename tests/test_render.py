@@ -127,6 +127,8 @@ def test_hostile_item_comes_out_inert_and_readable() -> None:
     assert '<a href="javascript:alert(1)" onclick="window.__pwned=4">this</a>' in text
     assert "<style>body{display:none}</style> \"quoted\" & 'single' text" in text
     assert "</mj-text></mj-column>" in text
+    # the subject and preheader, which come from headlines, are text in the <head> too
+    assert "<title>Harbour Town Daily — 14 May 2026: Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
     # nothing from an item is ever rendered as a template
     assert "{{ 7*7 }} {% raw %}" in text and "49" not in text
 
