@@ -234,6 +234,14 @@ def test_template_mistakes_name_the_file_and_line(tmp_path: Path, name: str, bod
     assert problem in str(caught.value)
 
 
+def test_a_missing_templates_folder_is_an_error_not_a_silent_fallback(tmp_path: Path) -> None:
+    settings = config()
+    settings.templates = str(tmp_path / "no-such-folder")
+    with pytest.raises(render.TemplateError, match="is not a folder") as caught:
+        render.render(edition(), settings, "html")
+    assert caught.value.file == str(tmp_path / "no-such-folder")
+
+
 # The plain-text twin
 
 
