@@ -68,12 +68,14 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
         yield config, store
 
 
-def run_build(config: Config, store: Store, day: datetime | None) -> BuildResult:
+def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None) -> BuildResult:
     now = datetime.now(timezone.utc)
     try:
-        result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store)
+        result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store, note=note)
     except BuildError as exc:
         fail(str(exc))
+    except render.TemplateError as exc:
+        fail(f"template {exc}", 2)
     report(result.problems)
     return result
 
@@ -130,12 +132,9 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
     A broken template (a user's `templates:` folder) exits 2 naming the file and the line.
     """
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day)
+        result = run_build(config, store, day, note)
         edition = result.edition
-        if note is not None:
-            edition.note = note
         try:
-            report(render.prepare(edition, config))  # e.g. briefs dropped to stay under Gmail's clipping limit
             data = render.render(edition, config, fmt)
             page = render.render(edition, config, "html") if open_browser and fmt != "html" else data
         except render.TemplateError as exc:
@@ -201,6 +200,8 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
             result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
         except StoreError as exc:  # another send or schedule holds the store, or it broke
             fail(str(exc))
+        except render.TemplateError as exc:
+            fail(f"template {exc}", 2)
     if result.preview is not None:
         write_output(result.preview, "-")
     sys.exit(result.exit_status)

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from digest import dedupe, rank, summarize
+from digest import dedupe, rank, render, summarize
 from digest import edition as editions
 from digest.config import Config
 from digest.model import Edition, Problem, Story
@@ -41,15 +41,21 @@ def edition_day(config: Config, requested: date | None, now: datetime) -> date:
     return now.astimezone(config.newsletter.tz).date()
 
 
-def build(config: Config, day: date, *, now: datetime, store: Store | None = None) -> BuildResult:
-    """Build the edition of `day` from every configured source."""
+def build(config: Config, day: date, *, now: datetime, store: Store | None = None, note: str | None = None) -> BuildResult:
+    """Build the edition of `day` from every configured source, ready to render in any format.
+
+    `note` is the editor's note (default: newsletter.note). Raises render.TemplateError when a
+    template is broken: the user's to fix, like a config error.
+    """
     start, cutoff = editions.window(config, day)
     items, problems = load_all(config, now, store)
     in_window = [item for item in items if editions.in_window(item, start, cutoff)]
     stories = rank.score(dedupe.cluster(in_window), cutoff, config)
     sent = store.sent_ids(before=day) if store is not None else frozenset()
     edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
+    edition.note = note
     summarise(edition.stories(), config, store)
+    problems.extend(render.prepare(edition, config))  # subject, preheader; fit under Gmail's clip limit
     if store is not None:
         store.record_items(((item.id, item.source) for item in items), now)
     return BuildResult(edition, stories, problems)
