@@ -35,12 +35,12 @@ from digest.model import Item, Story
 DEFAULT_THRESHOLD = 0.5  # Jaccard of whole texts' shingles; config: ranking.duplicate_similarity
 SHINGLE_WORDS = 3
 BANDS, ROWS = 32, 4  # a pair at Jaccard 0.5 shares a band with p = 1 - (1 - 0.5**4)**32 = 0.87; at 0.6, 0.99
-_PRIME = np.uint64((1 << 61) - 1)
-_HASH_MASK = np.uint64(0xFFFFFFFF)
 _random = np.random.RandomState(20240626)  # legacy generator: the same numbers on every numpy version
-_A = _random.randint(1, 1 << 61, size=BANDS * ROWS, dtype=np.uint64)
-_B = _random.randint(0, 1 << 61, size=BANDS * ROWS, dtype=np.uint64)
-_C1, _C2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)  # mix three word hashes into one
+_A = _random.randint(0, 1 << 63, size=BANDS * ROWS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)  # odd multipliers
+_B = _random.randint(0, 1 << 63, size=BANDS * ROWS, dtype=np.uint64)
+_C1, _C2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)  # odd constants that mix hashes into one
+_HASH_MASK = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
 
 # Query parameters that say where a reader came from, never which page they read.
 TRACKING_PARAMS = {
@@ -99,8 +99,8 @@ def item_text(item: Item) -> str:
 
 
 def lead_key(item: Item) -> tuple:
-    """Fullest first, then earliest (undated last), then id: the order of a story's members."""
-    return (-len(words(item.body)), _timestamp(item.published), item.id)
+    """Fullest (most words) first, then earliest (undated last), then id: the order of a story's members."""
+    return (-len(item.body.split()), _timestamp(item.published), item.id)
 
 
 def _timestamp(moment: datetime | None) -> float:
@@ -131,12 +131,9 @@ class _Groups:
             self.parent[at], at = root, self.parent[at]
         return root
 
-    def join(self, a: int, b: int) -> bool:
+    def join(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
-        if ra == rb:
-            return False
         self.parent[max(ra, rb)] = min(ra, rb)
-        return True
 
 
 def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stats: ClusterStats | None = None) -> list[Story]:
@@ -174,11 +171,11 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
     for group in members.values():
         group.sort(key=lead_key)
         stories.append(Story(lead=group[0], members=group))
-    stories.sort(key=lambda story: (_timestamp(min_published(story)), story.lead.id))
+    stories.sort(key=lambda story: (_timestamp(_earliest(story)), story.lead.id))
     return stories
 
 
-def min_published(story: Story) -> datetime | None:
+def _earliest(story: Story) -> datetime | None:
     dates = [member.published for member in story.members if member.published]
     return min(dates) if dates else None
 
@@ -200,23 +197,48 @@ def _same_url(ordered: Sequence[Item]) -> Iterable[list[int]]:
 def shingles(text: str, token_hashes: dict[str, int]) -> np.ndarray:
     """The sorted distinct hashes of a normalised text's word 3-shingles (a short text is one shingle)."""
     tokens = text.split()
-    hashes = np.fromiter(
-        (token_hashes.get(token) or token_hashes.setdefault(token, zlib.crc32(token.encode()) or 1) for token in tokens),
-        dtype=np.uint64,
-        count=len(tokens),
-    )
+    for token in set(tokens).difference(token_hashes):
+        token_hashes[token] = zlib.crc32(token.encode()) or 1  # 0 pads a short text
+    hashes = np.fromiter(map(token_hashes.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
     if len(hashes) < SHINGLE_WORDS:
         hashes = np.concatenate([hashes, np.zeros(SHINGLE_WORDS - len(hashes), dtype=np.uint64)])
     with np.errstate(over="ignore"):
         mixed = hashes[:-2] * _C1 + hashes[1:-1] * _C2 + hashes[2:]
-    return np.unique(mixed >> np.uint64(32) ^ mixed & _HASH_MASK)
+    return np.unique(mixed >> _SHIFT ^ mixed & _HASH_MASK)  # folded to 32 bits
 
 
 def signature(shingle_hashes: np.ndarray) -> np.ndarray:
-    """MinHash: for each of BANDS*ROWS hash functions, the least hash over the shingles."""
+    """MinHash: for each of BANDS*ROWS hash functions, the least hash over the shingles.
+
+    The functions are multiply-add-shift hashes of 32-bit keys ((a*x + b) mod 2**64, top 32 bits),
+    a universal family that needs no modulo, the costly part of the classic (a*x + b) mod p.
+    """
     with np.errstate(over="ignore"):
-        permuted = (np.outer(_A, shingle_hashes) + _B[:, None]) % _PRIME
-    return (permuted & _HASH_MASK).min(axis=1)
+        return ((np.outer(_A, shingle_hashes) + _B[:, None]) >> _SHIFT).min(axis=1)
+
+
+def candidate_pairs(signatures: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs of rows whose signatures agree on all ROWS values of at least one band: LSH, sorted.
+
+    Each band's values are folded into one 64-bit key and the rows sorted by it, so finding the rows
+    that share a bucket costs a sort per band; a rare fold collision only adds a candidate, which
+    the exact comparison then turns down.
+    """
+    pairs: set[tuple[int, int]] = set()
+    with np.errstate(over="ignore"):
+        for band in range(BANDS):
+            rows = signatures[:, band * ROWS : (band + 1) * ROWS]
+            keys = np.zeros(len(signatures), dtype=np.uint64)
+            for column in range(ROWS):
+                keys = (keys ^ rows[:, column]) * _C1 + _C2
+            order = np.argsort(keys, kind="stable")
+            sorted_keys = keys[order]
+            starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            ends = np.r_[starts[1:], len(keys)]
+            for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+                members = sorted(order[start:end].tolist())
+                pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+    return sorted(pairs)
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -226,23 +248,16 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _join_near_duplicates(texts: list[tuple[int, str]], groups: _Groups, threshold: float, stats: ClusterStats) -> None:
+    if len(texts) < 2:
+        return
     token_hashes: dict[str, int] = {}
     sets = [shingles(text, token_hashes) for _, text in texts]
-    buckets: dict[bytes, list[int]] = defaultdict(list)
-    for index, shingle_set in enumerate(sets):
-        sig = signature(shingle_set)
-        for band in range(BANDS):
-            key = band.to_bytes(1, "big") + sig[band * ROWS : (band + 1) * ROWS].tobytes()
-            buckets[key].append(index)
-    seen: set[tuple[int, int]] = set()
-    for bucket in buckets.values():
-        for i, first in enumerate(bucket):
-            for second in bucket[i + 1 :]:
-                a, b = texts[first][0], texts[second][0]
-                if (first, second) in seen or groups.find(a) == groups.find(b):
-                    continue
-                seen.add((first, second))
-                stats.comparisons += 1
-                if jaccard(sets[first], sets[second]) >= threshold:
-                    groups.join(a, b)
-                    stats.joined += 1
+    signatures = np.stack([signature(shingle_set) for shingle_set in sets])
+    for first, second in candidate_pairs(signatures):
+        a, b = texts[first][0], texts[second][0]
+        if groups.find(a) == groups.find(b):
+            continue  # already one story: nothing to compare
+        stats.comparisons += 1
+        if jaccard(sets[first], sets[second]) >= threshold:
+            groups.join(a, b)
+            stats.joined += 1

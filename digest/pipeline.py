@@ -50,7 +50,7 @@ def build(config: Config, day: date, *, now: datetime, store: Store | None = Non
     start, cutoff = editions.window(config, day)
     items, problems = load_all(config, now, store)
     in_window = [item for item in items if editions.in_window(item, start, cutoff)]
-    stories = rank.score(dedupe.cluster(in_window), cutoff, config)
+    stories = rank.score(dedupe.cluster(in_window, threshold=config.ranking.duplicate_similarity), cutoff, config)
     sent = store.sent_ids(before=day) if store is not None else frozenset()
     edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
     edition.note = note
