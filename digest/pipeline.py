@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from digest import dedupe, rank, summarize
+from digest import dedupe, rank, render, summarize
 from digest import edition as editions
 from digest.config import Config
 from digest.model import Edition, Item, Problem, Story
@@ -44,10 +44,15 @@ def edition_day(config: Config, requested: date | None, now: datetime) -> date:
 
 
 def build(
-    config: Config, day: date, *, now: datetime, store: Store | None = None, timings: Timings | None = None
+    config: Config, day: date, *, now: datetime, store: Store | None = None, note: str | None = None,
+    timings: Timings | None = None,
 ) -> BuildResult:
-    """Build the edition of `day` from every configured source; `timings` (one is made if not given)
-    gets each stage's seconds."""
+    """Build the edition of `day` from every configured source, ready to render in any format.
+
+    `note` is the editor's note (default: newsletter.note). `timings` (one is made if not given) gets
+    each stage's seconds. Raises render.TemplateError when a template is broken: the user's to fix,
+    like a config error.
+    """
     timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
     with timings.stage("sources"):
@@ -61,8 +66,11 @@ def build(
     with timings.stage("edition"):
         sent = store.sent_ids(before=day) if store is not None else frozenset()
         edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
+        edition.note = note
     with timings.stage("summaries"):
         summarise(edition.stories(), config, store)
+    with timings.stage("prepare"):
+        problems.extend(render.prepare(edition, config))  # subject, preheader; fit under Gmail's clip limit
     if store is not None:
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)
