@@ -9,9 +9,10 @@ import json
 import os
 import sys
 import tempfile
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -75,12 +76,14 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
         yield config, store
 
 
-def run_build(config: Config, store: Store, day: datetime | None) -> BuildResult:
+def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None) -> BuildResult:
     now = datetime.now(timezone.utc)
     try:
-        result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store)
+        result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store, note=note)
     except (BuildError, StoreError) as exc:  # StoreError: another process kept the store, or its disk is full
         fail(str(exc))
+    except render.TemplateError as exc:
+        fail(f"template {exc}", 2)
     report(result.problems)
     return result
 
@@ -127,20 +130,44 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="html", show_default=True, help="What to write.")
 @click.option("-o", "--output", "output", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
-def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, strict: bool) -> None:
+@click.option("--note", default=None, help="The editor's note at the top of the email (instead of newsletter.note).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the edition's HTML in your web browser too.")
+@click.option("--timings", is_flag=True, envvar="DIGEST_TIMINGS", help="Print each stage's seconds on stderr (also: DIGEST_TIMINGS=1).")
+def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, strict: bool,
+                  note: str | None, open_browser: bool, timings: bool) -> None:
     """Build one edition and write it as html, text, mjml, eml or json.
 
     Sources that fail are named on stderr and the edition is built from the rest (exit 0; 1 with --strict).
+    A broken template (a user's `templates:` folder) exits 2 naming the file and the line.
     """
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day)
-        data = render.render(result.edition, config, fmt)
-        target = output or str(config.resolve(config.output.dir) / f"{result.edition.date.isoformat()}.{EXTENSIONS[fmt]}")
-        write_output(data, target)
+        result = run_build(config, store, day, note)
+        edition = result.edition
+        try:
+            with result.timings.stage("render"):
+                data = render.render(edition, config, fmt)
+                page = render.render(edition, config, "html") if open_browser and fmt != "html" else data
+        except render.TemplateError as exc:
+            fail(f"template {exc}", 2)
+        target = output or default_target(config, edition.date, fmt)
+        with result.timings.stage("write"):
+            write_output(data, target)
         if target != "-":
             click.echo(target)
+        if open_browser:
+            opened_page = target if fmt == "html" and target != "-" else default_target(config, edition.date, "html")
+            if opened_page != target:
+                write_output(page, opened_page)
+            webbrowser.open(Path(opened_page).resolve().as_uri())
+    if timings:
+        click.echo(f"digest: {result.timings.format()}", err=True)
     if strict and result.source_failed:
         fail("a source failed and --strict is on")
+
+
+def default_target(config: Config, day: date, fmt: str) -> str:
+    """OUTPUT.DIR/DATE.EXT, where `build` writes when -o is not given."""
+    return str(config.resolve(config.output.dir) / f"{day.isoformat()}.{EXTENSIONS[fmt]}")
 
 
 @main.command("check")
@@ -186,6 +213,8 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
             result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
         except StoreError as exc:  # another send or schedule holds the store, or it broke
             fail(str(exc))
+        except render.TemplateError as exc:
+            fail(f"template {exc}", 2)
     if result.preview is not None:
         write_output(result.preview, "-")
     sys.exit(result.exit_status)

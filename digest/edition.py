@@ -15,6 +15,7 @@ items') is never sent again.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -54,23 +55,26 @@ def build_edition(
     stories: Iterable[Story], config: Config, day: date, *, sent_story_ids: Collection[str] = frozenset()
 ) -> Edition:
     """Lay scored stories out as one day's edition: top story, rule sections, other stories, News Feed."""
-    fresh = [story for story in ranked(stories) if not _was_sent(story, sent_story_ids)]
-    chosen = fresh[: config.edition.max_stories]
+    stories = ranked(stories)
+    for story in stories:
+        story.section = None  # left out, unless placed below
+    chosen = [story for story in stories if not _was_sent(story, sent_story_ids)][: config.edition.max_stories]
     rules = [(rule, phrase_pattern(rule.keywords)) for rule in config.sections]
-    placed: dict[str, list[Story]] = {rule.key: [] for rule in (TOP, *config.sections, STORIES, FEED)}
+    source_sections = {source.name: source.section for source in config.sources}
+    layouts = {rule.key: rule for rule in (TOP, *config.sections, STORIES, FEED)}
+    placed: dict[str, list[Story]] = {key: [] for key in layouts}
 
     top = next((story for story in chosen if story.kind == "story"), chosen[0] if chosen else None)
     for story in chosen:
         if story is top:
             key = TOP.key
         else:
-            rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, config)), None)
+            rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, source_sections)), None)
             key = rule.key if rule and (rule.limit is None or len(placed[rule.key]) < rule.limit) else None
             key = key or (STORIES.key if story.kind == "story" else FEED.key)
         story.section = key
         placed[key].append(story)
 
-    layouts = {rule.key: rule for rule in (TOP, *config.sections, STORIES, FEED)}
     sections = []
     for key, members in placed.items():
         if not members:
@@ -88,9 +92,8 @@ def _was_sent(story: Story, sent_ids: Collection[str]) -> bool:
     return story.id in sent_ids or any(item_id in sent_ids for item_id in story.item_ids)
 
 
-def _matches(story: Story, rule: SectionConfig, keywords, config: Config) -> bool:
+def _matches(story: Story, rule: SectionConfig, keywords: re.Pattern[str] | None, source_sections: dict[str, str | None]) -> bool:
     """Does any member of the story fall under the rule: its section, source, tags, or a keyword in the lead?"""
-    source_sections = {source.name: source.section for source in config.sources}
     tags = {tag.casefold() for tag in rule.tags}
     for member in story.members:
         if rule.key in (member.section, source_sections.get(member.configured_source)):

@@ -65,6 +65,16 @@ class Story:
         return self.lead.title
 
     @property
+    def url(self) -> str | None:
+        """The lead's link, else the first member's: a scraped copy without one still gets "Read more"."""
+        return self.lead.url or next((member.url for member in self.members if member.url), None)
+
+    @property
+    def breaking(self) -> bool:
+        """Breaking when any copy says so (one outlet may flag what another files as routine)."""
+        return any(member.breaking for member in self.members)
+
+    @property
     def coverage(self) -> int:
         """How many distinct sources carry the story."""
         return len({member.source for member in self.members})

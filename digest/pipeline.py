@@ -6,15 +6,16 @@ summary is looked up in the store's cache first, so a rebuild of the same day su
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from digest import dedupe, rank, summarize
+from digest import dedupe, rank, render, summarize
 from digest import edition as editions
 from digest.config import Config
-from digest.model import Edition, Problem, Story
+from digest.model import Edition, Item, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
+from digest.timing import Timings
 
 
 class BuildError(Exception):
@@ -26,6 +27,7 @@ class BuildResult:
     edition: Edition
     stories: list[Story]  # every ranked story in the window, best first (what `explain` shows)
     problems: list[Problem]
+    timings: Timings = field(default_factory=Timings)  # seconds per stage, in the order they ran
 
     @property
     def source_failed(self) -> bool:
@@ -41,18 +43,53 @@ def edition_day(config: Config, requested: date | None, now: datetime) -> date:
     return now.astimezone(config.newsletter.tz).date()
 
 
-def build(config: Config, day: date, *, now: datetime, store: Store | None = None) -> BuildResult:
-    """Build the edition of `day` from every configured source."""
+def build(
+    config: Config, day: date, *, now: datetime, store: Store | None = None, note: str | None = None,
+    timings: Timings | None = None,
+) -> BuildResult:
+    """Build the edition of `day` from every configured source, ready to render in any format.
+
+    `note` is the editor's note (default: newsletter.note). `timings` (one is made if not given) gets
+    each stage's seconds. Raises render.TemplateError when a template is broken: the user's to fix,
+    like a config error.
+    """
+    timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
-    items, problems = load_all(config, now, store)
-    in_window = [item for item in items if editions.in_window(item, start, cutoff)]
-    stories = rank.score(dedupe.cluster(in_window), cutoff, config)
-    sent = store.sent_ids(before=day) if store is not None else frozenset()
-    edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
-    summarise(edition.stories(), config, store)
+    with timings.stage("sources"):
+        items, problems = load_all(config, now, store)
+    with timings.stage("window"):
+        in_window = [item for item in items if editions.in_window(item, start, cutoff)]
+    with timings.stage("dedupe"):
+        clusters = cluster(in_window, config, store)
+    with timings.stage("rank"):
+        stories = rank.score(clusters, cutoff, config)
+    with timings.stage("edition"):
+        sent = store.sent_ids(before=day) if store is not None else frozenset()
+        edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
+        edition.note = note
+    with timings.stage("summaries"):
+        summarise(edition.stories(), config, store)
+    with timings.stage("prepare"):
+        problems.extend(render.prepare(edition, config))  # subject, preheader; fit under Gmail's clip limit
     if store is not None:
-        store.record_items(((item.id, item.source) for item in items), now)
-    return BuildResult(edition, stories, problems)
+        with timings.stage("store"):
+            store.record_items(((item.id, item.source) for item in items), now)
+    return BuildResult(edition, stories, problems, timings)
+
+
+def cluster(items: list[Item], config: Config, store: Store | None) -> list[Story]:
+    """`dedupe.cluster`, remembered in the store under the items' fingerprint: a rebuild of the same
+    items (a preview after a template change) regroups them without comparing a text again."""
+    threshold = config.ranking.duplicate_similarity
+    if store is None:
+        return dedupe.cluster(items, threshold=threshold)
+    key = dedupe.fingerprint(items, threshold)
+    groups = store.clusters(key)
+    if groups is not None:
+        return dedupe.regroup(items, groups)
+    stories = dedupe.cluster(items, threshold=threshold)
+    store.put_clusters(key, [story.item_ids for story in stories])
+    return stories
 
 
 def summarise(stories: list[Story], config: Config, store: Store | None) -> None:

@@ -36,7 +36,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from digest.config import Config, SourceConfig
+from digest.config import Config, RankingWeights, SourceConfig
 from digest.model import Item, Story
 
 SIGNALS = ("breaking", "priority", "coverage", "source", "substance", "keywords")
@@ -44,6 +44,7 @@ SUBSTANCE_WORDS = 300  # a body this long counts as a fully reported story
 MIN_IMPORTANCE = 0.1
 BREAKING_HEADLINE = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]", re.IGNORECASE)
 PLACES = 6
+UNCONFIGURED = SourceConfig(name="", kind="jsonl")  # the defaults, for an item whose source is not in the config
 
 
 def phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
@@ -100,10 +101,9 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
     return ranked(stories)
 
 
-def _signals(story: Story, sources: dict[str, SourceConfig], weights) -> dict[str, float]:
+def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWeights) -> dict[str, float]:
     """Each weighted importance signal of a story (keywords apart: their weights are their own)."""
-    default = SourceConfig(name="", kind="jsonl")
-    member_sources = [sources.get(member.configured_source, default) for member in story.members]
+    member_sources = [sources.get(member.configured_source, UNCONFIGURED) for member in story.members]
     breaking = any(_is_breaking(member, source) for member, source in zip(story.members, member_sources))
     priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources))
     weight = max(source.weight for source in member_sources)

@@ -146,15 +146,12 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
     edition = built.edition
     if not edition.stories():
         raise NothingToSend(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
-    try:
-        message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
-    except render.TemplateError as exc:
-        raise NothingToSend(f"the edition of {day} could not be rendered: {exc}") from None
+    message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
     message_id = render.message_id(edition, config)
     if existing:
         copy_id = next_copy_id(message_id, existing.message_id)
         message, message_id = replace_message_id(message, message_id, copy_id), copy_id
-    stories = edition.stories()  # after rendering, which may drop feed items to fit Gmail's clip limit
+    stories = edition.stories()  # as prepared: feed items dropped to fit Gmail's clip limit are not recorded
     return Prepared(
         message, message_id, edition.subject, store.edition_number(day), [story.id for story in stories],
         [item_id for story in stories for item_id in story.item_ids],

@@ -74,7 +74,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN detail TEXT;
     CREATE INDEX runs_started ON runs (started);
     """,
+    # 3: groupings remembered by the fingerprint of the items grouped (a rebuild skips clustering)
+    """
+    CREATE TABLE clusters (
+        key TEXT PRIMARY KEY,
+        groups TEXT NOT NULL
+    );
+    """,
 ]
+CLUSTERS_KEPT = 8  # the latest groupings: today's, a preview or two, yesterday's
 
 
 class StoreError(Exception):
@@ -275,6 +283,19 @@ class Store:
                 "INSERT OR REPLACE INTO summaries (key, sentences) VALUES (?, ?)",
                 ((key, json.dumps(sentences, ensure_ascii=False)) for key, sentences in summaries.items()),
             )
+
+    # clusters: dedupe's groupings by fingerprint
+
+    def clusters(self, key: str) -> list[list[str]] | None:
+        """The stories' item ids remembered under `key`, or None."""
+        row = self.db.execute("SELECT groups FROM clusters WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_clusters(self, key: str, groups: list[list[str]]) -> None:
+        """Remember a grouping; only the CLUSTERS_KEPT latest are kept, since each new day's differs."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO clusters (key, groups) VALUES (?, ?)", (key, json.dumps(groups, ensure_ascii=False)))
+            db.execute("DELETE FROM clusters WHERE rowid NOT IN (SELECT rowid FROM clusters ORDER BY rowid DESC LIMIT ?)", (CLUSTERS_KEPT,))
 
     # fetch state (conditional GET)
 

@@ -24,16 +24,9 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-from sumy.summarizers.edmundson import EdmundsonSummarizer
-from sumy.summarizers.kl import KLSummarizer
-from sumy.summarizers.lex_rank import LexRankSummarizer
-from sumy.summarizers.lsa import LsaSummarizer
-from sumy.summarizers.luhn import LuhnSummarizer
-from sumy.summarizers.sum_basic import SumBasicSummarizer
-from sumy.summarizers.text_rank import TextRankSummarizer
 
 from digest import jsonlines
 from digest.text.clean import clean_for_summary
@@ -44,6 +37,9 @@ from digest.text.sentences import (
     stop_words_for,
     tokenize_words,
 )
+
+if TYPE_CHECKING:
+    from sumy.models.dom import ObjectDocumentModel
 
 __all__ = [
     "ALGORITHMS",
@@ -236,6 +232,16 @@ def _news(doc: _Prepared, count: int) -> list[int]:
 
 
 def _sumy_summarizer(algorithm: str, lang: str) -> Callable[[ObjectDocumentModel, int], tuple]:
+    # sumy's summarisers are imported here, when one is asked for: they load NLTK, a cost that a
+    # build summarising with "news", or nothing at all (a rebuild from the cache), need not pay.
+    from sumy.summarizers.edmundson import EdmundsonSummarizer
+    from sumy.summarizers.kl import KLSummarizer
+    from sumy.summarizers.lex_rank import LexRankSummarizer
+    from sumy.summarizers.lsa import LsaSummarizer
+    from sumy.summarizers.luhn import LuhnSummarizer
+    from sumy.summarizers.sum_basic import SumBasicSummarizer
+    from sumy.summarizers.text_rank import TextRankSummarizer
+
     stemmer = stemmer_for(lang)
     stop_words = stop_words_for(lang)
     summarizer: object
@@ -261,6 +267,8 @@ def _sumy_summarizer(algorithm: str, lang: str) -> Callable[[ObjectDocumentModel
 
 def _sumy(doc: _Prepared, count: int, algorithm: str) -> list[int]:
     """Run one of sumy's summarisers over the prepared sentences; map its choice to indices."""
+    from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
     tokenizer = SentenceTokenizer(doc.lang)
     index_of: dict[Sentence, int] = {}
     paragraphs: dict[int, list[Sentence]] = {}

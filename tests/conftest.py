@@ -1,6 +1,7 @@
 """Shared fixtures: the project root, ../shared (skipped cleanly when absent), a CLI runner, an item maker."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -34,11 +35,13 @@ def seeds(shared: Path) -> list[Path]:
     return pages
 
 
-def run_digest(*args: str, cwd: Path | None = None, input: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real command line in a subprocess, as a user would."""
+def run_digest(
+    *args: str, cwd: Path | None = None, input: bytes | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real command line in a subprocess, as a user would (`env`: added to this environment)."""
     return subprocess.run(
         [sys.executable, "-m", "digest", *args], cwd=cwd or ROOT, input=input,
-        capture_output=True, timeout=timeout,
+        capture_output=True, timeout=timeout, env={**os.environ, **env} if env else None,
     )
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from digest.config import Config, NewsletterConfig
@@ -68,6 +69,7 @@ def edition(stories: int = 4, briefs: int = 6, note: str | None = None) -> Editi
 def hostile_edition() -> Edition:
     """Every trick an untrusted feed could play, in one edition."""
     base = edition(stories=3, briefs=3)
+    base.sections[0].stories[0].lead.title = "Night ferry </mj-title></mj-preview><mj-raw><script>window.__pwned=7</script></mj-raw> runs"
     city = base.sections[1].stories
     city[0].lead.title = HOSTILE_HEADLINE
     city[0].lead.url = "javascript:window.__pwned=3"
@@ -79,3 +81,37 @@ def hostile_edition() -> Edition:
     base.sections[2].stories[0].lead.url = "data:text/html,<script>window.__pwned=6</script>"
     base.sections[2].stories[1].lead.title = "Brief with a ]]> and <!-- comment --> and </mj-text></mj-column>"
     return base
+
+
+class Page(HTMLParser):
+    """The parts of rendered HTML the tests look at: every tag with its attributes, the hrefs, the visible
+    text (not the <title>, the <style> or the hidden preheader, none of which hold nested tags)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.texts: list[str] = []
+        self._hidden_until: str | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("title", "style") or "display:none" in (dict(attrs).get("style") or "").replace(" ", ""):
+            self._hidden_until = tag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._hidden_until:
+            self._hidden_until = None
+
+    def handle_data(self, data: str) -> None:
+        if self._hidden_until is None:
+            self.texts.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.texts).split())
+
+    @property
+    def hrefs(self) -> list[str]:
+        return [attrs["href"] or "" for tag, attrs in self.tags if tag == "a" and "href" in attrs]

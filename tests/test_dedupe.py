@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.dedupe import ClusterStats, canonical_url, cluster
+from digest.dedupe import ClusterStats, canonical_url, cluster, fingerprint, regroup, shingle_sets, signatures, token_hashes
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -223,3 +223,58 @@ def test_clustering_compares_far_fewer_pairs_than_all(make_item):
 
 def test_empty_input_gives_no_stories():
     assert cluster([]) == []
+
+
+def test_shingles_and_signatures_do_not_depend_on_the_batch() -> None:
+    """All texts are shingled and MinHashed at once; each text's result must be what it gets alone,
+    for texts under three words (padded to one shingle) and for sets split across hashing blocks."""
+    rng = random.Random(7)
+    vocabulary = [f"w{n}" for n in range(40)] + ["київ", "straße", "東京"]
+    texts = [[rng.choice(vocabulary) for _ in range(rng.choice([0, 1, 2, 3, 4, 60, 700]))] for _ in range(60)]
+    known: dict[str, int] = {}
+    hashes, bounds = shingle_sets([token_hashes(tokens, known) for tokens in texts])
+    together = signatures(hashes, bounds)
+    for at, tokens in enumerate(texts):
+        alone, alone_bounds = shingle_sets([token_hashes(tokens, {})])
+        assert alone.tolist() == hashes[bounds[at] : bounds[at + 1]].tolist()
+        assert len(alone) >= 1 and alone.tolist() == sorted(set(alone.tolist()))
+        assert signatures(alone, alone_bounds).tolist() == [together[at].tolist()]
+    assert signatures(hashes, bounds, block=1).tolist() == together.tolist()
+    assert signatures(hashes, bounds, block=50).tolist() == together.tolist()
+
+
+def _day(make_item) -> list:
+    body = " ".join(f"word{n}" for n in range(60))
+    return [
+        make_item("Dam breach floods villages", body, source="Wire", id="a", at="2024-06-25 09:00"),
+        make_item("Dam breach floods villages", body + " more", source="Daily", id="b", at="2024-06-25 10:00"),
+        make_item("Parliament passes budget", "The budget passed after a long night of votes.", id="c"),
+        make_item("Storm warning for the coast", "Wind and rain are expected tonight.", id="d"),
+    ]
+
+
+def test_fingerprint_ignores_order_and_sees_every_field_clustering_reads(make_item) -> None:
+    items = _day(make_item)
+    key = fingerprint(items)
+    assert fingerprint(list(reversed(items))) == key
+    assert fingerprint(items, threshold=0.6) != key
+    for change in ({"body": "other"}, {"title": "other"}, {"url": "https://x.example/1"}, {"source": "Other"}, {"id": "z"}):
+        changed = [dataclasses.replace(items[0], **change), *items[1:]]
+        assert fingerprint(changed) != key, change
+    assert fingerprint(items[:3]) != key
+
+
+def test_regroup_gives_the_stories_cluster_gave(make_item) -> None:
+    items = _day(make_item)
+    stories = cluster(items)
+    again = regroup(list(reversed(items)), [story.item_ids for story in stories])
+    assert [(s.id, s.item_ids, s.coverage) for s in again] == [(s.id, s.item_ids, s.coverage) for s in stories]
+    assert [story.item_ids for story in stories][0] == ["b", "a"]  # the fuller copy leads
+
+
+def test_dates_only_order_stories_so_they_are_not_in_the_fingerprint(make_item) -> None:
+    items = _day(make_item)
+    redated = [dataclasses.replace(item, published=datetime(2024, 6, 25, 23 - n, tzinfo=timezone.utc)) for n, item in enumerate(items)]
+    assert fingerprint(redated) == fingerprint(items)
+    groups = [story.item_ids for story in cluster(items)]
+    assert [(s.id, s.item_ids) for s in regroup(redated, groups)] == [(s.id, s.item_ids) for s in cluster(redated)]

@@ -1,6 +1,7 @@
 """The edition: window and cut-off, sections, limits, stories already sent."""
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -209,3 +210,19 @@ def test_section_rules_load_from_config_yaml(tmp_path):
     path.write_text("sections:\n  - {key: war, title: War}\n  - {key: war, title: War again}\n")
     with pytest.raises(ConfigError, match="names two sections"):
         load_config(path)
+
+
+def test_the_same_day_in_any_order_gives_the_same_edition(make_item):
+    items = day_items(make_item)
+    expected = layout(edition_of(items, config(max_stories=5)))
+    for seed in range(3):
+        random.Random(seed).shuffle(items)
+        assert layout(edition_of(items, config(max_stories=5))) == expected
+
+
+def test_stories_left_out_have_no_section(make_item):
+    cfg = config(max_stories=2)
+    start, cutoff = window(cfg, DAY)
+    stories = score(cluster([item for item in day_items(make_item) if in_window(item, start, cutoff)]), cutoff, cfg)
+    build_edition(stories, cfg, DAY, sent_story_ids=frozenset({stories[0].id}))
+    assert [story.section for story in stories] == [None, "top", "feed", None, None, None]

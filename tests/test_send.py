@@ -331,6 +331,16 @@ def test_an_edition_with_no_stories_is_not_sent(tmp_path: Path) -> None:
         assert [run.outcome for run in store.runs()] == ["failed"]
 
 
+def test_a_broken_template_is_exit_2_naming_file_and_line_and_sends_nothing(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "email.mjml.j2").write_text("<mjml>\n<mj-body>\n{% if %}\n</mj-body></mjml>\n")
+    project, mailbox = command_project(tmp_path, "templates: mine")
+    result = project.digest("send", "--date", str(DAY1))
+    assert result.exit_code == 2
+    assert "email.mjml.j2, line 3" in result.stderr and "Traceback" not in result.stderr
+    assert delivered(mailbox) == [] and project.edition(DAY1) is None
+
+
 def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))

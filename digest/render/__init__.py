@@ -25,7 +25,9 @@ __all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html"
 FORMATS = ("html", "text", "mjml", "eml", "json")
 
 # Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
-# 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes.
+# 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes, and it is checked
+# against the HTML part as sent (transfer-encoded, never smaller than the HTML itself), since tests
+# of Gmail find the limit moves with the encoding.
 CLIP_LIMIT = 102_000
 SUBJECT_HEADLINE_CHARS = 100
 PREHEADER_STORIES = 3
@@ -72,11 +74,23 @@ def prepare(edition: Edition, config: Config) -> list[Problem]:
         edition.number = number if number > 0 else None
     edition.subject = subject(edition, config)
     edition.preheader = preheader(edition)
+    feed_before = _feed_count(edition)
     dropped = fit_to_clip_limit(edition, config)
     if not dropped:
         return []
-    return [Problem("email", f"dropped the {dropped} lowest-ranked {'item' if dropped == 1 else 'items'} of the news feed "
-                             f"to keep the HTML under Gmail's clipping limit ({CLIP_LIMIT:,} bytes)")]
+    briefs = feed_before - _feed_count(edition)
+    parts = [f"the {briefs} lowest-ranked {_plural(briefs, 'item')} of the news feed"] if briefs else []
+    if dropped > briefs:
+        parts.append(f"{dropped - briefs} lowest-ranked {_plural(dropped - briefs, 'story', 'stories')} of other sections")
+    return [Problem("email", f"dropped {' and '.join(parts)} to keep the HTML under Gmail's clipping limit ({CLIP_LIMIT:,} bytes)")]
+
+
+def _feed_count(edition: Edition) -> int:
+    return sum(len(section.stories) for section in edition.sections if section.layout == "feed")
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return one if count == 1 else (many or one + "s")
 
 
 def subject(edition: Edition, config: Config) -> str:
@@ -100,7 +114,7 @@ def preheader(edition: Edition) -> str:
 
 def fit_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMIT) -> int:
     """Drop the lowest-ranked stories of the news feed (then of other sections; never the top story)
-    until the HTML is under `limit` bytes. Returns how many were dropped.
+    until the HTML part is under `limit` bytes. Returns how many were dropped.
 
     Size falls as stories go, so a binary search finds the fewest to drop in a handful of renders.
     """
@@ -121,7 +135,8 @@ def fit_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMIT)
 
 
 def _size(edition: Edition, config: Config) -> int:
-    return len(html(edition, config).encode("utf-8"))
+    """The HTML part's size in the message: what Gmail measures."""
+    return mime.transfer_encoding(html(edition, config))[1]
 
 
 def _drop_order(edition: Edition) -> list[Story]:

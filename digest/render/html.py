@@ -18,6 +18,7 @@ def mjml_to_html(source: str, config: Config) -> str:
     """The responsive HTML. `fonts={}` keeps MJML from linking web fonts: the email uses system fonts
     only, so nothing is fetched when it opens and it looks the same offline."""
     try:
-        return mjml.mjml2html(source, disable_comments=True, fonts={})
+        document = mjml.mjml2html(source, disable_comments=True, fonts={})
     except ValueError as exc:  # the template produced MJML that is not well formed
         raise TemplateError(template_path(config, MJML_TEMPLATE), None, f"produced invalid MJML ({exc})") from None
+    return document.rstrip("\n") + "\n"  # a text file's last line ends, as in the message's HTML part

@@ -6,8 +6,10 @@ so a sender (or the delivery stage) can recognise an edition it has already sent
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import quopri
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -18,6 +20,19 @@ from digest.model import Edition, stable_id
 # CRLF line ends as RFC 5322 wants them on the wire (sendmail and smtplib accept them); encoded-word
 # headers rather than raw UTF-8, so the message passes any relay, with or without SMTPUTF8.
 MESSAGE_POLICY = policy.SMTP
+
+
+def transfer_encoding(body: str) -> tuple[str, int]:
+    """The 7-bit transfer encoding that makes `body` smallest, and the size it comes to.
+
+    Quoted-printable keeps mostly-ASCII HTML within about 10% of its size but triples Cyrillic or
+    Greek text; base64 always costs a third. Choosing per part keeps every edition as far from
+    Gmail's clipping limit as it can be, whatever its language, and 7-bit passes any relay.
+    """
+    data = body.encode("utf-8")
+    sizes = {"quoted-printable": len(quopri.encodestring(data)), "base64": len(base64.encodebytes(data))}
+    name = min(sizes, key=lambda key: (sizes[key], key != "quoted-printable"))
+    return name, sizes[name]
 
 
 def message_id(edition: Edition, config: Config) -> str:
@@ -68,8 +83,8 @@ def build_message(edition: Edition, config: Config, html: str, text: str) -> Ema
     message["To"] = ", ".join(config.newsletter.to)
     for name, value in envelope_headers(edition, config).items():
         message[name] = value
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    message.set_content(text, subtype="plain", charset="utf-8", cte=transfer_encoding(text)[0])
+    message.add_alternative(html, subtype="html", charset="utf-8", cte=transfer_encoding(html)[0])
     # The default boundary is random; one derived from the content keeps the bytes reproducible and,
     # being a hash of the parts, cannot occur inside them.
     message.set_boundary("=_digest_" + hashlib.sha256((text + "\0" + html).encode("utf-8")).hexdigest()[:32])

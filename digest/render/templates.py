@@ -31,9 +31,12 @@ class TemplateError(Exception):
 def search_path(config: Config) -> tuple[str, ...]:
     """The folders templates are looked up in, the user's first."""
     shipped = str(files("digest.templates"))
-    if config.templates:
-        return (str(config.resolve(config.templates)), shipped)
-    return (shipped,)
+    if not config.templates:
+        return (shipped,)
+    folder = config.resolve(config.templates)
+    if not folder.is_dir():  # else every template would silently come from the shipped folder
+        raise TemplateError(str(folder), None, "is not a folder; fix `templates:` in the config (relative to the config file)")
+    return (str(folder), shipped)
 
 
 @lru_cache(maxsize=8)

@@ -104,7 +104,7 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
 
 def story_view(story: Story, config: Config, utm: dict[str, str]) -> StoryView:
     lead = story.lead
-    url = outgoing(lead.url, utm)
+    url = outgoing(story.url, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     byline = " · ".join(part for part in (clean_line(lead.author, NAME_CHARS), clean_line(lead.source, NAME_CHARS)) if part)
     return StoryView(
@@ -113,7 +113,7 @@ def story_view(story: Story, config: Config, utm: dict[str, str]) -> StoryView:
         domain=domain(url) if url and not url.startswith("mailto:") else "",
         summary=tuple(p for p in paragraphs if p),
         time=clock(lead.published, config.newsletter.tz, config.email.time_format),
-        breaking=lead.breaking,
+        breaking=story.breaking,
         byline=byline,
     )
 

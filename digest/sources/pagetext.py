@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from digest.model import Item, stable_id
+from digest.model import Item, Kind, stable_id
 from digest.sources import SourceContext, SourceFailed
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
@@ -146,7 +146,6 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
     title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind == "text"), None)
     if title_at is None:
         return None
-    title, breaking = clean_headline(lines[title_at].text)
     byline = lines[index].match
     published = _byline_time(byline).replace(tzinfo=tz)
     author = byline["author"].strip()
@@ -164,10 +163,17 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
             paragraphs.append(line.text)
     if not paragraphs:
         return None
+    return _item("story", lines[title_at].text, paragraphs, published, source=source, lang=lang, author=author)
+
+
+def _item(kind: Kind, headline: str, paragraphs: list[str], published: datetime, *, source: str, lang: str,
+          author: str | None = None) -> Item:
+    """An article or a brief; the same source, headline and time always give the same id."""
+    title, breaking = clean_headline(headline)
     return Item(
-        id=stable_id(source, "story", title, published.isoformat()),
+        id=stable_id(source, kind, title, published.isoformat()),
         source=source,
-        kind="story",
+        kind=kind,
         title=title,
         body="\n\n".join(paragraphs),
         published=published,
@@ -184,25 +190,13 @@ def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -
         headline_at = start + 1
         if headline_at >= len(lines) or lines[headline_at].kind != "text":
             continue
-        title, breaking = clean_headline(lines[headline_at].text)
         paragraphs: list[str] = []
         for line in lines[headline_at + 1 :]:
             if line.kind != "text" or not is_prose(line.text):
                 break
             paragraphs.append(line.text)
         published = _resolve_time(lines[start].match["time"], reference)
-        briefs.append(
-            Item(
-                id=stable_id(source, "brief", title, published.isoformat()),
-                source=source,
-                kind="brief",
-                title=title,
-                body="\n\n".join(paragraphs),
-                published=published,
-                breaking=breaking,
-                lang=lang,
-            )
-        )
+        briefs.append(_item("brief", lines[headline_at].text, paragraphs, published, source=source, lang=lang))
     return briefs
 
 

@@ -23,7 +23,7 @@ VOID = frozenset("area base br col embed hr img input link meta param source tra
 
 TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
 ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]{1,31}|#\d{1,7}|#[xX][0-9a-fA-F]{1,6});")
-SPACE = re.compile(r"[^\S\n]+|\u200b|\ufeff")
+PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n")
 
 
 class _TextCollector(HTMLParser):
@@ -71,7 +71,9 @@ class _TextCollector(HTMLParser):
 
 def fold(text: str) -> str:
     """One line, single spaces, no invisible characters at the ends."""
-    return " ".join(SPACE.sub(" ", text).split())
+    if "\u200b" in text or "\ufeff" in text:  # not whitespace to str.split, but invisible
+        text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    return " ".join(text.split())
 
 
 def html_to_text(html: str) -> str:
@@ -86,13 +88,15 @@ def html_to_text(html: str) -> str:
 
 def plain_text(text: str) -> str:
     """Plain text in the same shape as `html_to_text`'s: paragraphs at blank lines, whitespace folded."""
-    paragraphs = (fold(block) for block in re.split(r"\n[^\S\n]*\n", text.replace("\r\n", "\n").replace("\r", "\n")))
+    if "\n" not in text and "\r" not in text:
+        return fold(text)  # one paragraph: most titles and briefs
+    paragraphs = (fold(block) for block in PARAGRAPH_BREAK.split(text.replace("\r\n", "\n").replace("\r", "\n")))
     return "\n\n".join(p for p in paragraphs if p)
 
 
 def looks_like_html(text: str) -> bool:
     """Whether a field given as "plain text or HTML" is HTML: it has a tag or an entity in it."""
-    return bool(TAG.search(text) or ENTITY.search(text))
+    return ("<" in text and TAG.search(text) is not None) or ("&" in text and ENTITY.search(text) is not None)
 
 
 def to_text(text: str) -> str:
@@ -109,6 +113,7 @@ def inline_text(text: str) -> str:
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
 _TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
 
 
@@ -138,7 +143,7 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
         return None
     if scheme == "mailto":
         return cleaned if parts.path else None
-    if not parts.hostname or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in cleaned):
+    if not parts.hostname or _SPACE_OR_CONTROL.search(cleaned):
         return None
     return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, parts.fragment))
 

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sumy.nlp.stemmers import Stemmer, null_stemmer
-from sumy.utils import get_stop_words, normalize_language
 
 __all__ = [
     "SentenceTokenizer",
@@ -79,14 +77,22 @@ def language_name(lang: str) -> str:
     return _language_name(lang.strip().lower() or "en")
 
 
+# sumy is imported inside the three functions below, when a text is first summarised: its stemmers
+# load NLTK, which a build that summarises nothing (a rebuild from the cache) need not wait for.
+
+
 @lru_cache(maxsize=64)
 def _language_name(lang: str) -> str:
+    from sumy.utils import normalize_language
+
     return normalize_language(lang)
 
 
 @lru_cache(maxsize=64)
 def stop_words_for(lang: str) -> frozenset[str]:
     """sumy's stop words for the language, lower case; empty when sumy has none."""
+    from sumy.utils import get_stop_words
+
     try:
         return frozenset(word.lower() for word in get_stop_words(language_name(lang)))
     except LookupError:
@@ -97,6 +103,8 @@ def stop_words_for(lang: str) -> frozenset[str]:
 def stemmer_for(lang: str) -> Callable[[str], str]:
     """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one;
     memoised, since news repeats its words and stemming is most of a summary's cost."""
+    from sumy.nlp.stemmers import Stemmer, null_stemmer
+
     try:
         stemmer: Callable[[str], str] = Stemmer(language_name(lang))
     except LookupError:

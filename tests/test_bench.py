@@ -1,0 +1,44 @@
+"""bench/pipeline.py must keep running and keep printing every figure, so it cannot rot.
+
+The benchmark itself is not timed here: 200 items, one size, only to see every column filled.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import ROOT
+
+NUMBER = r"[\d,]+(?:\.\d+)?"
+
+
+def test_pipeline_bench_prints_every_figure(shared) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "pipeline.py"), "--items", "200"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"2 cores|\d+ cores", out) and "load average" in out
+
+    header = next(line for line in out.splitlines() if line.startswith("| items | run |"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    for stage in ("sources", "dedupe", "rank", "edition", "summaries", "render", "start-up+other", "total s", "items/s", "peak RSS MB"):
+        assert stage in columns, f"no {stage} column in {columns}"
+    for run in ("cold", "warm"):
+        row = next(line for line in out.splitlines() if line.startswith(f"| 200 | {run} |"))
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert len(cells) == len(columns)
+        assert all(re.fullmatch(NUMBER, cell) for cell in cells[2:]), row
+        assert float(cells[columns.index("peak RSS MB")]) > 10  # a real child's RSS, in MB
+
+    comparison = next(line for line in out.splitlines() if line.startswith("| 200 |") and "x |" in line)
+    cells = [cell.strip() for cell in comparison.strip("|").split("|")]
+    naive, cold, ratio, warm, summarised, every, every_item_build = cells[1:]
+    assert float(naive) > 0 and float(cold) > 0 and float(warm) > 0 and float(every) > 0
+    assert float(every_item_build) > float(every)
+    assert ratio == f"{float(naive) / float(cold):.1f}x" or abs(float(ratio[:-1]) - float(naive) / float(cold)) < 0.11
+    assert 0 < int(summarised) <= 200
+    assert "growth" in out
+    assert "targets" in out

@@ -1,0 +1,305 @@
+"""The email's HTML, MJML and plain text: what readers see, and that untrusted item text stays text."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from digest import render
+from digest.config import ConfigError, load_config
+from digest.model import Edition
+from digest.render.mime import transfer_encoding
+from digest.render.view import HEADLINE_CHARS
+from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def html_of(ed: Edition, settings=None) -> str:
+    return render.render(ed, settings or config(), "html").decode("utf-8")
+
+
+def text_of(ed: Edition, settings=None) -> str:
+    return render.render(ed, settings or config(), "text").decode("utf-8")
+
+
+def headlines(ed: Edition) -> list[str]:
+    return [s.title for s in ed.stories()]
+
+
+# What a reader sees
+
+
+def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
+    ed = edition(stories=3, briefs=2, note="Good evening from the harbour desk.")
+    page = Page(html_of(ed, config(first_issue="2026-05-01")))
+    text = page.text
+    for expected in ("Harbour Town Daily", "The day in Harbour Town, in your inbox", "Thursday, 14 May 2026",
+                     "Issue 14", "From the editor", "Good evening from the harbour desk.", "Top story", "City",
+                     "News Feed", "Breaking", "Read more on herald.example.org", "View this email in your browser",
+                     "You are receiving this email because you subscribed to Harbour Town Daily.",
+                     "Unsubscribe from Harbour Town Daily"):
+        assert expected in text, expected
+    for headline in headlines(ed):
+        assert headline in text
+    # briefs: time in the newsletter's zone, 12-hour by default; the lead's summary sentence
+    assert "10:15 AM" in text and "The port said crossing 100 would run" in text
+    assert "https://news.example.org/daily/archive" in page.hrefs
+    assert "https://news.example.org/unsubscribe/{{subscriber}}" in page.hrefs  # the ESP's placeholder, untouched
+    assert text.index("Top story") < text.index("City") < text.index("News Feed") < text.index("Unsubscribe")
+
+
+def test_24_hour_clock_is_a_config_choice() -> None:
+    text = Page(html_of(edition(), config(time_format="24h"))).text
+    assert "10:15" in text and "AM" not in text.replace("AMP", "")
+
+
+def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:
+    ed = edition()
+    html = html_of(ed)
+    page = Page(html)
+    assert re.search(r'<html[^>]* lang="en"', html)
+    assert '<meta name="color-scheme" content="light dark"' in html
+    assert "prefers-color-scheme: dark" in html
+    levels = [int(tag[1]) for tag, _ in page.tags if re.fullmatch(r"h[1-6]", tag)]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:])), levels
+    assert all("alt" in attrs for tag, attrs in page.tags if tag == "img")
+    assert not [tag for tag, _ in page.tags if tag in ("script", "link", "iframe", "form", "object")]
+    assert "@import" not in html and "@font-face" not in html and "googleapis" not in html
+    generic = {"here", "click here", "read more", "more", "link"}
+    for match in re.finditer(r"<a [^>]*>(.*?)</a>", html, re.S):
+        label = Page(match.group(1)).text.lower()
+        assert label and label not in generic, match.group(0)
+
+
+def test_subject_and_preheader() -> None:
+    ed = edition()
+    render.prepare(ed, config())
+    top = ed.stories()[0].title
+    assert ed.subject == f"Harbour Town Daily — 14 May 2026: {top}"
+    assert ed.preheader.startswith(top + " · " + ed.stories()[1].title)
+    assert len(ed.preheader) <= render.PREHEADER_CHARS
+    html = html_of(ed)
+    assert f"<title>{ed.subject}</title>" in html
+    assert re.search(r'<div style="display:none[^"]*">' + re.escape(ed.preheader), html)
+
+    custom = edition()
+    render.prepare(custom, config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
+    assert custom.subject == f"Harbour Town Daily #3: {top} (14 May 2026)"
+
+
+def test_subject_template_typo_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("email:\n  subject: '{title} — {headlne}'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.key == "email.subject" and "{headline}" in str(caught.value)
+
+
+def test_editor_note_comes_from_the_edition_else_the_config() -> None:
+    settings = config()
+    settings.newsletter.note = "From the config."
+    from_config = edition()
+    assert "From the config." in Page(html_of(from_config, settings)).text
+    from_command_line = edition(note="From the command line.")
+    text = Page(html_of(from_command_line, settings)).text
+    assert "From the command line." in text and "From the config." not in text
+
+
+# Untrusted text stays text
+
+
+def test_hostile_item_comes_out_inert_and_readable() -> None:
+    html = html_of(hostile_edition())
+    page = Page(html)
+    assert not [tag for tag, _ in page.tags if tag in ("script", "img", "b")]
+    assert len([tag for tag, _ in page.tags if tag == "style"]) == len([t for t, _ in Page(html_of(edition())).tags if t == "style"])
+    for tag, attrs in page.tags:
+        assert not [name for name in attrs if name.startswith("on")], (tag, attrs)
+    assert all(href.startswith(SAFE_SCHEMES) for href in page.hrefs), page.hrefs
+    assert "__pwned" not in " ".join(page.hrefs)
+    # the words are still there for the reader, as text
+    text = page.text
+    assert HOSTILE_HEADLINE in text
+    assert '<a href="javascript:alert(1)" onclick="window.__pwned=4">this</a>' in text
+    assert "<style>body{display:none}</style> \"quoted\" & 'single' text" in text
+    assert "</mj-text></mj-column>" in text
+    # the subject and preheader, which come from headlines, are text in the <head> too
+    assert "<title>Harbour Town Daily — 14 May 2026: Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
+    # nothing from an item is ever rendered as a template
+    assert "{{ 7*7 }} {% raw %}" in text and "49" not in text
+
+
+def test_unsafe_links_are_dropped_and_their_text_kept() -> None:
+    ed = hostile_edition()
+    page = Page(html_of(ed))
+    unlinked = [ed.sections[1].stories[0], ed.sections[2].stories[0]]  # javascript: and data: URLs
+    anchors = re.findall(r"<a [^>]*>(.*?)</a>", html_of(hostile_edition()), re.S)
+    anchor_texts = " ".join(Page(a).text for a in anchors)
+    for s in unlinked:
+        assert s.title in page.text
+        assert s.title not in anchor_texts
+
+
+def test_huge_headline_is_cut_readably_and_does_not_bloat_the_email() -> None:
+    ed = hostile_edition()
+    text = Page(html_of(ed)).text
+    cut = re.search(r"Budget x+…", text)
+    assert cut and len(cut.group(0)) <= HEADLINE_CHARS
+    assert "<b onmouseover=alert(1)>Evil</b>Reversed" in text  # the bidi override is gone, the text kept
+    assert len(html_of(ed).encode()) < 40_000
+
+
+def test_utm_tags_on_every_outgoing_link_but_unsubscribe() -> None:
+    settings = config(utm={"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "daily-{date}"})
+    ed = edition()
+    ed.stories()[1].lead.url = "https://herald.example.org/a?id=7&utm_source=rss#top"
+    hrefs = Page(html_of(ed, settings)).hrefs
+    unsubscribe = "https://news.example.org/unsubscribe/{{subscriber}}"
+    assert unsubscribe in hrefs
+    tagged = [href for href in hrefs if href != unsubscribe]
+    assert len(tagged) > len(ed.stories())
+    for href in tagged:
+        query = parse_qs(urlsplit(href).query)
+        assert query["utm_source"] == ["newsletter"] and query["utm_medium"] == ["email"], href
+        assert query["utm_campaign"] == ["daily-2026-05-14"], href
+    retagged = "https://herald.example.org/a?id=7&utm_campaign=daily-2026-05-14&utm_medium=email&utm_source=newsletter#top"
+    assert retagged in hrefs and retagged in text_of(ed, settings)
+
+
+# Gmail's clipping limit
+
+
+def test_forty_story_edition_stays_under_102_kb() -> None:
+    ed = edition(stories=20, briefs=20)
+    assert len(ed.stories()) == 40
+    assert render.prepare(ed, config()) == []
+    size = len(html_of(ed).encode("utf-8"))
+    assert size < render.CLIP_LIMIT, size
+    assert len(ed.stories()) == 40
+
+
+def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
+    ed = edition(stories=30, briefs=120)
+    briefs = ed.sections[2].stories
+    assert len(render.html(ed, config()).encode()) > render.CLIP_LIMIT
+    problems = render.prepare(ed, config())
+    kept = ed.sections[2].stories
+    dropped = len(briefs) - len(kept)
+    assert dropped > 0 and len(ed.sections[1].stories) == 29 and len(ed.sections[0].stories) == 1
+    assert [str(p) for p in problems] == [
+        f"email: dropped the {dropped} lowest-ranked items of the news feed to keep the HTML under "
+        f"Gmail's clipping limit ({render.CLIP_LIMIT:,} bytes)"]
+    assert min(s.score for s in kept) > max(s.score for s in briefs if s not in kept)
+    html = html_of(ed)
+    assert len(html.encode("utf-8")) < transfer_encoding(html)[1] < render.CLIP_LIMIT  # measured as sent
+    assert render.prepare(ed, config()) == []  # preparing again changes nothing
+    best_dropped = max((s for s in briefs if s not in kept), key=lambda s: s.score)
+    ed.sections[2].stories.append(best_dropped)
+    assert transfer_encoding(render.html(ed, config()))[1] >= render.CLIP_LIMIT  # no more dropped than needed
+
+
+# Templates: the user's own, and their mistakes
+
+
+def test_user_templates_override_the_shipped_ones_piece_by_piece(tmp_path: Path) -> None:
+    folder = tmp_path / "mytemplates"
+    folder.mkdir()
+    (folder / "email.txt.j2").write_text("{{ view.title }} has {{ view.sections | length }} sections\n")
+    (folder / "_blocks.mjml.j2").write_text(
+        (Path(render.__file__).parents[2] / "templates" / "_blocks.mjml.j2").read_text().replace("Read more on", "Continue on"))
+    settings = config()
+    settings.templates = str(folder)
+    assert text_of(edition(), settings) == "Harbour Town Daily has 3 sections\n"
+    text = Page(html_of(edition(), settings)).text
+    assert "Continue on herald.example.org" in text and "Read more on" not in text
+
+
+@pytest.mark.parametrize("name, body, line, problem", [
+    ("email.mjml.j2", "<mjml>\n<mj-body>\n<mj-text>{{ view.title | }}</mj-text>\n</mj-body>\n</mjml>\n", 3, "expected"),
+    ("email.txt.j2", "{{ view.title }}\n{{ view.no_such_thing }}\n", 2, "no_such_thing"),
+    ("email.mjml.j2", "<mjml><mj-body><mj-section>\n</mjml>\n", None, "invalid MJML"),
+])
+def test_template_mistakes_name_the_file_and_line(tmp_path: Path, name: str, body: str, line: int | None, problem: str) -> None:
+    (tmp_path / name).write_text(body)
+    settings = config()
+    settings.templates = str(tmp_path)
+    with pytest.raises(render.TemplateError) as caught:
+        render.render(edition(), settings, "text" if name.endswith("txt.j2") else "html")
+    assert caught.value.file == str(tmp_path / name)
+    assert caught.value.line == line
+    assert problem in str(caught.value)
+
+
+def test_a_missing_templates_folder_is_an_error_not_a_silent_fallback(tmp_path: Path) -> None:
+    settings = config()
+    settings.templates = str(tmp_path / "no-such-folder")
+    with pytest.raises(render.TemplateError, match="is not a folder") as caught:
+        render.render(edition(), settings, "html")
+    assert caught.value.file == str(tmp_path / "no-such-folder")
+
+
+# The plain-text twin
+
+
+def test_text_twin_has_the_same_stories_and_links_wrapped_for_email() -> None:
+    ed = edition(stories=4, briefs=4)
+    ed.stories()[2].lead.title = "A much longer headline about the night ferry that keeps on going well past the width of one line of text"
+    settings = config(utm={"utm_source": "newsletter"})
+    text = text_of(ed, settings)
+    html_links = {href for href in Page(html_of(ed, settings)).hrefs}
+    text_links = set(re.findall(r"(?:https?://|mailto:)\S+", text))
+    assert html_links == text_links
+    flat = " ".join(text.split())
+    for s in ed.stories():
+        assert s.title in flat
+        for sentence in s.summary:
+            assert sentence in flat
+    for line in text.splitlines():
+        assert len(line) <= 76 or " " not in line.strip(), line  # only a lone URL may be longer
+    assert "[BREAKING]" in text and "<" not in text.replace("<http", "")
+
+
+def test_every_format_is_the_same_bytes_every_time() -> None:
+    for fmt in render.FORMATS:
+        first = render.render(hostile_edition(), config(utm={"utm_source": "x"}), fmt)
+        second = render.render(hostile_edition(), config(utm={"utm_source": "x"}), fmt)
+        assert first == second, fmt
+
+
+def test_mjml_format_is_the_source_of_the_html() -> None:
+    mjml = render.render(edition(), config(), "mjml").decode()
+    assert mjml.lstrip().startswith("<mjml lang=\"en\"") and "<mj-body" in mjml
+    assert "Ferry line 0 adds a late crossing" in mjml
+
+
+def test_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown format"):
+        render.render(edition(), config(), "pdf")
+
+
+def test_edition_without_links_or_times_still_renders() -> None:
+    bare = story(7, url=None, published=None, author=None, source="")
+    ed = Edition(date=DAY, cutoff=edition().cutoff, title="", sections=[])
+    ed.sections = edition().sections[:1]
+    ed.sections[0].stories = [bare]
+    text = text_of(ed)
+    assert bare.title in text and "Read more" not in text
+    assert bare.title in Page(html_of(ed)).text
+
+
+def test_when_briefs_are_not_enough_the_lowest_stories_go_but_never_the_top_story() -> None:
+    ed = edition(stories=80, briefs=3)
+    for s in ed.stories():
+        s.summary = [s.summary[0] + " " + "More detail about the crossing. " * 12] * 3
+    problems = render.prepare(ed, config())
+    assert ed.sections[2].stories == [] and len(ed.sections[0].stories) == 1
+    kept = len(ed.sections[1].stories)
+    assert 0 < kept < 79
+    assert [str(p) for p in problems] == [
+        f"email: dropped the 3 lowest-ranked items of the news feed and {79 - kept} lowest-ranked stories of other "
+        f"sections to keep the HTML under Gmail's clipping limit ({render.CLIP_LIMIT:,} bytes)"]
+    assert [s.title for s in ed.sections[1].stories] == [f"Ferry line {n} adds a late crossing for night-shift workers" for n in range(1, kept + 1)]
