@@ -7,7 +7,10 @@ good items present, the bad source named on stderr with its reason, no hostile m
 file content in any output, and the run within a bounded time and memory.
 
 Each case runs the command line twice, at the same time: `--format eml` (the message as sent: its
-text and HTML parts are both checked) and `--strict --format text`.
+text and HTML parts are both checked) and `--strict --format text`. Each run is a process of its
+own, forked from a server that has imported digest already (forkserver.py), or a new
+`python -m digest` where a test needs that; either way its exit status, output, time and peak
+memory (wait4) are its own.
 """
 from __future__ import annotations
 
@@ -405,7 +408,6 @@ class _Markup(HTMLParser):
         self.css: list[str] = []
         self.text: list[str] = []
         self.in_style = False
-        self.open: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, attrs))
