@@ -6,9 +6,7 @@ Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +18,7 @@ import click
 
 from digest import __version__, rank, render, summarize
 from digest.config import Config, ConfigError, date_problem, load_config
+from digest.files import write_atomically
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.schedule import run_schedule
@@ -80,7 +79,10 @@ def run_build(config: Config, store: Store, day: datetime | None, note: str | No
     now = datetime.now(timezone.utc)
     try:
         result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store, note=note)
-    except (BuildError, StoreError) as exc:  # StoreError: another process kept the store, or its disk is full
+    except BuildError as exc:
+        report(exc.problems)
+        fail(str(exc))
+    except StoreError as exc:  # another process kept the store, or its disk is full
         fail(str(exc))
     except render.TemplateError as exc:
         fail(f"template {exc}", 2)
@@ -94,18 +96,10 @@ def write_output(data: bytes, target: str) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    path = Path(target)
-    tmp_name = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-            tmp_name = tmp.name
-            tmp.write(data)
-        os.replace(tmp_name, path)
+        write_atomically(Path(target), data)
     except OSError as exc:
-        if tmp_name:
-            Path(tmp_name).unlink(missing_ok=True)
-        fail(f"cannot write {path}: {exc.strerror or exc}")
+        fail(f"cannot write {target}: {exc.strerror or exc}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

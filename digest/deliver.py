@@ -17,11 +17,10 @@ import signal
 import smtplib
 import ssl
 import subprocess
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 from digest.config import Config
+from digest.files import write_atomically
 
 
 class DeliveryError(Exception):
@@ -189,19 +188,9 @@ def deliver_to_outbox(message: bytes, message_id: str, config: Config) -> str:
     """
     folder = config.resolve(config.delivery.outbox)
     target = folder / outbox_name(message_id)
-    tmp_name = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".", suffix=".tmp", delete=False) as tmp:
-            tmp_name = tmp.name
-            tmp.write(message)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, target)
-        _fsync_dir(folder)
+        write_atomically(target, message, durable=True)
     except OSError as exc:
-        if tmp_name:
-            Path(tmp_name).unlink(missing_ok=True)
         raise DeliveryError(f"cannot write to the outbox {folder}: {exc.strerror or exc}") from None
     return f"wrote {target}"
 
@@ -209,12 +198,3 @@ def deliver_to_outbox(message: bytes, message_id: str, config: Config) -> str:
 def outbox_name(message_id: str) -> str:
     """A file name from the Message-ID, safe on every file system."""
     return re.sub(r"[^A-Za-z0-9._@+-]", "_", message_id.strip().strip("<>")) + ".eml"
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable, so a power cut cannot undo a delivery already recorded."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

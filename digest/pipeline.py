@@ -21,6 +21,10 @@ from digest.timing import Timings
 class BuildError(Exception):
     """The edition could not be built at all (as opposed to a Problem, which leaves the rest intact)."""
 
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems  # what went wrong on the way, for the user to see first
+
 
 @dataclass
 class BuildResult:
@@ -57,6 +61,8 @@ def build(
     start, cutoff = editions.window(config, day)
     with timings.stage("sources"):
         items, problems = load_all(config, now, store)
+    if config.sources and sum(problem.source_failed for problem in problems) == len(config.sources):
+        raise BuildError("every source failed (see the warnings above): there is nothing to build an edition from", problems)
     with timings.stage("window"):
         in_window = [item for item in items if editions.in_window(item, start, cutoff)]
     with timings.stage("dedupe"):

@@ -28,6 +28,7 @@ from datetime import date, datetime, timezone
 from digest import render
 from digest.config import Config
 from digest.deliver import DeliveryError, deliver
+from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
 from digest.store import EditionRecord, Store
 
@@ -136,13 +137,17 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
 def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
              result: SendResult, log: Log) -> Prepared:
     """Build and render the edition; a --force copy of an edition gets the next copy's Message-ID."""
+    def warn(problems: list[Problem]) -> None:
+        for problem in problems:
+            result.warnings.append(str(problem))
+            log(f"warning: {problem}")
+
     try:
         built = build(config, day, now=now, store=store)
     except BuildError as exc:
+        warn(exc.problems)
         raise NothingToSend(f"the edition of {day} could not be built: {exc}") from None
-    for problem in built.problems:
-        result.warnings.append(str(problem))
-        log(f"warning: {problem}")
+    warn(built.problems)
     edition = built.edition
     if not edition.stories():
         raise NothingToSend(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")

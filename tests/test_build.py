@@ -142,3 +142,32 @@ def test_python_dash_m_and_help() -> None:
         assert command in result.stdout.decode()
     build_help = run_digest("build", "--help").stdout.decode()
     assert "--format" in build_help and "--date" in build_help and "-o" in build_help
+
+
+def test_every_source_failed_is_exit_1_with_each_reason_and_no_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    (tmp_path / "exports").mkdir()
+    config.write_text(
+        """
+sources:
+  - {name: old export, kind: jsonl, path: "exports/*.jsonl"}
+  - {name: wire, kind: feed, url: "http://127.0.0.1:9/rss"}
+fetch: {retries: 0, connect_timeout: 1}
+store: {path: state/digest.db}
+"""
+    )
+    result = run_digest("build", "-c", str(config), "--date", "2026-05-14")
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "source 'old export'" in stderr and "source 'wire'" in stderr
+    assert "every source failed" in stderr and "Traceback" not in stderr
+    assert result.stdout == b"" and not (tmp_path / "out").exists()
+
+
+def test_written_file_is_whole_and_readable_by_others(sample_project: Path) -> None:
+    result = run_digest("build", "--format", "text", "-o", "edition.txt", cwd=sample_project)
+    assert result.returncode == 0, result.stderr.decode()
+    written = sample_project / "edition.txt"
+    assert written.stat().st_mode & 0o044 == 0o044  # umask 022: not a temp file's private 0600
+    assert "MERIDIAN DAILY" in written.read_text()
+    assert [path.name for path in sample_project.iterdir() if path.name.startswith(".edition")] == []
