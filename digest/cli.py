@@ -33,6 +33,8 @@ config_option = click.option(
     type=click.Path(dir_okay=False, readable=False, path_type=Path),  # load_config says why a file cannot be read
     help="The config file; relative paths in it are taken from its folder.",
 )
+
+
 def _check_date(_ctx: click.Context, _param: click.Parameter, value: datetime | None) -> datetime | None:
     problem = value and date_problem(value.date().isoformat())
     if problem:
