@@ -53,7 +53,7 @@ __all__ = [
 
 ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
-SUMMARY_VERSION = "1"
+SUMMARY_VERSION = "2"
 
 MAX_WORDS = 60  # a longer sentence is a paragraph, not a blurb line
 MIN_WORDS = 4  # fewer words is a fragment ("Read the full story.")
@@ -121,7 +121,29 @@ def _is_usable(sentence: str, title_key: str) -> bool:
         return False
     if title_key and _normalise(sentence) == title_key:
         return False  # the headline repeated at the top of the body
+    if _splits_a_quote(sentence):
+        return False  # one piece of a quotation that runs over several sentences reads as a fragment
     return not _is_list_of_names(sentence)
+
+
+def _quotations_whole(sentences: list[str]) -> list[str]:
+    """Sentences, with a quotation that runs over several of them kept as one piece, so a blurb
+    never opens a quote it does not close."""
+    joined: list[str] = []
+    for sentence in sentences:
+        if joined and _splits_a_quote(joined[-1]):
+            joined[-1] = f"{joined[-1]} {sentence}"
+        else:
+            joined.append(sentence)
+    return joined
+
+
+def _splits_a_quote(sentence: str) -> bool:
+    """An opening or closing quotation mark whose partner is in another sentence."""
+    straight = sentence.count('"') % 2 == 1
+    curly = sentence.count("“") != sentence.count("”")
+    guillemets = sentence.count("«") != sentence.count("»")
+    return straight or curly or guillemets
 
 
 def _normalise(text: str) -> str:
@@ -132,13 +154,15 @@ def _prepare(text: str, title: str | None, lang: str) -> _Prepared:
     """Clean, split, drop poor blurb sentences and exact repeats."""
     cleaned = clean_for_summary(text or "")
     title_key = _normalise(title) if title else ""
-    every: list[tuple[str, int]] = []
-    for number, paragraph in enumerate(cleaned.split("\n\n")):
-        every.extend((sentence, number) for sentence in split_sentences(paragraph, lang))
-    usable = [(s, p) for s, p in every if _is_usable(s, title_key)]
+    paragraphs = [split_sentences(paragraph, lang) for paragraph in cleaned.split("\n\n")]
+    usable = [(s, p) for p, sentences in enumerate(paragraphs) for s in sentences if _is_usable(s, title_key)]
     if not usable:
-        # a brief that is one short line is still its own best summary
-        usable = [(s, p) for s, p in every if not title_key or _normalise(s) != title_key]
+        # a brief that is one short line, or one quotation over several sentences, is still its own
+        # best summary: shown whole, a quotation never cut open
+        usable = [
+            (s, p) for p, sentences in enumerate(paragraphs) for s in _quotations_whole(sentences)
+            if not title_key or _normalise(s) != title_key
+        ]
     seen: set[str] = set()
     kept: list[tuple[str, int]] = []
     for sentence, paragraph in usable:

@@ -268,3 +268,22 @@ def test_precision_at_3_on_bbc_news() -> None:
         hits += sum(any(" ".join(s.split()) in line for line in reference_lines) for s in chosen)
         total += len(chosen)
     assert total and hits / total >= 0.85
+
+
+def test_a_blurb_never_opens_a_quotation_it_does_not_close() -> None:
+    text = (
+        "The harbour board approved a new ferry timetable on Tuesday after a month of talks with crews. "
+        '"We listened to every captain. We changed the night runs because of what they told us," '
+        "the board's chair said. The timetable starts in June and adds two crossings on weekdays."
+    )
+    summary = summarize(text, 2)
+    assert summary and all(sentence.count('"') % 2 == 0 for sentence in summary)
+
+
+def test_a_brief_that_is_one_long_quotation_is_shown_whole() -> None:
+    text = (
+        '"We have been ready for this vote since spring, and the council knew it. '
+        'Tonight the city finally has a budget it can be proud of," the mayor told reporters.'
+    )
+    (summary,) = summarize(text, 1)
+    assert summary.startswith('"We have been ready') and summary.endswith("told reporters.")
