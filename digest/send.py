@@ -100,20 +100,30 @@ def send(
     return result
 
 
+def _plan(store: Store, day: date, force: bool) -> tuple[list[EditionRecord], EditionRecord | None, str]:
+    """What a send of `day` does, decided once for a real send and a dry run alike: the earlier
+    editions still pending (delivered first), the day's record if any, and the step for the day:
+    "already-sent", "redeliver" (its pending bytes) or "build"."""
+    earlier = [record for record in store.editions(status="pending") if record.date != day]
+    existing = store.edition(day)
+    if existing and not force:
+        return earlier, existing, "already-sent" if existing.status == "sent" else "redeliver"
+    return earlier, existing, "build"
+
+
 def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime, log: Log) -> SendResult:
     result = SendResult(day, "failed", "")
-    for earlier in store.editions(status="pending"):
-        if earlier.date != day:
-            log(f"the edition of {earlier.date} is still pending ({earlier.reason or 'not delivered'}); delivering it first")
-            _deliver_recorded(config, store, earlier, result, log)
-    existing = store.edition(day)
-    if existing and existing.status == "sent" and not force:
+    earlier, existing, step = _plan(store, day, force)
+    for record in earlier:
+        log(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
+        _deliver_recorded(config, store, record, result, log)
+    if step == "already-sent":
         result.outcome = "already-sent"
         result.summary = (f"the edition of {day} (No. {existing.number}) was already sent at {_local(existing.sent, config)}"
                           f" as {existing.message_id}; nothing to do (--force sends another copy)")
         log(result.summary)
         return result
-    if existing and existing.status == "pending" and not force:
+    if step == "redeliver":
         record = existing
     else:
         try:
@@ -188,13 +198,12 @@ def _deliver_recorded(config: Config, store: Store, record: EditionRecord, resul
 def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datetime, log: Log) -> SendResult:
     """What a real send would do, with every write to the store rolled back."""
     result = SendResult(day, "dry-run", "")
-    for earlier in store.editions(status="pending"):
-        if earlier.date != day:
-            log(f"dry run: would first deliver the pending edition of {earlier.date} as {earlier.message_id}")
-    existing = store.edition(day)
-    if existing and existing.status == "sent" and not force:
+    earlier, existing, step = _plan(store, day, force)
+    for record in earlier:
+        log(f"dry run: would first deliver the pending edition of {record.date} as {record.message_id}")
+    if step == "already-sent":
         result.summary = f"dry run: the edition of {day} was already sent as {existing.message_id}; nothing would be sent"
-    elif existing and existing.status == "pending" and not force:
+    elif step == "redeliver":
         result.preview = existing.message
         result.summary = f"dry run: would re-deliver the pending edition of {day} as {existing.message_id} by {config.delivery.method}"
     else:
