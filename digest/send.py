@@ -70,10 +70,6 @@ class Prepared:
     item_ids: list[str]
 
 
-class NothingToSend(Exception):
-    """The edition could not be built, or holds no story: sending it would be an empty email."""
-
-
 def send(
     config: Config, store: Store, day: date | None = None, *, force: bool = False, dry_run: bool = False,
     now: datetime | None = None, log: Log = log_to_stderr, trigger: str = "", lock_wait: float = SEND_LOCK_WAIT,
@@ -126,12 +122,9 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     if step == "redeliver":
         record = existing
     else:
-        try:
-            prepared = _prepare(config, store, day, existing, now, result, log)
-        except NothingToSend as exc:
-            result.failures.append(str(exc))
+        prepared = _prepare(config, store, day, existing, now, result, log)
+        if prepared is None:
             result.summary = f"nothing sent for {day}"
-            log(f"error: {exc}")
             return result
         record = store.record_pending(
             day, message_id=prepared.message_id, subject=prepared.subject, message=prepared.message,
@@ -145,8 +138,16 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
 
 
 def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
-             result: SendResult, log: Log) -> Prepared:
-    """Build and render the edition; a --force copy of an edition gets the next copy's Message-ID."""
+             result: SendResult, log: Log) -> Prepared | None:
+    """Build and render the edition; a --force copy of an edition gets the next copy's Message-ID.
+
+    None when there is nothing to send (it could not be built, or holds no story: an empty email),
+    the reason recorded in `result` and logged.
+    """
+    def nothing_to_send(reason: str) -> None:
+        result.failures.append(reason)
+        log(f"error: {reason}")
+
     def warn(problems: list[Problem]) -> None:
         for problem in problems:
             result.warnings.append(str(problem))
@@ -156,11 +157,11 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
         built = build(config, day, now=now, store=store)
     except BuildError as exc:
         warn(exc.problems)
-        raise NothingToSend(f"the edition of {day} could not be built: {exc}") from None
+        return nothing_to_send(f"the edition of {day} could not be built: {exc}")
     warn(built.problems)
     edition = built.edition
     if not edition.stories():
-        raise NothingToSend(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
+        return nothing_to_send(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
     message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
     message_id = render.message_id(edition, config)
     if existing:
@@ -208,13 +209,10 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         result.summary = f"dry run: would re-deliver the pending edition of {day} as {existing.message_id} by {config.delivery.method}"
     else:
         with store.read_only():
-            try:
-                prepared = _prepare(config, store, day, existing, now, result, log)
-            except NothingToSend as exc:
-                result.failures.append(str(exc))
-                result.summary = f"dry run: nothing would be sent for {day}"
-                log(f"error: {exc}")
-                return result
+            prepared = _prepare(config, store, day, existing, now, result, log)
+        if prepared is None:
+            result.summary = f"dry run: nothing would be sent for {day}"
+            return result
         result.preview = prepared.message
         result.summary = (f"dry run: would send the edition of {day} (No. {prepared.number}, {len(prepared.story_ids)} stories)"
                           f" as {prepared.message_id} by {config.delivery.method}; nothing recorded")
