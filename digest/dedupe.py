@@ -28,11 +28,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
 
 from digest.model import Item, Story
+from digest.text.html import canonical_url
 
 # Bump whenever a change here could group the same items differently, so remembered groupings refresh.
 CLUSTER_VERSION = "1"
@@ -46,47 +46,7 @@ _C1, _C2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F)  # odd c
 _HASH_MASK = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
 
-# Query parameters that say where a reader came from, never which page they read.
-TRACKING_PARAMS = {
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid", "ttclid",
-    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "ncid", "ocid",
-    "amp", "outputtype",
-}
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
-_AMP_PATH = re.compile(r"(?:/amp/?|\.amp)$|/amp(?=/)", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
-
-
-def canonical_url(url: str) -> str:
-    """The one spelling of an address: https, bare host, no tracking, no AMP, no trailing slash.
-
-    Two links to one page become equal strings; anything that picks a different page (path, the
-    remaining query parameters, sorted) is kept. A string that is not an http(s) URL comes back trimmed.
-    """
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return url
-    host = parts.hostname.rstrip(".")
-    for prefix in ("www.", "amp."):
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix) :]
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 address
-    if port and port not in (80, 443):
-        host = f"{host}:{port}"
-    path = _AMP_PATH.sub("", parts.path)
-    path = re.sub(r"/{2,}", "/", path).rstrip("/")
-    query = sorted(
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
-    )
-    return urlunsplit(("https", host, path, urlencode(query), ""))
 
 
 def normalise_text(text: str) -> str:

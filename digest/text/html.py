@@ -114,7 +114,6 @@ def inline_text(text: str) -> str:
 SAFE_SCHEMES = ("http", "https", "mailto")
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
-_TRACKING = re.compile(r"^(?:utm_\w+|fbclid|gclid|mc_cid|mc_eid|ocid|cmpid)$", re.IGNORECASE)
 
 
 def safe_url(url: str | None, base: str | None = None) -> str | None:
@@ -148,12 +147,44 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, parts.fragment))
 
 
+# Query parameters that say where a reader came from, never which page they read.
+TRACKING_PARAMS = {
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "twclid", "ttclid",
+    "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "ref_src", "ref_url", "cmpid", "ncid", "ocid",
+    "amp", "outputtype",
+}
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+_AMP_PATH = re.compile(r"(?:/amp/?|\.amp)$|/amp(?=/)", re.IGNORECASE)
+
+
 def canonical_url(url: str) -> str:
-    """The form of a safe URL used for identity: host lower-cased, no fragment, no tracking parameters,
-    so the same article shared with different campaign tags is recognised as one."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{parts.port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
-    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
+    """The one spelling of an address: https, bare host, no tracking, no AMP, no trailing slash.
+
+    Two links to one page become equal strings; anything that picks a different page (path, the
+    remaining query parameters, sorted) is kept. A string that is not an http(s) URL comes back trimmed.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url
+    host = parts.hostname.rstrip(".")
+    for prefix in ("www.", "amp."):
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    path = _AMP_PATH.sub("", parts.path)
+    path = re.sub(r"/{2,}", "/", path).rstrip("/")
+    query = sorted(
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
+    )
+    return urlunsplit(("https", host, path, urlencode(query), ""))
+
