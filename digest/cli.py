@@ -142,7 +142,7 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
         try:
             with result.timings.stage("render"):
                 data = render.render(edition, config, fmt)
-                page = render.render(edition, config, "html") if open_browser and fmt != "html" else data
+                page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
         except render.TemplateError as exc:
             fail(f"template {exc}", 2)
         target = output or default_target(config, edition.date, fmt)

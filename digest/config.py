@@ -19,8 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-SOURCE_KINDS = ("feed", "html", "jsonl", "pagetext")
-
 
 class ConfigError(Exception):
     """A mistake in the user's config: the message says where and what would be valid."""

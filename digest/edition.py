@@ -85,7 +85,7 @@ def build_edition(
             members = sorted(members, key=_newest_first)
         sections.append(Section(key=key, title=rule.title, layout=layout, stories=members))
     cutoff = window(config, day)[1]
-    return Edition(date=day, cutoff=cutoff, title=config.newsletter.title, sections=sections, note=config.newsletter.note)
+    return Edition(date=day, cutoff=cutoff, title=config.newsletter.title, sections=sections)
 
 
 def _was_sent(story: Story, sent_ids: Collection[str]) -> bool:

@@ -21,12 +21,10 @@ import schedule
 
 from digest.config import Config
 from digest.pipeline import edition_day
-from digest.send import send
+from digest.send import Log, send, utcnow
 from digest.store import Store
 
 MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often
-
-Log = Callable[[str], None]
 
 
 def log_with_time(line: str) -> None:
@@ -51,14 +49,14 @@ def run_schedule(
         def send_fn(trigger: str) -> bool:
             return send(config, store, trigger=trigger, log=log).exit_status == 0
     with store.lock("schedule"):
-        store.close_interrupted_runs("schedule", _utcnow())
-        run_id = store.start_run("schedule", _utcnow())
+        store.close_interrupted_runs("schedule", utcnow())
+        run_id = store.start_run("schedule", utcnow())
         restore = _stop_on_signals(stop, log)
         try:
             _loop(config, store, send_fn, nap, stop, log)
         finally:
             restore()
-            store.end_run(run_id, "stopped", _utcnow())
+            store.end_run(run_id, "stopped", utcnow())
     log("stopped")
     return 0
 
@@ -85,7 +83,7 @@ def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Cal
     if config.edition.date:
         log(f"warning: edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")
     log(f"sending daily at {', '.join(sorted(set(config.schedule.at)))} {config.newsletter.timezone}; store {store.path}")
-    if catch_up_due(config, store, _utcnow()):
+    if catch_up_due(config, store, utcnow()):
         log("catch-up: started after today's send time and today's edition is not sent: sending it now")
         attempt("catch-up")
     while not stop.is_set():
@@ -127,7 +125,3 @@ def _stop_on_signals(stop: threading.Event, log: Log) -> Callable[[], None]:
             signal.signal(signum, handler)
 
     return restore
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)

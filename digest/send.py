@@ -78,21 +78,21 @@ def send(
 
     Raises StoreBusy when another send holds the store for longer than `lock_wait` seconds.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or utcnow()
     day = edition_day(config, day, now)
     if dry_run:
         return _dry_run(config, store, day, force=force, now=now, log=log)
     with store.lock("send", wait=lock_wait):
-        store.close_interrupted_runs("send", _utcnow())
-        run_id = store.start_run("send", _utcnow(), edition=day)
+        store.close_interrupted_runs("send", utcnow())
+        run_id = store.start_run("send", utcnow(), edition=day)
         prefix = f"{trigger}: " if trigger else ""
         try:
             result = _send_locked(config, store, day, force=force, now=now, log=log)
         except BaseException as exc:
-            store.end_run(run_id, "failed", _utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
+            store.end_run(run_id, "failed", utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
             raise
         detail = "; ".join([result.summary, *result.failures])
-        store.end_run(run_id, result.outcome, _utcnow(), warnings=result.warnings, detail=prefix + detail)
+        store.end_run(run_id, result.outcome, utcnow(), warnings=result.warnings, detail=prefix + detail)
     return result
 
 
@@ -128,7 +128,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
             return result
         record = store.record_pending(
             day, message_id=prepared.message_id, subject=prepared.subject, message=prepared.message,
-            story_ids=prepared.story_ids, item_ids=prepared.item_ids, now=_utcnow(),
+            story_ids=prepared.story_ids, item_ids=prepared.item_ids, now=utcnow(),
         )
     sent = _deliver_recorded(config, store, record, result, log)
     result.outcome = "sent" if sent else "failed"
@@ -185,7 +185,7 @@ def _deliver_recorded(config: Config, store: Store, record: EditionRecord, resul
     try:
         with finish_before_stopping(log):
             receipt = deliver(record.message, record.message_id, config)
-            store.record_sent(record.date, record.message_id, receipt=receipt, now=_utcnow())
+            store.record_sent(record.date, record.message_id, receipt=receipt, now=utcnow())
     except DeliveryError as exc:
         store.record_failure(record.date, str(exc))
         result.failures.append(f"{record.date}: {exc}")
@@ -269,7 +269,8 @@ def finish_before_stopping(log: Log) -> Iterator[None]:
                 os.kill(os.getpid(), caught[0])
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
+    """The clock every run record is stamped with (a function, so tests can move it)."""
     return datetime.now(timezone.utc)
 
 

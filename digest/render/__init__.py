@@ -3,8 +3,8 @@
     problems = prepare(edition, config)     # subject, preheader, number, note; fit under Gmail's limit
     data = render(edition, config, "eml")   # bytes, UTF-8 for the text formats
 
-`render` prepares the edition itself when the caller did not (preparing twice changes nothing), so
-its HTML is always under the clipping limit; call `prepare` first to get its problems to show.
+`render` prepares the edition itself when the caller did not (`pipeline.build` does), so its HTML
+is always under the clipping limit; call `prepare` first to get its problems to show.
 """
 from __future__ import annotations
 
@@ -40,8 +40,9 @@ def render(edition: Edition, config: Config, fmt: str) -> bytes:
     """The edition in format `fmt` (one of FORMATS). Raises TemplateError for a broken template."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    for problem in prepare(edition, config):
-        log.warning("%s", problem)
+    if not edition.subject:  # not prepared yet (the pipeline prepares every edition it builds)
+        for problem in prepare(edition, config):
+            log.warning("%s", problem)
     view = email_view(edition, config)
     if fmt == "mjml":
         return mjml_source(view, config).encode("utf-8")
@@ -72,10 +73,14 @@ def prepare(edition: Edition, config: Config) -> list[Problem]:
     if edition.number is None and config.email.first_issue:
         number = (edition.date - date.fromisoformat(config.email.first_issue)).days + 1
         edition.number = number if number > 0 else None
-    edition.subject = subject(edition, config)
-    edition.preheader = preheader(edition)
-    feed_before = _feed_count(edition)
-    dropped = fit_to_clip_limit(edition, config)
+    feed_before, dropped = _feed_count(edition), 0
+    while True:  # subject and preheader name the top stories, so they follow what is dropped
+        edition.subject = subject(edition, config)
+        edition.preheader = preheader(edition)
+        more = fit_to_clip_limit(edition, config)
+        if not more:
+            break
+        dropped += more
     if not dropped:
         return []
     briefs = feed_before - _feed_count(edition)
