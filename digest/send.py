@@ -72,17 +72,17 @@ class Prepared:
 
 def send(
     config: Config, store: Store, day: date | None = None, *, force: bool = False, dry_run: bool = False,
-    now: datetime | None = None, log: Log = log_to_stderr, trigger: str = "", lock_wait: float = SEND_LOCK_WAIT,
+    now: datetime | None = None, log: Log = log_to_stderr, trigger: str = "",
 ) -> SendResult:
     """Build and deliver the edition of `day` (default: today in the newsletter's time zone) at most once.
 
-    Raises StoreBusy when another send holds the store for longer than `lock_wait` seconds.
+    Raises StoreBusy when another send holds the store for longer than SEND_LOCK_WAIT seconds.
     """
     now = now or utcnow()
     day = edition_day(config, day, now)
     if dry_run:
         return _dry_run(config, store, day, force=force, now=now, log=log)
-    with store.lock("send", wait=lock_wait):
+    with store.lock("send", wait=SEND_LOCK_WAIT):
         store.close_interrupted_runs("send", utcnow())
         run_id = store.start_run("send", utcnow(), edition=day)
         prefix = f"{trigger}: " if trigger else ""

@@ -55,7 +55,7 @@ def extract_article(page: bytes | str, url: str | None, *, tz, now: datetime) ->
         return None
     paragraphs = [fold(line) for line in document.text.splitlines()]
     paragraphs = [p for p in paragraphs if p]
-    if paragraphs and title and paragraphs[0] == title:
+    if paragraphs and paragraphs[0] == title:
         paragraphs = paragraphs[1:]  # the headline is repeated at the top of the article body
     tags = [tag.strip() for value in (document.tags or []) + (document.categories or []) for tag in value.split(",")]
     return Article(
