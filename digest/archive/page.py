@@ -12,9 +12,11 @@ from digest.store import PageRecord
 
 def public_view(view: EmailView) -> EmailView:
     """The view without anything that belongs to one reader's inbox: no unsubscribe link or address,
-    no "why you get this", no link to itself, no hidden inbox preview. The one place that decides
-    what a public page leaves out, so no reader's link or token is ever published."""
-    return dataclasses.replace(view, archive_url=None, unsubscribe_url=None, unsubscribe_mailto=None, reason="", preheader="")
+    no "why you get this" (the footer says what the page is instead), no link to itself, no hidden
+    inbox preview. The one place that decides what a public page leaves out, so no reader's link
+    or token is ever published."""
+    return dataclasses.replace(view, archive_url=None, unsubscribe_url=None, unsubscribe_mailto=None, preheader="",
+                               reason=f"You are reading the web edition of {view.title}.")
 
 
 def public_page(edition: Edition, config: Config) -> PageRecord:
