@@ -118,6 +118,7 @@ def main() -> None:
       digest explain            why each story got its rank
       digest check              is every source reachable, and how many items does each give
       digest summarize FILE     a text's summary, one sentence a line (--jsonl for batches)
+      digest archive            write the web archive (archive.dir) from the editions sent
     Every command reads ./config.yaml unless -c names another.
     """
 
@@ -237,7 +238,7 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
         except render.TemplateError as exc:
             fail(f"template {exc}", 2)
         except OSError as exc:
-            fail(f"cannot write the archive in {config.archive.dir}: {exc}")
+            fail(f"cannot write the archive: {exc}")
     click.echo(f"digest: archive: {done.editions} editions, {done.written} files written", err=True)
     click.echo(done.folder / INDEX)
 

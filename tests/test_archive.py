@@ -11,13 +11,13 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import pytest
+from sample_edition import config as sample_config
+from test_send import DAY1, DAY2, STORIES, Project, ok, parse, plain_text
 
 from digest.archive.site import site_files
 from digest.archive.urls import relative
 from digest.config import ArchiveConfig
 from digest.store import PageRecord
-from sample_edition import config as sample_config
-from test_send import DAY1, DAY2, STORIES, Project, ok, parse, plain_text
 
 BASE = "https://news.example.com/daily/"
 ARCHIVE = f"archive: {{dir: public, base_url: \"{BASE.rstrip('/')}\"}}"
@@ -182,3 +182,17 @@ def test_relative_links_climb_out_of_the_page_folder() -> None:
     assert relative("page/2/", "", "feed.xml") == "../../feed.xml"
     for href in ("2026/05/14/index.html", "../../../index.html"):
         assert not urlsplit(urljoin(BASE + "2026/05/14/", href)).query
+
+
+def test_an_archive_that_cannot_be_written_does_not_fail_the_send_and_catches_up_later(tmp_path: Path) -> None:
+    project = outbox_project(tmp_path)
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public/2026").write_text("in the way")  # the year's folder cannot be made
+    stderr = ok(project.digest("send", "--date", DAY1.isoformat()))
+    assert "warning: archive: could not publish to public" in stderr and "run `digest archive`" in stderr
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    with project.store() as store:
+        assert any("archive: could not publish" in warning for warning in store.runs()[0].warnings)
+    (tmp_path / "public/2026").unlink()
+    ok(project.digest("archive"))
+    assert (tmp_path / "public/2026/05/14/index.html").is_file()

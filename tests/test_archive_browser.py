@@ -8,15 +8,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+from sample_edition import DAY, config, edition, story
+from test_archive import links
+from test_browser import CONTRAST, browser  # noqa: F401  (the Chromium fixture)
+
 from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import site_files
 from digest.config import ArchiveConfig
-from sample_edition import DAY, config, edition, story
-from test_archive import links
-from test_browser import CONTRAST, browser  # noqa: F401  (the Chromium fixture)
 
 WIDTHS = (375, 600)
 

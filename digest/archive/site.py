@@ -123,8 +123,9 @@ def index_page(config: Config, entries: list[Entry], number: int, pages: int) ->
 def feed(config: Config, entries: list[Entry]) -> str:
     """The Atom feed of the latest editions, each with its whole HTML (escaped as Atom's type="html" wants)."""
     items = [{"entry": entry, "updated": _timestamp(entry.page.sent), "content": _feed_html(entry.page.html)} for entry in entries]
-    updated = max((item["updated"] for item in items), default=_timestamp(None))
-    return render_template(config, FEED_TEMPLATE, site=_site(config), entries=items, updated=updated, self_url=_site(config)["url"] + FEED)
+    updated = max((_timestamp(entry.page.sent) for entry in entries), default=_timestamp(None))
+    site = _site(config)
+    return render_template(config, FEED_TEMPLATE, site=site, entries=items, updated=updated, self_url=site["url"] + FEED)
 
 
 def _feed_html(document: str) -> str:
