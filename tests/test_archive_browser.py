@@ -3,15 +3,13 @@ the index, a click to an edition and back, no sideways scroll on a phone, no lin
 Screenshots go to $DIGEST_ARTIFACTS/archive (default: artifacts/archive) for a person to look at."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from sample_edition import DAY, config, edition, story
 from test_archive import links
-from test_browser import CONTRAST, browser  # noqa: F401  (the Chromium fixture)
+from test_browser import CONTRAST, artifacts_folder, browser  # noqa: F401  (the Chromium fixture)
 
 from digest import render
 from digest.archive.page import public_page
@@ -23,9 +21,7 @@ WIDTHS = (375, 600)
 
 @pytest.fixture(scope="module")
 def artifacts() -> Path:
-    folder = Path(os.environ.get("DIGEST_ARTIFACTS") or ROOT / "artifacts") / "archive"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return artifacts_folder("archive")
 
 
 @pytest.fixture(scope="module")
