@@ -12,11 +12,15 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import pytest
 from sample_edition import config as sample_config
+from sample_edition import edition
 from test_send import DAY1, DAY2, STORIES, Project, ok, parse, plain_text
 
+from digest import render
+from digest.archive.page import public_page
 from digest.archive.site import site_files
 from digest.archive.urls import relative
 from digest.config import ArchiveConfig
+from digest.render.view import email_view
 from digest.store import PageRecord
 
 BASE = "https://news.example.com/daily/"
@@ -196,3 +200,18 @@ def test_an_archive_that_cannot_be_written_does_not_fail_the_send_and_catches_up
     (tmp_path / "public/2026").unlink()
     ok(project.digest("archive"))
     assert (tmp_path / "public/2026/05/14/index.html").is_file()
+
+
+def test_a_public_page_carries_nothing_of_one_readers_inbox() -> None:
+    settings = sample_config()  # an unsubscribe URL with {{subscriber}}, an unsubscribe address, an archive_url
+    ed = edition()
+    render.prepare(ed, settings)
+    email_html = render.render(ed, settings, "html").decode()
+    assert "{{subscriber}}" in email_html and "View this email in your browser" in email_html
+    page = public_page(ed, settings)
+    for private in ("unsubscribe", "{{subscriber}}", "You are receiving this email", "View this email in your browser",
+                    settings.newsletter.archive_url):
+        assert private not in page.html
+    assert "You are reading the web edition of Harbour Town Daily." in page.html
+    assert email_view(ed, settings).sections[0].stories[0].headline == page.headline
+    assert page.description == ed.preheader and page.subject == ed.subject
