@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from html import escape
 from pathlib import Path
 
 from markupsafe import Markup
@@ -97,10 +98,10 @@ def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry
     """The stored page inside the archive's frame: sharing tags, canonical URL, links to its neighbours."""
     here = entry.folder
     found = _DOCUMENT.search(entry.page.html)
-    parts = found.groupdict() if found else {"html": f' lang="{config.newsletter.lang}"', "head": "", "body_attrs": "", "body": entry.page.html}
+    parts = found.groupdict() if found else {"html": f' lang="{escape(config.newsletter.lang)}"', "head": "", "body_attrs": "", "body": entry.page.html}
     return render_template(
         config, PAGE_TEMPLATE, entry=entry, site=_site(config), document={key: Markup(value) for key, value in parts.items()},
-        index=relative(here, index_folder(1)), feed=relative(here, "", FEED),
+        index=relative(here, index_folder(1)),
         older=older and {"entry": older, "href": relative(here, older.folder)},
         newer=newer and {"entry": newer, "href": relative(here, newer.folder)},
         published=_timestamp(entry.page.sent),
