@@ -17,6 +17,8 @@ from typing import TextIO
 import click
 
 from digest import __version__, rank, render, summarize
+from digest.archive.site import publish
+from digest.archive.urls import INDEX
 from digest.config import Config, ConfigError, date_problem, load_config
 from digest.files import write_atomically
 from digest.model import Problem
@@ -116,6 +118,7 @@ def main() -> None:
       digest explain            why each story got its rank
       digest check              is every source reachable, and how many items does each give
       digest summarize FILE     a text's summary, one sentence a line (--jsonl for batches)
+      digest archive            write the web archive (archive.dir) from the editions sent
     Every command reads ./config.yaml unless -c names another.
     """
 
@@ -214,6 +217,30 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
     if result.preview is not None:
         write_output(result.preview, "-")
     sys.exit(result.exit_status)
+
+
+@main.command("archive")
+@config_option
+@click.option("--rebuild", is_flag=True, help="Rewrite every file, even those that look up to date.")
+def archive_command(config_path: Path, rebuild: bool) -> None:
+    """Write the web archive (archive.dir) from the editions sent: a page each, the index, feed.xml.
+
+    `digest send` does this after each edition; run it after changing the archive's settings or
+    templates, or to get a lost folder back: the store keeps every page. Prints the index's path.
+    """
+    with opened(config_path) as (config, store):
+        if config.archive is None:
+            fail(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}", 2)
+        try:
+            done = publish(config, store, rebuild=rebuild)
+        except StoreError as exc:
+            fail(str(exc))
+        except render.TemplateError as exc:
+            fail(f"template {exc}", 2)
+        except OSError as exc:
+            fail(f"cannot write the archive: {exc}")
+    click.echo(f"digest: archive: {done.editions} editions, {done.written} files written", err=True)
+    click.echo(done.folder / INDEX)
 
 
 @main.command("schedule")

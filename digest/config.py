@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -254,6 +255,30 @@ class DeliveryConfig:
     outbox: str = "outbox"
 
 
+def _base_url_problem(url: str) -> str | None:
+    """Where the archive is served: its pages' links, the feed and the email's "view in browser" start here."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"'{url}' is not an http(s) URL; write the address the archive folder is served at, e.g. https://example.com/newsletter/"
+    if parts.query or parts.fragment:
+        return f"'{url}' has a query or fragment; use the folder's plain address, e.g. https://example.com/newsletter/"
+    return None
+
+
+@dataclass
+class ArchiveConfig:
+    """The web archive: every sent edition as a static page, an index and an Atom feed."""
+
+    dir: str  # the folder to publish into (relative to this file); it gets nothing but the archive
+    base_url: str = check(_base_url_problem)  # the address that folder is served at
+    per_page: int = check(_positive, default=30)  # editions on one page of the index
+    feed_entries: int = check(_positive, default=10)  # the latest editions in feed.xml, each in full
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url.rstrip("/") + "/"
+
+
 @dataclass
 class ScheduleConfig:
     at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
@@ -276,6 +301,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
@@ -317,6 +343,7 @@ def load_config(path: str | Path) -> Config:
     config.file = path
     _check_sources(config)
     _check_templates(config)
+    _check_archive(config)
     return config
 
 
@@ -353,6 +380,22 @@ def _check_templates(config: Config) -> None:
     except OSError as exc:
         raise ConfigError(config.file, "templates", f"the folder '{config.templates}' cannot be read ({exc.strerror})",
                           "check the folder's permissions") from None
+
+
+def _check_archive(config: Config) -> None:
+    """The archive folder is published as it is, so it must not hold (or be) the config's or the
+    store's folder: a web server serving it would serve them too."""
+    if config.archive is None:
+        return
+    folder = config.resolve(config.archive.dir).resolve()
+    private = {"the config file": config.file.resolve(), "the store": config.resolve(config.store.path).resolve(),
+               "the outbox": config.resolve(config.delivery.outbox).resolve()}
+    for what, path in private.items():
+        if folder == path or folder in path.parents:
+            raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
+                              "use a folder of its own for the archive, e.g. archive/ or public/")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' is a file, not a folder", "name a folder")
 
 
 def _has_glob(path: str) -> bool:

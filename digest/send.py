@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
 from digest import render
+from digest.archive.page import public_page
+from digest.archive.site import publish_sent
 from digest.config import Config
 from digest.deliver import DeliveryError, deliver
 from digest.model import Problem
@@ -88,6 +90,7 @@ def send(
         prefix = f"{trigger}: " if trigger else ""
         try:
             result = _send_locked(config, store, day, force=force, now=now, log=log)
+            result.warnings += publish_sent(config, store, result.delivered, log)
         except BaseException as exc:
             store.end_run(run_id, "failed", utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
             raise
@@ -167,6 +170,7 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
     if existing:
         copy_id = next_copy_id(message_id, existing.message_id)
         message, message_id = replace_message_id(message, message_id, copy_id), copy_id
+    store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as prepared: feed items dropped to fit Gmail's clip limit are not recorded
     return Prepared(
         message, message_id, edition.subject, store.edition_number(day), [story.id for story in stories],

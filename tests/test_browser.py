@@ -64,11 +64,16 @@ def browser():
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def artifacts() -> Path:
-    folder = Path(os.environ.get("DIGEST_ARTIFACTS") or ROOT / "artifacts") / "email"
+def artifacts_folder(name: str) -> Path:
+    """Where screenshots for a person to look at go: $DIGEST_ARTIFACTS/NAME (default artifacts/NAME)."""
+    folder = Path(os.environ.get("DIGEST_ARTIFACTS") or ROOT / "artifacts") / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    return artifacts_folder("email")
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from digest.archive.urls import edition_url
 from digest.config import Config
 from digest.model import Edition, Story
 from digest.render.links import domain, outgoing
@@ -139,7 +140,7 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         number=edition.number,
         note=note,
         sections=sections,
-        archive_url=outgoing(settings.archive_url, utm),
+        archive_url=outgoing(edition_url(config, edition.date) or settings.archive_url, utm),
         # the unsubscribe link goes out exactly as configured: its {{subscriber}} is the sending service's to fill
         unsubscribe_url=settings.unsubscribe_url if outgoing(settings.unsubscribe_url, {}) else None,
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),

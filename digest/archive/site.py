@@ -1,0 +1,165 @@
+"""The archive folder, written from the pages the store keeps: one page per sent edition, the index, the feed.
+
+Every file is a function of the store's pages and the config alone (no clock, no folder listing), so
+`digest archive --rebuild` after the folder is lost writes it again byte for byte. Each file is
+written whole or not at all (temp file + rename), edition pages first and the index and feed last,
+so a reader never follows a link to a page not yet there.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from html import escape
+from pathlib import Path
+
+from markupsafe import Markup
+
+from digest.archive.urls import FEED, INDEX, edition_folder, index_folder, relative
+from digest.config import Config
+from digest.files import write_atomically
+from digest.render.templates import TemplateError, render_template
+from digest.render.view import long_date, short_date
+from digest.store import PageRecord, Store, StoreError
+
+PAGE_TEMPLATE = "archive_page.html.j2"
+INDEX_TEMPLATE = "archive_index.html.j2"
+FEED_TEMPLATE = "archive_feed.xml.j2"
+LOCK_WAIT = 60.0  # seconds `digest archive` and a send's publishing wait for each other
+
+# The stored page is a whole document (MJML's); the archive page keeps its head and body and adds its own.
+_DOCUMENT = re.compile(r"<html(?P<html>[^>]*)>\s*<head>(?P<head>.*)</head>\s*<body(?P<body_attrs>[^>]*)>(?P<body>.*)</body>\s*</html>",
+                       re.DOTALL | re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One edition as the index, the feed and its neighbours' links see it."""
+
+    page: PageRecord
+    folder: str  # 2026/05/14/
+    url: str  # its public address
+    date: str  # "Thursday, 14 May 2026"
+    short: str  # "14 May 2026"
+
+
+@dataclass
+class Published:
+    folder: Path
+    editions: int
+    written: int  # files whose bytes changed (all of them with rebuild)
+
+
+def publish(config: Config, store: Store, *, rebuild: bool = False) -> Published:
+    """Bring the archive folder up to date with the editions sent; `rebuild` rewrites every file.
+
+    Files the archive does not make are left alone. Raises OSError when a file cannot be written.
+    """
+    assert config.archive is not None
+    folder = config.resolve(config.archive.dir)
+    with store.lock("archive", wait=LOCK_WAIT):
+        pages = store.published_pages()
+        written = 0
+        for name, data in site_files(config, pages):
+            target = folder / name
+            if rebuild or not _holds(target, data):
+                write_atomically(target, data)
+                written += 1
+    return Published(folder, len(pages), written)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, bytes]]:
+    """(path in the folder, bytes) of every file: each edition's page, then the index's pages, then the feed."""
+    archive = config.archive
+    assert archive is not None
+    entries = [Entry(page, edition_folder(page.date), archive.root_url + edition_folder(page.date), long_date(page.date),
+                     short_date(page.date)) for page in pages]
+    for position, entry in enumerate(entries):
+        older = entries[position - 1] if position else None
+        newer = entries[position + 1] if position + 1 < len(entries) else None
+        yield entry.folder + INDEX, edition_page(config, entry, older, newer).encode("utf-8")
+    newest_first = entries[::-1]
+    chunks = [newest_first[start : start + archive.per_page] for start in range(0, len(newest_first), archive.per_page)] or [[]]
+    for number, chunk in enumerate(chunks, start=1):
+        yield index_folder(number) + INDEX, index_page(config, chunk, number, len(chunks)).encode("utf-8")
+    yield FEED, feed(config, newest_first[: archive.feed_entries]).encode("utf-8")
+
+
+def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry | None) -> str:
+    """The stored page inside the archive's frame: sharing tags, canonical URL, links to its neighbours."""
+    here = entry.folder
+    found = _DOCUMENT.search(entry.page.html)
+    parts = found.groupdict() if found else {"html": f' lang="{escape(config.newsletter.lang)}"', "head": "", "body_attrs": "", "body": entry.page.html}
+    return render_template(
+        config, PAGE_TEMPLATE, entry=entry, site=_site(config), document={key: Markup(value) for key, value in parts.items()},
+        index=relative(here, index_folder(1)),
+        older=older and {"entry": older, "href": relative(here, older.folder)},
+        newer=newer and {"entry": newer, "href": relative(here, newer.folder)},
+        published=_timestamp(entry.page.sent),
+    )
+
+
+def index_page(config: Config, entries: list[Entry], number: int, pages: int) -> str:
+    """Page `number` of the index: its editions newest first, and links to the newer and older pages."""
+    here = index_folder(number)
+    return render_template(
+        config, INDEX_TEMPLATE, site=_site(config), number=number, pages=pages,
+        entries=[{"entry": entry, "href": relative(here, entry.folder)} for entry in entries],
+        newer=relative(here, index_folder(number - 1)) if number > 1 else None,
+        older=relative(here, index_folder(number + 1)) if number < pages else None,
+        canonical=_site(config)["url"] + index_folder(number),
+        feed=relative(here, "", FEED),
+    )
+
+
+def feed(config: Config, entries: list[Entry]) -> str:
+    """The Atom feed of the latest editions, each with its whole HTML (escaped as Atom's type="html" wants)."""
+    items = [{"entry": entry, "updated": _timestamp(entry.page.sent), "content": _feed_html(entry.page.html)} for entry in entries]
+    updated = max((_timestamp(entry.page.sent) for entry in entries), default=_timestamp(None))
+    site = _site(config)
+    return render_template(config, FEED_TEMPLATE, site=site, entries=items, updated=updated, self_url=site["url"] + FEED)
+
+
+def _feed_html(document: str) -> str:
+    """A feed reader shows the body alone and runs no conditional comments: the page's body without them."""
+    found = _DOCUMENT.search(document)
+    return _COMMENT.sub("", found.group("body") if found else document).strip()
+
+
+def _site(config: Config) -> dict[str, str]:
+    settings = config.newsletter
+    assert config.archive is not None
+    return {"title": settings.title, "tagline": settings.tagline, "lang": settings.lang, "url": config.archive.root_url}
+
+
+def _timestamp(moment: datetime | None) -> str:
+    """RFC 3339 in UTC, as Atom wants; an edition sent before the store kept the time shows the epoch."""
+    moment = moment or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]], log: Callable[[str], None]) -> list[str]:
+    """After a send: publish the archive when an edition went out and an archive is configured.
+
+    Never raises: the email is already out, so a folder that cannot be written is a warning (returned,
+    and logged) that says how to catch up, not a failed send.
+    """
+    if config.archive is None or not delivered:
+        return []
+    try:
+        done = publish(config, store)
+    except (OSError, StoreError, TemplateError) as exc:
+        problem = f"archive: could not publish to {config.archive.dir}: {exc}; run `digest archive` once it is fixed"
+        log(f"warning: {problem}")
+        return [problem]
+    log(f"archive: {done.editions} editions in {done.folder} ({done.written} files written)")
+    return []
