@@ -143,6 +143,7 @@ class SourceConfig:
     priority: int = 0
     section: str | None = None
     full_text: bool = False
+    allow_private: bool = False  # fetch from loopback, private or link-local addresses: an intranet feed (off: refused at every hop)
     item_kind: Literal["story", "brief"] = "story"  # what a feed's entries or a page are; a JSON line may say otherwise
     breaking_categories: list[str] = field(default_factory=lambda: ["breaking", "breaking news"])
 
