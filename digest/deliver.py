@@ -15,8 +15,10 @@ import re
 import shlex
 import signal
 import smtplib
+import socket
 import ssl
 import subprocess
+import threading
 from collections.abc import Callable
 
 from digest.config import Config
@@ -80,41 +82,114 @@ def _last_lines(output: bytes, lines: int = 3, limit: int = 500) -> str:
 
 # SMTP
 
+QUIT_WAIT = 2.0  # seconds the server gets to answer QUIT: the message is delivered by then, the answer changes nothing
+
 
 def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
-    """Send over SMTP to the message's own recipients (To, Cc, Bcc), as `sendmail -t` would."""
+    """Send over SMTP to the message's own recipients (To, Cc, Bcc), as `sendmail -t` would.
+
+    Takes the message's bytes and its Message-ID; returns a receipt with the server's answer to the
+    data (e.g. its queue id); raises DeliveryError with a reason a person can act on.
+
+    The message is delivered the moment the server answers 250 to its data, so that is when this
+    returns: what QUIT gets afterwards (another code, a dropped connection, silence for QUIT_WAIT
+    seconds) is never a failure, which would send the message again on the next run. Everything up
+    to that 250 must fit in `delivery.smtp.deadline`, however slowly the server answers: at the
+    deadline the connection is shut, so a stop signal held during delivery waits at most that long.
+    """
     settings = config.delivery.smtp
     where = f"{settings.host}:{settings.port}"
     sender, recipients = envelope(message)
     credentials = _credentials(config)
     context = ssl.create_default_context(cafile=config.resolve(settings.ca_file) if settings.ca_file else None)
+    timeout = min(settings.timeout, settings.deadline)
+    server = smtplib.SMTP_SSL(timeout=timeout, context=context) if settings.ssl else smtplib.SMTP(timeout=timeout)
+    server._host = settings.host  # the name TLS checks the certificate against; set by the constructor only when it connects
+    deadline = _Deadline(server, settings.deadline)
     try:
-        if settings.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
-        else:
-            server = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with server:
+        with deadline:
+            server.connect(settings.host, settings.port)
             if settings.starttls:
                 server.starttls(context=context)
             if credentials:
                 server.login(*credentials)
             return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, recipients, message)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}") from None
-    except smtplib.SMTPNotSupportedError as exc:
-        raise DeliveryError(f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login") from None
-    except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
-        raise DeliveryError(f"smtp {where} refused every recipient: {refused}") from None
-    except smtplib.SMTPServerDisconnected as exc:
-        raise DeliveryError(f"smtp {where} closed the connection before accepting the message ({exc})") from None
-    except ssl.SSLError as exc:
-        raise DeliveryError(f"smtp {where}: TLS failed ({exc.reason or exc}); check delivery.smtp.ssl / starttls and the port") from None
     except (smtplib.SMTPException, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        raise DeliveryError(f"cannot reach smtp {where}: {reason}; is the server up, and are delivery.smtp.host and port right?") from None
+        if deadline.passed:
+            raise DeliveryError(f"smtp {where} did not take the message within {settings.deadline:g} s (delivery.smtp.deadline);"
+                                " the server is stalled or too slow, and the connection was closed") from None
+        raise DeliveryError(_smtp_failure(exc, where, config)) from None
+    finally:
+        with _Deadline(server, QUIT_WAIT):
+            _say_goodbye(server)
+
+
+def _smtp_failure(exc: smtplib.SMTPException | OSError, where: str, config: Config) -> str:
+    """Why the server did not take the message, in words that say what to check."""
+    settings = config.delivery.smtp
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
+        return f"smtp {where} refused every recipient: {refused}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"smtp {where} closed the connection before accepting the message ({exc})"
+    if isinstance(exc, ssl.SSLError):
+        return f"smtp {where}: TLS failed ({exc.reason or exc}); check delivery.smtp.ssl / starttls and the port"
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return f"cannot reach smtp {where}: {reason}; is the server up, and are delivery.smtp.host and port right?"
+
+
+def _say_goodbye(server: smtplib.SMTP) -> None:
+    """QUIT and close, whatever the answer: by now the message was taken or the delivery has failed."""
+    try:
+        if server.sock is not None:
+            server.docmd("QUIT")
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        server.close()
+
+
+class _Deadline:
+    """Shut an SMTP connection down once `seconds` have passed, ending whatever read or write waits on it.
+
+    A socket timeout bounds one read, not a reply: a server sending a byte a second never trips it.
+    A watcher thread shuts the socket (again every few milliseconds, in case STARTTLS has just swapped
+    it for a new one), which wakes the blocked call with an error; `passed` then says why.
+    """
+
+    def __init__(self, server: smtplib.SMTP, seconds: float) -> None:
+        self.server, self.seconds = server, seconds
+        self.done = threading.Event()
+        self.passed = False
+        self.watcher = threading.Thread(target=self._watch, name="smtp-deadline", daemon=True)
+
+    def __enter__(self) -> _Deadline:
+        self.watcher.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.watcher.join()
+
+    def _watch(self) -> None:
+        if self.done.wait(self.seconds):
+            return
+        self.passed = True
+        while True:
+            sock = self.server.sock
+            if sock is not None:
+                try:
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: an SSLSocket's would unwrap it
+                except OSError:
+                    pass
+            if self.done.wait(0.02):
+                return
 
 
 def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message: bytes) -> str:
