@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -87,3 +89,77 @@ def test_a_login_over_plain_tcp_needs_allow_plaintext_auth(tmp_path: Path, serve
     assert allowed.status == 0, allowed
     assert len(server.messages) == 1 and any(command.startswith(b"AUTH") for command in server.commands)
     assert "pl41n-s3cret" not in allowed.stderr
+
+
+# --- delivery by command ---------------------------------------------------------------------------------
+
+LEAVES_A_CHILD = """
+import subprocess, sys
+data = sys.stdin.buffer.read()
+with open(sys.argv[1], "ab") as mailbox:
+    mailbox.write(data + b"\\n--end of message--\\n")
+# a queue runner left behind: it holds stdout and stderr open for 30 s after this command exits 0
+runner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+with open(sys.argv[2], "w") as pid:
+    pid.write(str(runner.pid))
+print("queued as C1", flush=True)
+"""
+
+PRINTS_300_MB = """
+import sys
+sys.stdin.buffer.read()
+line = b"x" * 1023 + b"\\n"
+for _ in range(300 * 1024):
+    sys.stdout.buffer.write(line)
+print("queued as C2", flush=True)
+"""
+
+REFUSES_AND_ECHOES = """
+import sys
+sys.stdin.buffer.read()
+print("relay refused the login for", " ".join(sys.argv[1:]), file=sys.stderr)
+sys.exit(75)
+"""
+
+SECRETS = ("hunter2-7d0f", "pw-51c9", "pa55-e2b4", "tok-93aa")
+
+
+def command_project(folder: Path, script: str, *args: str, timeout: float = 10) -> Path:
+    (folder / "sendmail.py").write_text(script)
+    delivery = {"method": "command", "command": shlex.join([sys.executable, str(folder / "sendmail.py"), *args]),
+                "command_timeout": timeout}
+    return write_project(folder, extra=f"delivery: {json.dumps(delivery)}\n")
+
+
+def test_a_command_leaving_a_background_child_is_done_when_it_exits(tmp_path: Path) -> None:
+    mailbox, runner = tmp_path / "mailbox", tmp_path / "runner.pid"
+    config = command_project(tmp_path, LEAVES_A_CHILD, str(mailbox), str(runner), timeout=10)
+    try:
+        first = send(config)
+        assert first.status == 0 and "queued as C1" in first.stderr, first
+        assert first.seconds < 5, first  # not the runner's 30 s, nor the command's 10 s timeout
+        again = send(config)
+        assert again.status == 0 and "already sent" in again.stderr, again
+    finally:
+        if runner.exists():
+            os.kill(int(runner.read_text()), signal.SIGKILL)
+    assert mailbox.read_bytes().count(b"--end of message--") == 1
+
+
+def test_a_command_printing_hundreds_of_mb_costs_only_the_kept_tail(tmp_path: Path, baseline_rss: float) -> None:
+    outcome = send(command_project(tmp_path, PRINTS_300_MB))
+    assert outcome.status == 0 and "queued as C2" in outcome.stderr, outcome
+    assert outcome.max_rss_mb < baseline_rss + 80, f"peak {outcome.max_rss_mb:.0f} MB, baseline {baseline_rss:.0f} MB\n{outcome}"
+
+
+def test_secrets_in_the_command_are_masked_on_stderr_and_in_the_store(tmp_path: Path) -> None:
+    args = (f"--password={SECRETS[0]}", "-p", SECRETS[1], f"smtp://bot:{SECRETS[2]}@relay.example/", f"SMTP_TOKEN={SECRETS[3]}")
+    config = command_project(tmp_path, REFUSES_AND_ECHOES, *args)
+    outcome = send(config)
+    assert outcome.status == 1, outcome
+    assert "exited with status 75: relay refused the login for --password=*** -p *** smtp://bot:***@relay.example/ SMTP_TOKEN=***" \
+        in outcome.stderr, outcome
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "state").glob("digest.db*"))
+    assert b"relay refused the login for --password=***" in stored  # the failure reason is recorded...
+    for secret in SECRETS:  # ...without a secret, as stderr has none
+        assert secret not in outcome.stderr and secret.encode() not in stored, secret
