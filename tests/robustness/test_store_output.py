@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import stat
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -196,6 +198,51 @@ def test_a_read_only_output_folder_is_exit_1_and_the_old_file_stays_whole(projec
     assert_one_clear_error(outcome, f"cannot write {out / 'edition.html'}: Permission denied")
     assert (out / "edition.html").read_text() == "yesterday's whole edition\n"
     assert leftovers(out, {"edition.html"}) == set()
+
+
+def test_a_fifo_is_written_through_and_stays_a_fifo(project: Path) -> None:
+    fifo = project.parent / "edition.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    outcome = build(project, "--format", "text", "-o", str(fifo))
+    reader.join(10)
+    assert outcome.status == 0, outcome
+    assert got and GOOD_TITLES[0].encode() in got[0]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert leftovers(project.parent, {"config.yaml", "good.jsonl", "secret.txt", "state", "edition.fifo"}) == set()
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/stdout"])
+def test_a_device_or_dev_link_is_written_through_never_replaced(project: Path, device: str) -> None:
+    before = os.lstat(device)
+    outcome = build(project, "--format", "text", "-o", device)
+    assert outcome.status == 0, outcome
+    after = os.lstat(device)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert not [name for name in os.listdir("/dev") if name.endswith(".tmp")]
+    if device == "/dev/stdout":
+        assert GOOD_TITLES[0] in outcome.stdout.decode()  # the edition, then the path `build` prints
+
+
+def test_a_symlink_out_of_its_folder_is_refused_and_one_inside_is_followed(project: Path) -> None:
+    out, elsewhere = project.parent / "published", project.parent / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("not an edition\n")
+    (out / "edition.txt").symlink_to("../elsewhere/precious.txt")
+    outcome = build(project, "--format", "text", "-o", str(out / "edition.txt"))
+    assert_one_clear_error(outcome, f"will not write {out / 'edition.txt'}: it is a symbolic link to {elsewhere / 'precious.txt'}, "
+                                    "outside its folder")
+    assert (elsewhere / "precious.txt").read_text() == "not an edition\n"
+    assert (out / "edition.txt").is_symlink()
+
+    (out / "latest.txt").symlink_to(f"{DAY}.txt")
+    outcome = build(project, "--format", "text", "-o", str(out / "latest.txt"))
+    assert outcome.status == 0, outcome
+    assert (out / "latest.txt").is_symlink() and GOOD_TITLES[0] in (out / f"{DAY}.txt").read_text()
+    assert leftovers(out, {"edition.txt", "latest.txt", f"{DAY}.txt"}) == set()
 
 
 @pytest.fixture
