@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -178,6 +179,30 @@ def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> Non
         for worker in workers:
             worker.join(timeout=30)
         assert [answers.get() for _ in workers] == ["ok"] * 4
+
+
+# --- a store file that is damaged ------------------------------------------------------------------------
+
+
+def corrupt_table(db: Path, table: str) -> None:
+    """Overwrite the root page of `table` with garbage, as a bad disk sector would (the WAL checkpointed first)."""
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    connection.close()
+    with open(db, "r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(b"\xa5" * page_size)
+
+
+def test_a_corrupted_editions_table_is_a_clear_error_naming_the_store(project: Path) -> None:
+    assert run("send", "-c", str(project), "--date", DAY, cwd=project.parent).status == 0  # an edition in the table
+    corrupt_table(db_of(project), "editions")
+    # the next day's build reads the sent editions before it (their stories are not repeated)
+    for args in (("send", "-c", str(project), "--date", DAY), ("build", "-c", str(project), "--date", "2024-05-02", "-o", "-")):
+        outcome = run(*args, cwd=project.parent)
+        assert_one_clear_error(outcome, f"store {db_of(project)}: database disk image is malformed")
 
 
 # --- output that cannot be written -------------------------------------------------------------------------
