@@ -129,10 +129,10 @@ def _run(argv: list[str], data: bytes, timeout: float, cwd: Path) -> tuple[int, 
                 if not unsent:
                     selector.unregister(key.fd)
                     process.stdin.close()
-        for fd in selector.get_map():  # what it printed just before it exited; not what a background child prints after
-            if fd in kept:
+        for fd, tail in kept.items():  # what it printed just before it exited; not what a background child prints after
+            if fd in selector.get_map():
                 for _ in range(OUTPUT_KEPT // READ_CHUNK * 4):
-                    if not _read_into(fd, kept[fd]):
+                    if not _read_into(fd, tail):
                         break
     return process.returncode, bytes(stdout), bytes(stderr)
 
@@ -212,7 +212,7 @@ def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
     context = ssl.create_default_context(cafile=config.resolve(settings.ca_file) if settings.ca_file else None)
     timeout = min(settings.timeout, settings.deadline)
     server = smtplib.SMTP_SSL(timeout=timeout, context=context) if settings.ssl else smtplib.SMTP(timeout=timeout)
-    server._host = settings.host  # the name TLS checks the certificate against; set by the constructor only when it connects
+    server._host = settings.host  # type: ignore[attr-defined]  # the name TLS checks the certificate against; set by the constructor only when it connects
     deadline = _Deadline(server, settings.deadline)
     try:
         with deadline:
