@@ -16,11 +16,10 @@ from typing import TextIO
 
 import click
 
-from digest import __version__, rank, render, summarize
+from digest import __version__, files, rank, render, summarize
 from digest.archive.site import publish
 from digest.archive.urls import INDEX
 from digest.config import Config, ConfigError, date_problem, load_config
-from digest.files import write_atomically
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.schedule import run_schedule
@@ -95,13 +94,15 @@ def run_build(config: Config, store: Store, day: datetime | None, note: str | No
 
 
 def write_output(data: bytes, target: str) -> None:
-    """Write to stdout for "-", else to a temp file renamed into place: never a half-written file."""
+    """Write to stdout for "-", else as digest.files.write_output does: never a half-written file."""
     if target == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
     try:
-        write_atomically(Path(target), data)
+        files.write_output(Path(target), data)
+    except files.UnsafeOutput as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write {target}: {exc.strerror or exc}")
 

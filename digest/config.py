@@ -144,6 +144,7 @@ class SourceConfig:
     priority: int = 0
     section: str | None = None
     full_text: bool = False
+    allow_private: bool = False  # fetch from loopback, private or link-local addresses: an intranet feed (off: refused at every hop)
     item_kind: Literal["story", "brief"] = "story"  # what a feed's entries or a page are; a JSON line may say otherwise
     breaking_categories: list[str] = field(default_factory=lambda: ["breaking", "breaking news"])
 
@@ -243,7 +244,9 @@ class SmtpConfig:
     username_env: str | None = None
     password_env: str | None = None
     ca_file: str | None = None  # a CA bundle for a relay with a private certificate (relative to this file)
-    timeout: float = check(_positive, default=30.0)
+    timeout: float = check(_positive, default=30.0)  # seconds for one read or write
+    deadline: float = check(_positive, default=120.0)  # seconds for the whole delivery, from connecting to the server's 250
+    allow_plaintext_auth: bool = False  # log in without TLS (a relay on this machine); off: a login needs starttls or ssl
 
 
 @dataclass
@@ -344,7 +347,18 @@ def load_config(path: str | Path) -> Config:
     _check_sources(config)
     _check_templates(config)
     _check_archive(config)
+    _check_smtp_login(config)
     return config
+
+
+def _check_smtp_login(config: Config) -> None:
+    """A login over plain TCP sends the password readable by anyone on the path: only when asked for."""
+    smtp = config.delivery.smtp
+    if config.delivery.method != "smtp" or not (smtp.username_env or smtp.password_env):
+        return
+    if not (smtp.starttls or smtp.ssl or smtp.allow_plaintext_auth):
+        raise ConfigError(config.file, "delivery.smtp", "a login without TLS would send the password in the clear",
+                          "set starttls: true or ssl: true, or allow_plaintext_auth: true for a relay on this machine")
 
 
 def _check_sources(config: Config) -> None:

@@ -12,12 +12,18 @@ import email.policy
 import email.utils
 import os
 import re
+import selectors
 import shlex
 import signal
 import smtplib
+import socket
 import ssl
 import subprocess
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from digest.config import Config
 from digest.files import write_atomically
@@ -39,38 +45,142 @@ def deliver(message: bytes, message_id: str, config: Config) -> str:
 
 # command: sendmail -t, msmtp -t, ...
 
+OUTPUT_KEPT = 64 * 1024  # of what the command prints, the last this many bytes of each stream are kept
+READ_CHUNK = 64 * 1024
+POLL = 0.05  # seconds between checks that the command has exited, while its output is still open
+
 
 def deliver_by_command(message: bytes, message_id: str, config: Config) -> str:
     """Pipe the message to the command; its exit status decides whether it was accepted.
 
+    Takes the message's bytes and its Message-ID; returns a receipt naming the command and its last
+    lines of output; raises DeliveryError with the exit status or signal and those lines. Secrets in
+    the command (see `mask_secrets`) are masked in both, and so in the store and on stderr.
+
     The command runs in its own session so a Ctrl-C meant for digest does not kill it mid-delivery:
-    digest finishes the delivery and records it before it stops.
+    digest finishes the delivery and records it before it stops. Digest waits for the command to
+    exit, not for its output to close: a sendmail that leaves a queue runner in the background
+    (holding the pipes) has delivered when it exits 0. Of what it prints, only the last OUTPUT_KEPT
+    bytes of stdout and of stderr are kept, however much it prints.
     """
     command = config.delivery.command
     try:
         argv = shlex.split(command)
     except ValueError as exc:
-        raise DeliveryError(f"delivery.command `{command}` cannot be split into words ({exc}); fix its quoting") from None
+        raise DeliveryError(mask_secrets(f"delivery.command `{command}` cannot be split into words ({exc}); fix its quoting", command)) from None
     if not argv:
         raise DeliveryError("delivery.command is empty; set it to e.g. `sendmail -t`")
+    timeout = config.delivery.command_timeout
     try:
-        done = subprocess.run(
-            argv, input=message, capture_output=True, timeout=config.delivery.command_timeout,
-            cwd=config.base_dir, start_new_session=True,
-        )
+        status, stdout, stderr = _run(argv, message, timeout, config.base_dir)
     except FileNotFoundError:
-        raise DeliveryError(f"`{argv[0]}` (delivery.command) was not found; install it or give its full path") from None
+        raise DeliveryError(mask_secrets(f"`{argv[0]}` (delivery.command) was not found; install it or give its full path", command)) from None
     except PermissionError:
-        raise DeliveryError(f"`{argv[0]}` (delivery.command) is not executable") from None
+        raise DeliveryError(mask_secrets(f"`{argv[0]}` (delivery.command) is not executable", command)) from None
     except subprocess.TimeoutExpired:
-        raise DeliveryError(f"`{command}` did not finish within {config.delivery.command_timeout:g} s and was stopped") from None
-    said = _last_lines(done.stderr or done.stdout)
-    if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name
-        raise DeliveryError(f"`{command}` was killed by {name}" + (f": {said}" if said else ""))
-    if done.returncode != 0:
-        raise DeliveryError(f"`{command}` exited with status {done.returncode}" + (f": {said}" if said else ""))
-    return f"`{command}` accepted {message_id}" + (f": {said}" if said else "")
+        raise DeliveryError(mask_secrets(f"`{command}` did not finish within {timeout:g} s and was stopped", command)) from None
+    said = _last_lines(stderr or stdout)
+    if status < 0:
+        problem = f"`{command}` was killed by {signal.Signals(-status).name}" + (f": {said}" if said else "")
+    elif status != 0:
+        problem = f"`{command}` exited with status {status}" + (f": {said}" if said else "")
+    else:
+        return mask_secrets(f"`{command}` accepted {message_id}" + (f": {said}" if said else ""), command)
+    raise DeliveryError(mask_secrets(problem, command))
+
+
+def _run(argv: list[str], data: bytes, timeout: float, cwd: Path) -> tuple[int, bytes, bytes]:
+    """Run `argv` with `data` on its stdin until it exits: (exit status, the tails of stdout and stderr).
+
+    stdin, stdout and stderr are served together (a command may print before it has read all of its
+    input), each non-blocking. Past `timeout` the command and everything it started are killed and
+    TimeoutExpired is raised.
+    """
+    deadline = time.monotonic() + timeout
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+                               start_new_session=True)
+    assert process.stdin and process.stdout and process.stderr
+    stdout, stderr = bytearray(), bytearray()
+    kept = {process.stdout.fileno(): stdout, process.stderr.fileno(): stderr}
+    unsent = memoryview(data)
+    with selectors.DefaultSelector() as selector, process.stdin, process.stdout, process.stderr:
+        for fd in kept:
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ)
+        os.set_blocking(process.stdin.fileno(), False)
+        selector.register(process.stdin.fileno(), selectors.EVENT_WRITE)
+        while process.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise subprocess.TimeoutExpired(argv, timeout)
+            for key, _ in selector.select(min(left, POLL)):
+                if key.fd in kept:
+                    if not _read_into(key.fd, kept[key.fd]):
+                        selector.unregister(key.fd)
+                    continue
+                try:
+                    unsent = unsent[os.write(key.fd, unsent):]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:  # it stopped reading: its exit status will say whether that was fine
+                    unsent = unsent[:0]
+                if not unsent:
+                    selector.unregister(key.fd)
+                    process.stdin.close()
+        for fd, tail in kept.items():  # what it printed just before it exited; not what a background child prints after
+            if fd in selector.get_map():
+                for _ in range(OUTPUT_KEPT // READ_CHUNK * 4):
+                    if not _read_into(fd, tail):
+                        break
+    return process.returncode, bytes(stdout), bytes(stderr)
+
+
+def _read_into(fd: int, tail: bytearray) -> bool:
+    """Read what is there into `tail`, keeping its last OUTPUT_KEPT bytes; False at the end of the stream
+    or when nothing is waiting."""
+    try:
+        chunk = os.read(fd, READ_CHUNK)
+    except BlockingIOError:
+        return False
+    tail += chunk
+    del tail[:-OUTPUT_KEPT]
+    return bool(chunk)
+
+
+_SECRET_NAME = re.compile(r"pass|secret|token|key|auth|cred", re.IGNORECASE)
+
+
+def mask_secrets(text: str, command: str) -> str:
+    """`text` with every secret the command line carries shown as ***: the one way a command is shown.
+
+    A secret is the value of an option or variable whose name says so (`--password=x`, `--token x`,
+    `SMTP_PASS=x`), of `-p` (`-p x`, `-px`), or the password in a URL (`smtp://user:x@host`).
+    It is masked wherever it appears in `text`: the command itself, or what the command printed.
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    secrets: list[str] = []
+    for word, following in zip(words, words[1:] + [""]):
+        name, equals, value = word.partition("=")
+        if equals and _SECRET_NAME.search(name):  # --password=x, SMTP_PASS=x
+            secrets.append(value)
+        elif word == "-p" or word.startswith("-") and _SECRET_NAME.search(word):  # -p x, --password x
+            secrets.append(following)
+        elif word.startswith("-p") and not word.startswith("--"):  # -px
+            secrets.append(word[2:])
+        if "://" in word:
+            try:
+                secrets.append(urlsplit(word).password or "")
+            except ValueError:
+                pass
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+        # whole words only: a secret "on" hides `on`, not the middle of "connection"
+        text = re.sub(rf"(?:(?<!\w)|(?<=\s-p)){re.escape(secret)}(?!\w)", "***", text)
+    return text
 
 
 def _last_lines(output: bytes, lines: int = 3, limit: int = 500) -> str:
@@ -80,41 +190,114 @@ def _last_lines(output: bytes, lines: int = 3, limit: int = 500) -> str:
 
 # SMTP
 
+QUIT_WAIT = 2.0  # seconds the server gets to answer QUIT: the message is delivered by then, the answer changes nothing
+
 
 def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
-    """Send over SMTP to the message's own recipients (To, Cc, Bcc), as `sendmail -t` would."""
+    """Send over SMTP to the message's own recipients (To, Cc, Bcc), as `sendmail -t` would.
+
+    Takes the message's bytes and its Message-ID; returns a receipt with the server's answer to the
+    data (e.g. its queue id); raises DeliveryError with a reason a person can act on.
+
+    The message is delivered the moment the server answers 250 to its data, so that is when this
+    returns: what QUIT gets afterwards (another code, a dropped connection, silence for QUIT_WAIT
+    seconds) is never a failure, which would send the message again on the next run. Everything up
+    to that 250 must fit in `delivery.smtp.deadline`, however slowly the server answers: at the
+    deadline the connection is shut, so a stop signal held during delivery waits at most that long.
+    """
     settings = config.delivery.smtp
     where = f"{settings.host}:{settings.port}"
     sender, recipients = envelope(message)
     credentials = _credentials(config)
     context = ssl.create_default_context(cafile=config.resolve(settings.ca_file) if settings.ca_file else None)
+    timeout = min(settings.timeout, settings.deadline)
+    server = smtplib.SMTP_SSL(timeout=timeout, context=context) if settings.ssl else smtplib.SMTP(timeout=timeout)
+    server._host = settings.host  # type: ignore[attr-defined]  # the name TLS checks the certificate against; set by the constructor only when it connects
+    deadline = _Deadline(server, settings.deadline)
     try:
-        if settings.ssl:
-            server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
-        else:
-            server = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with server:
+        with deadline:
+            server.connect(settings.host, settings.port)
             if settings.starttls:
                 server.starttls(context=context)
             if credentials:
                 server.login(*credentials)
             return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, recipients, message)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}") from None
-    except smtplib.SMTPNotSupportedError as exc:
-        raise DeliveryError(f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login") from None
-    except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
-        raise DeliveryError(f"smtp {where} refused every recipient: {refused}") from None
-    except smtplib.SMTPServerDisconnected as exc:
-        raise DeliveryError(f"smtp {where} closed the connection before accepting the message ({exc})") from None
-    except ssl.SSLError as exc:
-        raise DeliveryError(f"smtp {where}: TLS failed ({exc.reason or exc}); check delivery.smtp.ssl / starttls and the port") from None
     except (smtplib.SMTPException, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        raise DeliveryError(f"cannot reach smtp {where}: {reason}; is the server up, and are delivery.smtp.host and port right?") from None
+        if deadline.passed:
+            raise DeliveryError(f"smtp {where} did not take the message within {settings.deadline:g} s (delivery.smtp.deadline);"
+                                " the server is stalled or too slow, and the connection was closed") from None
+        raise DeliveryError(_smtp_failure(exc, where, config)) from None
+    finally:
+        with _Deadline(server, QUIT_WAIT):
+            _say_goodbye(server)
+
+
+def _smtp_failure(exc: smtplib.SMTPException | OSError, where: str, config: Config) -> str:
+    """Why the server did not take the message, in words that say what to check."""
+    settings = config.delivery.smtp
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login"
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
+        return f"smtp {where} refused every recipient: {refused}"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"smtp {where} closed the connection before accepting the message ({exc})"
+    if isinstance(exc, ssl.SSLError):
+        return f"smtp {where}: TLS failed ({exc.reason or exc}); check delivery.smtp.ssl / starttls and the port"
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+    return f"cannot reach smtp {where}: {reason}; is the server up, and are delivery.smtp.host and port right?"
+
+
+def _say_goodbye(server: smtplib.SMTP) -> None:
+    """QUIT and close, whatever the answer: by now the message was taken or the delivery has failed."""
+    try:
+        if server.sock is not None:
+            server.docmd("QUIT")
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        server.close()
+
+
+class _Deadline:
+    """Shut an SMTP connection down once `seconds` have passed, ending whatever read or write waits on it.
+
+    A socket timeout bounds one read, not a reply: a server sending a byte a second never trips it.
+    A watcher thread shuts the socket (again every few milliseconds, in case STARTTLS has just swapped
+    it for a new one), which wakes the blocked call with an error; `passed` then says why.
+    """
+
+    def __init__(self, server: smtplib.SMTP, seconds: float) -> None:
+        self.server, self.seconds = server, seconds
+        self.done = threading.Event()
+        self.passed = False
+        self.watcher = threading.Thread(target=self._watch, name="smtp-deadline", daemon=True)
+
+    def __enter__(self) -> _Deadline:
+        self.watcher.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.watcher.join()
+
+    def _watch(self) -> None:
+        if self.done.wait(self.seconds):
+            return
+        self.passed = True
+        while True:
+            sock = self.server.sock
+            if sock is not None:
+                try:
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: an SSLSocket's would unwrap it
+                except OSError:
+                    pass
+            if self.done.wait(0.02):
+                return
 
 
 def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message: bytes) -> str:

@@ -4,11 +4,16 @@ The data goes to a temporary file beside the target, which is then renamed over 
 (a browser, a mail pickup watching the outbox) never sees half a file, and a failed write (a full
 disk, a read-only folder) leaves nothing behind. The file gets the usual permissions (0666 less the
 umask), not a temporary file's private 0600.
+
+`write_output` is what a path the user names gets: renamed over when it is a regular file, written
+through when it is not one (a FIFO, /dev/null, /dev/stdout: replacing those would break the system
+or the pipe), and refused when it is a symbolic link out of its folder.
 """
 from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 
@@ -41,3 +46,38 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class UnsafeOutput(Exception):
+    """A path digest will not write through; the text says why and what to do."""
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write `data` to the file the user named: atomically when it is (or will be) a regular file.
+
+    A FIFO, a device or anything under /dev (such as /dev/stdout, whatever it points to) is written
+    through, never replaced. A symbolic link is followed when it stays in its own folder (the file it
+    names is replaced) and refused with UnsafeOutput when it leads out of it. Raises OSError when the
+    write fails.
+    """
+    absolute = Path(os.path.abspath(path))
+    if absolute.is_symlink() and absolute.parts[:2] != ("/", "dev"):
+        target = absolute.resolve()
+        if target.parent != absolute.parent.resolve():
+            raise UnsafeOutput(f"will not write {path}: it is a symbolic link to {target}, outside its folder; "
+                               "remove the link or name the file itself")
+        absolute = target
+    if absolute.parts[:2] == ("/", "dev") or _is_special(absolute):
+        with open(absolute, "wb") as out:
+            out.write(data)
+        return
+    write_atomically(absolute, data)
+
+
+def _is_special(path: Path) -> bool:
+    """An existing file (links followed) that is not a regular one: a FIFO, a device, a socket."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)

@@ -12,15 +12,17 @@ schedulers) from working on one store at the same time.
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -178,6 +180,22 @@ def _run(row: tuple) -> RunRecord:
     )
 
 
+Read = TypeVar("Read", bound=Callable)
+
+
+def _reads(method: Read) -> Read:
+    """A read outside a transaction: a damaged store (a corrupted page, an I/O error) is a StoreError
+    naming the file, as a failed write is, never a traceback."""
+    @functools.wraps(method)
+    def read(self: Store, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store {self.path}: {exc}") from None
+
+    return read  # type: ignore[return-value]
+
+
 class Store:
     """One SQLite file; every write is one transaction."""
 
@@ -275,6 +293,7 @@ class Store:
             os.close(fd)  # closing the descriptor releases the flock
 
     @property
+    @_reads
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
@@ -290,6 +309,7 @@ class Store:
 
     # summary cache
 
+    @_reads
     def summaries(self, keys: Iterable[str]) -> dict[str, list[str]]:
         """The cached summaries among `keys`."""
         keys = list(keys)
@@ -310,6 +330,7 @@ class Store:
 
     # clusters: dedupe's groupings by fingerprint
 
+    @_reads
     def clusters(self, key: str) -> list[list[str]] | None:
         """The stories' item ids remembered under `key`, or None."""
         row = self.db.execute("SELECT groups FROM clusters WHERE key = ?", (key,)).fetchone()
@@ -323,6 +344,7 @@ class Store:
 
     # fetch state (conditional GET)
 
+    @_reads
     def fetch_state(self, url: str) -> FetchState | None:
         row = self.db.execute("SELECT etag, last_modified, body FROM fetch_state WHERE url = ?", (url,)).fetchone()
         return FetchState(*row) if row else None
@@ -346,15 +368,18 @@ class Store:
 
     # editions
 
+    @_reads
     def edition(self, day: date) -> EditionRecord | None:
         row = self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions WHERE date = ?", (day.isoformat(),)).fetchone()
         return _edition(row) if row else None
 
+    @_reads
     def editions(self, *, status: str | None = None) -> list[EditionRecord]:
         """Every edition (or those with `status`), oldest date first."""
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         return [_edition(row) for row in self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions {where} ORDER BY date", args)]
 
+    @_reads
     def edition_number(self, day: date) -> int:
         """The number `day`'s edition has, or the one it will get: one more than the highest so far."""
         row = self.db.execute("SELECT number FROM editions WHERE date = ?", (day.isoformat(),)).fetchone()
@@ -362,6 +387,7 @@ class Store:
             return row[0]
         return self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM editions").fetchone()[0]
 
+    @_reads
     def sent_ids(self, before: date | None = None) -> frozenset[str]:
         """The story and item ids of every edition sent or waiting to be sent (before `before`).
 
@@ -456,6 +482,7 @@ class Store:
                 (now.isoformat(), command),
             ).rowcount
 
+    @_reads
     def runs(self, limit: int = 50) -> list[RunRecord]:
         """The latest runs, newest first."""
         return [_run(row) for row in self.db.execute(f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,))]

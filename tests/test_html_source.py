@@ -45,7 +45,7 @@ def config(source: SourceConfig, base: Path | None = None) -> Config:
 
 def test_article_page_from_a_url(httpserver):
     httpserver.expect_request("/food/bakery").respond_with_data(PAGE, content_type="text/html; charset=utf-8")
-    (ctx,) = load_each(config(SourceConfig(name="Post", kind="html", url=httpserver.url_for("/food/bakery"))), NOW)
+    (ctx,) = load_each(config(SourceConfig(name="Post", kind="html", allow_private=True, url=httpserver.url_for("/food/bakery"))), NOW)
     assert ctx.problems == []
     (item,) = ctx.items
     assert item.title == "Bakery wins national bread prize"
@@ -77,14 +77,14 @@ def test_article_pages_from_files_by_glob(tmp_path):
 
 def test_a_page_with_no_article_fails_the_source(httpserver):
     httpserver.expect_request("/empty").respond_with_data("<html><body><nav>Home</nav></body></html>", content_type="text/html")
-    (ctx,) = load_each(config(SourceConfig(name="Empty", kind="html", url=httpserver.url_for("/empty"))), NOW)
+    (ctx,) = load_each(config(SourceConfig(name="Empty", kind="html", allow_private=True, url=httpserver.url_for("/empty"))), NOW)
     assert ctx.items == []
     assert [(p.reason, p.source_failed) for p in ctx.problems] == [(f"no article text found in {httpserver.url_for('/empty')}", True)]
 
 
 def test_a_dead_page_fails_the_source(httpserver):
     httpserver.expect_request("/gone").respond_with_data("", status=404)
-    (ctx,) = load_each(config(SourceConfig(name="Gone", kind="html", url=httpserver.url_for("/gone"))), NOW)
+    (ctx,) = load_each(config(SourceConfig(name="Gone", kind="html", allow_private=True, url=httpserver.url_for("/gone"))), NOW)
     assert [(str(p), p.source_failed) for p in ctx.problems] == [("source 'Gone': HTTP 404 Not Found", True)]
 
 

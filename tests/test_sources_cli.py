@@ -29,12 +29,15 @@ newsletter:
 sources:
   - name: Valley Observer
     kind: feed
+    allow_private: true
     url: {httpserver.url_for("/rss10.rdf")}
   - name: Dead wire
     kind: feed
+    allow_private: true
     url: {refused_url()}
   - name: Field Notes
     kind: feed
+    allow_private: true
     url: {httpserver.url_for("/atom.xml")}
 edition:
   date: "2024-05-01"
@@ -84,6 +87,7 @@ def test_check_exit_0_when_all_sources_work(httpserver, tmp_path):
 sources:
   - name: Notes
     kind: feed
+    allow_private: true
     url: {httpserver.url_for("/atom.xml")}
   - name: Export
     kind: jsonl

@@ -103,13 +103,19 @@ class SourceContext:
         for path, exc in failures:
             self.warn(str(exc), f"source '{self.source.name}' ({path.name})")
 
-    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True, public_only: bool = False):
+    def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True):
         """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps
-        its ETag/Last-Modified and body in the store so an unchanged resource costs a 304 next run."""
+        its ETag/Last-Modified and body in the store so an unchanged resource costs a 304 next run.
+
+        The one rule for where a source may lead digest: every hop of every fetch (the source's
+        own URL, its redirects, the pages `full_text` reads) must connect to a public address,
+        unless the source says `allow_private: true` (an intranet feed). So neither a redirect nor
+        a link in a feed can make digest read an intranet page into an email.
+        """
         from digest.sources import http
 
         store = self.store if conditional else None
-        return http.fetch(url, self.config.fetch, store, accept=accept, now=self.now, public_only=public_only)
+        return http.fetch(url, self.config.fetch, store, accept=accept, now=self.now, public_only=not self.source.allow_private)
 
     def read_text(self, path: Path) -> str:
         try:

@@ -58,11 +58,8 @@ def load(ctx: SourceContext) -> list[Item]:
     if ctx.source.url:
         fetched = ctx.fetch(ctx.source.url, accept=ACCEPT_FEED)
         documents = [Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), name)]
-        # a feed on an intranet may link to its intranet; a public one may not lead digest there
-        public_only = fetched.from_public_address
     else:
         documents = [Document(data, None, None, f"{name} ({path.name})") for path, data in ctx.read_each(_read)]
-        public_only = True
     items: list[Item] = []
     failed = 0
     for document in documents:
@@ -76,7 +73,7 @@ def load(ctx: SourceContext) -> list[Item]:
     if failed == len(documents):
         raise SourceFailed(f"none of its {len(documents)} files is a readable feed")
     if ctx.source.full_text:
-        add_full_text(items, ctx, public_only=public_only)
+        add_full_text(items, ctx)
     return items
 
 
@@ -251,13 +248,13 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
     )
 
 
-def add_full_text(items: list[Item], ctx: SourceContext, *, public_only: bool) -> None:
+def add_full_text(items: list[Item], ctx: SourceContext) -> None:
     """Replace each teaser by its page's article, fetched concurrently; a page that fails keeps the teaser.
-    `public_only` keeps the entries' links (untrusted data) from reaching non-public addresses."""
+    The entries' links are untrusted data: ctx.fetch keeps them to public addresses (unless allow_private)."""
 
     def article_for(item: Item):
         try:
-            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False, public_only=public_only)
+            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False)
         except SourceFailed as exc:
             return str(exc)
         article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)

@@ -46,10 +46,6 @@ class FetchResult:
     address: str = ""  # the IP address of the server that answered
 
     @property
-    def from_public_address(self) -> bool:
-        return _is_public(self.address)
-
-    @property
     def content_type(self) -> str:
         return self.headers.get_content_type() if self.headers.get("Content-Type") else ""
 
@@ -85,9 +81,9 @@ def fetch(
 ) -> FetchResult:
     """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands.
 
-    `public_only` refuses servers at loopback, private or link-local addresses (checked on the
-    connected socket, so at every redirect and after DNS): for URLs taken from untrusted data, such
-    as a feed's entry links, which must not make digest read an intranet page into an email.
+    `public_only` refuses servers at loopback, private or link-local addresses, checked on the
+    connected socket of every hop (so after DNS and at every redirect): a public feed must not lead
+    digest to an intranet page, whether by a redirect or by its entries' links.
     """
     state = store.fetch_state(url) if store else None
     attempts = settings.retries + 1
@@ -172,7 +168,8 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         sock = connection.sock  # kept: http.client lets go of it once a response says it will close
         address = sock.getpeername()[0]
         if public_only and not _is_public(address):
-            raise SourceFailed(f"refused: {host} is at a non-public address ({address})")
+            raise SourceFailed(f"refused: {host} is at a non-public address ({address}); "
+                               "set allow_private: true on the source if it is an intranet server")
         try:
             sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -51,10 +51,10 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 class Server:
-    """A threaded HTTP/1.1 server on 127.0.0.1 whose paths are Python functions with the raw request,
+    """A threaded HTTP/1.1 server (on 127.0.0.1 unless told) whose paths are Python functions with the raw request,
     so a case can answer, redirect, stream hundreds of MB, or never answer at all."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Handler] = {}
         self.requested: list[str] = []
         self.closing = threading.Event()
@@ -75,7 +75,7 @@ class Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Request)
+        self.httpd = ThreadingHTTPServer((host, 0), Request)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
@@ -85,7 +85,8 @@ class Server:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{path}"
 
     def close(self) -> None:
         self.closing.set()  # lets handlers that never answer go
@@ -194,7 +195,9 @@ def write_project(folder: Path, *suspects: dict, fetch: dict | None = None, stor
     (folder / "secret.txt").write_text(f"{SECRET}\n", encoding="utf-8")
     sources = [{"name": GOOD, "kind": "jsonl", "path": "good.jsonl"}]
     for number, suspect in enumerate(suspects, start=1):
-        sources.append({"name": SUSPECT if number == 1 else f"{SUSPECT} {number}", **suspect})
+        # the test server is on loopback: an intranet server to digest, allowed unless a case says otherwise
+        private = {"allow_private": True} if "url" in suspect else {}
+        sources.append({"name": SUSPECT if number == 1 else f"{SUSPECT} {number}", **private, **suspect})
     settings = {"connect_timeout": 1, "timeout": 1, "retries": 0, "backoff": 0, "max_bytes": 2_000_000, **(fetch or {})}
     config = folder / "config.yaml"
     config.write_text(

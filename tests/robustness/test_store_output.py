@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -178,6 +181,30 @@ def test_processes_opening_a_new_store_at_once_all_get_it(tmp_path: Path) -> Non
         assert [answers.get() for _ in workers] == ["ok"] * 4
 
 
+# --- a store file that is damaged ------------------------------------------------------------------------
+
+
+def corrupt_table(db: Path, table: str) -> None:
+    """Overwrite the root page of `table` with garbage, as a bad disk sector would (the WAL checkpointed first)."""
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+    connection.close()
+    with open(db, "r+b") as file:
+        file.seek((root - 1) * page_size)
+        file.write(b"\xa5" * page_size)
+
+
+def test_a_corrupted_editions_table_is_a_clear_error_naming_the_store(project: Path) -> None:
+    assert run("send", "-c", str(project), "--date", DAY, cwd=project.parent).status == 0  # an edition in the table
+    corrupt_table(db_of(project), "editions")
+    # the next day's build reads the sent editions before it (their stories are not repeated)
+    for args in (("send", "-c", str(project), "--date", DAY), ("build", "-c", str(project), "--date", "2024-05-02", "-o", "-")):
+        outcome = run(*args, cwd=project.parent)
+        assert_one_clear_error(outcome, f"store {db_of(project)}: database disk image is malformed")
+
+
 # --- output that cannot be written -------------------------------------------------------------------------
 
 
@@ -196,6 +223,51 @@ def test_a_read_only_output_folder_is_exit_1_and_the_old_file_stays_whole(projec
     assert_one_clear_error(outcome, f"cannot write {out / 'edition.html'}: Permission denied")
     assert (out / "edition.html").read_text() == "yesterday's whole edition\n"
     assert leftovers(out, {"edition.html"}) == set()
+
+
+def test_a_fifo_is_written_through_and_stays_a_fifo(project: Path) -> None:
+    fifo = project.parent / "edition.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    outcome = build(project, "--format", "text", "-o", str(fifo))
+    reader.join(10)
+    assert outcome.status == 0, outcome
+    assert got and GOOD_TITLES[0].encode() in got[0]
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert leftovers(project.parent, {"config.yaml", "good.jsonl", "secret.txt", "state", "edition.fifo"}) == set()
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/stdout"])
+def test_a_device_or_dev_link_is_written_through_never_replaced(project: Path, device: str) -> None:
+    before = os.lstat(device)
+    outcome = build(project, "--format", "text", "-o", device)
+    assert outcome.status == 0, outcome
+    after = os.lstat(device)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert not [name for name in os.listdir("/dev") if name.endswith(".tmp")]
+    if device == "/dev/stdout":
+        assert GOOD_TITLES[0] in outcome.stdout.decode()  # the edition, then the path `build` prints
+
+
+def test_a_symlink_out_of_its_folder_is_refused_and_one_inside_is_followed(project: Path) -> None:
+    out, elsewhere = project.parent / "published", project.parent / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("not an edition\n")
+    (out / "edition.txt").symlink_to("../elsewhere/precious.txt")
+    outcome = build(project, "--format", "text", "-o", str(out / "edition.txt"))
+    assert_one_clear_error(outcome, f"will not write {out / 'edition.txt'}: it is a symbolic link to {elsewhere / 'precious.txt'}, "
+                                    "outside its folder")
+    assert (elsewhere / "precious.txt").read_text() == "not an edition\n"
+    assert (out / "edition.txt").is_symlink()
+
+    (out / "latest.txt").symlink_to(f"{DAY}.txt")
+    outcome = build(project, "--format", "text", "-o", str(out / "latest.txt"))
+    assert outcome.status == 0, outcome
+    assert (out / "latest.txt").is_symlink() and GOOD_TITLES[0] in (out / f"{DAY}.txt").read_text()
+    assert leftovers(out, {"edition.txt", "latest.txt", f"{DAY}.txt"}) == set()
 
 
 @pytest.fixture
