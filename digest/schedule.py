@@ -41,7 +41,7 @@ def run_schedule(
 ) -> int:
     """Run until stopped; return the exit status. Raises StoreBusy if another scheduler holds the store.
 
-    `send_fn(trigger)` sends today's edition and says whether it went (default: `digest send`);
+    `send_fn(trigger)` sends the due edition and says whether it went (default: `digest send`);
     `nap(seconds)` waits (default: until the time passes or a stop is asked). Tests inject both to
     drive the loop on a controlled clock.
     """

@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 KYIV = ZoneInfo("Europe/Kyiv")
 FIRST_ITEM = datetime(2026, 5, 12, 22, 0, tzinfo=KYIV)
-EVERY = timedelta(hours=2, minutes=30)  # lands on every hour of the day in turn, the cut-offs included
+EVERY = timedelta(hours=2, minutes=30)  # every few hours, at a different time of day each day
 WORDS = ("harbour ferry council tram bridge market school river station library budget clinic museum park "
          "stadium airport factory theatre bakery festival orchard vineyard lighthouse quarry tunnel canal "
          "reservoir observatory archive pharmacy brewery hostel garage monastery pier warehouse mill").split()
@@ -44,7 +44,9 @@ class Newsroom:
     def __init__(self, root: Path, edition: str = "") -> None:
         self.root = root
         self.config = root / "config.yaml"
-        self.items = [item(n, FIRST_ITEM + n * EVERY) for n in range(40)]
+        moments = [FIRST_ITEM + n * EVERY for n in range(40)]
+        moments += [at(14, 7), at(15, 0), at(15, 7), at(15, 6, 59), at(15, 23, 59)]  # on and beside the cut-offs
+        self.items = [item(n, moment) for n, moment in enumerate(moments)]
         self.scheduled: list[dict] = []  # in the export before their time, as a CMS's scheduled posts can be
         self.config.write_text(f"""
 newsletter: {{title: Harbour Daily, timezone: Europe/Kyiv, from: "Harbour Daily <daily@example.com>", to: [readers@example.com]}}
@@ -62,7 +64,7 @@ schedule: {{at: ["07:00"]}}
         utc = moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M:%S")
         env = {**os.environ, "PYTHONPATH": str(ROOT), "TZ": "UTC", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
         return subprocess.run(["faketime", "-f", f"@{utc}", sys.executable, "-m", "digest", *args[:1], "-c", str(self.config), *args[1:]],
-                              cwd=self.root, env=env, capture_output=True, text=True, timeout=120)
+                              cwd=self.root, env=env, capture_output=True, text=True, timeout=120, check=False)
 
     def send(self, moment: datetime) -> str:
         done = self.digest(moment, "send")
@@ -90,7 +92,7 @@ def assert_each_once(newsroom: Newsroom, start: datetime, end: datetime) -> dict
     return editions
 
 
-MORNINGS = [at(14, 7, 0, ), at(15, 7, 0), at(16, 7, 0)]
+MORNINGS = [at(14, 7, 0), at(15, 7, 0), at(16, 7, 0)]
 
 
 def test_three_morning_sends_put_every_item_in_exactly_one_edition(tmp_path: Path) -> None:
@@ -123,7 +125,7 @@ def test_a_morning_the_machine_was_off_is_caught_up_the_next_morning(tmp_path: P
 def test_a_send_before_the_cutoff_sends_the_previous_edition_once(tmp_path: Path) -> None:
     newsroom = Newsroom(tmp_path)
     newsroom.send(at(14, 6, 59))  # a minute early: the edition due is the 13th's
-    newsroom.send(at(14, 6, 59, ) + timedelta(seconds=30))
+    newsroom.send(at(14, 6, 59) + timedelta(seconds=30))
     assert list(newsroom.editions()) == ["20260513"]
     assert "already sent" in newsroom.send(at(14, 6, 59) + timedelta(seconds=40))
 
@@ -166,3 +168,13 @@ def test_an_item_dated_hours_ahead_is_dated_when_it_was_read_and_said_so(tmp_pat
     assert ("digest: warning: source 'newsroom': 1 item dated in the future ('Evening ferry timetable changes');"
             " dated by the time it was read") in done.stderr
     assert "12:00 PM — Evening ferry timetable changes" in done.stdout  # not 8:00 PM, the freshest of the edition
+
+
+def test_catch_up_is_bounded_to_a_week_and_names_the_older_days(tmp_path: Path) -> None:
+    newsroom = Newsroom(tmp_path)
+    newsroom.send(at(14, 7, 1))
+    done = newsroom.digest(at(25, 7, 1), "send", "--dry-run")  # ten mornings missed
+    assert "Traceback" not in done.stderr
+    would = re.findall(r"would first build and deliver the missed edition of (\S+)", done.stderr)
+    assert would == [f"2026-05-{day}" for day in range(18, 25)]
+    assert "the editions of 2026-05-15 to 2026-05-17 were never sent and are too old to catch up on" in done.stderr
