@@ -20,6 +20,7 @@ from digest import __version__, files, rank, render, summarize
 from digest.archive.site import publish
 from digest.archive.urls import INDEX
 from digest.config import Config, ConfigError, date_problem, load_config
+from digest.edition import describe_window
 from digest.model import Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.schedule import run_schedule
@@ -45,7 +46,8 @@ def _check_date(_ctx: click.Context, _param: click.Parameter, value: datetime | 
 
 date_option = click.option(
     "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, callback=_check_date,
-    help="The edition's date, YYYY-MM-DD. Default: edition.date from the config, else today in newsletter.timezone.",
+    help="The edition's date, YYYY-MM-DD. Default: edition.date from the config, else the next edition"
+         " (build, explain) or the latest whose cut-off has passed (send).",
 )
 
 
@@ -81,7 +83,7 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
 def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None) -> BuildResult:
     now = datetime.now(timezone.utc)
     try:
-        result = build(config, edition_day(config, day.date() if day else None, now), now=now, store=store, note=note)
+        result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note)
     except BuildError as exc:
         report(exc.problems)
         fail(str(exc))
@@ -114,7 +116,7 @@ def main() -> None:
 
     \b
     Start here:
-      digest build              write today's (or the config's pinned) edition as HTML
+      digest build              write the coming edition (or the config's pinned one) as HTML
       digest build -o -         ...to stdout, e.g. `digest build --format eml -o - | sendmail -t`
       digest explain            why each story got its rank
       digest check              is every source reachable, and how many items does each give
@@ -194,6 +196,7 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
         result = run_build(config, store, day)
+    click.echo(f"digest: {describe_window(config, result.edition.date)}", err=True)
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
 

@@ -13,6 +13,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Callable, Literal
 from urllib.parse import urlsplit
@@ -37,6 +38,15 @@ def check(fn: Callable[[Any], str | None], **kwargs: Any) -> Any:
 
 
 def _timezone_problem(name: str) -> str | None:
+    """An IANA zone name. The tz database's other entries load but are no place's clock: `localtime` is
+    whatever the machine is set to (it changes when the server moves), `Factory` means "not set",
+    `posix/X` is X under another name and `right/X` counts leap seconds, which the system clock does not."""
+    if name.startswith("posix/"):
+        return f"'{name}' is '{name[6:]}' under another name; use '{name[6:]}'"
+    if name.startswith("right/"):
+        return f"'{name}' counts leap seconds, which the system clock does not (its times would be seconds off); use '{name[6:]}'"
+    if name in ("localtime", "Factory", "posixrules"):
+        return f"'{name}' is not the time zone of a place; name yours, such as Europe/Kyiv or UTC"
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -54,13 +64,42 @@ def _time_problem(value: str) -> str | None:
 
 
 def _clock_times_problem(values: list[str]) -> str | None:
-    """Times a clock can strike: HH:MM from 00:00 to 23:59."""
+    """Times a clock can strike: HH:MM from 00:00 to 23:59; at least one, as the first is also the
+    editions' default cut-off."""
+    if not values:
+        return "lists no time; give at least one, e.g. [\"07:00\"]"
     for value in values:
         if value == "24:00":
             return "'24:00' is not a time a day has; use \"00:00\" for midnight"
         problem = _time_problem(value)
         if problem:
             return problem
+    return None
+
+
+MAX_WINDOW_HOURS = 24 * 366  # a year: past it the window's start leaves the calendar
+
+
+def _window_problem(hours: float) -> str | None:
+    if not 0 < hours <= MAX_WINDOW_HOURS:
+        return f"{hours:g} is not a window; use a number of hours more than 0 and up to {MAX_WINDOW_HOURS} (a year)"
+    return None
+
+
+def _retry_problem(minutes: float) -> str | None:
+    """0 (no retry) or at least a minute: a retry every instant would never let the loop rest."""
+    if minutes == 0 or 1 <= minutes <= 24 * 60:
+        return None
+    return f"{minutes:g} is not a retry interval; use 0 (wait for the next send time) or 1 to 1440 minutes"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _header_problem(value: str | None) -> str | None:
+    """A value that goes into a mail header: a line break in it would end the header and start another."""
+    if value and _CONTROL.search(value):
+        return f"{value!r} holds a line break or another control character, which would end the mail header; remove it"
     return None
 
 
@@ -80,8 +119,8 @@ class NewsletterConfig:
     lang: str = "en"
     from_: str = field(default="Daily Digest <digest@example.com>", metadata={"key": "from"})
     to: list[str] = field(default_factory=lambda: ["readers@example.com"])
-    unsubscribe_url: str | None = None
-    unsubscribe_mailto: str | None = None
+    unsubscribe_url: str | None = check(_header_problem, default=None)
+    unsubscribe_mailto: str | None = check(_header_problem, default=None)
     archive_url: str | None = None
     note: str | None = None
 
@@ -152,8 +191,8 @@ class SourceConfig:
 @dataclass
 class EditionConfig:
     date: str | None = check(date_problem, default=None)  # pins the edition date (the shipped sample config uses it)
-    window_hours: float = check(_positive, default=24.0)
-    cutoff: str = check(_time_problem, default="24:00")
+    window_hours: float = check(_window_problem, default=24.0)
+    cutoff: str | None = check(lambda v: v and _time_problem(v), default=None)  # None: the first schedule.at time
     max_stories: int = check(_non_negative, default=40)
 
 
@@ -285,7 +324,7 @@ class ArchiveConfig:
 @dataclass
 class ScheduleConfig:
     at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
-    retry_minutes: float = check(_non_negative, default=15.0)  # after a failed send; 0: wait for the next `at`
+    retry_minutes: float = check(_retry_problem, default=15.0)  # after a failed send; 0: wait for the next `at`
 
 
 @dataclass
@@ -348,7 +387,37 @@ def load_config(path: str | Path) -> Config:
     _check_templates(config)
     _check_archive(config)
     _check_smtp_login(config)
+    _check_addresses(config)
     return config
+
+
+def _check_addresses(config: Config) -> None:
+    """`from` and `to` go into mail headers: no line breaks, and a domain in another script is written
+    as IDNA ("xn--..."), the only form a mail header carries without SMTPUTF8."""
+    settings = config.newsletter
+    settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
+    settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+
+
+def _ascii_address(value: str, key: str, file: Path) -> str:
+    """`value` with its address's domain IDNA-encoded; ConfigError when it cannot go in a header."""
+    problem = _header_problem(value)
+    if problem:
+        raise ConfigError(file, key, problem)
+    address = parseaddr(value)[1]
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return value
+    if not local.isascii():
+        raise ConfigError(file, key, f"the mailbox name '{local}' is not ASCII, which mail needs SMTPUTF8 for", "use an ASCII address")
+    if domain.isascii():
+        return value
+    try:
+        encoded = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ConfigError(file, key, f"'{domain}' is not a domain name", "check the address") from None
+    where = value.rindex("@" + domain) + 1
+    return value[:where] + encoded + value[where + len(domain):]
 
 
 def _check_smtp_login(config: Config) -> None:

@@ -1,9 +1,11 @@
 """The edition: which items a day's newsletter covers, and how its stories fall into sections.
 
-The window is measured on the newsletter's wall clock: the edition of day D ends at `edition.cutoff`
-on D ("24:00": the end of D; "07:00": 07:00 on D) and starts `edition.window_hours` earlier on the
-same clock. On the days clocks change a 24-hour window is then 23 or 25 real hours, and consecutive
-daily editions meet exactly: no item falls between two editions and none is in both.
+The window is measured on the newsletter's wall clock: the edition of day D ends at its cut-off on D
+and starts `edition.window_hours` earlier on the same clock. The cut-off is `edition.cutoff`, else
+the first `schedule.at` time: the edition dated D is the morning newsletter sent on D and covers the
+24 hours before it ("24:00" makes an end-of-day edition of D instead). On the days clocks change a
+24-hour window is then 23 or 25 real hours, and consecutive daily editions meet exactly: no item
+falls between two editions and none is in both.
 
 Sections read like Ukraine Daily: the top story, then the `sections:` rules of config.yaml in their
 order (a story goes to the first rule whose keywords, tags or sources it matches, or whose key is
@@ -17,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Iterable
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from digest.config import Config, SectionConfig
 from digest.model import Edition, Item, Section, Story
@@ -28,18 +30,64 @@ STORIES = SectionConfig(key="stories", title="More stories")
 FEED = SectionConfig(key="feed", title="News Feed", layout="feed")
 
 
+def cutoff_time(config: Config) -> str:
+    """The editions' cut-off as HH:MM: `edition.cutoff`, else the first send time of the day."""
+    return config.edition.cutoff or min(config.schedule.at)
+
+
 def window(config: Config, day: date) -> tuple[datetime, datetime]:
     """The edition's (start, cut-off), both aware, in the newsletter's time zone."""
-    hours, minutes = map(int, config.edition.cutoff.split(":"))
+    hours, minutes = map(int, cutoff_time(config).split(":"))
     cutoff = datetime.combine(day, time()) + timedelta(hours=hours, minutes=minutes)
     start = cutoff - timedelta(hours=config.edition.window_hours)
-    return _on_clock(start, config), _on_clock(cutoff, config)
+    return on_clock(start, config.newsletter.tz), on_clock(cutoff, config.newsletter.tz)
 
 
-def _on_clock(wall_time: datetime, config: Config) -> datetime:
-    """A wall-clock time in the newsletter's zone; a time skipped by a DST change becomes the instant after the gap."""
-    tz = config.newsletter.tz
-    return wall_time.replace(tzinfo=tz).astimezone(timezone.utc).astimezone(tz)  # via UTC: astimezone(tz) alone keeps the gap's time
+def describe_window(config: Config, day: date) -> str:
+    """One line for a person: which items the edition of `day` holds, on the newsletter's clock."""
+    start, cutoff = window(config, day)
+    shown = "%Y-%m-%d %H:%M %Z"
+    return (f"the edition of {day} holds the items published from {start.strftime(shown)} to {cutoff.strftime(shown)}"
+            f" ({config.newsletter.timezone})")
+
+
+def latest_due(config: Config, now: datetime) -> date:
+    """The date of the latest edition whose cut-off has passed at `now`: the one a send delivers."""
+    today = now.astimezone(config.newsletter.tz).date()
+    return next(day for day in _days_around(today, reverse=True) if window(config, day)[1].timestamp() <= now.timestamp())
+
+
+def next_due(config: Config, now: datetime) -> date:
+    """The date of the edition whose cut-off comes next after `now`: the one a preview shows."""
+    today = now.astimezone(config.newsletter.tz).date()
+    return next(day for day in _days_around(today) if window(config, day)[1].timestamp() > now.timestamp())
+
+
+def _days_around(today: date, reverse: bool = False) -> list[date]:
+    """Today and the days either side, in order: a cut-off (00:00 to 24:00 on its day) is within them."""
+    days = [today + timedelta(days=offset) for offset in range(-2, 3)]
+    return days[::-1] if reverse else days
+
+
+def on_clock(wall_time: datetime, tz: tzinfo) -> datetime:
+    """The instant a naive wall-clock time happens in `tz`, once a day whatever DST does: a time the
+    clock repeats is its first occurrence, a time it skips is the end of the gap (03:30 on a spring
+    change at 03:00 is 04:00). Cut-offs and send times both use it, so a send finds its edition due."""
+    first = wall_time.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    if first.astimezone(tz).replace(tzinfo=None) == wall_time:
+        return first.astimezone(tz)
+    # in a gap: fold=1 reads it with the offset after the change, an instant before the change; fold=0
+    # with the one before, an instant after it. The change is the first second with the new offset.
+    before = int(wall_time.replace(tzinfo=tz, fold=1).timestamp())
+    after = int(first.timestamp())
+    old_offset = datetime.fromtimestamp(before, tz).utcoffset()
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == old_offset:
+            before = middle
+        else:
+            after = middle
+    return datetime.fromtimestamp(after, tz)
 
 
 def in_window(item: Item, start: datetime, cutoff: datetime) -> bool:

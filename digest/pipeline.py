@@ -38,13 +38,14 @@ class BuildResult:
         return any(problem.source_failed for problem in self.problems)
 
 
-def edition_day(config: Config, requested: date | None, now: datetime) -> date:
-    """--date, else the config's pinned date, else today in the newsletter's time zone."""
+def edition_day(config: Config, requested: date | None, now: datetime, *, sending: bool) -> date:
+    """--date, else the config's pinned date, else by the clock: for a send, the latest edition whose
+    cut-off has passed; for a preview (build, explain), the edition whose cut-off comes next."""
     if requested:
         return requested
     if config.edition.date:
         return date.fromisoformat(config.edition.date)
-    return now.astimezone(config.newsletter.tz).date()
+    return editions.latest_due(config, now) if sending else editions.next_due(config, now)
 
 
 def build(

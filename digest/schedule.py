@@ -1,13 +1,16 @@
-"""`digest schedule`: the long-running daily loop, on the `schedule` library.
+"""`digest schedule`: the long-running daily loop.
 
 Each `schedule.at` time is a wall-clock time in `newsletter.timezone`, so the 07:00 edition leaves
-at 07:00 local time on both sides of a daylight-saving change. Started after today's time with
-today's edition unsent, it sends once at start (catch-up). A failed send is retried every
-`schedule.retry_minutes` until it goes. SIGTERM or SIGINT lets the running send finish, then exits 0.
+at 07:00 local time on both sides of a daylight-saving change, and each time fires once a day: a time
+the clock repeats fires at its first occurrence, a time the clock skips at the end of the gap (the
+rule of `edition.on_clock`, which also places the cut-offs, so a send at a skipped time finds its
+edition due). Started after today's time with the due edition unsent, it sends once at start
+(catch-up). A failed send is retried every `schedule.retry_minutes` until it goes. SIGTERM or SIGINT
+lets the running send finish, then exits 0.
 
-One trap in `schedule` 1.2 is avoided on purpose: its `idle_seconds` subtracts naive local times, so
-across a local DST change a loop that sleeps that long wakes an hour late. The loop here measures the
-wait between aware instants and naps at most a minute, which also survives suspend and clock jumps.
+The next send time is worked out here on aware instants rather than by the `schedule` library, whose
+daily times in a zone fired early or twice around a DST gap and whose zone names (pytz) missed some
+that zoneinfo knows. The loop naps at most a minute, which also survives suspend and clock jumps.
 """
 from __future__ import annotations
 
@@ -15,11 +18,10 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime, time, timezone
-
-import schedule
+from datetime import datetime, time, timedelta
 
 from digest.config import Config
+from digest.edition import on_clock
 from digest.pipeline import edition_day
 from digest.send import Log, send, utcnow
 from digest.store import Store
@@ -39,7 +41,7 @@ def run_schedule(
 ) -> int:
     """Run until stopped; return the exit status. Raises StoreBusy if another scheduler holds the store.
 
-    `send_fn(trigger)` sends today's edition and says whether it went (default: `digest send`);
+    `send_fn(trigger)` sends the due edition and says whether it went (default: `digest send`);
     `nap(seconds)` waits (default: until the time passes or a stop is asked). Tests inject both to
     drive the loop on a controlled clock.
     """
@@ -63,50 +65,59 @@ def run_schedule(
 
 def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Callable[[float], object],
           stop: threading.Event, log: Log) -> None:
-    scheduler = schedule.Scheduler()
+    retry_at: datetime | None = None
 
-    def attempt(trigger: str) -> bool:
+    def attempt(trigger: str) -> None:
+        nonlocal retry_at
         try:
             sent = send_fn(trigger)
         except Exception as exc:  # one bad run must not end months of daily runs
             log(f"error: {trigger} run failed: {type(exc).__name__}: {exc}")
             sent = False
-        if sent:
-            scheduler.clear("retry")
-        elif config.schedule.retry_minutes and not scheduler.get_jobs("retry"):
+        if sent or not config.schedule.retry_minutes:
+            retry_at = None
+            return
+        if retry_at is None:
             log(f"will retry every {config.schedule.retry_minutes:g} minutes until it is sent")
-            scheduler.every(round(config.schedule.retry_minutes * 60)).seconds.do(attempt, "retry").tag("retry")
-        return sent
+        retry_at = utcnow() + timedelta(minutes=config.schedule.retry_minutes)
 
-    for at in sorted(set(config.schedule.at)):
-        scheduler.every().day.at(at, config.newsletter.timezone).do(attempt, f"scheduled {at}")
     if config.edition.date:
         log(f"warning: edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")
     log(f"sending daily at {', '.join(sorted(set(config.schedule.at)))} {config.newsletter.timezone}; store {store.path}")
+    due, at = next_send(config, utcnow())
     if catch_up_due(config, store, utcnow()):
-        log("catch-up: started after today's send time and today's edition is not sent: sending it now")
+        log("catch-up: started after today's send time and the due edition is not sent: sending it now")
         attempt("catch-up")
     while not stop.is_set():
-        scheduler.run_pending()
+        now = utcnow()
+        if now >= due:
+            attempt(f"scheduled {at}")
+            due, at = next_send(config, max(due, utcnow()))
+        elif retry_at is not None and now >= retry_at:
+            attempt("retry")
         if stop.is_set():
             break
-        nap(min(MAX_NAP, max(0.0, seconds_until(scheduler.next_run))))
+        wake = min(due, retry_at) if retry_at is not None else due
+        nap(min(MAX_NAP, max(0.0, (wake - utcnow()).total_seconds())))
+
+
+def next_send(config: Config, after: datetime) -> tuple[datetime, str]:
+    """The first send time strictly after `after`, and the `schedule.at` entry it comes from."""
+    tz = config.newsletter.tz
+    today = after.astimezone(tz).date()
+    times = [(on_clock(datetime.combine(today + timedelta(days=offset), time.fromisoformat(at)), tz), at)
+             for offset in (-1, 0, 1, 2) for at in set(config.schedule.at)]
+    return min((moment, at) for moment, at in times if moment.timestamp() > after.timestamp())
 
 
 def catch_up_due(config: Config, store: Store, now: datetime) -> bool:
-    """True when a send time has passed today (newsletter time) and today's edition is not sent."""
+    """True when a send time has passed today (newsletter time) and the edition a send would deliver
+    now is not sent."""
     local = now.astimezone(config.newsletter.tz)
     if not any(local.time() >= time.fromisoformat(at) for at in config.schedule.at):
         return False
-    record = store.edition(edition_day(config, None, now))
+    record = store.edition(edition_day(config, None, now, sending=True))
     return not (record and record.status == "sent")
-
-
-def seconds_until(next_run: datetime | None) -> float:
-    """Seconds until `schedule`'s next run, which it keeps as a naive local time: read it as local."""
-    if next_run is None:
-        return MAX_NAP
-    return (next_run.astimezone() - datetime.now(timezone.utc)).total_seconds()
 
 
 def _stop_on_signals(stop: threading.Event, log: Log) -> Callable[[], None]:

@@ -3,7 +3,9 @@
 The protocol, in order, under the store's send lock:
 
 1. Editions of earlier runs still pending (their delivery failed) are delivered first, from the exact
-   bytes recorded with them, so a retry carries the same Message-ID and the same content.
+   bytes recorded with them, so a retry carries the same Message-ID and the same content. A send by
+   the clock (no --date) then builds and delivers the editions of the days it missed (see
+   `missed_days`), oldest first, so that a day the machine was off loses no item.
 2. An edition already sent is not sent again (unless --force, which sends a new, deliberate copy
    under a new Message-ID, so a receiving service that drops repeats by Message-ID still shows it).
 3. Otherwise the edition is built and rendered, then recorded as pending (bytes, Message-ID, story
@@ -23,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from digest import render
 from digest.archive.page import public_page
@@ -35,6 +37,7 @@ from digest.pipeline import BuildError, build, edition_day
 from digest.store import EditionRecord, Store
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
+CATCH_UP_DAYS = 7  # the most missed editions one send builds; older ones are named, to send with --date
 
 Log = Callable[[str], None]
 
@@ -59,6 +62,11 @@ class SendResult:
     def exit_status(self) -> int:
         return 1 if self.failures else 0
 
+    def follow(self, earlier: list[SendResult]) -> None:
+        """Put what `earlier` sends of the same run (missed editions) before this one's own."""
+        for part in reversed(earlier):
+            self.delivered[:0], self.failures[:0], self.warnings[:0] = part.delivered, part.failures, part.warnings
+
 
 @dataclass
 class Prepared:
@@ -81,21 +89,51 @@ def send(
     Raises StoreBusy when another send holds the store for longer than SEND_LOCK_WAIT seconds.
     """
     now = now or utcnow()
-    day = edition_day(config, day, now)
+    by_clock = day is None and not config.edition.date
+    day = edition_day(config, day, now, sending=True)
     if dry_run:
+        for missed in missed_days(store, day, log) if by_clock else []:
+            log(f"dry run: would first build and deliver the missed edition of {missed}")
         return _dry_run(config, store, day, force=force, now=now, log=log)
     with store.lock("send", wait=SEND_LOCK_WAIT):
         store.close_interrupted_runs("send", utcnow())
         run_id = store.start_run("send", utcnow(), edition=day)
         prefix = f"{trigger}: " if trigger else ""
         try:
+            caught_up = [_catch_up(config, store, missed, now, log) for missed in (missed_days(store, day, log) if by_clock else [])]
             result = _send_locked(config, store, day, force=force, now=now, log=log)
+            result.follow(caught_up)
             result.warnings += publish_sent(config, store, result.delivered, log)
         except BaseException as exc:
             store.end_run(run_id, "failed", utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
             raise
         detail = "; ".join([result.summary, *result.failures])
         store.end_run(run_id, result.outcome, utcnow(), warnings=result.warnings, detail=prefix + detail)
+    return result
+
+
+def missed_days(store: Store, day: date, log: Log) -> list[date]:
+    """The days after the newest recorded edition and before `day` that have none (the machine was off,
+    or every send that day failed to build): each covers a window no other edition does. None before
+    the first edition ever recorded; at most CATCH_UP_DAYS, the older ones named in a warning."""
+    recorded = store.editions()
+    if not recorded or recorded[-1].date >= day:
+        return []
+    days = [recorded[-1].date + timedelta(days=n) for n in range(1, (day - recorded[-1].date).days)]
+    if len(days) > CATCH_UP_DAYS:
+        log(f"warning: the editions of {days[0]} to {days[-CATCH_UP_DAYS - 1]} were never sent and are too old to catch up"
+            f" on; send one with `digest send --date YYYY-MM-DD`")
+    return days[-CATCH_UP_DAYS:]
+
+
+def _catch_up(config: Config, store: Store, day: date, now: datetime, log: Log) -> SendResult:
+    """Send a missed day's edition. One that turns out empty or unbuildable is a warning, not a
+    failure: the day's own edition decides the exit status."""
+    log(f"the edition of {day} was never sent; building it first")
+    result = _send_locked(config, store, day, force=False, now=now, log=log)
+    if store.edition(day) is None:
+        result.warnings.extend(f"the missed edition of {day} was skipped: {reason}" for reason in result.failures)
+        result.failures.clear()
     return result
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.config import Config, ConfigError, EditionConfig, NewsletterConfig, SectionConfig, SourceConfig, load_config
+from digest.config import Config, ConfigError, EditionConfig, NewsletterConfig, ScheduleConfig, SectionConfig, SourceConfig, load_config
 from digest.dedupe import cluster
 from digest.edition import build_edition, in_window, window
 from digest.rank import score
@@ -17,7 +17,9 @@ DAY = date(2024, 6, 25)
 
 
 def config(**edition) -> Config:
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=EditionConfig(**edition))
+    """An end-of-day edition unless `cutoff` says otherwise: the day's items are the day's edition."""
+    settings = EditionConfig(**{"cutoff": "24:00", **edition})
+    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=settings)
 
 
 def kyiv(text: str) -> datetime:
@@ -37,7 +39,13 @@ def layout(edition) -> list[tuple[str, list[str]]]:
 # window and cut-off
 
 
-def test_default_window_is_the_whole_day_in_the_newsletters_time_zone():
+def test_default_cutoff_is_the_first_send_time_of_the_day():
+    morning = Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv"), schedule=ScheduleConfig(at=["19:00", "06:30"]))
+    assert window(morning, DAY) == (kyiv("2024-06-24 06:30"), kyiv("2024-06-25 06:30"))
+    assert window(Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv")), DAY) == (kyiv("2024-06-24 07:00"), kyiv("2024-06-25 07:00"))
+
+
+def test_cutoff_24_00_is_the_whole_day_in_the_newsletters_time_zone():
     assert window(config(), DAY) == (kyiv("2024-06-25 00:00"), kyiv("2024-06-26 00:00"))
 
 
@@ -61,15 +69,16 @@ def test_daily_editions_meet_exactly_across_a_dst_change(day, hours, cutoff):
     for before, after in zip(windows, windows[1:]):
         assert before[1].timestamp() == after[0].timestamp()  # no gap, no overlap
     lengths = [real_hours(*pair) for pair in windows]
-    assert sorted(lengths) == sorted([24, 24, 24, hours])  # the window holding the change is 23 or 25 hours
+    assert sum(lengths) == 3 * 24 + hours  # the change takes or gives one hour
     if cutoff != "03:30":
         assert lengths[1] == hours  # the change at 03:00/04:00 falls in the edition of its own day
 
 
-def test_a_cutoff_the_clock_skips_is_the_instant_after_the_gap():
+def test_a_cutoff_the_clock_skips_is_the_end_of_the_gap():
     start, cutoff = window(config(cutoff="03:30"), date(2024, 3, 31))
-    assert cutoff.isoformat() == "2024-03-31T04:30:00+03:00"
+    assert cutoff.isoformat() == "2024-03-31T04:00:00+03:00"  # when a 03:30 send fires that day (schedule.py)
     assert start.isoformat() == "2024-03-30T03:30:00+02:00"
+    assert window(config(cutoff="03:30"), date(2024, 4, 1))[0] == cutoff  # the next edition starts there
 
 
 def test_in_window_includes_the_start_excludes_the_cutoff_and_keeps_undated(make_item):

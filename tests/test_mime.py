@@ -133,6 +133,7 @@ sources:
     path: items.jsonl
 edition:
   date: "2026-05-14"
+  cutoff: "24:00"  # the items of the 14th
 store:
   path: state/digest.db
 {extra}""")

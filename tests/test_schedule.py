@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from digest.config import Config, NewsletterConfig, ScheduleConfig, StoreConfig
-from digest.schedule import run_schedule
+from digest.schedule import next_send, run_schedule
 from digest.store import Store, StoreBusy
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -147,3 +147,29 @@ def test_a_second_scheduler_on_the_same_store_is_refused(tmp_path: Path) -> None
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("host_zone", HOST_ZONES)
+def test_a_send_time_the_clock_skips_or_repeats_fires_once_that_day(tmp_path: Path, host_zone: str) -> None:
+    # 03:30 does not exist in Kyiv on 29 March 2026 (03:00 EET -> 04:00 EEST) and happens twice on 25 October
+    spring = drive(config(tmp_path / "spring", at=["03:30"]), datetime(2026, 3, 28, 1, 0, tzinfo=KYIV),
+                   datetime(2026, 3, 31, 5, 0, tzinfo=KYIV), host_zone)
+    assert [when for when, _ in spring] == ["2026-03-28 03:30 EET", "2026-03-29 04:00 EEST", "2026-03-30 03:30 EEST",
+                                            "2026-03-31 03:30 EEST"]
+    autumn = drive(config(tmp_path / "autumn", at=["03:30"]), datetime(2026, 10, 24, 1, 0, tzinfo=KYIV),
+                   datetime(2026, 10, 26, 5, 0, tzinfo=KYIV), host_zone)
+    assert [when for when, _ in autumn] == ["2026-10-24 03:30 EEST", "2026-10-25 03:30 EEST", "2026-10-26 03:30 EET"]
+
+
+@pytest.mark.parametrize("zone, at, after, expected", [
+    ("Europe/Kyiv", "03:30", "2026-03-29T00:00+02:00", "2026-03-29T04:00:00+03:00"),  # in the spring gap: its end
+    ("Europe/Kyiv", "03:30", "2026-03-29T04:00+03:00", "2026-03-30T03:30:00+03:00"),  # and not again that day
+    ("Europe/Kyiv", "03:30", "2026-10-25T03:30+03:00", "2026-10-26T03:30:00+02:00"),  # the repeated hour: once
+    ("America/New_York", "02:15", "2026-03-08T00:00-05:00", "2026-03-08T03:00:00-04:00"),
+    ("Pacific/Apia", "09:00", "2011-12-29T10:00-10:00", "2011-12-31T00:00:00+14:00"),  # Samoa skipped 30 December: its 09:00 is at the gap's end
+    ("UTC", "00:00", "2026-05-14T00:00+00:00", "2026-05-15T00:00:00+00:00"),
+])
+def test_next_send_time_with_real_zone_data(zone: str, at: str, after: str, expected: str) -> None:
+    settings = Config(newsletter=NewsletterConfig(timezone=zone), schedule=ScheduleConfig(at=[at]))
+    moment, which = next_send(settings, datetime.fromisoformat(after))
+    assert (moment.isoformat(), which) == (expected, at)

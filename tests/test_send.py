@@ -67,6 +67,7 @@ sources:
     path: items.jsonl
 edition:
   window_hours: 48
+  cutoff: "24:00"  # the edition dated D ends with D
 store:
   path: state/digest.db
 delivery:

@@ -41,6 +41,7 @@ sources:
     url: {httpserver.url_for("/atom.xml")}
 edition:
   date: "2024-05-01"
+  cutoff: "24:00"  # the entries of 1 May
 store:
   path: state/digest.db
 fetch:

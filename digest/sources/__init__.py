@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,7 +24,6 @@ from digest.text.html import canonical_url
 
 
 T = TypeVar("T")
-FUTURE_SLACK = timedelta(days=1)  # a clock or a time zone a few hours off is not worth a warning
 
 
 class SourceFailed(Exception):
@@ -147,9 +146,10 @@ def parse_iso_date(value: str, tz) -> datetime | None:
 
 
 def redate_future(items: list[Item], ctx: SourceContext) -> list[Item]:
-    """Items dated more than FUTURE_SLACK after the run are dated by the time they were read, as undated
-    ones are, and stderr says so: a date in 2999 would otherwise keep an item out of every edition."""
-    future = [item for item in items if item.published and item.published.timestamp() > (ctx.now + FUTURE_SLACK).timestamp()]
+    """Items dated after the moment they were read are dated by that moment, as undated ones are, and
+    stderr says so. Any amount ahead counts: an item dated a few hours ahead would otherwise be the
+    freshest of the next edition and take its top, and one dated in 2999 would be in no edition."""
+    future = [item for item in items if item.published and item.published.timestamp() > ctx.now.timestamp()]
     for item in future:
         item.published = ctx.now
     if future:

@@ -205,6 +205,7 @@ def write_project(folder: Path, *suspects: dict, fetch: dict | None = None, stor
         f"sources: {json.dumps(sources)}\n"
         f"fetch: {json.dumps(settings)}\n"
         f"store: {json.dumps({'path': 'state/digest.db', **(store or {})})}\n"
+        "edition: {cutoff: '24:00'}\n"  # the edition dated DAY holds the items published on DAY
         + extra,
         encoding="utf-8",
     )
