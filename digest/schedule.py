@@ -8,9 +8,10 @@ edition due). Started after today's time with the due edition unsent, it sends o
 (catch-up). A failed send is retried every `schedule.retry_minutes` until it goes. SIGTERM or SIGINT
 lets the running send finish, then exits 0.
 
-The next send time is worked out here on aware instants rather than by the `schedule` library, whose
-daily times in a zone fired early or twice around a DST gap and whose zone names (pytz) missed some
-that zoneinfo knows. The loop naps at most a minute, which also survives suspend and clock jumps.
+The `schedule` library runs the jobs (the day's send, and the retries); the send times themselves
+are worked out here on aware instants (`next_send`), because the library's own daily times in a zone
+fired early or twice around a DST gap and its zone names (pytz) missed some that zoneinfo knows. The
+loop naps at most a minute, which also survives suspend and clock jumps.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
+import schedule
+
 from digest.config import Config
 from digest.edition import on_clock
 from digest.pipeline import edition_day
@@ -27,6 +30,7 @@ from digest.send import Log, send, utcnow
 from digest.store import Store
 
 MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often
+MIN_WAIT = 0.001  # seconds; the library runs a job of interval 0 again and again in one run_pending
 
 
 def log_with_time(line: str) -> None:
@@ -65,40 +69,54 @@ def run_schedule(
 
 def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Callable[[float], object],
           stop: threading.Event, log: Log) -> None:
-    retry_at: datetime | None = None
+    """Run the day's sends as jobs of a `schedule.Scheduler`.
+
+    The library's clock is the host's naive wall clock, which jumps when the host's own zone changes
+    time. So the send job is armed again after every wake from the aware instant `next_send` gives,
+    and it checks that instant before it sends: a jump can delay a send by one nap at most, never
+    fire it early or twice.
+    """
+    jobs = schedule.Scheduler()
+    due, at = next_send(config, utcnow())
 
     def attempt(trigger: str) -> None:
-        nonlocal retry_at
         try:
             sent = send_fn(trigger)
         except Exception as exc:  # one bad run must not end months of daily runs
             log(f"error: {trigger} run failed: {type(exc).__name__}: {exc}")
             sent = False
         if sent or not config.schedule.retry_minutes:
-            retry_at = None
-            return
-        if retry_at is None:
+            jobs.clear("retry")
+        elif not jobs.get_jobs("retry"):
             log(f"will retry every {config.schedule.retry_minutes:g} minutes until it is sent")
-        retry_at = utcnow() + timedelta(minutes=config.schedule.retry_minutes)
+            jobs.every(config.schedule.retry_minutes).minutes.do(attempt, "retry").tag("retry")
+
+    def send_when_due() -> object:
+        nonlocal due, at
+        if utcnow() < due:  # the host's clock jumped ahead: not yet
+            return None
+        attempt(f"scheduled {at}")
+        due, at = next_send(config, max(due, utcnow()))
+        return schedule.CancelJob
+
+    def arm() -> None:
+        jobs.clear("send")
+        seconds = max(MIN_WAIT, (due - utcnow()).total_seconds())
+        jobs.every(seconds).seconds.do(send_when_due).tag("send")
 
     if config.edition.date:
         log(f"warning: edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")
     log(f"sending daily at {', '.join(sorted(set(config.schedule.at)))} {config.newsletter.timezone}; store {store.path}")
-    due, at = next_send(config, utcnow())
     if catch_up_due(config, store, utcnow()):
         log("catch-up: started after today's send time and the due edition is not sent: sending it now")
         attempt("catch-up")
+    arm()
     while not stop.is_set():
-        now = utcnow()
-        if now >= due:
-            attempt(f"scheduled {at}")
-            due, at = next_send(config, max(due, utcnow()))
-        elif retry_at is not None and now >= retry_at:
-            attempt("retry")
+        nap(min(MAX_NAP, max(0.0, jobs.idle_seconds or 0.0)))
         if stop.is_set():
             break
-        wake = min(due, retry_at) if retry_at is not None else due
-        nap(min(MAX_NAP, max(0.0, (wake - utcnow()).total_seconds())))
+        jobs.run_pending()
+        arm()
 
 
 def next_send(config: Config, after: datetime) -> tuple[datetime, str]:
