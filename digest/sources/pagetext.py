@@ -208,8 +208,7 @@ def _resolve_time(clock: str, reference: datetime) -> datetime:
 
 
 def load(ctx: SourceContext) -> list[Item]:
-    items: list[Item] = []
-    for path, text in ctx.read_each():
+    def read_page(path: Path, text: str) -> list[Item]:
         where = f"source '{ctx.source.name}' ({path.name})"
         page = parse_page(
             text,
@@ -221,7 +220,9 @@ def load(ctx: SourceContext) -> list[Item]:
         )
         if not page:
             ctx.warn("no article or feed entry found in this page", where)
-        items.extend(page)
+        return page
+
+    items = ctx.load_files(read_page)
     if not items:
         raise SourceFailed("no items in " + ", ".join(Path(p).name for p in ctx.paths()))
     return items
