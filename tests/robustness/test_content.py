@@ -128,6 +128,22 @@ ROWS: dict[str, Row] = {
         present=("Cargo tally without a full stop",),
         check=lambda message: longest_paragraph(message, 1300),
     ),
+    "eight_thousand_short_sentences": Row(  # dense sentence x sentence matrices took minutes and gigabytes
+        [Entry("Every tide of the year in one notice",
+               " ".join(f"Tide {n} reaches the {('north', 'east', 'south')[n % 3]} pier at berth {n % 97}." for n in range(8_000)))],
+        present=("Every tide of the year in one notice", "reaches the"), seconds=4,
+    ),
+    "timetable_paragraphs": Row(  # a time-stamp regex backtracked exponentially on one such line
+        [Entry("Ferry timetable for the summer",
+               "<p>" + " ".join(["6:10 a.m. 6:40 a.m."] * 8) + " daily</p><p>" + "Jan. " * 40 + "sailings</p>"
+               "<p>The ferry keeps its summer timetable until September.</p>")],
+        present=("Ferry timetable for the summer", "The ferry keeps its summer timetable"), seconds=4,
+    ),
+    "markup_that_never_closes": Row(  # the standard library's HTML parser went quadratic on these
+        [Entry("Markup that never closes", "<p>The pier reopens.</p>" + "<a " * 30_000 + "<!--" * 20_000),
+         Entry("Scripts that never close", "<script " * 20_000 + "(photo " * 10_000)],
+        present=("Markup that never closes", "Scripts that never close"), seconds=4,
+    ),
     "emoji_rtl_chinese_ukrainian": Row(
         [Entry("🚢 Ferry returns 🌊 after the storm ⚓", "<p>Passengers cheered 🎉 on the quay.</p>"),
          Entry("مرفأ المدينة يفتح أبوابه من جديد", "<p>افتتح المرفأ صباح اليوم بعد أعمال الصيانة.</p>"),
