@@ -80,6 +80,14 @@ def longest_paragraph(message: Message, limit: int) -> None:
     assert longest <= limit, f"a {longest}-character line in the text part"
 
 
+def shown_where_it_leads(message: Message) -> None:
+    """A backslash link says where a browser takes it, and does not take the real story's place."""
+    text = " ".join(message.text.split())
+    assert "Read more on evil.example: https://evil.example/@www.bbc.co.uk/news/harbour-bill" in text, text
+    real = text[text.index("Harbour bill passes the council"):]
+    assert real.index("The bill passed by forty votes") < real.index("Read more on bbc.co.uk"), text
+
+
 ROWS: dict[str, Row] = {
     "script_elements": Row(
         [Entry("Quay closed <script>alert('PWNED-1')</script>for repairs",
@@ -109,6 +117,20 @@ ROWS: dict[str, Row] = {
         present=("Pilot roster published", "Berth plan published", "Crane schedule published", "Dredging notice published",
                  "Pier webcam restored"),
         export_reason=r"is not an http\(s\) or mailto link; item kept without it",
+    ),
+    "links_posing_as_another_outlet": Row(
+        [Entry("Harbour bill passes the council", "<p>The bill passed by forty votes to two on Wednesday.</p>",
+               link="https://www.bbc.co.uk/news/harbour-bill"),
+         Entry("Harbour bill thrown out", "<p>The bill was thrown out, a SPOOFED report claims at far greater length. "
+               "It gives many more details than the real story does, to look the fuller copy.</p>",
+               link="https://evil.example\\@www.bbc.co.uk/news/harbour-bill"),
+         Entry("Harbour bill delayed", "<p>The vote on the bill is delayed by a week, another SPOOFED report says.</p>",
+               link="https://www.bbc.co.uk@evil.example/news/harbour-bill")],
+        present=("Harbour bill passes the council", "The bill passed by forty votes", "Harbour bill thrown out",
+                 "Harbour bill delayed"),
+        absent=("PWNED", "evil.example\\", "www.bbc.co.uk@"),
+        export_reason=r"'https://www\.bbc\.co\.uk@evil\.example/news/harbour-bill' is not an http\(s\) or mailto link; item kept without it",
+        check=lambda message: shown_where_it_leads(message),
     ),
     "css_in_titles_and_bodies": Row(
         [Entry("<style>body{display:none;background:url(https://evil.example/PWNED-1)}</style>Pier lights repaired",
