@@ -21,6 +21,7 @@ import schedule
 
 from digest.config import Config
 from digest.pipeline import edition_day
+from digest.text.terminal import for_terminal
 from digest.send import Log, send, utcnow
 from digest.store import Store
 
@@ -30,7 +31,7 @@ MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often
 def log_with_time(line: str) -> None:
     """A scheduler runs for months: every line it writes says when."""
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    print(f"{stamp} digest schedule: {line}", file=sys.stderr, flush=True)
+    print(for_terminal(f"{stamp} digest schedule: {line}"), file=sys.stderr, flush=True)
 
 
 def run_schedule(
