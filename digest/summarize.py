@@ -77,8 +77,8 @@ DUPLICATE_SIMILARITY = 0.5  # cosine over content-word counts above which two se
 # other. A news article, even a long read, is well under both, and is summarised as it always was.
 TEXT_BUDGET = 100_000
 TEXT_STRETCHES = 20  # the stretches of a text over budget: its lead and 19 more, evenly spread
-MAX_SENTENCES = 400
-LEAD_SENTENCES = 100
+MAX_SENTENCES = 200
+LEAD_SENTENCES = 80
 
 _END_PUNCTUATION = tuple(".!?…。！？\"'”’»)")
 
