@@ -166,10 +166,9 @@ def _within_budget(text: str) -> str:
     if len(text) <= TEXT_BUDGET:
         return text
     length = TEXT_BUDGET // TEXT_STRETCHES
-    stretches = []
-    for number in range(TEXT_STRETCHES):
-        start = 0 if number == 0 else _boundary_after(text, number * len(text) // TEXT_STRETCHES)
-        stretches.append(text[start : _boundary_after(text, start + length)].strip())
+    starts = [0] + [_boundary_after(text, number * len(text) // TEXT_STRETCHES) for number in range(1, TEXT_STRETCHES)]
+    ends = [min(_boundary_after(text, start + length), following) for start, following in zip(starts, [*starts[1:], len(text)])]
+    stretches = (text[start:end].strip() for start, end in zip(starts, ends))
     return "\n\n".join(stretch for stretch in stretches if stretch)
 
 
