@@ -88,6 +88,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
 }
 
 
+# sumy's LexRank divides by a zero norm on a text of one word repeated; it still answers, which is all this asks
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
 def test_each_text_function_is_fast_on_adversarial_strings(function: str) -> None:
     call = FUNCTIONS[function]
