@@ -27,6 +27,7 @@ from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
 from digest.store import Store, StoreError
+from digest.text.terminal import for_terminal
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
 
@@ -52,11 +53,11 @@ date_option = click.option(
 
 
 def warn(message: str) -> None:
-    click.echo(f"digest: warning: {message}", err=True)
+    click.echo(for_terminal(f"digest: warning: {message}"), err=True)
 
 
 def fail(message: str, status: int = 1) -> None:
-    click.echo(f"digest: error: {message}", err=True)
+    click.echo(for_terminal(f"digest: error: {message}"), err=True)
     sys.exit(status)
 
 
@@ -183,7 +184,7 @@ def check_command(config_path: Path) -> None:
         loaded = load_each(config, datetime.now(timezone.utc), store)
     report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed])
     for ctx in loaded:
-        click.echo(ctx.status())
+        click.echo(for_terminal(ctx.status()))
     if any(ctx.failed for ctx in loaded):
         sys.exit(1)
 

@@ -9,6 +9,8 @@ import sys
 import threading
 from typing import TextIO
 
+from digest.text.terminal import for_terminal
+
 
 class Progress:
     """Counts finished steps out of `total`; safe to advance from worker threads."""
@@ -34,7 +36,7 @@ class Progress:
     def _draw(self, what: str) -> None:
         width = 20
         filled = width * self.done // max(self.total, 1)
-        line = f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {what}"
+        line = for_terminal(f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {what}")
         columns = shutil.get_terminal_size((80, 20)).columns
         self.stream.write("\r\x1b[K" + line[: columns - 1])
         self.stream.flush()

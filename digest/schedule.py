@@ -26,6 +26,7 @@ import schedule
 from digest.config import Config
 from digest.edition import on_clock
 from digest.pipeline import edition_day
+from digest.text.terminal import for_terminal
 from digest.send import Log, send, utcnow
 from digest.store import Store
 
@@ -36,7 +37,7 @@ MIN_WAIT = 0.001  # seconds; the library runs a job of interval 0 again and agai
 def log_with_time(line: str) -> None:
     """A scheduler runs for months: every line it writes says when."""
     stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    print(f"{stamp} digest schedule: {line}", file=sys.stderr, flush=True)
+    print(for_terminal(f"{stamp} digest schedule: {line}"), file=sys.stderr, flush=True)
 
 
 def run_schedule(

@@ -35,6 +35,7 @@ from digest.deliver import DeliveryError, deliver
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
 from digest.store import EditionRecord, Store
+from digest.text.terminal import for_terminal
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
 CATCH_UP_DAYS = 7  # the most missed editions one send builds; older ones are named, to send with --date
@@ -43,7 +44,7 @@ Log = Callable[[str], None]
 
 
 def log_to_stderr(line: str) -> None:
-    print(f"digest: {line}", file=sys.stderr, flush=True)
+    print(for_terminal(f"digest: {line}"), file=sys.stderr, flush=True)
 
 
 @dataclass

@@ -53,7 +53,7 @@ __all__ = [
 
 ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
-SUMMARY_VERSION = "2"
+SUMMARY_VERSION = "3"
 
 MAX_WORDS = 60  # a longer sentence is a paragraph, not a blurb line
 MIN_WORDS = 4  # fewer words is a fragment ("Read the full story.")
@@ -69,6 +69,16 @@ SUBSTANCE_WORDS = 20  # a sentence shorter than this carries less of the story..
 SUBSTANCE_EXPONENT = 0.3  # ...by the factor (words / SUBSTANCE_WORDS) ** SUBSTANCE_EXPONENT
 LEAD_WEIGHT = 0.02  # times 1 / sqrt(1 + position); centrality is scaled to a maximum of 1
 DUPLICATE_SIMILARITY = 0.5  # cosine over content-word counts above which two sentences repeat
+
+# The work on one text is bounded, so an item of 8,000 sentences (or the 5 MB a fetch may bring)
+# costs what a long article does: the summariser reads at most TEXT_BUDGET characters (the lead,
+# then evenly spread stretches of the rest) and scores at most MAX_SENTENCES of its sentences (the
+# first LEAD_SENTENCES, then an even sample), since scoring compares every sentence with every
+# other. A news article, even a long read, is well under both, and is summarised as it always was.
+TEXT_BUDGET = 100_000
+TEXT_STRETCHES = 20  # the stretches of a text over budget: its lead and 19 more, evenly spread
+MAX_SENTENCES = 200
+LEAD_SENTENCES = 80
 
 _END_PUNCTUATION = tuple(".!?…。！？\"'”’»)")
 
@@ -150,9 +160,40 @@ def _normalise(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+def _within_budget(text: str) -> str:
+    """`text`, or for a text over TEXT_BUDGET its lead and evenly spread stretches of the rest, each
+    starting and ending at a line break (else a full stop and a space) so that sentences stay whole."""
+    if len(text) <= TEXT_BUDGET:
+        return text
+    length = TEXT_BUDGET // TEXT_STRETCHES
+    starts = [0] + [_boundary_after(text, number * len(text) // TEXT_STRETCHES) for number in range(1, TEXT_STRETCHES)]
+    ends = [min(_boundary_after(text, start + length), following) for start, following in zip(starts, [*starts[1:], len(text)])]
+    stretches = (text[start:end].strip() for start, end in zip(starts, ends))
+    return "\n\n".join(stretch for stretch in stretches if stretch)
+
+
+def _boundary_after(text: str, at: int) -> int:
+    """The first place at or after `at` where a line or (failing that, nearby) a sentence ends."""
+    window = text[at : at + 2_000]
+    for mark in ("\n", ". "):
+        found = window.find(mark)
+        if found >= 0:
+            return at + found + len(mark)
+    return min(at + len(window), len(text))
+
+
+def _sample(kept: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """At most MAX_SENTENCES of the sentences, in order: the first LEAD_SENTENCES, then an even spread."""
+    if len(kept) <= MAX_SENTENCES:
+        return kept
+    rest = kept[LEAD_SENTENCES:]
+    wanted = MAX_SENTENCES - LEAD_SENTENCES
+    return kept[:LEAD_SENTENCES] + [rest[n * len(rest) // wanted] for n in range(wanted)]
+
+
 def _prepare(text: str, title: str | None, lang: str) -> _Prepared:
-    """Clean, split, drop poor blurb sentences and exact repeats."""
-    cleaned = clean_for_summary(text or "")
+    """Clean, split, drop poor blurb sentences and exact repeats; bound the work (TEXT_BUDGET, MAX_SENTENCES)."""
+    cleaned = clean_for_summary(_within_budget(text or ""))
     title_key = _normalise(title) if title else ""
     paragraphs = [split_sentences(paragraph, lang) for paragraph in cleaned.split("\n\n")]
     usable = [(s, p) for p, sentences in enumerate(paragraphs) for s in sentences if _is_usable(s, title_key)]
@@ -170,6 +211,7 @@ def _prepare(text: str, title: str | None, lang: str) -> _Prepared:
         if key not in seen:
             seen.add(key)
             kept.append((sentence, paragraph))
+    kept = _sample(kept)
     return _Prepared(
         sentences=tuple(s for s, _ in kept),
         paragraph_of=tuple(p for _, p in kept),

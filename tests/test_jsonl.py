@@ -133,3 +133,18 @@ def test_globbed_files_in_order_through_load_all(tmp_path):
     items, problems = load_all(config, NOW)
     assert [item.title for item in items] == ["from a", "from b"]
     assert [problem.where for problem in problems] == ["source 'CMS' (cms/a.jsonl)", "source 'CMS' (cms/b.jsonl)"]
+
+
+def test_a_file_that_crashes_its_parser_costs_only_that_file(tmp_path):
+    """Per-file isolation in SourceContext.load_files: whatever one file of a glob raises, the rest are kept."""
+    ctx = make_context(tmp_path, [line(title="Kept")])
+    ctx.source.path = "*.jsonl"
+    (tmp_path / "odd.jsonl").write_text(line(title="Odd") + "\n", encoding="utf-8")
+
+    def parse(path: Path, text: str) -> list:
+        if path.name == "odd.jsonl":
+            raise RuntimeError("a parser's bug")
+        return [json.loads(text)["title"]]
+
+    assert ctx.load_files(parse) == ["Kept"]
+    assert [(p.where, p.reason) for p in ctx.problems] == [("source 'CMS' (odd.jsonl)", "unexpected RuntimeError: a parser's bug")]

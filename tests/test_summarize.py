@@ -287,3 +287,18 @@ def test_a_brief_that_is_one_long_quotation_is_shown_whole() -> None:
     )
     (summary,) = summarize(text, 1)
     assert summary.startswith('"We have been ready') and summary.endswith("told reporters.")
+
+
+def test_a_huge_text_is_summarised_from_its_lead_and_an_even_sample() -> None:
+    """The work is bounded (TEXT_BUDGET, MAX_SENTENCES) and the choice deterministic: the lead stays in."""
+    from digest.summarize import LEAD_SENTENCES, MAX_SENTENCES, TEXT_BUDGET, _prepare
+
+    text = " ".join(f"Ferry number {n} leaves the north pier at dawn today." for n in range(8_000))
+    assert len(text) > TEXT_BUDGET
+    prepared = _prepare(text, None, "en")
+    assert len(prepared.sentences) == MAX_SENTENCES
+    assert prepared.sentences[:LEAD_SENTENCES] == tuple(
+        f"Ferry number {n} leaves the north pier at dawn today." for n in range(LEAD_SENTENCES))
+    last = int(prepared.sentences[-1].split()[2])
+    assert last > 7_000  # spread over the whole text, not only its next lines
+    assert summarize(text, 3) == summarize(text, 3)

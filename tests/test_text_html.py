@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.text.html import fold, looks_like_html, plain_text, safe_url, to_text
+from digest.text.html import canonical_url, fold, looks_like_html, plain_text, safe_url, to_text
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,24 @@ def test_safe_urls_pass_and_tabs_inside_are_dropped() -> None:
     assert safe_url("https://example.com/a?b=1#c") == "https://example.com/a?b=1#c"
     assert safe_url("https://exa\tmple.com") == "https://example.com/"
     assert safe_url("mailto:desk@example.com") == "mailto:desk@example.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "base", "expected"),
+    [
+        ("https://evil.example\\@www.bbc.co.uk/news/x", None, "https://evil.example/@www.bbc.co.uk/news/x"),
+        ("https:\\\\evil.example\\news", None, "https://evil.example/news"),
+        ("\\\\evil.example/x", "https://www.bbc.co.uk/news/", "https://evil.example/x"),
+        ("/\\evil.example/x", "https://www.bbc.co.uk/news/", "https://evil.example/x"),
+        ("https://www.bbc.co.uk/a?q=\\b#\\c", None, "https://www.bbc.co.uk/a?q=\\b#\\c"),  # kept after ? and #
+        ("https://www.bbc.co.uk@evil.example/x", None, None),  # a user name: how a link poses as another
+        ("https://example.com:99999/", None, None),
+    ],
+)
+def test_links_are_read_as_browsers_read_them(url: str, base: str | None, expected: str | None) -> None:
+    assert safe_url(url, base) == expected
+
+
+def test_a_backslash_link_never_shares_the_real_storys_id() -> None:
+    assert canonical_url("https://evil.example\\@www.bbc.co.uk/news/x") != canonical_url("https://www.bbc.co.uk/news/x")
+    assert canonical_url("https://evil.example\\@www.bbc.co.uk/news/x").startswith("https://evil.example/")

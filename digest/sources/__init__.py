@@ -9,7 +9,7 @@ from __future__ import annotations
 import glob
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,34 +73,42 @@ class SourceContext:
         self.problems.append(Problem(where or f"source '{self.source.name}'", reason))
 
     def paths(self) -> list[Path]:
-        """The files `path:` names (globs expanded, sorted so every run reads them in one order)."""
+        """The files `path:` names (globs expanded, sorted so every run reads them in one order).
+
+        A file that exists under the very name given is that file, even when its name has glob
+        characters in it ("notes [draft].xml")."""
         pattern = str(self.config.resolve(self.source.path or ""))
-        matches = sorted(Path(p) for p in glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [Path(pattern)]
+        literal = not glob.has_magic(pattern) or Path(pattern).exists()
+        matches = [Path(pattern)] if literal else sorted(Path(p) for p in glob.glob(pattern, recursive=True))
         if not matches:
             raise SourceFailed(f"no file matches {self.source.path}")
         return matches
 
-    def read_each(self, read: Callable[[Path], T] | None = None) -> Iterator[tuple[Path, T]]:
-        """Each file `path:` names with its content, as `read` gives it (default: `read_text`).
+    def load_files(self, parse: Callable[[Path, T], list[Item]], read: Callable[[Path], T] | None = None) -> list[Item]:
+        """The items of each file `path:` names, each read (default: `read_text`) and parsed on its own.
 
-        A file that cannot be read is a warning when another one can, so one locked file does not
-        cost the rest of a glob; when none can, the first one's reason fails the source.
+        Whatever one file does (cannot be read, is not the right format, crashes a parser), the
+        other files of a glob are kept and stderr names the file and the reason; when no file
+        gives anything, the source fails: with the file's own reason when there is one file.
         """
         read = read or self.read_text
-        failures: list[tuple[Path, SourceFailed]] = []
-        read_any = False
-        for path in self.paths():
+        paths = self.paths()
+        items: list[Item] = []
+        failures: list[tuple[Path, str]] = []
+        for path in paths:
             try:
-                content = read(path)
+                items.extend(parse(path, read(path)))
             except SourceFailed as exc:
-                failures.append((path, exc))
-                continue
-            read_any = True
-            yield path, content
-        if failures and not read_any:
-            raise failures[0][1]
-        for path, exc in failures:
-            self.warn(str(exc), f"source '{self.source.name}' ({path.name})")
+                failures.append((path, str(exc)))
+            except Exception as exc:  # a library's crash on one odd file costs that file only
+                failures.append((path, f"unexpected {type(exc).__name__}: {exc}"))
+        if len(paths) == 1 and failures:
+            raise SourceFailed(failures[0][1])
+        for path, reason in failures:
+            self.warn(reason, f"source '{self.source.name}' ({path.name})")
+        if failures and len(failures) == len(paths):
+            raise SourceFailed(f"none of its {len(paths)} files could be read")
+        return items
 
     def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True):
         """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps

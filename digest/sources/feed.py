@@ -14,6 +14,8 @@ feed that feedparser can still partly read keeps its readable entries, with a wa
 """
 from __future__ import annotations
 
+import codecs
+import io
 import re
 import xml.sax
 from collections import Counter
@@ -57,21 +59,9 @@ def load(ctx: SourceContext) -> list[Item]:
     name = f"source '{ctx.source.name}'"
     if ctx.source.url:
         fetched = ctx.fetch(ctx.source.url, accept=ACCEPT_FEED)
-        documents = [Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), name)]
+        items = parse_feed(Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), name), ctx)
     else:
-        documents = [Document(data, None, None, f"{name} ({path.name})") for path, data in ctx.read_each(_read)]
-    items: list[Item] = []
-    failed = 0
-    for document in documents:
-        try:
-            items.extend(parse_feed(document, ctx))
-        except SourceFailed as exc:
-            if len(documents) == 1:
-                raise
-            failed += 1
-            ctx.warn(str(exc), document.where)
-    if failed == len(documents):
-        raise SourceFailed(f"none of its {len(documents)} files is a readable feed")
+        items = ctx.load_files(lambda path, data: parse_feed(Document(data, None, None, f"{name} ({path.name})"), ctx), _read)
     if ctx.source.full_text:
         add_full_text(items, ctx)
     return items
@@ -103,7 +93,11 @@ def screen_xml(data: bytes) -> str | None:
     has one) is allowed: expat never loads it, and neither does feedparser. The position of a
     syntax error comes from here too, as feedparser reports it in a copy of the document it edited.
     """
-    parser = expat.ParserCreate()
+    return _screen(data, None)
+
+
+def _screen(data: bytes, encoding: str | None) -> str | None:
+    parser = expat.ParserCreate(encoding)
     parser.EntityDeclHandler = _refuse_entity
     parser.UnparsedEntityDeclHandler = lambda name, base, system_id, public_id, notation: _refuse_entity(
         name, False, None, base, system_id, public_id, notation
@@ -111,6 +105,10 @@ def screen_xml(data: bytes) -> str | None:
     try:
         parser.Parse(data, True)
         return None
+    except LookupError:
+        # the document declares an encoding Python does not know ("bogus"): feedparser falls back
+        # to UTF-8 or Windows-1252, ASCII-compatible both, so it is screened as Latin-1 reads it
+        return _screen(data, "iso-8859-1")
     except _EntityDeclared as declared:
         if declared.external:
             raise SourceFailed(
@@ -160,19 +158,40 @@ def repair_utf8(data: bytes) -> tuple[bytes, int]:
     return text.encode("utf-8"), invalid + references
 
 
+def _unknown_encoding(data: bytes) -> str | None:
+    """The encoding the XML declaration names, when Python has no codec by that name."""
+    declared = XML_ENCODING.match(data)
+    if not declared:
+        return None
+    name = declared.group(1).decode("ascii")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return name
+    return None
+
+
 def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
     """The entries of one feed document as Items; SourceFailed when it is not a readable feed."""
     if not document.data.strip():
         raise SourceFailed("empty response" if document.base else "the file is empty")
-    malformed = screen_xml(document.data)
     data, damaged = repair_utf8(document.data)
+    malformed = screen_xml(data)  # the very bytes feedparser reads
     if damaged:
         ctx.warn(f"{damaged} character{'s' * (damaged != 1)} not valid UTF-8 (bytes, or references to half a surrogate pair), "
                  "shown as \ufffd; the rest of the text is kept", document.where)
     headers = {"content-type": document.content_type or "application/xml"}
     if document.base:
         headers["content-location"] = document.base
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
+    # feedparser opens a str or bytes that looks like a path or a URL ("/dev/zero", "file:///..."): it
+    # is only ever given a stream of the bytes already in hand. Its HTML sanitiser and link resolver
+    # are off: every text becomes plain text in html_to_text, which drops scripts and styles itself,
+    # and their scans of unclosed markup ("<a " repeated) took minutes on a body under the fetch cap
+    parsed = feedparser.parse(io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    unknown = _unknown_encoding(data)
+    if unknown:
+        ctx.warn(f"the XML declares the encoding '{unknown}', which is not known; read as {parsed.get('encoding') or 'UTF-8'}",
+                 document.where)
     exception = parsed.get("bozo_exception")
     problem = (malformed or _describe(exception)) if parsed.get("bozo") and not isinstance(exception, HARMLESS) else None
     if not parsed.get("version") and not parsed.entries:

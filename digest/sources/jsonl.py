@@ -37,9 +37,7 @@ class BrokenLine(ValueError):
 
 
 def load(ctx: SourceContext) -> list[Item]:
-    items: list[Item] = []
-    for path, text in ctx.read_each():
-        items.extend(read_file(ctx, path, text))
+    items = ctx.load_files(lambda path, text: read_file(ctx, path, text))
     if not items:
         raise SourceFailed("no items in " + ", ".join(_shown(ctx, p) for p in ctx.paths()))
     return items

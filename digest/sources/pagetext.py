@@ -25,7 +25,8 @@ BYLINE = re.compile(
 FEED_TIME = re.compile(r"^(?P<time>\d{1,2}:\d{2}\s*[AP]M)(?:\s*\(Updated:[^)]*\))?$", re.IGNORECASE)
 AUTHOR_LINE = re.compile(r"^Author:\s*\S", re.IGNORECASE)
 FEED_HEADER = re.compile(r"^(news feed|live updates|latest news)$", re.IGNORECASE)
-CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^)]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
+# [^()]: a "(photo" never closed is read once, not from each of many to the end of the line
+CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^()]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
 BREAKING = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
 TEASER_END = re.compile(r"(?:…|\.\.\.)$")
 SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
@@ -208,8 +209,7 @@ def _resolve_time(clock: str, reference: datetime) -> datetime:
 
 
 def load(ctx: SourceContext) -> list[Item]:
-    items: list[Item] = []
-    for path, text in ctx.read_each():
+    def read_page(path: Path, text: str) -> list[Item]:
         where = f"source '{ctx.source.name}' ({path.name})"
         page = parse_page(
             text,
@@ -221,7 +221,9 @@ def load(ctx: SourceContext) -> list[Item]:
         )
         if not page:
             ctx.warn("no article or feed entry found in this page", where)
-        items.extend(page)
+        return page
+
+    items = ctx.load_files(read_page)
     if not items:
         raise SourceFailed("no items in " + ", ".join(Path(p).name for p in ctx.paths()))
     return items

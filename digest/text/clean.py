@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import re
 
+from digest.text.html import COMMENT, drop_closed
+
 __all__ = ["clean_for_summary"]
 
 _MONTHS = (
@@ -23,13 +25,15 @@ _STAMP_PIECE = (
     rf"(?:(?:\d{{1,2}}[:.]\d{{2}}(?:\s*[ap]\.?m\.?)?|\d{{1,4}}(?:st|nd|rd|th)?|{_MONTHS}|{_DAYS}"
     r"|[ap]\.?m\.?|(?-i:[A-Z]{2,4})|GMT[+-]?\d*|UTC[+-]?\d*|at|on)(?!\w)|[,|.·•/-])"
 )
-_STAMP = rf"(?:\s*{_STAMP_PIECE})+"
+# Each piece is atomic, and the run possessive: pieces overlap ("a.m." is one piece or "a.m" and ".";
+# "JUNE" a month or a word in capitals), and a run that is not a stamp after all would otherwise be
+# tried in every way of cutting it into pieces, which doubles with each piece.
+_STAMP = rf"(?:\s*(?>{_STAMP_PIECE}))++"
 
-_TAGS_DROPPED_WITH_CONTENT = re.compile(
-    r"<(script|style|noscript|figcaption|template)\b[^>]*>.*?</\1\s*>", re.I | re.S
-)
-_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|section|article|tr|table)\b[^>]*>", re.I)
-_TAG = re.compile(r"</?[a-zA-Z][^<>]*>|<!--.*?-->", re.S)
+# A tag's attributes end at the next "<" too, so that an unclosed "<p" is looked at once, not to the end.
+_DROPPED_WITH_CONTENT = re.compile(r"<(script|style|noscript|figcaption|template)\b[^<>]*>", re.I)
+_BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|section|article|tr|table)\b[^<>]*>", re.I)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 
 # "PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013", "Last updated at ...".
 _STAMP_WORDS = r"(?:published|updated|last\s+updated|posted|опубліковано|оновлено)"
@@ -68,12 +72,13 @@ _BYLINE_NAME = re.compile(r"^[A-ZА-ЯІЇЄҐ][\w'’-]*\.?$")
 _BYLINE_MAX_WORDS = 16
 
 # "(Photo by X/Getty Images)", "(AP Photo/Efrem Lukatsky)", "(Photo: Reuters)", "(Фото: ...)".
-_CREDIT = (
-    r"\s*[(\[][^()\[\]]{0,80}?\b(?:photo|image|picture|photograph|video|footage|credit|illustration"
+_CREDIT = (  # (?<!\s): a run of spaces is tried once, from its start
+    r"(?<!\s)\s*[(\[][^()\[\]]{0,80}?\b(?:photo|image|picture|photograph|video|footage|credit|illustration"
     r"|фото|світлина|відео)s?\b[^()\[\]]{0,80}[)\]]"
 )
 _CREDIT_PAREN = re.compile(_CREDIT, re.I)
 _CREDIT_AT_END = re.compile(_CREDIT + r"\W*$", re.I)
+_CREDIT_TAIL = 300  # a credit is under 200 characters: a line's end is enough to look for one in
 # Lines that are a caption or a credit as a whole.
 _CAPTION_LINE = re.compile(
     r"^(?:image|photo|picture|video|media)\s*(?:caption|copyright|credit|source)\b"
@@ -106,10 +111,32 @@ _PROMPT_MAX_WORDS = 30
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
 
+def _drop_elements_with_content(text: str) -> str:
+    """Scripts, styles, captions and the like removed with what is in them, in linear time: an
+    element that is never closed keeps its content (as before), and once one is found unclosed
+    no later one of that name is looked for, since its end tag would not be there either."""
+    pieces: list[str] = []
+    start = at = 0
+    unclosed: set[str] = set()
+    while opening := _DROPPED_WITH_CONTENT.search(text, at):
+        name = opening.group(1).lower()
+        ending = None if name in unclosed else re.compile(rf"</{name}\s*>", re.I).search(text, opening.end())
+        if ending is None:
+            unclosed.add(name)
+            at = opening.end()
+            continue
+        pieces.append(text[start : opening.start()])
+        pieces.append(" ")
+        start = at = ending.end()
+    pieces.append(text[start:])
+    return "".join(pieces)
+
+
 def _strip_markup(text: str) -> str:
     """HTML to text: block tags become line breaks, other tags vanish, entities are decoded."""
     if "<" in text:
-        text = _TAGS_DROPPED_WITH_CONTENT.sub(" ", text)
+        text = drop_closed(text, COMMENT, "-->")
+        text = _drop_elements_with_content(text)
         text = _BLOCK_TAG.sub("\n", text)
         text = _TAG.sub("", text)
     if "&" in text:
@@ -147,7 +174,7 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _PROMPT_MAX_WORDS and _PROMPT.search(line):
         return ""
-    if _CREDIT_AT_END.search(line):
+    if _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
         return ""  # a line that ends with a photo credit is a caption
     line = _CREDIT_PAREN.sub("", line)
     line = _WIRE_OPENER.sub("", line)

@@ -56,12 +56,13 @@ _OPENING = "\"'“‘«(["
 _CJK_END = "。！？"
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 
-# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then spaces.
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then spaces. Only
+# from the start of a run of stops: tried from each of its stops, a long run would cost its square.
 _CANDIDATE = re.compile(
-    rf"([{re.escape(_TERMINAL)}]+)([{re.escape(_CLOSERS)}]*)(\s+)"
-    rf"|([{_CJK_END}]+)([{re.escape(_CLOSERS)}」』]*)(\s*)"
+    rf"(?<![{re.escape(_TERMINAL)}])([{re.escape(_TERMINAL)}]+)([{re.escape(_CLOSERS)}]*)(\s+)"
+    rf"|(?<![{_CJK_END}])([{_CJK_END}]+)([{re.escape(_CLOSERS)}」』]*)(\s*)"
 )
-_LAST_TOKEN = re.compile(r"(\S+)$")
+_CONTEXT = 64  # characters on either side of a boundary that decide it (the word before, the one after)
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*", re.UNICODE)
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
 _LETTERS_ONLY = re.compile(r"^[^\W\d_]+(?:['\-][^\W\d_]+)*$", re.UNICODE)
@@ -146,14 +147,15 @@ def _rules(lang: str) -> _Rules:
 
 
 def _is_boundary(before: str, stops: str, rest: str, rules: _Rules) -> bool:
-    """Decide one candidate boundary: `before` is the text up to the stops, `rest` what follows."""
+    """Decide one candidate boundary: `before` ends with the text up to the stops, `rest` starts with
+    what follows (_CONTEXT characters of each are enough)."""
     if not _starts_sentence(rest):
         # "?" or "!" before a lower-case word ("Yahoo! shares") or a closing text: no break.
         return False
     if stops != ".":
         return True  # "?", "!", "...", "…" before a capital
-    match = _LAST_TOKEN.search(before)
-    token = match.group(1).lstrip(_OPENING) if match else ""
+    words = before.split()
+    token = words[-1].lstrip(_OPENING) if words and not before[-1:].isspace() else ""
     word = token.lower()
     if word in rules.never and not (len(token) > 1 and token.isupper()):
         return False  # "Gen. Smith" and "Jan. 20", but "the SEC." is an acronym ending a sentence
@@ -171,7 +173,8 @@ def _split_paragraph(paragraph: str, rules: _Rules) -> list[str]:
     for match in _CANDIDATE.finditer(paragraph):
         # 。！？ always end a sentence; other stops need a look at the words around them.
         is_break = match.group(4) is not None or _is_boundary(
-            paragraph[start : match.start()], match.group(1), paragraph[match.end() :], rules
+            paragraph[max(start, match.start() - _CONTEXT) : match.start()], match.group(1),
+            paragraph[match.end() : match.end() + _CONTEXT], rules,
         )
         if is_break:
             sentences.append(paragraph[start : match.end()].strip())
@@ -188,19 +191,19 @@ def _lines_to_blocks(text: str) -> list[str]:
     lower-case letter after it)."""
     blocks: list[str] = []
     for paragraph in _PARAGRAPH_BREAK.split(text):
-        current = ""
+        current: list[str] = []  # the lines of one block, joined once (adding to a string copies it)
         for line in paragraph.splitlines():
             line = _SPACES.sub(" ", line).strip()
             if not line:
                 continue
-            if current and not current.endswith(tuple(_TERMINAL + _CJK_END)) and line[0].islower():
-                current += " " + line
+            if current and not current[-1].endswith(tuple(_TERMINAL + _CJK_END)) and line[0].islower():
+                current.append(line)
             else:
                 if current:
-                    blocks.append(current)
-                current = line
+                    blocks.append(" ".join(current))
+                current = [line]
         if current:
-            blocks.append(current)
+            blocks.append(" ".join(current))
     return blocks
 
 

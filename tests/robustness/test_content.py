@@ -80,6 +80,14 @@ def longest_paragraph(message: Message, limit: int) -> None:
     assert longest <= limit, f"a {longest}-character line in the text part"
 
 
+def shown_where_it_leads(message: Message) -> None:
+    """A backslash link says where a browser takes it, and does not take the real story's place."""
+    text = " ".join(message.text.split())
+    assert "Read more on evil.example: https://evil.example/@www.bbc.co.uk/news/harbour-bill" in text, text
+    real = text[text.index("Harbour bill passes the council"):]
+    assert real.index("The bill passed by forty votes") < real.index("Read more on bbc.co.uk"), text
+
+
 ROWS: dict[str, Row] = {
     "script_elements": Row(
         [Entry("Quay closed <script>alert('PWNED-1')</script>for repairs",
@@ -110,6 +118,20 @@ ROWS: dict[str, Row] = {
                  "Pier webcam restored"),
         export_reason=r"is not an http\(s\) or mailto link; item kept without it",
     ),
+    "links_posing_as_another_outlet": Row(
+        [Entry("Harbour bill passes the council", "<p>The bill passed by forty votes to two on Wednesday.</p>",
+               link="https://www.bbc.co.uk/news/harbour-bill"),
+         Entry("Harbour bill thrown out", "<p>The bill was thrown out, a SPOOFED report claims at far greater length. "
+               "It gives many more details than the real story does, to look the fuller copy.</p>",
+               link="https://evil.example\\@www.bbc.co.uk/news/harbour-bill"),
+         Entry("Harbour bill delayed", "<p>The vote on the bill is delayed by a week, another SPOOFED report says.</p>",
+               link="https://www.bbc.co.uk@evil.example/news/harbour-bill")],
+        present=("Harbour bill passes the council", "The bill passed by forty votes", "Harbour bill thrown out",
+                 "Harbour bill delayed"),
+        absent=("PWNED", "evil.example\\", "www.bbc.co.uk@"),
+        export_reason=r"'https://www\.bbc\.co\.uk@evil\.example/news/harbour-bill' is not an http\(s\) or mailto link; item kept without it",
+        check=lambda message: shown_where_it_leads(message),
+    ),
     "css_in_titles_and_bodies": Row(
         [Entry("<style>body{display:none;background:url(https://evil.example/PWNED-1)}</style>Pier lights repaired",
                '<div style="position:fixed;top:0;left:0;width:100%;height:100%;PWNED-2:1">Lights work again.</div>'
@@ -127,6 +149,22 @@ ROWS: dict[str, Row] = {
         [Entry("Cargo tally without a full stop", " ".join(f"crate{n} barrel{n % 17} sack{n % 5}" for n in range(10_000)))],
         present=("Cargo tally without a full stop",),
         check=lambda message: longest_paragraph(message, 1300),
+    ),
+    "eight_thousand_short_sentences": Row(  # dense sentence x sentence matrices took minutes and gigabytes
+        [Entry("Every tide of the year in one notice",
+               " ".join(f"Tide {n} reaches the {('north', 'east', 'south')[n % 3]} pier at berth {n % 97}." for n in range(8_000)))],
+        present=("Every tide of the year in one notice", "reaches the"), seconds=4,
+    ),
+    "timetable_paragraphs": Row(  # a time-stamp regex backtracked exponentially on one such line
+        [Entry("Ferry timetable for the summer",
+               "<p>" + " ".join(["6:10 a.m. 6:40 a.m."] * 8) + " daily</p><p>" + "Jan. " * 40 + "sailings</p>"
+               "<p>The ferry keeps its summer timetable until September.</p>")],
+        present=("Ferry timetable for the summer", "The ferry keeps its summer timetable"), seconds=4,
+    ),
+    "markup_that_never_closes": Row(  # the standard library's HTML parser went quadratic on these
+        [Entry("Markup that never closes", "<p>The pier reopens.</p>" + "<a " * 30_000 + "<!--" * 20_000),
+         Entry("Scripts that never close", "<script " * 20_000 + "(photo " * 10_000)],
+        present=("Markup that never closes", "Scripts that never close"), seconds=4,
     ),
     "emoji_rtl_chinese_ukrainian": Row(
         [Entry("🚢 Ferry returns 🌊 after the storm ⚓", "<p>Passengers cheered 🎉 on the quay.</p>"),

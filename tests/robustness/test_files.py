@@ -14,6 +14,7 @@ from .conftest import (
     DAY, SUSPECT, SUSPECT_TITLES, Expect, Message, assert_contract, permissions_enforced, plain_feed,
     without_file_permission_checks, write_project,
 )
+from .conftest import entry, rss
 
 EXPORT_TITLES = ("Pilot boat gets a new engine", "Harbour school opens its doors")
 PAGE_TITLE = "Harbour cranes get new operators"
@@ -98,6 +99,32 @@ def glob_that_matches_nothing(folder):
     (folder / "exports").mkdir()
     sources = [{"kind": kind, "path": f"exports/*.{extension}"} for kind, extension in (("jsonl", "jsonl"), ("pagetext", "txt"), ("feed", "xml"))]
     return sources, Expect(failed=True, reason=r"no file matches exports/\*\.jsonl$"), each_suspect_says(r"no file matches exports/\*", 3)
+
+
+@case
+def glob_with_odd_and_broken_files(folder):
+    """Whatever one file of a glob does, the others are kept: one declares an encoding Python does not
+    know (read anyway, with a warning), one is an HTML page, one is binary junk."""
+    (folder / "in").mkdir()
+    sources = files_of_each_kind(folder / "in", "a-good")
+    (folder / "in" / "b-mac.xml").write_bytes(rss(entry("Lighthouse keeper retires", "After forty years the keeper hands over the lamp. A party is held on the pier.")).replace(
+        b'encoding="utf-8"', b'encoding="x-mac-roman-latin1"'))
+    for extension in ("jsonl", "txt", "xml"):
+        (folder / "in" / f"c-html.{extension}").write_bytes(b"<!doctype html><html><body><p>Sign in</p></body></html>")
+        (folder / "in" / f"d-junk.{extension}").write_bytes(bytes(range(256)))
+    for source in sources:
+        source["path"] = "in/*." + source["path"].rsplit(".", 1)[1]
+    return sources, Expect(failed=False, reason=r"\(b-mac\.xml\): the XML declares the encoding 'x-mac-roman-latin1', which is not known",
+                           present=(*EXPORT_TITLES, PAGE_TITLE, *SUSPECT_TITLES, "Lighthouse keeper retires"), suspect=f"{SUSPECT} 3"), None
+
+
+@case
+def literal_path_with_glob_characters(folder):
+    """A file named "quay [may].xml" is that file, not a glob that matches nothing."""
+    (folder / "quay [may].xml").write_bytes(plain_feed())
+    (folder / "export [v2].jsonl").write_text("\n".join(export_lines()) + "\n", encoding="utf-8")
+    return [{"kind": "feed", "path": "quay [may].xml"}, {"kind": "jsonl", "path": "export [v2].jsonl"}], Expect(
+        failed=False, reason=None, present=(*SUSPECT_TITLES, *EXPORT_TITLES)), None
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -108,6 +108,43 @@ def feed_without_entries(server, folder):
     return served(server, rss()), Expect(failed=False, reason=None), None
 
 
+PRIVATE_TITLE = "Private memo from the local disk"
+
+
+def private_feed(folder: Path) -> Path:
+    """A feed on digest's own disk that no server may make it read."""
+    path = folder / "private.xml"
+    path.write_bytes(rss(entry(PRIVATE_TITLE), entry(SECRET)))
+    return path
+
+
+@case
+def body_that_is_a_local_path(server, folder):
+    """feedparser opens a str or bytes that looks like a path: the body must be read as the document it is."""
+    return served(server, str(private_feed(folder)).encode()), Expect(
+        failed=True, reason=r"not an RSS or Atom feed", absent=(PRIVATE_TITLE,)), None
+
+
+@case
+def body_that_is_a_file_url(server, folder):
+    return served(server, private_feed(folder).as_uri().encode()), Expect(
+        failed=True, reason=r"not an RSS or Atom feed", absent=(PRIVATE_TITLE,)), None
+
+
+@case
+def body_that_is_dev_zero(server, folder):
+    """Opened as a path, /dev/zero is read until memory runs out."""
+    return served(server, b"/dev/zero"), Expect(failed=True, reason=r"not an RSS or Atom feed", seconds=5), None
+
+
+@case
+def unknown_encoding_declared(server, folder):
+    """Python has no codec named "bogus": read the feed as feedparser does (as ASCII here) and say so."""
+    feed = plain_feed().replace(b'encoding="utf-8"', b'encoding="bogus"')
+    return served(server, feed), Expect(
+        failed=False, reason=r"declares the encoding 'bogus', which is not known; read as [\w-]+", present=SUSPECT_TITLES), None
+
+
 def ten_thousand_entries_feed() -> bytes:
     """Every entry in the edition's window, all before the good source's items (which must still win
     on recency: the edition holds 40 stories, and a flood may push out older news, never newer)."""

@@ -1,0 +1,110 @@
+"""Every text function against strings built to make a regex backtrack or a scan go quadratic.
+
+A regex with overlapping quantifiers ("6:10 a.m." is one time stamp piece or two) can take minutes on
+one paragraph, and a send that hangs holds the send lock: the schedule never recovers. Each function
+here must finish each 100 KB string within BOUND seconds, measured one call at a time.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import pytest
+
+from digest.dedupe import normalise_text
+from digest.rank import BREAKING_HEADLINE, found_phrases, phrase_pattern
+from digest.render.view import clean_line
+from digest.sources.feed import _title_from, repair_utf8, screen_xml
+from digest.sources.pagetext import classify, clean_headline, parse_page
+from digest.summarize import summarize
+from digest.text.clean import clean_for_summary
+from digest.text.html import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
+from digest.text.sentences import split_sentences, tokenize_words
+
+SIZE = 100_000
+BOUND = 2.0  # seconds for one call on one 100 KB string
+
+
+def repeat(unit: str, tail: str = " x") -> str:
+    """`unit` repeated to SIZE characters, then a `tail` that makes a pattern fail at the very end."""
+    return unit * (SIZE // len(unit)) + tail
+
+
+ADVERSARIAL: dict[str, str] = {
+    "times": repeat("6:10 a.m. 6:40 a.m. "),
+    "months": repeat("Jan. "),
+    "capital months": repeat("JUNE "),
+    "published stamps": "Published: " + repeat("9:12 EST, 3 June 2013 | "),
+    "full stops": repeat(". "),
+    "initials": repeat("A. "),
+    "dots": repeat("."),
+    "abbreviations": repeat("Mr. Dr. Gen. U.S. "),
+    "open tags": repeat("<a "),
+    "open paragraphs": repeat("<p "),
+    "open end tags": repeat("</a "),
+    "unclosed comments": repeat("<!--"),
+    "unclosed comments with >": repeat("<!-- > "),
+    "unclosed marked sections": repeat("<![CDATA[ > "),
+    "unclosed scripts": repeat("<script>"),
+    "unclosed script tags": repeat("<script "),
+    "credits": repeat("(photo "),
+    "closed credits": repeat("(Photo: AP) !!!"),
+    "wide spaces": repeat("\u3000"),
+    "vertical tabs": repeat("\x0b"),
+    "one long word": repeat("a"),
+    "bylines": repeat("By Jane Doe "),
+    "entities": repeat("&amp"),
+    "newlines and spaces": repeat("\n " * 3 + "x"),
+    "lines of stamps": repeat("6:10 a.m.\n"),
+    "sentences": repeat("The harbour opened at dawn. "),
+}
+
+NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+PATTERN = phrase_pattern(["harbour master", "storm warning"])
+FUNCTIONS: dict[str, Callable[[str], object]] = {
+    "clean_for_summary": clean_for_summary,
+    "split_sentences": split_sentences,
+    "tokenize_words": tokenize_words,
+    "html_to_text": html_to_text,
+    "complete_markup": complete_markup,
+    "to_text": to_text,
+    "inline_text": inline_text,
+    "looks_like_html": looks_like_html,
+    "clean_headline": clean_headline,
+    "classify": classify,
+    "parse_page": lambda text: parse_page(text, source="s", tz=timezone.utc, now=NOW),
+    "summarize": lambda text: summarize(text, 3, title="A title"),
+    "summarize lexrank": lambda text: summarize(text, 3, algorithm="lexrank"),
+    "title_from": _title_from,
+    "safe_url": lambda text: safe_url("https://example.com/" + text),
+    "canonical_url": lambda text: canonical_url("https://example.com/" + text),
+    "breaking headline": BREAKING_HEADLINE.match,
+    "found_phrases": lambda text: found_phrases(PATTERN, text),
+    "normalise_text": normalise_text,
+    "clean_line": lambda text: clean_line(text, 300),
+    "screen_xml": lambda text: screen_xml(text.encode()),
+    "repair_utf8": lambda text: repair_utf8(text.encode()),
+}
+
+
+# sumy's LexRank divides by a zero norm on a text of one word repeated; it still answers, which is all this asks
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_each_text_function_is_fast_on_adversarial_strings(function: str) -> None:
+    call = FUNCTIONS[function]
+    slow = []
+    for name, text in ADVERSARIAL.items():
+        started = time.perf_counter()
+        call(text)
+        took = time.perf_counter() - started
+        if took > BOUND:
+            slow.append(f"{name}: {took:.1f} s")
+    assert not slow, f"{function} over {BOUND} s on: {', '.join(slow)}"
+
+
+def test_time_stamps_are_still_found() -> None:
+    """The atomic stamp pieces still read what they read before."""
+    assert clean_for_summary("6:10 a.m. 6:40 a.m.\n\nThe ferry sails at dawn.") == "The ferry sails at dawn."
+    assert clean_for_summary("June 26, 2024\n\nThe ferry sails at dawn.") == "The ferry sails at dawn."
+    assert clean_for_summary("PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013\n\nThe ferry sails.") == "The ferry sails."
