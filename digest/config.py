@@ -81,6 +81,8 @@ class NewsletterConfig:
     to: list[str] = field(default_factory=lambda: ["readers@example.com"])
     unsubscribe_url: str | None = None
     unsubscribe_mailto: str | None = None
+    unsubscribe_secret_env: str = "DIGEST_UNSUBSCRIBE_SECRET"  # the variable holding the secret that makes each reader's token
+    list_id: str | None = None  # the List-Id header; default: the title as a label under the sender's domain
     archive_url: str | None = None
     note: str | None = None
 
@@ -255,6 +257,11 @@ class DeliveryConfig:
 
 
 @dataclass
+class SubscribersConfig:
+    path: str  # a CSV file with an `email` column and an optional `name` column, relative to this file
+
+
+@dataclass
 class ScheduleConfig:
     at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
     retry_minutes: float = check(_non_negative, default=15.0)  # after a failed send; 0: wait for the next `at`
@@ -276,6 +283,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
@@ -317,6 +325,9 @@ def load_config(path: str | Path) -> Config:
     config.file = path
     _check_sources(config)
     _check_templates(config)
+    if config.subscribers and not config.resolve(config.subscribers.path).is_file():
+        raise ConfigError(path, "subscribers.path", f"'{config.subscribers.path}' is not a file (paths are relative to the config file)",
+                          "fix the path, or remove subscribers:")
     return config
 
 

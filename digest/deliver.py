@@ -17,24 +17,47 @@ import signal
 import smtplib
 import ssl
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from digest.config import Config
 from digest.files import write_atomically
 
 
 class DeliveryError(Exception):
-    """The mail system did not accept the message; the text says why and what to check."""
+    """The mail system did not accept the message; the text says why and what to check.
+
+    `permanent`: the mail system refused for good (a 5xx), so trying again is pointless. `reader`: the
+    refusal is about this one recipient (a refused RCPT), so the rest of the list can still go; else the
+    mail system itself failed (down, refused the login) and the send stops, the rest left pending.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False, reader: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent, self.reader = permanent, reader
+
+
+Post = Callable[[bytes, str, str], str]  # (message, Message-ID, recipient) -> receipt; raises DeliveryError
 
 
 def deliver(message: bytes, message_id: str, config: Config) -> str:
-    """Deliver `message` by `delivery.method`; return a receipt for the run log."""
+    """Deliver one `message` to its own recipients by `delivery.method`; return a receipt for the run log."""
     methods: dict[str, Callable[[bytes, str, Config], str]] = {
         "command": deliver_by_command,
         "smtp": deliver_by_smtp,
         "outbox": deliver_to_outbox,
     }
     return methods[config.delivery.method](message, message_id, config)
+
+
+@contextmanager
+def transport(config: Config) -> Iterator[Post]:
+    """A sender for a whole list of one-reader messages: over SMTP, one connection for all of them."""
+    if config.delivery.method == "smtp":
+        with SmtpSession(config) as session:
+            yield session.post
+    else:
+        yield lambda message, message_id, recipient: deliver(message, message_id, config)
 
 
 # command: sendmail -t, msmtp -t, ...
@@ -69,7 +92,9 @@ def deliver_by_command(message: bytes, message_id: str, config: Config) -> str:
         name = signal.Signals(-done.returncode).name
         raise DeliveryError(f"`{command}` was killed by {name}" + (f": {said}" if said else ""))
     if done.returncode != 0:
-        raise DeliveryError(f"`{command}` exited with status {done.returncode}" + (f": {said}" if said else ""))
+        no_such_reader = done.returncode in (67, 68)  # sysexits EX_NOUSER, EX_NOHOST: this address, for good
+        raise DeliveryError(f"`{command}` exited with status {done.returncode}" + (f": {said}" if said else ""),
+                            permanent=no_such_reader, reader=no_such_reader)
     return f"`{command}` accepted {message_id}" + (f": {said}" if said else "")
 
 
@@ -83,38 +108,85 @@ def _last_lines(output: bytes, lines: int = 3, limit: int = 500) -> str:
 
 def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
     """Send over SMTP to the message's own recipients (To, Cc, Bcc), as `sendmail -t` would."""
-    settings = config.delivery.smtp
-    where = f"{settings.host}:{settings.port}"
     sender, recipients = envelope(message)
-    credentials = _credentials(config)
-    context = ssl.create_default_context(cafile=config.resolve(settings.ca_file) if settings.ca_file else None)
-    try:
+    with SmtpSession(config) as session:
+        return session.post(message, message_id, *recipients)
+
+
+class SmtpSession:
+    """One SMTP connection, opened at the first message and kept for the rest of the list."""
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.settings = config, config.delivery.smtp
+        self.where = f"{self.settings.host}:{self.settings.port}"
+        self.server: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            try:
+                self.server.quit()
+            except (smtplib.SMTPException, OSError):
+                self.server.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        credentials = _credentials(self.config)
+        context = ssl.create_default_context(cafile=self.config.resolve(settings.ca_file) if settings.ca_file else None)
         if settings.ssl:
             server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=context)
         else:
             server = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with server:
+        try:
             if settings.starttls:
                 server.starttls(context=context)
             if credentials:
                 server.login(*credentials)
-            return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, recipients, message)
-    except smtplib.SMTPAuthenticationError as exc:
-        raise DeliveryError(f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}") from None
-    except smtplib.SMTPNotSupportedError as exc:
-        raise DeliveryError(f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login") from None
-    except smtplib.SMTPResponseException as exc:
-        raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
-        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
-        raise DeliveryError(f"smtp {where} refused every recipient: {refused}") from None
-    except smtplib.SMTPServerDisconnected as exc:
-        raise DeliveryError(f"smtp {where} closed the connection before accepting the message ({exc})") from None
-    except ssl.SSLError as exc:
-        raise DeliveryError(f"smtp {where}: TLS failed ({exc.reason or exc}); check delivery.smtp.ssl / starttls and the port") from None
-    except (smtplib.SMTPException, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        raise DeliveryError(f"cannot reach smtp {where}: {reason}; is the server up, and are delivery.smtp.host and port right?") from None
+        except BaseException:
+            server.close()
+            raise
+        return server
+
+    def post(self, message: bytes, message_id: str, *recipients: str) -> str:
+        """Send `message` to `recipients`; a refused recipient is a DeliveryError about that reader."""
+        sender = envelope(message)[0]
+        where, settings = self.where, self.settings
+        try:
+            if self.server is None:
+                self.server = self._connect()
+            return f"smtp {where} accepted {message_id}: " + _transmit(self.server, sender, list(recipients), message)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryError(f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}") from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryError(f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login") from None
+        except smtplib.SMTPDataError as exc:
+            raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                permanent=exc.smtp_code >= 500, reader=True) from None
+        except smtplib.SMTPResponseException as exc:
+            self._drop()
+            raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())
+            raise DeliveryError(f"smtp {where} refused every recipient: {refused}", permanent=permanent, reader=True) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            self._drop()
+            raise DeliveryError(f"smtp {where} closed the connection before accepting the message ({exc})") from None
+        except ssl.SSLError as exc:
+            self._drop()
+            raise DeliveryError(f"smtp {where}: TLS failed ({exc.reason or exc}); check delivery.smtp.ssl / starttls and the port") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+            raise DeliveryError(f"cannot reach smtp {where}: {reason}; is the server up, and are delivery.smtp.host and port right?") from None
+
+    def _drop(self) -> None:
+        """Forget a connection in an unknown state; the next message opens a new one."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
 
 def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message: bytes) -> str:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Replace `path` with `data` in one step; `durable` also syncs the data and the rename to disk.
+def write_atomically(path: Path, data: bytes | Iterable[bytes], *, durable: bool = False) -> None:
+    """Replace `path` with `data` (bytes, or chunks streamed as they come) in one step; `durable` also
+    syncs the data and the rename to disk.
 
     Raises OSError (the temporary file already removed) when it cannot.
     """
@@ -22,7 +24,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            out.write(data) if isinstance(data, bytes) else out.writelines(data)
             if durable:
                 out.flush()
                 os.fsync(out.fileno())

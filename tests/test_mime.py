@@ -105,7 +105,7 @@ def test_json_for_an_email_api() -> None:
     assert document["html"] == render.render(ed, settings, "html").decode()
     assert document["text"] == render.render(ed, settings, "text").decode()
     eml = parse(render.render(ed, settings, "eml"))
-    assert document["headers"] == {name: eml[name] for name in ("Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post")}
+    assert document["headers"] == {name: eml[name] for name in ("Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")}
 
 
 JSONL = [
