@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.readers import Reader, normalise, token
+from digest import render
+from digest.readers import PLACEHOLDER, Reader, normalise, token
 from digest.render.mime import Letter
 from mailserver import MailServer
 from test_send import DAY1, DAY2, Project, command_project, delivered, kill, parse, plain_text, wait_for_stage
@@ -190,3 +191,32 @@ def test_bad_unsubscribe_arguments_are_usage_errors(tmp_path: Path) -> None:
     project, _ = command_project(tmp_path)
     assert project.digest("unsubscribe", "nope").exit_code == 2
     assert project.digest("unsubscribe", "a@b@c").exit_code == 2
+
+
+@pytest.mark.parametrize("language", ["english", "ukrainian"])
+def test_a_filled_message_reads_back_as_the_letter_with_the_token_whatever_the_encoding(language: str) -> None:
+    """Quoted-printable bodies take the token between soft breaks; base64 bodies re-encode only the
+    lines that hold it. Either way a mail client reads exactly the HTML and text, token in place."""
+    from sample_edition import config, edition
+
+    ed, settings = edition(), config()
+    settings.newsletter.unsubscribe_url = "https://news.example.org/u/{{subscriber}}?from=digest"
+    settings.email.postal_address = "Reply {{subscriber}} to write to us. " + "Київ " * (40 if language == "ukrainian" else 0)
+    if language == "ukrainian":
+        for story in ed.stories():
+            story.lead.title = "Нічний пором курсує до ранку після скарг медсестер"
+            story.summary = ["Портова адміністрація додала рейс о 23:40, бо про це попросили медсестри та пекарі."] * 3
+    letter = render.letter(ed, settings)
+    reader = Reader("olena@example.org", "Олена Петренко")
+    fill = their_token(reader.address)
+    message = parse(letter.eml(reader, fill))
+    encodings = {part["Content-Transfer-Encoding"] for part in message.iter_parts()}
+    assert encodings == ({"base64"} if language == "ukrainian" else {"quoted-printable"})
+    assert message.get_body(("html",)).get_content().replace("\r\n", "\n") == letter.html.replace(PLACEHOLDER, fill)
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == letter.text.replace(PLACEHOLDER, fill)
+    assert email.utils.parseaddr(message["To"]) == ("Олена Петренко", "olena@example.org")
+    assert letter.html.count(PLACEHOLDER) == 2 and letter.text.count(PLACEHOLDER) == 2
+    raw = letter.eml(reader, fill)
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998 and raw.isascii()
+    body_lines = raw.partition(b"\r\n\r\n")[2].split(b"\r\n")
+    assert max(len(line) for line in body_lines) <= 76
