@@ -248,12 +248,27 @@ class SmtpConfig:
 
 
 @dataclass
+class ApiConfig:
+    """An email service's HTTP API; credentials come only from the environment."""
+
+    provider: Literal["postmark", "sendgrid", "ses"] = "postmark"
+    key_env: str | None = None  # the variable holding the API key; default POSTMARK_SERVER_TOKEN or SENDGRID_API_KEY (SES: AWS_* variables)
+    url: str | None = None  # the API's base URL; default the provider's own (a test server or an EU endpoint here)
+    message_stream: str = "broadcast"  # Postmark: the message stream for newsletters
+    region: str | None = None  # SES: the AWS region; default AWS_REGION from the environment
+    timeout: float = check(_positive, default=30.0)  # seconds for one request
+    retries: int = check(_non_negative, default=4)  # after a 429, a 5xx, a timeout or a dropped connection
+    max_wait: float = check(_non_negative, default=120.0)  # the longest Retry-After honoured, in seconds
+
+
+@dataclass
 class DeliveryConfig:
-    method: Literal["command", "smtp", "outbox"] = "outbox"
+    method: Literal["command", "smtp", "outbox", "api"] = "outbox"
     command: str = "sendmail -t"
     command_timeout: float = check(_positive, default=120.0)  # seconds the command may take
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: str = "outbox"
+    api: ApiConfig = field(default_factory=ApiConfig)
 
 
 @dataclass

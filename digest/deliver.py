@@ -19,9 +19,14 @@ import ssl
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from digest.config import Config
 from digest.files import write_atomically
+from digest.readers import Reader
+from digest.render.mime import Letter
 
 
 class DeliveryError(Exception):
@@ -40,6 +45,53 @@ class DeliveryError(Exception):
 Post = Callable[[bytes, str, str], str]  # (message, Message-ID, recipient) -> receipt; raises DeliveryError
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One reader's copy, as the send loop hands it to a transport."""
+
+    reader: Reader
+    token: str | None
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the mail system said of one reader's copy: `sent`, `pending` (try again later) or `refused`
+    (for good). `stop`: the mail system itself failed, so the rest of the list waits for the next run."""
+
+    address: str
+    status: str
+    said: str
+    stop: bool = False
+
+
+class Sender(Protocol):
+    batch: int  # readers handed over at once
+
+    def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]: ...
+
+
+class MessageSender:
+    """One RFC 5322 message per reader, posted one at a time (command, SMTP, outbox)."""
+
+    batch = 1
+
+    def __init__(self, post: Post) -> None:
+        self.post = post
+
+    def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
+        outcomes = []
+        for entry in entries:
+            address = entry.reader.address
+            try:
+                receipt = self.post(letter.eml(entry.reader, entry.token, date), entry.message_id, address)
+            except DeliveryError as exc:
+                outcomes.append(Outcome(address, "refused" if exc.permanent else "pending", str(exc), stop=not exc.reader))
+                continue
+            outcomes.append(Outcome(address, "sent", receipt))
+        return outcomes
+
+
 def deliver(message: bytes, message_id: str, config: Config) -> str:
     """Deliver one `message` to its own recipients by `delivery.method`; return a receipt for the run log."""
     methods: dict[str, Callable[[bytes, str, Config], str]] = {
@@ -51,13 +103,17 @@ def deliver(message: bytes, message_id: str, config: Config) -> str:
 
 
 @contextmanager
-def transport(config: Config) -> Iterator[Post]:
-    """A sender for a whole list of one-reader messages: over SMTP, one connection for all of them."""
-    if config.delivery.method == "smtp":
+def transport(config: Config) -> Iterator[Sender]:
+    """A sender for a whole list: over SMTP one connection for all of it, through an email API in batches."""
+    if config.delivery.method == "api":
+        from digest.providers import provider  # noqa: PLC0415 (SES pulls in boto3, needed only here)
+
+        yield provider(config)
+    elif config.delivery.method == "smtp":
         with SmtpSession(config) as session:
-            yield session.post
+            yield MessageSender(session.post)
     else:
-        yield lambda message, message_id, recipient: deliver(message, message_id, config)
+        yield MessageSender(lambda message, message_id, recipient: deliver(message, message_id, config))
 
 
 # command: sendmail -t, msmtp -t, ...

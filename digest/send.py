@@ -31,12 +31,12 @@ from datetime import date, datetime, timezone
 
 from digest import render
 from digest.config import Config
-from digest.deliver import DeliveryError, transport
+from digest.deliver import Outgoing, transport
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
 from digest.readers import Reader, readers, secret, token
 from digest.render.mime import Letter, reader_message_id
-from digest.store import EditionRecord, Store
+from digest.store import Delivery, EditionRecord, Store
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
 
@@ -157,6 +157,11 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     return result
 
 
+def _batches(deliveries: Iterator[Delivery], size: int) -> Iterator[list[Delivery]]:
+    while batch := list(itertools.islice(deliveries, size)):
+        yield batch
+
+
 def _warn(result: SendResult, log: Log, problem: str) -> None:
     result.warnings.append(problem)
     log(f"warning: {problem}")
@@ -219,29 +224,30 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
     key = secret(config, required=letter.needs_token)
     log(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
     stopped: str | None = None
-    with transport(config) as post:
-        for delivery in store.deliveries(day, status="pending"):
-            reader = Reader(delivery.address, delivery.name)
-            if _opted_out(reader, key, opted):
-                store.record_outcomes(day, [(reader.address, "opted-out", "unsubscribed")], utcnow())
-                continue
-            message = letter.eml(reader, token(reader.address, key) if key else None, utcnow().astimezone(config.newsletter.tz))
-            try:
-                with finish_before_stopping(log):
-                    receipt = post(message, delivery.message_id, reader.address)
-                    store.record_outcomes(day, [(reader.address, "sent", receipt)], utcnow())
-            except DeliveryError as exc:
-                status = "refused" if exc.permanent else "pending"
-                store.record_outcomes(day, [(reader.address, status, str(exc))], utcnow())
-                if exc.permanent:
-                    _warn(result, log, f"{reader.address}: {exc}; not tried again")
+    with transport(config) as sender:
+        for batch in _batches(store.deliveries(day, status="pending"), sender.batch):
+            entries = []
+            for delivery in batch:
+                reader = Reader(delivery.address, delivery.name)
+                if _opted_out(reader, key, opted):
+                    store.record_outcomes(day, [(reader.address, "opted-out", "unsubscribed")], utcnow())
                 else:
-                    log(f"error: could not deliver the edition of {day} to {reader.address}: {exc}; it stays pending")
-                if not exc.reader:
-                    stopped = str(exc)
-                    break
+                    entries.append(Outgoing(reader, token(reader.address, key) if key else None, delivery.message_id))
+            if not entries:
                 continue
-            result.delivered.append((day, reader.address))
+            with finish_before_stopping(log):
+                outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
+                store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
+            for outcome in outcomes:
+                if outcome.status == "sent":
+                    result.delivered.append((day, outcome.address))
+                elif outcome.status == "refused":
+                    _warn(result, log, f"{outcome.address}: {outcome.said}; not tried again")
+                else:
+                    log(f"error: could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
+                stopped = outcome.said if outcome.stop else stopped
+            if stopped:
+                break
     if store.finish_edition(day, utcnow(), reason=stopped or "some readers were not delivered to"):
         return True
     pending = store.delivery_counts(day).get("pending", 0)
