@@ -21,9 +21,17 @@ from digest import __version__, rank, render, summarize
 from digest.config import Config, ConfigError, date_problem, load_config
 from digest.files import write_atomically
 from digest.model import Edition, Problem
-from digest.readers import TOKEN_CHARS, Reader, address_problem, normalise, readers, secret, token
-from digest.render import mime
 from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.readers import (
+    TOKEN_CHARS,
+    Reader,
+    address_problem,
+    normalise,
+    readers,
+    secret,
+    token,
+)
+from digest.render import mime
 from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
@@ -289,7 +297,7 @@ def status_command(config_path: Path, day: datetime | None) -> None:
 def unsubscribe_command(config_path: Path, who: str) -> None:
     """Record that a reader opted out (by the token from their unsubscribe link, or their address):
     no edition is sent to them again, whatever the config or the subscribers file lists."""
-    with opened(config_path) as (config, store):
+    with opened(config_path) as (_config, store):
         if "@" in who:
             if problem := address_problem(who):
                 fail(problem, 2)

@@ -106,7 +106,7 @@ def deliver(message: bytes, message_id: str, config: Config) -> str:
 def transport(config: Config) -> Iterator[Sender]:
     """A sender for a whole list: over SMTP one connection for all of it, through an email API in batches."""
     if config.delivery.method == "api":
-        from digest.providers import provider  # noqa: PLC0415 (SES pulls in boto3, needed only here)
+        from digest.providers import provider
 
         yield provider(config)
     elif config.delivery.method == "smtp":
@@ -164,7 +164,7 @@ def _last_lines(output: bytes, lines: int = 3, limit: int = 500) -> str:
 
 def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
     """Send over SMTP to the message's own recipients (To, Cc, Bcc), as `sendmail -t` would."""
-    sender, recipients = envelope(message)
+    recipients = envelope(message)[1]
     with SmtpSession(config) as session:
         return session.post(message, message_id, *recipients)
 

@@ -132,8 +132,8 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
             return result
         letter, opted = prepared.letter, store.opt_outs()
         key = secret(config, required=letter.needs_token)
-        listed = (reader for reader in readers(config, lambda problem: _warn(result, log, problem))
-                  if not _opted_out(reader, key, opted))
+        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, log, problem))
+                                    if not _opted_out(reader, key, opted))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"

@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from digest.readers import token
 from test_readers import READERS, SECRET, reader_project, unsubscribe_secret  # noqa: F401 (autouse: the secret is set)
 from test_send import DAY1
+
+from digest.readers import token
 
 
 @dataclass

@@ -9,12 +9,22 @@ import re
 from pathlib import Path
 
 import pytest
+from mailserver import MailServer
+from test_send import (
+    DAY1,
+    DAY2,
+    Project,
+    command_project,
+    delivered,
+    kill,
+    parse,
+    plain_text,
+    wait_for_stage,
+)
 
 from digest import render
 from digest.readers import PLACEHOLDER, Reader, normalise, token
 from digest.render.mime import Letter
-from mailserver import MailServer
-from test_send import DAY1, DAY2, Project, command_project, delivered, kill, parse, plain_text, wait_for_stage
 
 SECRET = "correct horse battery staple"
 READERS = ["ann@example.org", "bob@example.net", "cy@example.com"]
@@ -77,8 +87,8 @@ def test_a_temporary_refusal_leaves_that_reader_pending_and_the_next_run_sends_t
     assert parse(mail_server.received[1].data)["To"] == '"Bob, the builder" <bob@example.net>'
     status = project.digest("status", "--date", str(DAY1))
     assert status.exit_code == 1
-    assert re.search(r"^pending\s+cy@example.com .*451 4.3.0", status.stdout, re.M)
-    assert re.search(r"^sent\s+ann@example.org .*250 2.0.0 Ok: queued as Q1", status.stdout, re.M)
+    assert re.search(r"^pending\s+cy@example.com .*451 4.3.0", status.stdout, re.MULTILINE)
+    assert re.search(r"^sent\s+ann@example.org .*250 2.0.0 Ok: queued as Q1", status.stdout, re.MULTILINE)
 
     mail_server.handler.defer_recipients = set()
     second = project.digest("send", "--date", str(DAY1))
@@ -124,7 +134,7 @@ def test_a_permanent_refusal_is_recorded_and_reported_not_retried(tmp_path: Path
     mail_server.handler.refuse_recipients = set()
     project.digest("send", "--date", str(DAY1))
     assert sorted(r for got in mail_server.received for r in got.rcpt_tos) == ["ann@example.org", "cy@example.com"]
-    assert re.search(r"^refused\s+bob@example.net", project.digest("status", "--date", str(DAY1)).stdout, re.M)
+    assert re.search(r"^refused\s+bob@example.net", project.digest("status", "--date", str(DAY1)).stdout, re.MULTILINE)
 
 
 def test_killed_mid_list_then_rerun_sends_each_reader_exactly_once(tmp_path: Path) -> None:

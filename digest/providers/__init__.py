@@ -141,9 +141,9 @@ def provider(config: Config) -> Provider:
     """The configured provider; SES is imported only when used (it needs boto3: `pip install 'digest[ses]'`)."""
     name = config.delivery.api.provider
     if name == "postmark":
-        from digest.providers.postmark import Postmark as chosen  # noqa: PLC0415
+        from digest.providers.postmark import Postmark as chosen
     elif name == "sendgrid":
-        from digest.providers.sendgrid import SendGrid as chosen  # noqa: PLC0415
+        from digest.providers.sendgrid import SendGrid as chosen
     else:
-        from digest.providers.ses import Ses as chosen  # noqa: PLC0415
+        from digest.providers.ses import Ses as chosen
     return chosen(config)

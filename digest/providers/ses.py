@@ -10,6 +10,8 @@ own retries are off so that the shared base's honour Retry-After.
 """
 from __future__ import annotations
 
+import functools
+import json
 import os
 from datetime import datetime
 
@@ -61,7 +63,7 @@ class Ses(Provider):
             try:
                 client = self._client()
                 message = letter.eml(entry.reader, entry.token, date)
-                answer = self.with_retries(lambda: self._send_raw(client, letter, address, message))
+                answer = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
             except DeliveryError as exc:
                 outcomes.append(Outcome(address, "pending", str(exc), stop=True))
                 break
@@ -89,4 +91,4 @@ class Ses(Provider):
             raise
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
             raise Retry(f"ses could not be reached ({exc})") from None
-        return Answer(200, {}, ('{"MessageId": "%s"}' % response.get("MessageId", "?")).encode())
+        return Answer(200, {}, json.dumps({"MessageId": response.get("MessageId", "?")}).encode())

@@ -18,7 +18,13 @@ from digest.render.html import mjml_source, mjml_to_html
 from digest.render.mime import message_id
 from digest.render.templates import TemplateError
 from digest.render.text import plain_text
-from digest.render.view import HEADLINE_CHARS, EmailView, clean_line, email_view, short_date
+from digest.render.view import (
+    HEADLINE_CHARS,
+    EmailView,
+    clean_line,
+    email_view,
+    short_date,
+)
 
 __all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "prepare", "render"]
 

@@ -23,7 +23,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.config import Config
 from digest.model import Edition, stable_id
-from digest.readers import PLACEHOLDER, TOKEN_CHARS, Reader
+from digest.readers import PLACEHOLDER, Reader
 
 # CRLF line ends as RFC 5322 wants them on the wire (sendmail and smtplib accept them); encoded-word
 # headers rather than raw UTF-8, so the message passes any relay, with or without SMTPUTF8.
