@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from digest.config import Config, ConfigError
 
@@ -62,8 +63,9 @@ def readers(config: Config, on_bad: Callable[[str], None]) -> Iterator[Reader]:
         seen.add(reader.address)
         return reader
 
-    for index, address in enumerate(config.newsletter.to):
-        found = one(address, "", f"{config.file}: newsletter.to[{index}]")
+    for index, entry in enumerate(config.newsletter.to):
+        name, address = parseaddr(entry) if "<" in entry else ("", entry)  # "Ann <ann@example.org>" or a bare address
+        found = one(address, name, f"{config.file}: newsletter.to[{index}]")
         if found:
             yield found
     for address, name, where in subscriber_rows(config, on_bad):

@@ -230,3 +230,17 @@ def test_a_filled_message_reads_back_as_the_letter_with_the_token_whatever_the_e
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998 and raw.isascii()
     body_lines = raw.partition(b"\r\n\r\n")[2].split(b"\r\n")
     assert max(len(line) for line in body_lines) <= 76
+
+
+def test_named_addresses_in_newsletter_to_and_non_ascii_names() -> None:
+    from sample_edition import config, edition
+
+    settings = config()
+    settings.newsletter.to = ["Редакція <desk@example.org>", "plain@example.org"]
+    problems: list[str] = []
+    from digest.readers import readers
+
+    assert list(readers(settings, problems.append)) == [Reader("desk@example.org", "Редакція"), Reader("plain@example.org")]
+    preview = parse(render.render(edition(), settings, "eml"))
+    assert email.utils.getaddresses([preview["To"]]) == [("Редакція", "desk@example.org"), ("", "plain@example.org")]
+    assert not problems

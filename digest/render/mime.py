@@ -157,8 +157,8 @@ class Letter:
         """The RFC 5322 message for `reader` (their token filled in), or, without one, with the placeholder left."""
         fill = (token if reader and token else PLACEHOLDER).encode("ascii")
         headers = self.headers(reader, token, date)
-        head = [b"Subject: ", self._constant("subject"), b"From: ", self._constant("from"), b"To: ",
-                self.recipient(reader).encode("ascii"), b"\r\n"]
+        to = self.recipient(reader).encode("ascii") + b"\r\n" if reader else self._constant("to")
+        head = [b"Subject: ", self._constant("subject"), b"From: ", self._constant("from"), b"To: ", to]
         for name, value in headers.items():
             head += [name.encode("ascii"), b": ", value.encode("ascii"), b"\r\n"]
         parts = self._compiled(len(fill))
@@ -181,10 +181,11 @@ class Letter:
         }
 
     def _constant(self, name: str) -> bytes:
-        """Subject and From, folded and encoded once (encoded words for any non-ASCII)."""
+        """Subject, From and the To of the message without a reader, folded and encoded once (encoded
+        words for any non-ASCII)."""
         key = ("header", name)
         if key not in self._bodies:
-            value = self.subject if name == "subject" else self.from_
+            value = {"subject": self.subject, "from": self.from_, "to": ", ".join(self.to)}[name]
             header = MESSAGE_POLICY.header_factory(name.title(), value)
             self._bodies[key] = MESSAGE_POLICY.fold_binary(name.title(), header).split(b": ", 1)[1]
         return self._bodies[key]
