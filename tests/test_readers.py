@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from mailserver import MailServer
+from sample_edition import config, edition
 from test_send import (
     DAY1,
     DAY2,
@@ -23,7 +24,7 @@ from test_send import (
 )
 
 from digest import render
-from digest.readers import PLACEHOLDER, Reader, normalise, token
+from digest.readers import PLACEHOLDER, Reader, normalise, readers, token
 from digest.render.mime import Letter
 
 SECRET = "correct horse battery staple"
@@ -207,8 +208,6 @@ def test_bad_unsubscribe_arguments_are_usage_errors(tmp_path: Path) -> None:
 def test_a_filled_message_reads_back_as_the_letter_with_the_token_whatever_the_encoding(language: str) -> None:
     """Quoted-printable bodies take the token between soft breaks; base64 bodies re-encode only the
     lines that hold it. Either way a mail client reads exactly the HTML and text, token in place."""
-    from sample_edition import config, edition
-
     ed, settings = edition(), config()
     settings.newsletter.unsubscribe_url = "https://news.example.org/u/{{subscriber}}?from=digest"
     settings.email.postal_address = "Reply {{subscriber}} to write to us. " + "Київ " * (40 if language == "ukrainian" else 0)
@@ -233,13 +232,9 @@ def test_a_filled_message_reads_back_as_the_letter_with_the_token_whatever_the_e
 
 
 def test_named_addresses_in_newsletter_to_and_non_ascii_names() -> None:
-    from sample_edition import config, edition
-
     settings = config()
     settings.newsletter.to = ["Редакція <desk@example.org>", "plain@example.org"]
     problems: list[str] = []
-    from digest.readers import readers
-
     assert list(readers(settings, problems.append)) == [Reader("desk@example.org", "Редакція"), Reader("plain@example.org")]
     preview = parse(render.render(edition(), settings, "eml"))
     assert email.utils.getaddresses([preview["To"]]) == [("Редакція", "desk@example.org"), ("", "plain@example.org")]
