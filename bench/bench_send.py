@@ -73,6 +73,7 @@ def main() -> None:
     edition = build(config, date.fromisoformat(config.edition.date), now=NOW).edition
     message = render.render(edition, config, "eml")
     message_id = render.message_id(edition, config)
+    letter = render.letter(edition, config).to_json()
     stories = edition.stories()
     days = (date(2000, 1, 1) + timedelta(days=n) for n in range(10**6))  # a fresh edition every run
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,11 +90,12 @@ def main() -> None:
             def step(run: int) -> None:
                 day = next(days)
                 record = store.record_pending(
-                    day, message_id=f"<{day}@bench>", subject=edition.subject, message=message,
+                    day, message_id=f"<{day}@bench>", subject=edition.subject, letter=letter,
                     story_ids=[s.id for s in stories], item_ids=[i for s in stories for i in s.item_ids], now=NOW,
+                    readers=[("readers@example.com", "", f"<{day}.r@bench>")],
                 )
                 receipt = deliver(message, record.message_id, settings) if settings else "none"
-                store.record_sent(day, record.message_id, receipt=receipt, now=NOW)
+                store.record_outcomes(day, [("readers@example.com", "sent", receipt)], NOW)
             return step
 
         variants = {

@@ -6,9 +6,10 @@ Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (
 from __future__ import annotations
 
 import json
+import re
 import sys
 import webbrowser
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -21,15 +22,25 @@ from digest.archive.site import publish
 from digest.archive.urls import INDEX
 from digest.config import Config, ConfigError, date_problem, load_config
 from digest.edition import describe_window
-from digest.model import Problem
+from digest.model import Edition, Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.readers import (
+    TOKEN_CHARS,
+    Reader,
+    address_problem,
+    normalise,
+    readers,
+    secret,
+    token,
+)
+from digest.render import mime
 from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
 from digest.store import Store, StoreError
 from digest.text.terminal import for_terminal
 
-EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json"}
+EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json", "jsonl": "jsonl"}
 
 config_option = click.option(
     "-c", "--config", "config_path", default="config.yaml", show_default=True,
@@ -96,10 +107,11 @@ def run_build(config: Config, store: Store, day: datetime | None, note: str | No
     return result
 
 
-def write_output(data: bytes, target: str) -> None:
-    """Write to stdout for "-", else as digest.files.write_output does: never a half-written file."""
+def write_output(data: bytes | Iterable[bytes], target: str) -> None:
+    """Write to stdout for "-", else as digest.files.write_output does: never a half-written file.
+    `data` may be chunks, written as they come (a jsonl of every reader's message)."""
     if target == "-":
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(data) if isinstance(data, bytes) else sys.stdout.buffer.writelines(data)
         sys.stdout.buffer.flush()
         return
     try:
@@ -130,28 +142,38 @@ def main() -> None:
 @main.command("build")
 @config_option
 @date_option
-@click.option("--format", "fmt", type=click.Choice(render.FORMATS), default="html", show_default=True, help="What to write.")
+@click.option("--format", "fmt", type=click.Choice([*render.FORMATS, "jsonl"]), default="html", show_default=True,
+              help="What to write; jsonl: one ready message per reader, for an email API.")
 @click.option("-o", "--output", "output", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
+@click.option("--to", "to", default=None, metavar="ADDRESS", help="Write this reader's own message (their token in place of {{subscriber}}).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
 @click.option("--note", default=None, help="The editor's note at the top of the email (instead of newsletter.note).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the edition's HTML in your web browser too.")
 @click.option("--timings", is_flag=True, envvar="DIGEST_TIMINGS", help="Print each stage's seconds on stderr (also: DIGEST_TIMINGS=1).")
-def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, strict: bool,
+def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, to: str | None, strict: bool,
                   note: str | None, open_browser: bool, timings: bool) -> None:
-    """Build one edition and write it as html, text, mjml, eml or json.
+    """Build one edition and write it as html, text, mjml, eml, json or jsonl.
 
+    Without --to, the message is the edition's, {{subscriber}} left for the sending service to fill;
+    --to ADDRESS writes that reader's own; --format jsonl writes one line per reader.
     Sources that fail are named on stderr and the edition is built from the rest (exit 0; 1 with --strict).
     A broken template (a user's `templates:` folder) exits 2 naming the file and the line.
     """
+    if to is not None and (problem := address_problem(to)):
+        fail(f"--to: {problem}", 2)
+    if to is not None and fmt == "mjml":
+        fail("--to does not apply to mjml (the template source); use html, text, eml, json or jsonl", 2)
     with opened(config_path) as (config, store):
         result = run_build(config, store, day, note)
         edition = result.edition
         try:
             with result.timings.stage("render"):
-                data = render.render(edition, config, fmt)
+                data = addressed(config, store, edition, fmt, to)
                 page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
         except render.TemplateError as exc:
             fail(f"template {exc}", 2)
+        except ConfigError as exc:
+            fail(str(exc), 2)
         target = output or default_target(config, edition.date, fmt)
         with result.timings.stage("write"):
             write_output(data, target)
@@ -166,6 +188,34 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
         click.echo(f"digest: {result.timings.format()}", err=True)
     if strict and result.source_failed:
         fail("a source failed and --strict is on")
+
+
+def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
+    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
+    if fmt != "jsonl" and to is None:
+        return render.render(edition, config, fmt)
+    letter = render.letter(edition, config)
+    key = secret(config, required=letter.needs_token)
+    if fmt == "jsonl":
+        listed = [Reader(normalise(to))] if to else readers(config, warn)
+        opted = store.opt_outs()
+        return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n"
+                for reader in listed if not (reader.address in opted or (key and token(reader.address, key) in opted)))
+    reader = Reader(normalise(to or ""))
+    fill = token(reader.address, key) if key else None
+    if fmt == "eml":
+        return letter.eml(reader, fill)
+    document = letter.document(reader, fill)
+    if fmt == "json":
+        return mime.json_document(document)
+    return (document["html"] if fmt == "html" else document["text"]).encode("utf-8")
+
+
+def api_message(letter: mime.Letter, reader: Reader, key: bytes | None) -> dict:
+    """One reader's ready message for an email API: to, from, subject, html, text, headers."""
+    document = letter.document(reader, token(reader.address, key) if key else None)
+    return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
+            "html": document["html"], "text": document["text"], "headers": document["headers"]}
 
 
 def default_target(config: Config, day: date, fmt: str) -> str:
@@ -219,6 +269,8 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
             fail(str(exc))
         except render.TemplateError as exc:
             fail(f"template {exc}", 2)
+        except ConfigError as exc:  # {{subscriber}} to fill and no secret to fill it with
+            fail(str(exc), 2)
     if result.preview is not None:
         write_output(result.preview, "-")
     sys.exit(result.exit_status)
@@ -246,6 +298,48 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
             fail(f"cannot write the archive: {exc}")
     click.echo(f"digest: archive: {done.editions} editions, {done.written} files written", err=True)
     click.echo(done.folder / INDEX)
+
+
+@main.command("status")
+@config_option
+@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, callback=_check_date,
+              help="The edition's date, YYYY-MM-DD. Default: the latest edition recorded.")
+def status_command(config_path: Path, day: datetime | None) -> None:
+    """Show an edition's outcome for each reader: sent (when, and what the mail system said),
+    pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""
+    with opened(config_path) as (config, store):
+        record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
+        if record is None:
+            fail(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
+        counts = store.delivery_counts(record.date)
+        click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
+                   ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
+                   (f"; {record.reason}" if record.status == "pending" and record.reason else ""))
+        for delivery in store.deliveries(record.date):
+            when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
+            said = delivery.receipt if delivery.status == "sent" else (delivery.reason or "")
+            click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
+    if counts.get("pending"):
+        sys.exit(1)
+
+
+@main.command("unsubscribe")
+@config_option
+@click.argument("who", metavar="TOKEN|ADDRESS")
+def unsubscribe_command(config_path: Path, who: str) -> None:
+    """Record that a reader opted out (by the token from their unsubscribe link, or their address):
+    no edition is sent to them again, whatever the config or the subscribers file lists."""
+    with opened(config_path) as (_config, store):
+        if "@" in who:
+            if problem := address_problem(who):
+                fail(problem, 2)
+            key = normalise(who)
+        else:
+            if not re.fullmatch(rf"[a-z2-7]{{{TOKEN_CHARS}}}", who.strip().lower()):
+                fail(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)", 2)
+            key = who.strip().lower()
+        new = store.opt_out(key, datetime.now(timezone.utc))
+    click.echo(f"{who}: {'unsubscribed' if new else 'was already unsubscribed'}")
 
 
 @main.command("schedule")

@@ -121,6 +121,8 @@ class NewsletterConfig:
     to: list[str] = field(default_factory=lambda: ["readers@example.com"])
     unsubscribe_url: str | None = check(_header_problem, default=None)
     unsubscribe_mailto: str | None = check(_header_problem, default=None)
+    unsubscribe_secret_env: str = "DIGEST_UNSUBSCRIBE_SECRET"  # the variable holding the secret that makes each reader's token
+    list_id: str | None = check(_header_problem, default=None)  # the List-Id header; default: the title as a label under the sender's domain
     archive_url: str | None = None
     note: str | None = None
 
@@ -289,12 +291,32 @@ class SmtpConfig:
 
 
 @dataclass
+class ApiConfig:
+    """An email service's HTTP API; credentials come only from the environment."""
+
+    provider: Literal["postmark", "sendgrid", "ses"] = "postmark"
+    key_env: str | None = None  # the variable holding the API key; default POSTMARK_SERVER_TOKEN or SENDGRID_API_KEY (SES: AWS_* variables)
+    url: str | None = None  # the API's base URL; default the provider's own (a test server or an EU endpoint here)
+    message_stream: str = "broadcast"  # Postmark: the message stream for newsletters
+    region: str | None = None  # SES: the AWS region; default AWS_REGION from the environment
+    timeout: float = check(_positive, default=30.0)  # seconds for one request
+    retries: int = check(_non_negative, default=4)  # after a 429, a 5xx, a timeout or a dropped connection
+    max_wait: float = check(_non_negative, default=120.0)  # the longest Retry-After honoured, in seconds
+
+
+@dataclass
 class DeliveryConfig:
-    method: Literal["command", "smtp", "outbox"] = "outbox"
+    method: Literal["command", "smtp", "outbox", "api"] = "outbox"
     command: str = "sendmail -t"
     command_timeout: float = check(_positive, default=120.0)  # seconds the command may take
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: str = "outbox"
+    api: ApiConfig = field(default_factory=ApiConfig)
+
+
+@dataclass
+class SubscribersConfig:
+    path: str  # a CSV file with an `email` column and an optional `name` column, relative to this file
 
 
 def _base_url_problem(url: str) -> str | None:
@@ -344,6 +366,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
+    subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
@@ -385,6 +408,9 @@ def load_config(path: str | Path) -> Config:
     config.file = path
     _check_sources(config)
     _check_templates(config)
+    if config.subscribers and not config.resolve(config.subscribers.path).is_file():
+        raise ConfigError(path, "subscribers.path", f"'{config.subscribers.path}' is not a file (paths are relative to the config file)",
+                          "fix the path, or remove subscribers:")
     _check_archive(config)
     _check_smtp_login(config)
     _check_addresses(config)

@@ -21,26 +21,105 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from digest.config import Config
 from digest.files import write_atomically
+from digest.readers import Reader
+from digest.render.mime import Letter
 
 
 class DeliveryError(Exception):
-    """The mail system did not accept the message; the text says why and what to check."""
+    """The mail system did not accept the message; the text says why and what to check.
+
+    `permanent`: the mail system refused for good (a 5xx), so trying again is pointless. `reader`: the
+    refusal is about this one recipient (a refused RCPT), so the rest of the list can still go; else the
+    mail system itself failed (down, refused the login) and the send stops, the rest left pending.
+    """
+
+    def __init__(self, reason: str, *, permanent: bool = False, reader: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent, self.reader = permanent, reader
+
+
+Post = Callable[[bytes, str, str], str]  # (message, Message-ID, recipient) -> receipt; raises DeliveryError
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One reader's copy, as the send loop hands it to a transport."""
+
+    reader: Reader
+    token: str | None
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the mail system said of one reader's copy: `sent`, `pending` (try again later) or `refused`
+    (for good). `stop`: the mail system itself failed, so the rest of the list waits for the next run."""
+
+    address: str
+    status: str
+    said: str
+    stop: bool = False
+
+
+class Sender(Protocol):
+    batch: int  # readers handed over at once
+
+    def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]: ...
+
+
+class MessageSender:
+    """One RFC 5322 message per reader, posted one at a time (command, SMTP, outbox)."""
+
+    batch = 1
+
+    def __init__(self, post: Post) -> None:
+        self.post = post
+
+    def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
+        outcomes = []
+        for entry in entries:
+            address = entry.reader.address
+            try:
+                receipt = self.post(letter.eml(entry.reader, entry.token, date), entry.message_id, address)
+            except DeliveryError as exc:
+                outcomes.append(Outcome(address, "refused" if exc.permanent else "pending", str(exc), stop=not exc.reader))
+                continue
+            outcomes.append(Outcome(address, "sent", receipt))
+        return outcomes
 
 
 def deliver(message: bytes, message_id: str, config: Config) -> str:
-    """Deliver `message` by `delivery.method`; return a receipt for the run log."""
+    """Deliver one `message` to its own recipients by `delivery.method`; return a receipt for the run log."""
     methods: dict[str, Callable[[bytes, str, Config], str]] = {
         "command": deliver_by_command,
         "smtp": deliver_by_smtp,
         "outbox": deliver_to_outbox,
     }
     return methods[config.delivery.method](message, message_id, config)
+
+
+@contextmanager
+def transport(config: Config) -> Iterator[Sender]:
+    """A sender for a whole list: over SMTP one connection for all of it, through an email API in batches."""
+    if config.delivery.method == "api":
+        from digest.providers import provider
+
+        yield provider(config)
+    elif config.delivery.method == "smtp":
+        with SmtpSession(config) as session:
+            yield MessageSender(session.post)
+    else:
+        yield MessageSender(lambda message, message_id, recipient: deliver(message, message_id, config))
 
 
 # command: sendmail -t, msmtp -t, ...
@@ -84,6 +163,8 @@ def deliver_by_command(message: bytes, message_id: str, config: Config) -> str:
         problem = f"`{command}` was killed by {signal.Signals(-status).name}" + (f": {said}" if said else "")
     elif status != 0:
         problem = f"`{command}` exited with status {status}" + (f": {said}" if said else "")
+        no_such_reader = status in (67, 68)  # sysexits EX_NOUSER, EX_NOHOST: this address, for good
+        raise DeliveryError(mask_secrets(problem, command), permanent=no_such_reader, reader=no_such_reader)
     else:
         return mask_secrets(f"`{command}` accepted {message_id}" + (f": {said}" if said else ""), command)
     raise DeliveryError(mask_secrets(problem, command))
@@ -198,38 +279,93 @@ def deliver_by_smtp(message: bytes, message_id: str, config: Config) -> str:
 
     Takes the message's bytes and its Message-ID; returns a receipt with the server's answer to the
     data (e.g. its queue id); raises DeliveryError with a reason a person can act on.
-
-    The message is delivered the moment the server answers 250 to its data, so that is when this
-    returns: what QUIT gets afterwards (another code, a dropped connection, silence for QUIT_WAIT
-    seconds) is never a failure, which would send the message again on the next run. Everything up
-    to that 250 must fit in `delivery.smtp.deadline`, however slowly the server answers: at the
-    deadline the connection is shut, so a stop signal held during delivery waits at most that long.
     """
-    settings = config.delivery.smtp
-    where = f"{settings.host}:{settings.port}"
-    sender, recipients = envelope(message)
-    credentials = _credentials(config)
-    context = ssl.create_default_context(cafile=config.resolve(settings.ca_file) if settings.ca_file else None)
-    timeout = min(settings.timeout, settings.deadline)
-    server = smtplib.SMTP_SSL(timeout=timeout, context=context) if settings.ssl else smtplib.SMTP(timeout=timeout)
-    server._host = settings.host  # type: ignore[attr-defined]  # the name TLS checks the certificate against; set by the constructor only when it connects
-    deadline = _Deadline(server, settings.deadline)
-    try:
-        with deadline:
-            server.connect(settings.host, settings.port)
-            if settings.starttls:
-                server.starttls(context=context)
-            if credentials:
-                server.login(*credentials)
-            return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, recipients, message)
-    except (smtplib.SMTPException, OSError) as exc:
-        if deadline.passed:
-            raise DeliveryError(f"smtp {where} did not take the message within {settings.deadline:g} s (delivery.smtp.deadline);"
-                                " the server is stalled or too slow, and the connection was closed") from None
-        raise DeliveryError(_smtp_failure(exc, where, config)) from None
-    finally:
-        with _Deadline(server, QUIT_WAIT):
-            _say_goodbye(server)
+    recipients = envelope(message)[1]
+    with SmtpSession(config) as session:
+        return session.post(message, message_id, *recipients)
+
+
+class SmtpSession:
+    """One SMTP connection, opened at the first message and kept for the rest of the list.
+
+    A message is delivered the moment the server answers 250 to its data, so that is when `post`
+    returns: what QUIT gets at the end (another code, a dropped connection, silence for QUIT_WAIT
+    seconds) is never a failure, which would send the message again on the next run. Each message,
+    with the connection it may open, must fit in `delivery.smtp.deadline`, however slowly the server
+    answers: at the deadline the connection is shut, so a stop signal held during delivery waits at
+    most that long.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config, self.settings = config, config.delivery.smtp
+        self.where = f"{self.settings.host}:{self.settings.port}"
+        self.server: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.server is not None:
+            with _Deadline(self.server, QUIT_WAIT):
+                _say_goodbye(self.server)
+
+    def _connect(self, server: smtplib.SMTP, credentials: tuple[str, str] | None) -> None:
+        settings = self.settings
+        server.connect(settings.host, settings.port)
+        if settings.starttls:
+            server.starttls(context=self._context())
+        if credentials:
+            server.login(*credentials)
+
+    def _context(self) -> ssl.SSLContext:
+        settings = self.settings
+        return ssl.create_default_context(cafile=self.config.resolve(settings.ca_file) if settings.ca_file else None)
+
+    def _new_server(self) -> smtplib.SMTP:
+        settings = self.settings
+        timeout = min(settings.timeout, settings.deadline)
+        server = smtplib.SMTP_SSL(timeout=timeout, context=self._context()) if settings.ssl else smtplib.SMTP(timeout=timeout)
+        server._host = settings.host  # type: ignore[attr-defined]  # the name TLS checks the certificate against; set by the constructor only when it connects
+        return server
+
+    def post(self, message: bytes, message_id: str, *recipients: str) -> str:
+        """Send `message` to `recipients`; a refused recipient is a DeliveryError about that reader."""
+        sender = envelope(message)[0]
+        where, settings = self.where, self.settings
+        fresh = self.server is None
+        credentials = _credentials(self.config) if fresh else None  # before connecting: a missing one is no network error
+        server = self.server = self.server or self._new_server()
+        deadline = _Deadline(server, settings.deadline)
+        try:
+            with deadline:
+                if fresh:
+                    self._connect(server, credentials)
+                return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, list(recipients), message)
+        except smtplib.SMTPDataError as exc:
+            if deadline.passed:
+                self._drop()
+                raise self._late() from None
+            raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}",
+                                permanent=exc.smtp_code >= 500, reader=True) from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())
+            raise DeliveryError(f"smtp {where} refused every recipient: {refused}", permanent=permanent, reader=True) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            if deadline.passed:
+                raise self._late() from None
+            raise DeliveryError(_smtp_failure(exc, where, self.config)) from None
+
+    def _late(self) -> DeliveryError:
+        return DeliveryError(f"smtp {self.where} did not take the message within {self.settings.deadline:g} s (delivery.smtp.deadline);"
+                             " the server is stalled or too slow, and the connection was closed")
+
+    def _drop(self) -> None:
+        """Forget a connection in an unknown state; the next message opens a new one."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
 
 
 def _smtp_failure(exc: smtplib.SMTPException | OSError, where: str, config: Config) -> str:

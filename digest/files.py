@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
-    """Replace `path` with `data` in one step; `durable` also syncs the data and the rename to disk.
+def write_atomically(path: Path, data: bytes | Iterable[bytes], *, durable: bool = False) -> None:
+    """Replace `path` with `data` (bytes, or chunks streamed as they come) in one step; `durable` also
+    syncs the data and the rename to disk.
 
     Raises OSError (the temporary file already removed) when it cannot.
     """
@@ -27,7 +29,7 @@ def write_atomically(path: Path, data: bytes, *, durable: bool = False) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            out.write(data) if isinstance(data, bytes) else out.writelines(data)
             if durable:
                 out.flush()
                 os.fsync(out.fileno())
@@ -52,8 +54,9 @@ class UnsafeOutput(Exception):
     """A path digest will not write through; the text says why and what to do."""
 
 
-def write_output(path: Path, data: bytes) -> None:
-    """Write `data` to the file the user named: atomically when it is (or will be) a regular file.
+def write_output(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write `data` (bytes, or chunks written as they come) to the file the user named: atomically
+    when it is (or will be) a regular file.
 
     A FIFO, a device or anything under /dev (such as /dev/stdout, whatever it points to) is written
     through, never replaced. A symbolic link is followed when it stays in its own folder (the file it
@@ -69,7 +72,7 @@ def write_output(path: Path, data: bytes) -> None:
         absolute = target
     if absolute.parts[:2] == ("/", "dev") or _is_special(absolute):
         with open(absolute, "wb") as out:
-            out.write(data)
+            out.write(data) if isinstance(data, bytes) else out.writelines(data)
         return
     write_atomically(absolute, data)
 

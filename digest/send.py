@@ -1,22 +1,26 @@
-"""`digest send`: build one edition and deliver it exactly once.
+"""`digest send`: build one edition and deliver it to each reader exactly once.
 
 The protocol, in order, under the store's send lock:
 
-1. Editions of earlier runs still pending (their delivery failed) are delivered first, from the exact
-   bytes recorded with them, so a retry carries the same Message-ID and the same content. A send by
-   the clock (no --date) then builds and delivers the editions of the days it missed (see
-   `missed_days`), oldest first, so that a day the machine was off loses no item.
-2. An edition already sent is not sent again (unless --force, which sends a new, deliberate copy
-   under a new Message-ID, so a receiving service that drops repeats by Message-ID still shows it).
-3. Otherwise the edition is built and rendered, then recorded as pending (bytes, Message-ID, story
-   and item ids) in one transaction BEFORE it is handed to the mail system, and recorded as sent in
-   the instant after the mail system accepted it.
+1. Editions of earlier runs with readers still pending (a failed or interrupted delivery) are
+   delivered first, to those readers only, from the letter recorded with them: each gets the same
+   message, Message-ID and token, only the Date being the moment it is sent. A send by the clock
+   (no --date) then builds and delivers the editions of the days it missed (see `missed_days`),
+   oldest first, so that a day the machine was off loses no item.
+2. An edition already sent is not sent again (unless --force, which sends every reader a new,
+   deliberate copy under new Message-IDs, so a service that drops repeats by Message-ID still shows it).
+3. Otherwise the edition is built and rendered once, then recorded as pending with one pending
+   delivery per reader, in one transaction, BEFORE anything is handed to the mail system. Each
+   reader's message is filled from the letter and recorded sent in the instant after the mail system
+   accepted it; a temporary refusal leaves that reader pending, a permanent one (5xx) records it.
 
-A crash before acceptance leaves it pending: the next run delivers it. Only a death between the
-acceptance and the sent record can lead to a second delivery, and that copy has the same Message-ID.
+A crash leaves the readers not yet accepted pending: the next run delivers to them. Only a death
+between one reader's acceptance and its record can send that reader a second copy, with the same
+Message-ID.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -31,10 +35,12 @@ from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import publish_sent
 from digest.config import Config
-from digest.deliver import DeliveryError, deliver
+from digest.deliver import Outgoing, transport
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
-from digest.store import EditionRecord, Store
+from digest.readers import Reader, readers, secret, token
+from digest.render.mime import Letter, reader_message_id
+from digest.store import Delivery, EditionRecord, Store
 from digest.text.terminal import for_terminal
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
@@ -54,7 +60,7 @@ class SendResult:
     day: date
     outcome: str  # sent | already-sent | failed | dry-run
     summary: str  # one line for a person
-    delivered: list[tuple[date, str]] = field(default_factory=list)  # (edition date, Message-ID) accepted now
+    delivered: list[tuple[date, str]] = field(default_factory=list)  # (edition date, reader) accepted now
     failures: list[str] = field(default_factory=list)  # every delivery or build failure, each with its reason
     warnings: list[str] = field(default_factory=list)  # problems that did not stop the edition
     preview: bytes | None = None  # --dry-run: the message that would be sent
@@ -73,9 +79,7 @@ class SendResult:
 class Prepared:
     """A rendered edition, ready to be recorded and delivered."""
 
-    message: bytes
-    message_id: str
-    subject: str
+    letter: Letter
     number: int
     story_ids: list[str]
     item_ids: list[str]
@@ -154,7 +158,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     earlier, existing, step = _plan(store, day, force)
     for record in earlier:
         log(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
-        _deliver_recorded(config, store, record, result, log)
+        _deliver_edition(config, store, record, result, log)
     if step == "already-sent":
         result.outcome = "already-sent"
         result.summary = (f"the edition of {day} (No. {existing.number}) was already sent at {_local(existing.sent, config)}"
@@ -168,20 +172,57 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         if prepared is None:
             result.summary = f"nothing sent for {day}"
             return result
+        letter, opted = prepared.letter, store.opt_outs()
+        key = secret(config, required=letter.needs_token)
+        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, log, problem))
+                                    if not _opted_out(reader, key, opted))
+        first = next(listed, None)
+        if first is None:
+            result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
+                                   " who has not unsubscribed")
+            log(f"error: {result.failures[-1]}")
+            result.summary = f"nothing sent for {day}"
+            return result
+        listed = itertools.chain([first], listed)
         record = store.record_pending(
-            day, message_id=prepared.message_id, subject=prepared.subject, message=prepared.message,
+            day, message_id=letter.message_id, subject=letter.subject, letter=letter.to_json(),
             story_ids=prepared.story_ids, item_ids=prepared.item_ids, now=utcnow(),
+            readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
         )
-    sent = _deliver_recorded(config, store, record, result, log)
+    sent = _deliver_edition(config, store, record, result, log)
     result.outcome = "sent" if sent else "failed"
-    result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) as {record.message_id}"
-                      if sent else f"the edition of {day} is pending; the next `digest send` or scheduled run delivers it")
+    counts = store.delivery_counts(day)
+    result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
+                      if sent else f"the edition of {day} is pending for {counts.get('pending', 0)} of {sum(counts.values())} readers;"
+                      " the next `digest send` or scheduled run delivers to them")
+    log(result.summary)
     return result
+
+
+def _batches(deliveries: Iterator[Delivery], size: int) -> Iterator[list[Delivery]]:
+    while batch := list(itertools.islice(deliveries, size)):
+        yield batch
+
+
+def _warn(result: SendResult, log: Log, problem: str) -> None:
+    result.warnings.append(problem)
+    log(f"warning: {problem}")
+
+
+def _opted_out(reader: Reader, key: bytes | None, opted: frozenset[str]) -> bool:
+    return reader.address in opted or (key is not None and token(reader.address, key) in opted)
+
+
+def _tally(counts: dict[str, int]) -> str:
+    """"3 readers" or "2 readers (1 refused, 1 opted out)"."""
+    sent = counts.get("sent", 0)
+    others = ", ".join(f"{count} {status.replace('-', ' ')}" for status, count in sorted(counts.items()) if status != "sent" and count)
+    return f"{sent} {'reader' if sent == 1 else 'readers'}" + (f" ({others})" if others else "")
 
 
 def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
              result: SendResult, log: Log) -> Prepared | None:
-    """Build and render the edition; a --force copy of an edition gets the next copy's Message-ID.
+    """Build and render the edition once; a --force copy of an edition gets the next copy's Message-ID.
 
     None when there is nothing to send (it could not be built, or holds no story: an empty email),
     the reason recorded in `result` and logged.
@@ -192,8 +233,7 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
 
     def warn(problems: list[Problem]) -> None:
         for problem in problems:
-            result.warnings.append(str(problem))
-            log(f"warning: {problem}")
+            _warn(result, log, str(problem))
 
     try:
         built = build(config, day, now=now, store=store)
@@ -204,39 +244,58 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
     edition = built.edition
     if not edition.stories():
         return nothing_to_send(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
-    message = render.render(edition, config, "eml")  # the same bytes `digest build --format eml` writes
-    message_id = render.message_id(edition, config)
+    letter = render.letter(edition, config)  # the same message `digest build --format eml` writes, before a reader fills it
     if existing:
-        copy_id = next_copy_id(message_id, existing.message_id)
-        message, message_id = replace_message_id(message, message_id, copy_id), copy_id
+        letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as prepared: feed items dropped to fit Gmail's clip limit are not recorded
-    return Prepared(
-        message, message_id, edition.subject, store.edition_number(day), [story.id for story in stories],
-        [item_id for story in stories for item_id in story.item_ids],
-    )
+    return Prepared(letter, store.edition_number(day), [story.id for story in stories],
+                    [item_id for story in stories for item_id in story.item_ids])
 
 
-def _deliver_recorded(config: Config, store: Store, record: EditionRecord, result: SendResult, log: Log) -> bool:
-    """Deliver a pending record's exact bytes; record sent or the reason it failed. True when accepted."""
-    if record.message is None:
-        reason = f"the pending edition of {record.date} has no recorded message; run `digest send --date {record.date} --force`"
+def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult, log: Log) -> bool:
+    """Deliver the edition to each of its pending readers, one message each, recording each outcome as it
+    comes. True when no reader is left pending."""
+    day = record.date
+    if record.letter is None:
+        reason = f"the pending edition of {day} was recorded by an older digest; run `digest send --date {day} --force`"
         result.failures.append(reason)
         log(f"error: {reason}")
         return False
-    log(f"delivering the edition of {record.date} (No. {record.number}) as {record.message_id} by {config.delivery.method}")
-    try:
-        with finish_before_stopping(log):
-            receipt = deliver(record.message, record.message_id, config)
-            store.record_sent(record.date, record.message_id, receipt=receipt, now=utcnow())
-    except DeliveryError as exc:
-        store.record_failure(record.date, str(exc))
-        result.failures.append(f"{record.date}: {exc}")
-        log(f"error: could not deliver the edition of {record.date}: {exc}; it stays pending")
-        return False
-    result.delivered.append((record.date, record.message_id))
-    log(f"delivered the edition of {record.date}: {receipt}")
-    return True
+    letter = Letter.from_json(record.letter)
+    opted = store.opt_outs()
+    key = secret(config, required=letter.needs_token)
+    log(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
+    stopped: str | None = None
+    with transport(config) as sender:
+        for batch in _batches(store.deliveries(day, status="pending"), sender.batch):
+            entries = []
+            for delivery in batch:
+                reader = Reader(delivery.address, delivery.name)
+                if _opted_out(reader, key, opted):
+                    store.record_outcomes(day, [(reader.address, "opted-out", "unsubscribed")], utcnow())
+                else:
+                    entries.append(Outgoing(reader, token(reader.address, key) if key else None, delivery.message_id))
+            if not entries:
+                continue
+            with finish_before_stopping(log):
+                outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
+                store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
+            for outcome in outcomes:
+                if outcome.status == "sent":
+                    result.delivered.append((day, outcome.address))
+                elif outcome.status == "refused":
+                    _warn(result, log, f"{outcome.address}: {outcome.said}; not tried again")
+                else:
+                    log(f"error: could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
+                stopped = outcome.said if outcome.stop else stopped
+            if stopped:
+                break
+    if store.finish_edition(day, utcnow(), reason=stopped or "some readers were not delivered to"):
+        return True
+    pending = store.delivery_counts(day).get("pending", 0)
+    result.failures.append(f"{day}: {pending} {'reader' if pending == 1 else 'readers'} pending" + (f": {stopped}" if stopped else ""))
+    return False
 
 
 def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datetime, log: Log) -> SendResult:
@@ -244,21 +303,24 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
     result = SendResult(day, "dry-run", "")
     earlier, existing, step = _plan(store, day, force)
     for record in earlier:
-        log(f"dry run: would first deliver the pending edition of {record.date} as {record.message_id}")
+        log(f"dry run: would first deliver the pending edition of {record.date} to its pending readers")
     if step == "already-sent":
         result.summary = f"dry run: the edition of {day} was already sent as {existing.message_id}; nothing would be sent"
     elif step == "redeliver":
-        result.preview = existing.message
-        result.summary = f"dry run: would re-deliver the pending edition of {day} as {existing.message_id} by {config.delivery.method}"
+        result.preview = Letter.from_json(existing.letter).eml() if existing.letter else None
+        pending = store.delivery_counts(day).get("pending", 0)
+        result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
         with store.read_only():
             prepared = _prepare(config, store, day, existing, now, result, log)
         if prepared is None:
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
-        result.preview = prepared.message
+        result.preview = prepared.letter.eml()
+        listed = sum(1 for _ in readers(config, lambda problem: _warn(result, log, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {prepared.number}, {len(prepared.story_ids)} stories)"
-                          f" as {prepared.message_id} by {config.delivery.method}; nothing recorded")
+                          f" to {listed} {'reader' if listed == 1 else 'readers'} as {prepared.letter.message_id} by {config.delivery.method};"
+                          " nothing recorded")
     log(result.summary)
     return result
 
@@ -269,16 +331,6 @@ def next_copy_id(message_id: str, previous_id: str) -> str:
     found = re.search(r"\.r(\d+)@", previous_id)
     copy = int(found.group(1)) + 1 if found else 1
     return f"<{local}.r{copy}@{domain}>"
-
-
-def replace_message_id(message: bytes, old: str, new: str) -> bytes:
-    """Swap the Message-ID in the message's header block, leaving every other byte as rendered."""
-    head, sep, body = message.partition(b"\r\n\r\n") if b"\r\n\r\n" in message else message.partition(b"\n\n")
-    pattern = re.compile(rb"^(Message-ID:[ \t]*)" + re.escape(old.encode("ascii")) + rb"(?=[ \t]*\r?$)", re.IGNORECASE | re.MULTILINE)
-    head, count = pattern.subn(lambda m: m.group(1) + new.encode("ascii"), head)
-    if count != 1:
-        raise ValueError(f"the rendered message does not carry Message-ID {old} exactly once in its header")
-    return head + sep + body
 
 
 @contextmanager

@@ -83,7 +83,28 @@ MIGRATIONS: list[str] = [
         groups TEXT NOT NULL
     );
     """,
-    # 4: each edition's public page, for the web archive (rebuilt from here, byte for byte)
+    # 4: one message per reader: the edition's letter (filled per reader), each reader's outcome, opt-outs
+    """
+    ALTER TABLE editions ADD COLUMN letter BLOB;
+    CREATE TABLE deliveries (
+        edition TEXT NOT NULL REFERENCES editions (date) ON DELETE CASCADE,
+        address TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'refused', 'opted-out')),
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        sent TEXT,
+        receipt TEXT,
+        PRIMARY KEY (edition, address)
+    );
+    CREATE INDEX deliveries_pending ON deliveries (edition, status);
+    CREATE TABLE opt_outs (
+        key TEXT PRIMARY KEY,
+        created TEXT NOT NULL
+    );
+    """,
+    # 5: each edition's public page, for the web archive (rebuilt from here, byte for byte)
     """
     CREATE TABLE pages (
         date TEXT PRIMARY KEY,
@@ -130,7 +151,23 @@ class EditionRecord:
     message: bytes | None  # the exact bytes handed to the mail system, so a retry is identical
     attempts: int
     receipt: str | None  # what the server or command said when it accepted the message
-    copies: int  # deliveries accepted; more than 1 only after --force
+    copies: int  # complete sends of the edition; more than 1 only after --force
+    letter: bytes | None  # the edition's message before it has a reader (render.mime.Letter as JSON)
+
+
+@dataclass
+class Delivery:
+    """One reader's copy of one edition."""
+
+    edition: date
+    address: str
+    name: str
+    message_id: str
+    status: str  # pending | sent | refused (permanently, by the mail system) | opted-out
+    reason: str | None
+    attempts: int
+    sent: datetime | None
+    receipt: str | None
 
 
 @dataclass
@@ -159,17 +196,24 @@ class RunRecord:
     detail: str | None
 
 
-_EDITION_COLUMNS = "date, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies"
+_EDITION_COLUMNS = "date, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies, letter"
+_DELIVERY_COLUMNS = "edition, address, name, message_id, status, reason, attempts, sent, receipt"
 _RUN_COLUMNS = "id, command, started, ended, outcome, warnings, pid, edition, detail"
 
 
 def _edition(row: tuple) -> EditionRecord:
-    day, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies = row
+    day, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies, letter = row
     return EditionRecord(
         date.fromisoformat(day), number, message_id, status, reason, json.loads(story_ids), json.loads(item_ids),
         datetime.fromisoformat(created), datetime.fromisoformat(sent) if sent else None, subject, message, attempts,
-        receipt, copies,
+        receipt, copies, letter,
     )
+
+
+def _delivery(row: tuple) -> Delivery:
+    day, address, name, message_id, status, reason, attempts, sent, receipt = row
+    return Delivery(date.fromisoformat(day), address, name, message_id, status, reason, attempts,
+                    datetime.fromisoformat(sent) if sent else None, receipt)
 
 
 def _run(row: tuple) -> RunRecord:
@@ -399,41 +443,84 @@ class Store:
         return frozenset(i for story_ids, item_ids in rows for i in (*json.loads(story_ids), *json.loads(item_ids)))
 
     def record_pending(
-        self, day: date, *, message_id: str, subject: str, message: bytes, story_ids: Iterable[str],
-        item_ids: Iterable[str], now: datetime,
+        self, day: date, *, message_id: str, subject: str, letter: bytes, story_ids: Iterable[str],
+        item_ids: Iterable[str], readers: Iterable[tuple[str, str, str]], now: datetime,
     ) -> EditionRecord:
-        """Commit the edition as pending, with the exact bytes about to be delivered. Replaces any earlier
-        record of the day (a --force rebuild) but keeps its number and its count of copies."""
+        """Commit the edition as pending with its letter and one pending delivery per reader
+        (address, name, Message-ID), before anything is handed to the mail system. Replaces any earlier
+        record of the day (a --force copy) but keeps its number and its count of copies."""
         with self.transaction() as db:
             number = self.edition_number(day)
             db.execute(
-                "INSERT INTO editions (date, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message)"
+                "INSERT INTO editions (date, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, letter)"
                 " VALUES (?, ?, ?, 'pending', NULL, ?, ?, ?, NULL, ?, ?)"
                 " ON CONFLICT (date) DO UPDATE SET message_id = excluded.message_id, status = 'pending', reason = NULL,"
                 " story_ids = excluded.story_ids, item_ids = excluded.item_ids, created = excluded.created, sent = NULL,"
-                " subject = excluded.subject, message = excluded.message, attempts = 0, receipt = NULL",
+                " subject = excluded.subject, message = NULL, letter = excluded.letter, attempts = 0, receipt = NULL",
                 (day.isoformat(), number, message_id, json.dumps(list(story_ids)), json.dumps(list(item_ids)),
-                 now.isoformat(), subject, message),
+                 now.isoformat(), subject, letter),
+            )
+            db.execute("DELETE FROM deliveries WHERE edition = ?", (day.isoformat(),))
+            db.executemany(
+                "INSERT INTO deliveries (edition, address, name, message_id, status) VALUES (?, ?, ?, ?, 'pending')",
+                ((day.isoformat(), address, name, reader_id) for address, name, reader_id in readers),
             )
         record = self.edition(day)
         assert record is not None
         return record
 
-    def record_sent(self, day: date, message_id: str, *, receipt: str, now: datetime) -> None:
-        """The mail system accepted `message_id`: mark it sent, in its own short transaction."""
-        with self.transaction() as db:
-            changed = db.execute(
-                "UPDATE editions SET status = 'sent', sent = ?, receipt = ?, reason = NULL, attempts = attempts + 1,"
-                " copies = copies + 1 WHERE date = ? AND message_id = ?",
-                (now.isoformat(), receipt, day.isoformat(), message_id),
-            ).rowcount
-            if changed != 1:
-                raise StoreError(f"store {self.path}: no edition {day} with Message-ID {message_id} to mark sent")
+    def deliveries(self, day: date, *, status: str | None = None) -> Iterator[Delivery]:
+        """The edition's deliveries (or those with `status`) in the order the readers were listed, read in chunks."""
+        where, args = ("AND status = ?", (status,)) if status else ("", ())
+        last = 0
+        while True:
+            rows = self.db.execute(f"SELECT rowid, {_DELIVERY_COLUMNS} FROM deliveries WHERE edition = ? {where} AND rowid > ?"
+                                   " ORDER BY rowid LIMIT 1000", (day.isoformat(), *args, last)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (_delivery(row[1:]) for row in rows)
 
-    def record_failure(self, day: date, reason: str) -> None:
-        """A delivery attempt failed: the edition stays pending, with the reason for the next run to show."""
+    def delivery_counts(self, day: date) -> dict[str, int]:
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM deliveries WHERE edition = ? GROUP BY status", (day.isoformat(),)))
+
+    def record_outcomes(self, day: date, outcomes: Iterable[tuple[str, str, str]], now: datetime) -> None:
+        """Readers' outcomes, (address, status, receipt or reason), in one transaction: `sent`, `refused`
+        (permanent), `opted-out`, or `pending` (a temporary failure, tried again by the next send)."""
+        with self.transaction() as db:
+            for address, status, said in outcomes:
+                if status == "sent":
+                    db.execute("UPDATE deliveries SET status = 'sent', sent = ?, receipt = ?, reason = NULL, attempts = attempts + 1"
+                               " WHERE edition = ? AND address = ?", (now.isoformat(), said, day.isoformat(), address))
+                else:
+                    db.execute("UPDATE deliveries SET status = ?, reason = ?, attempts = attempts + ? WHERE edition = ? AND address = ?",
+                               (status, said, status != "opted-out", day.isoformat(), address))
+            self._close_if_done(db, day, now)
+
+    def finish_edition(self, day: date, now: datetime, reason: str | None = None) -> bool:
+        """Mark the edition sent once no reader is pending; else keep it pending with `reason`. True when sent."""
         with self.transaction() as db:
             db.execute("UPDATE editions SET reason = ?, attempts = attempts + 1 WHERE date = ? AND status = 'pending'", (reason, day.isoformat()))
+            return self._close_if_done(db, day, now)
+
+    @staticmethod
+    def _close_if_done(db: sqlite3.Connection, day: date, now: datetime) -> bool:
+        """The edition is sent the moment its last pending reader is settled (in that same transaction,
+        so a stop right after cannot leave a finished edition looking pending)."""
+        db.execute("UPDATE editions SET status = 'sent', sent = ?, reason = NULL, copies = copies + 1 WHERE date = ? AND status = 'pending'"
+                   " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = ? AND status = 'pending')",
+                   (now.isoformat(), day.isoformat(), day.isoformat()))
+        return db.execute("SELECT status FROM editions WHERE date = ?", (day.isoformat(),)).fetchone() == ("sent",)
+
+    # opt-outs: a normalised address or a token, never sent to again
+
+    def opt_out(self, key: str, now: datetime) -> bool:
+        """Record an opt-out; False when it was already recorded."""
+        with self.transaction() as db:
+            return db.execute("INSERT OR IGNORE INTO opt_outs (key, created) VALUES (?, ?)", (key, now.isoformat())).rowcount == 1
+
+    def opt_outs(self) -> frozenset[str]:
+        return frozenset(key for (key,) in self.db.execute("SELECT key FROM opt_outs"))
 
     # public pages (the web archive)
 

@@ -24,10 +24,19 @@ class Received:
 class Handler:
     received: list[Received] = field(default_factory=list)
     refuse_recipients: set[str] = field(default_factory=set)
+    defer_recipients: set[str] = field(default_factory=set)  # refused with a temporary 451
+    sessions: int = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse_recipients:
             return "550 5.1.1 no such mailbox"
+        if address in self.defer_recipients:
+            return "451 4.3.0 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

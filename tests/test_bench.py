@@ -42,3 +42,16 @@ def test_pipeline_bench_prints_every_figure(shared) -> None:
     assert 0 < int(summarised) <= 200
     assert "growth" in out
     assert "targets" in out
+
+
+def test_recipients_bench_prints_the_fill_and_both_baselines() -> None:
+    """bench/recipients.py on a small list: every row printed (speed is measured by running it, not here)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "recipients.py"), "--readers", "2000", "--naive", "3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    for way in ("render once, fill per reader", "MIME per reader (baseline)", "whole email per reader (naive baseline)"):
+        row = next(line for line in result.stdout.splitlines() if line.startswith(way))
+        assert len(re.findall(NUMBER, row)) >= 4, row
+    assert re.search(r"peak RSS: [\d.]+ MB after 1,000 readers, [\d.]+ MB after 2,000", result.stdout)

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 
 from conftest import ROOT, run_digest
-from digest.config import ConfigError, load_config
+from digest.config import load_config
 
 
 def test_shipped_config_loads() -> None:

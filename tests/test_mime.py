@@ -27,7 +27,7 @@ def test_eml_headers_parts_and_encoding() -> None:
     data = render.render(ed, settings, "eml")
     message = parse(data)
 
-    assert message["Subject"] == f"Harbour Town Daily — 14 May 2026: Київ: нічний пором курсує до ранку"
+    assert message["Subject"] == "Harbour Town Daily — 14 May 2026: Київ: нічний пором курсує до ранку"
     assert parseaddr(message["From"]) == ("Harbour Town Daily", "daily@news.example.org")
     assert message["To"] == "readers@news.example.org"
     assert parsedate_to_datetime(message["Date"]) == CUTOFF
@@ -105,7 +105,7 @@ def test_json_for_an_email_api() -> None:
     assert document["html"] == render.render(ed, settings, "html").decode()
     assert document["text"] == render.render(ed, settings, "text").decode()
     eml = parse(render.render(ed, settings, "eml"))
-    assert document["headers"] == {name: eml[name] for name in ("Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post")}
+    assert document["headers"] == {name: eml[name] for name in ("Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")}
 
 
 JSONL = [

@@ -84,9 +84,9 @@ def test_a_late_start_catches_up_once_and_only_if_today_is_unsent(tmp_path: Path
         ("2026-05-15 07:00 EEST", "scheduled 07:00"),
     ]
     with Store(tmp_path / "digest.db") as store:
-        record = store.record_pending(date(2026, 5, 16), message_id="<m@x>", subject="", message=b"m", story_ids=[], item_ids=[],
-                                      now=datetime(2026, 5, 16, 4, 0, tzinfo=timezone.utc))
-        store.record_sent(record.date, record.message_id, receipt="", now=datetime(2026, 5, 16, 4, 0, tzinfo=timezone.utc))
+        record = store.record_pending(date(2026, 5, 16), message_id="<m@x>", subject="", letter=b"{}", story_ids=[], item_ids=[],
+                                      readers=[("a@x.org", "", "<m.a@x>")], now=datetime(2026, 5, 16, 4, 0, tzinfo=timezone.utc))
+        store.record_outcomes(record.date, [("a@x.org", "sent", "250")], datetime(2026, 5, 16, 4, 0, tzinfo=timezone.utc))
     runs = drive(settings, datetime(2026, 5, 16, 9, 30, tzinfo=KYIV), datetime(2026, 5, 16, 18, 0, tzinfo=KYIV))
     assert runs == []  # today's edition was already sent: no catch-up, and 19:00 is still ahead
 

@@ -17,11 +17,18 @@ from digest.store import MIGRATIONS, Store, StoreBusy, StoreError
 NOW = datetime(2026, 3, 28, 5, 0, tzinfo=timezone.utc)
 
 
+READERS = [("a@example.com", "Ann", "<id.a@x>"), ("b@example.com", "", "<id.b@x>")]
+
+
 def pending(store: Store, day: date, message_id: str, stories: list[str], items: list[str] | None = None):
     return store.record_pending(
-        day, message_id=message_id, subject=f"Edition of {day}", message=f"Message-ID: {message_id}\r\n\r\nbody".encode(),
+        day, message_id=message_id, subject=f"Edition of {day}", letter=b"{}", readers=READERS,
         story_ids=stories, item_ids=items or stories, now=NOW,
     )
+
+
+def sent_to_all(store: Store, day: date, receipt: str = "250 queued") -> None:
+    store.record_outcomes(day, [(address, "sent", receipt) for address, _, _ in READERS], NOW)
 
 
 def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -103,41 +110,46 @@ def test_read_only_rolls_back_every_write(tmp_path: Path) -> None:
         assert store.summaries(["k"]) == {"k": ["s"]}
 
 
-def test_an_edition_goes_pending_then_sent_and_keeps_its_number(tmp_path: Path) -> None:
+def test_an_edition_goes_pending_then_sent_reader_by_reader_and_keeps_its_number(tmp_path: Path) -> None:
     day = date(2026, 3, 28)
     with Store(tmp_path / "d.db") as store:
         assert store.edition_number(day) == 1
         record = pending(store, day, "<e1@x>", ["s1", "s2"], ["i1", "i2", "i3"])
-        assert (record.status, record.number, record.attempts, record.sent) == ("pending", 1, 0, None)
-        assert record.message == b"Message-ID: <e1@x>\r\n\r\nbody"
+        assert (record.status, record.number, record.attempts, record.sent, record.letter) == ("pending", 1, 0, None, b"{}")
+        assert [(d.address, d.name, d.message_id, d.status) for d in store.deliveries(day)] == [
+            ("a@example.com", "Ann", "<id.a@x>", "pending"), ("b@example.com", "", "<id.b@x>", "pending")]
 
-        store.record_failure(day, "smtp 127.0.0.1:2525: Connection refused")
+        store.record_outcomes(day, [("a@example.com", "sent", "250 queued"), ("b@example.com", "pending", "451 try later")], NOW)
+        assert not store.finish_edition(day, NOW, "1 reader pending")
         record = store.edition(day)
-        assert (record.status, record.reason, record.attempts) == ("pending", "smtp 127.0.0.1:2525: Connection refused", 1)
+        assert (record.status, record.reason, record.attempts) == ("pending", "1 reader pending", 1)
+        assert store.delivery_counts(day) == {"sent": 1, "pending": 1}
+        assert [d.address for d in store.deliveries(day, status="pending")] == ["b@example.com"]
 
-        store.record_sent(day, "<e1@x>", receipt="250 queued", now=NOW)
+        store.record_outcomes(day, [("b@example.com", "sent", "250 again")], NOW)  # the last one settles the edition
         record = store.edition(day)
-        assert (record.status, record.reason, record.receipt, record.sent, record.copies) == ("sent", None, "250 queued", NOW, 1)
+        assert (record.status, record.reason, record.sent, record.copies) == ("sent", None, NOW, 1)
+        assert [(d.status, d.attempts, d.receipt) for d in store.deliveries(day)] == [("sent", 1, "250 queued"), ("sent", 2, "250 again")]
         assert store.edition_number(date(2026, 3, 29)) == 2
 
         # a forced copy replaces the record but keeps the number and counts the copies
         pending(store, day, "<e1.r1@x>", ["s1"])
-        store.record_sent(day, "<e1.r1@x>", receipt="250 again", now=NOW)
+        sent_to_all(store, day)
         record = store.edition(day)
         assert (record.number, record.message_id, record.copies) == (1, "<e1.r1@x>", 2)
 
 
-def test_marking_sent_a_message_that_is_not_recorded_is_an_error(tmp_path: Path) -> None:
+def test_opt_outs_are_kept_once(tmp_path: Path) -> None:
     with Store(tmp_path / "d.db") as store:
-        pending(store, date(2026, 3, 28), "<new@x>", ["s1"])
-        with pytest.raises(StoreError, match="no edition 2026-03-28 with Message-ID <old@x>"):
-            store.record_sent(date(2026, 3, 28), "<old@x>", receipt="", now=NOW)
+        assert store.opt_out("a@example.com", NOW) and not store.opt_out("a@example.com", NOW)
+        assert store.opt_out("abcdefghijklmnopqrstuvwx", NOW)
+        assert store.opt_outs() == {"a@example.com", "abcdefghijklmnopqrstuvwx"}
 
 
 def test_sent_ids_hold_earlier_editions_stories_and_items(tmp_path: Path) -> None:
     with Store(tmp_path / "d.db") as store:
         pending(store, date(2026, 3, 27), "<a@x>", ["s1"], ["i1", "i2"])
-        store.record_sent(date(2026, 3, 27), "<a@x>", receipt="", now=NOW)
+        sent_to_all(store, date(2026, 3, 27))
         pending(store, date(2026, 3, 28), "<b@x>", ["s3"], ["i3"])  # pending: will still be delivered
         assert store.sent_ids() == {"s1", "i1", "i2", "s3", "i3"}
         assert store.sent_ids(before=date(2026, 3, 28)) == {"s1", "i1", "i2"}

@@ -18,9 +18,15 @@ from digest.render.html import mjml_source, mjml_to_html
 from digest.render.mime import message_id
 from digest.render.templates import TemplateError
 from digest.render.text import plain_text
-from digest.render.view import HEADLINE_CHARS, clean_line, email_view, short_date
+from digest.render.view import (
+    HEADLINE_CHARS,
+    EmailView,
+    clean_line,
+    email_view,
+    short_date,
+)
 
-__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "message_id", "prepare", "render"]
+__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "prepare", "render"]
 
 FORMATS = ("html", "text", "mjml", "eml", "json")
 
@@ -37,24 +43,32 @@ log = logging.getLogger(__name__)
 
 
 def render(edition: Edition, config: Config, fmt: str) -> bytes:
-    """The edition in format `fmt` (one of FORMATS). Raises TemplateError for a broken template."""
+    """The edition in format `fmt` (one of FORMATS), without a reader: `{{subscriber}}` is left in place.
+    Raises TemplateError for a broken template."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt in ("eml", "json"):
+        message = letter(edition, config)
+        return message.eml() if fmt == "eml" else mime.json_document(message.document())
+    view = _view(edition, config)
+    if fmt == "mjml":
+        return mjml_source(view, config).encode("utf-8")
+    if fmt == "text":
+        return plain_text(view, config).encode("utf-8")
+    return mjml_to_html(mjml_source(view, config), config).encode("utf-8")
+
+
+def letter(edition: Edition, config: Config) -> mime.Letter:
+    """The edition's message before it has a reader (see mime.Letter): rendered once, filled per reader."""
+    view = _view(edition, config)
+    return mime.letter(edition, config, mjml_to_html(mjml_source(view, config), config), plain_text(view, config))
+
+
+def _view(edition: Edition, config: Config) -> EmailView:
     if not edition.subject:  # not prepared yet (the pipeline prepares every edition it builds)
         for problem in prepare(edition, config):
             log.warning("%s", problem)
-    view = email_view(edition, config)
-    if fmt == "mjml":
-        return mjml_source(view, config).encode("utf-8")
-    text = plain_text(view, config)
-    if fmt == "text":
-        return text.encode("utf-8")
-    document = mjml_to_html(mjml_source(view, config), config)
-    if fmt == "html":
-        return document.encode("utf-8")
-    if fmt == "eml":
-        return mime.eml(edition, config, document, text)
-    return mime.api_json(edition, config, document, text)
+    return email_view(edition, config)
 
 
 def html(edition: Edition, config: Config) -> str:

@@ -1,21 +1,29 @@
 """The edition as a message: RFC 5322 multipart/alternative for sendmail or SMTP, or JSON for an email API.
 
-Everything in the message is derived from the edition and the config, never from the clock or a
-random source: the same edition gives the same bytes, the same Message-ID and the same MIME boundary,
-so a sender (or the delivery stage) can recognise an edition it has already sent.
+A `Letter` is the edition's message before it has a reader: rendered once, then filled per reader
+(their address in To, their token for `{{subscriber}}`, their Message-ID, the moment of sending in
+Date). Filling never renders or re-encodes the whole email: each body is encoded once around the
+places the token goes, so a list of 100,000 readers costs little more than its headers.
+
+Everything but Date is derived from the edition, the config and the reader, never from the clock or
+a random source: the same edition gives each reader the same bytes, Message-ID and MIME boundary.
 """
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 import quopri
-from email import policy
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from email import policy, quoprimime
+from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.config import Config
 from digest.model import Edition, stable_id
+from digest.readers import PLACEHOLDER, Reader
 
 # CRLF line ends as RFC 5322 wants them on the wire (sendmail and smtplib accept them); encoded-word
 # headers rather than raw UTF-8, so the message passes any relay, with or without SMTPUTF8.
@@ -47,63 +55,208 @@ def message_id(edition: Edition, config: Config) -> str:
     return f"<{edition.date:%Y%m%d}.{key}@{domain}>"
 
 
-def list_headers(config: Config) -> dict[str, str]:
-    """List-Unsubscribe (URL and/or mailto) and, with an https URL, one-click unsubscribe (RFC 8058),
-    which Gmail and Yahoo require of bulk senders."""
+def letter(edition: Edition, config: Config, html: str, text: str) -> Letter:
+    """The prepared edition's message, ready to be filled for each reader."""
+    unsubscribe = unsubscribe_targets(config)
+    return Letter(
+        subject=edition.subject, preheader=edition.preheader, from_=config.newsletter.from_, to=list(config.newsletter.to),
+        html=html, text=text, message_id=message_id(edition, config),
+        date=format_datetime(edition.cutoff.astimezone(config.newsletter.tz)), list_id=list_id(config),
+        unsubscribe=unsubscribe, one_click=bool(config.newsletter.unsubscribe_url and config.newsletter.unsubscribe_url.lower().startswith("https://")),
+    )
+
+
+def json_document(document: dict) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def reader_message_id(message_id: str, address: str) -> str:
+    """The Message-ID of one reader's copy: the edition's, with a stable tag for the reader."""
+    local, _, domain = message_id.strip("<>").rpartition("@")
+    return f"<{local}.{stable_id(address)[:12]}@{domain}>"
+
+
+def list_id(config: Config) -> str:
+    """`Title <label.domain>` (RFC 2919): the configured id, else the title as a label under the sender's domain."""
     settings = config.newsletter
-    targets = []
-    if settings.unsubscribe_url:
-        targets.append(settings.unsubscribe_url)
+    if settings.list_id:
+        return settings.list_id
+    domain = (parseaddr(settings.from_)[1].rpartition("@")[2] or "localhost").lower()
+    label = re.sub(r"[^a-z0-9-]+", "-", settings.title.lower()).strip("-") or "digest"
+    return f"{_one_line(settings.title)} <{label}.{domain}>"
+
+
+def unsubscribe_targets(config: Config) -> list[str]:
+    """List-Unsubscribe's targets (RFC 2369), the URL's `{{subscriber}}` left to be filled per reader."""
+    settings = config.newsletter
+    targets = [settings.unsubscribe_url] if settings.unsubscribe_url else []
     if settings.unsubscribe_mailto:
         mailto = settings.unsubscribe_mailto
         targets.append(mailto if mailto.lower().startswith("mailto:") else f"mailto:{mailto}")
-    headers = {}
-    if targets:
-        headers["List-Unsubscribe"] = ", ".join(f"<{target}>" for target in targets)
-    if settings.unsubscribe_url and settings.unsubscribe_url.lower().startswith("https://"):
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    return headers
+    return [_one_line(target) for target in targets]
 
 
-def envelope_headers(edition: Edition, config: Config) -> dict[str, str]:
-    """The headers beyond Subject/From/To that an email API needs to send the same message."""
-    moment = edition.cutoff.astimezone(config.newsletter.tz)
-    return {
-        "Date": format_datetime(moment),
-        "Message-ID": message_id(edition, config),
-        **list_headers(config),
-    }
+def _one_line(value: str) -> str:
+    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
 
 
-def build_message(edition: Edition, config: Config, html: str, text: str) -> EmailMessage:
-    """multipart/alternative: the text part first, the HTML last (clients show the last they can)."""
-    message = EmailMessage(policy=MESSAGE_POLICY)
-    message["Subject"] = edition.subject
-    message["From"] = config.newsletter.from_
-    message["To"] = ", ".join(config.newsletter.to)
-    for name, value in envelope_headers(edition, config).items():
-        message[name] = value
-    message.set_content(text, subtype="plain", charset="utf-8", cte=transfer_encoding(text)[0])
-    message.add_alternative(html, subtype="html", charset="utf-8", cte=transfer_encoding(html)[0])
-    # The default boundary is random; one derived from the content keeps the bytes reproducible and,
-    # being a hash of the parts, cannot occur inside them.
-    message.set_boundary("=_digest_" + hashlib.sha256((text + "\0" + html).encode("utf-8")).hexdigest()[:32])
-    return message
+@dataclass(frozen=True)
+class Letter:
+    """The edition's message before it has a reader: all a sender needs, and all the store keeps to
+    send a pending reader the same bytes later (its JSON)."""
+
+    subject: str
+    preheader: str
+    from_: str
+    to: list[str]  # newsletter.to: the To of the message without a reader (a preview, or a pipe to sendmail -t)
+    html: str
+    text: str
+    message_id: str  # the edition's; each reader's is derived from it
+    date: str  # the cut-off: the Date of the message without a reader, so a preview is reproducible
+    list_id: str
+    unsubscribe: list[str]
+    one_click: bool  # an https unsubscribe URL: List-Unsubscribe-Post (RFC 8058), which Gmail and Yahoo ask of bulk senders
+    _bodies: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def needs_token(self) -> bool:
+        return PLACEHOLDER in self.html or PLACEHOLDER in self.text or any(PLACEHOLDER in t for t in self.unsubscribe)
+
+    def to_json(self) -> bytes:
+        document = asdict(self)
+        del document["_bodies"]
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Letter:
+        return cls(**json.loads(data))
+
+    def with_message_id(self, message_id: str) -> Letter:
+        return Letter(**{**{k: v for k, v in asdict(self).items() if k != "_bodies"}, "message_id": message_id})
+
+    def headers(self, reader: Reader | None = None, token: str | None = None, date: datetime | None = None) -> dict[str, str]:
+        """The headers beyond Subject, From and To, for the reader (or, without one, the edition's)."""
+        fill = token if reader and token else PLACEHOLDER
+        headers = {
+            "Date": format_datetime(date) if date else self.date,
+            "Message-ID": reader_message_id(self.message_id, reader.address) if reader else self.message_id,
+            "List-Id": self.list_id,
+        }
+        if self.unsubscribe:
+            headers["List-Unsubscribe"] = ", ".join(f"<{target.replace(PLACEHOLDER, fill)}>" for target in self.unsubscribe)
+        if self.one_click:
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        return headers
+
+    def recipient(self, reader: Reader | None) -> str:
+        if reader is None:
+            return ", ".join(self.to)
+        return formataddr((reader.name, reader.address), "utf-8") if reader.name else reader.address
+
+    def eml(self, reader: Reader | None = None, token: str | None = None, date: datetime | None = None) -> bytes:
+        """The RFC 5322 message for `reader` (their token filled in), or, without one, with the placeholder left."""
+        fill = (token if reader and token else PLACEHOLDER).encode("ascii")
+        headers = self.headers(reader, token, date)
+        to = self.recipient(reader).encode("ascii") + b"\r\n" if reader else self._constant("to")
+        head = [b"Subject: ", self._constant("subject"), b"From: ", self._constant("from"), b"To: ", to]
+        for name, value in headers.items():
+            head += [name.encode("ascii"), b": ", value.encode("ascii"), b"\r\n"]
+        parts = self._compiled(len(fill))
+        out = head + [parts[0]]
+        for part in parts[1:]:
+            out += _fill(part, fill) if isinstance(part, list) else [part]
+        return b"".join(out)
+
+    def document(self, reader: Reader | None = None, token: str | None = None, date: datetime | None = None) -> dict:
+        """The shape most email APIs take: {"subject", "preheader", "from", "to", "html", "text", "headers"}."""
+        fill = token if reader and token else PLACEHOLDER
+        return {
+            "subject": self.subject,
+            "preheader": self.preheader,
+            "from": self.from_,
+            "to": [self.recipient(reader)] if reader else list(self.to),
+            "html": self.html.replace(PLACEHOLDER, fill),
+            "text": self.text.replace(PLACEHOLDER, fill),
+            "headers": self.headers(reader, token, date),
+        }
+
+    def _constant(self, name: str) -> bytes:
+        """Subject, From and the To of the message without a reader, folded and encoded once (encoded
+        words for any non-ASCII)."""
+        key = ("header", name)
+        if key not in self._bodies:
+            value = {"subject": self.subject, "from": self.from_, "to": ", ".join(self.to)}[name]
+            header = MESSAGE_POLICY.header_factory(name.title(), value)
+            self._bodies[key] = MESSAGE_POLICY.fold_binary(name.title(), header).split(b": ", 1)[1]
+        return self._bodies[key]
+
+    def _compiled(self, width: int) -> list:
+        """The message after its headers, for tokens `width` long: bytes that are the same for every
+        reader, and, between them, the encoded pieces that hold a token (see `_encode`)."""
+        if width not in self._bodies:
+            boundary = "=_digest_" + hashlib.sha256((self.text + "\0" + self.html).encode("utf-8")).hexdigest()[:32]
+            parts: list = [f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode("ascii")]
+            for subtype, body in (("plain", self.text), ("html", self.html)):
+                cte = transfer_encoding(body)[0]
+                parts.append(f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
+                             f"Content-Transfer-Encoding: {cte}\r\n\r\n".encode("ascii"))
+                parts += [_encode(body, cte, width), b"\r\n"]  # the CRLF before a boundary is the boundary's
+            parts.append(f"--{boundary}--\r\n".encode("ascii"))
+            self._bodies[width] = parts
+        return self._bodies[width]
 
 
-def eml(edition: Edition, config: Config, html: str, text: str) -> bytes:
-    return build_message(edition, config, html, text).as_bytes()
+_B64_LINE = 57  # raw bytes per base64 line: 76 characters
 
 
-def api_json(edition: Edition, config: Config, html: str, text: str) -> bytes:
-    """The shape most email APIs take: {"subject", "preheader", "from", "to", "html", "text", "headers"}."""
-    document = {
-        "subject": edition.subject,
-        "preheader": edition.preheader,
-        "from": config.newsletter.from_,
-        "to": list(config.newsletter.to),
-        "html": html,
-        "text": text,
-        "headers": envelope_headers(edition, config),
-    }
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+def _encode(body: str, cte: str, width: int) -> list:
+    """`body` encoded once around its placeholders, as a list `_fill` completes with a token `width` long.
+
+    The list starts with the raw pieces between placeholders; then come bytes (the same for every
+    reader) and, where a token goes, either None (quoted-printable: the token is written as it is,
+    between soft line breaks, since its letters and digits need no quoting) or a (start, end) slice of
+    the filled body (base64: each line that holds part of a token is encoded per reader; every other
+    line is encoded here, once).
+    """
+    raw = b"\r\n".join(body.encode("utf-8").splitlines()) + b"\r\n"
+    pieces = raw.split(PLACEHOLDER.encode("ascii"))
+    out: list = [pieces]
+    if cte == "quoted-printable":
+        out.append(_qp(pieces[0]))
+        for piece in pieces[1:]:
+            out += [b"=\r\n", None, b"=\r\n", _qp(piece)]
+        return out
+    slots, position = [], len(pieces[0])
+    for piece in pieces[1:]:
+        slots.append(position)
+        position += width + len(piece)
+    dummy = (b"\0" * width).join(pieces)
+    constant = b""
+    for start in range(0, len(dummy), _B64_LINE):
+        end = min(start + _B64_LINE, len(dummy))
+        if any(slot < end and slot + width > start for slot in slots):
+            out += [constant, (start, end)]
+            constant = b""
+        else:
+            constant += binascii.b2a_base64(dummy[start:end], newline=False) + b"\r\n"
+    out.append(constant)
+    return out
+
+
+def _qp(data: bytes) -> bytes:
+    """Quoted-printable in lines of at most 75 characters, so a soft break after the last still fits in 76."""
+    return quoprimime.body_encode(data.decode("latin-1"), maxlinelen=75, eol="\r\n").encode("ascii") if data else b""
+
+
+def _fill(encoded: list, token: bytes) -> list[bytes]:
+    """One reader's encoded body: the token in each slot `_encode` left."""
+    pieces, filled, out = encoded[0], None, []
+    for part in encoded[1:]:
+        if part is None:
+            out.append(token)
+        elif isinstance(part, tuple):
+            filled = filled if filled is not None else token.join(pieces)
+            out.append(binascii.b2a_base64(filled[part[0]:part[1]], newline=False) + b"\r\n")
+        else:
+            out.append(part)
+    return out

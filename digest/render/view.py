@@ -141,7 +141,7 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         note=note,
         sections=sections,
         archive_url=outgoing(edition_url(config, edition.date) or settings.archive_url, utm),
-        # the unsubscribe link goes out exactly as configured: its {{subscriber}} is the sending service's to fill
+        # the unsubscribe link goes out as configured: its {{subscriber}} is filled per reader (render.mime.Letter)
         unsubscribe_url=settings.unsubscribe_url if outgoing(settings.unsubscribe_url, {}) else None,
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
         reason=email.reason or f"You are receiving this email because you subscribed to {settings.title}.",

@@ -1,0 +1,94 @@
+"""Amazon SES (API v2) through boto3, the optional extra `pip install 'digest[ses]'`.
+
+Checked against the SES API v2 reference (SendEmail, SendBulkEmail, BulkEmailEntryResult) and
+boto3's sesv2 client. Each reader's message goes as a raw message (SendEmail with Content.Raw): the
+very bytes an SMTP relay would get, with their own To, List-Unsubscribe and Message-ID. SES's batch
+call, SendBulkEmail, only sends stored templates whose `{{...}}` tags SES itself fills, which would
+also fill any `{{` that a story's text happens to hold; raw messages cannot be misread that way.
+Credentials come only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); boto3's
+own retries are off so that the shared base's honour Retry-After.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from datetime import datetime
+
+from digest.deliver import DeliveryError, Outcome, Outgoing
+from digest.providers import Answer, Provider, Retry, retry_after
+from digest.render.mime import Letter
+
+try:
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+except ImportError:  # pragma: no cover - said to the user when SES is chosen
+    boto3 = None
+
+REFUSED = {"MessageRejected"}  # this message, for good (SES found it unacceptable)
+THROTTLED = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException"}
+
+
+class Ses(Provider):
+    name = "ses"
+    batch = 1  # one SendEmail call per reader: each recorded the moment SES accepts it
+
+    def __init__(self, config, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(config, **kwargs)
+        self.client = None
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        if boto3 is None:
+            raise DeliveryError("delivery.api.provider ses needs boto3: pip install 'digest[ses]'")
+        key, secret = os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+        region = self.settings.region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        if not key or not secret:
+            raise DeliveryError("ses: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set in the environment")
+        if not region:
+            raise DeliveryError("ses: no region; set delivery.api.region or AWS_REGION")
+        if self.client is None:
+            self.client = boto3.client(
+                "sesv2", region_name=region, endpoint_url=self.settings.url or None, aws_access_key_id=key,
+                aws_secret_access_key=secret, aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+                config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=self.settings.timeout,
+                                              read_timeout=self.settings.timeout),
+            )
+        return self.client
+
+    def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
+        outcomes = []
+        for entry in entries:
+            address = entry.reader.address
+            try:
+                client = self._client()
+                message = letter.eml(entry.reader, entry.token, date)
+                answer = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
+            except DeliveryError as exc:
+                outcomes.append(Outcome(address, "pending", str(exc), stop=True))
+                break
+            except botocore.exceptions.ClientError as exc:
+                error = exc.response.get("Error", {})
+                said = f"ses refused the message: {error.get('Code')}: {error.get('Message')}"
+                refused = error.get("Code") in REFUSED
+                outcomes.append(Outcome(address, "refused" if refused else "pending", said, stop=not refused))
+                if not refused:
+                    break
+                continue
+            outcomes.append(Outcome(address, "sent", f"ses accepted as {answer.json().get('MessageId')}"))
+        return outcomes
+
+    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> Answer:  # type: ignore[no-untyped-def]
+        """One SendEmail; throttling, a 5xx or an unreachable endpoint raise Retry."""
+        try:
+            response = client.send_email(FromEmailAddress=letter.from_, Destination={"ToAddresses": [address]},
+                                         Content={"Raw": {"Data": message}})
+        except botocore.exceptions.ClientError as exc:
+            meta = exc.response.get("ResponseMetadata", {})
+            status = meta.get("HTTPStatusCode", 0)
+            if exc.response.get("Error", {}).get("Code") in THROTTLED or status == 429 or status >= 500:
+                raise Retry(f"ses answered {status}: {exc}", retry_after(meta.get("HTTPHeaders", {}).get("retry-after"))) from None
+            raise
+        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
+            raise Retry(f"ses could not be reached ({exc})") from None
+        return Answer(200, {}, json.dumps({"MessageId": response.get("MessageId", "?")}).encode())
