@@ -193,6 +193,10 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
 def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
     """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
     if fmt != "jsonl" and to is None:
+        if fmt in ("eml", "json") and len(config.newsletter.to) > 1:
+            warn(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
+                 f"(To: {mime.UNDISCLOSED}), as one message to all would show each reader the others' addresses; "
+                 "use `digest send`, `build --to ADDRESS` or `build --format jsonl` for one message per reader")
         return render.render(edition, config, fmt)
     letter = render.letter(edition, config)
     key = secret(config, required=letter.needs_token)

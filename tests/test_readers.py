@@ -236,6 +236,20 @@ def test_named_addresses_in_newsletter_to_and_non_ascii_names() -> None:
     settings.newsletter.to = ["Редакція <desk@example.org>", "plain@example.org"]
     problems: list[str] = []
     assert list(readers(settings, problems.append)) == [Reader("desk@example.org", "Редакція"), Reader("plain@example.org")]
-    preview = parse(render.render(edition(), settings, "eml"))
-    assert email.utils.getaddresses([preview["To"]]) == [("Редакція", "desk@example.org"), ("", "plain@example.org")]
     assert not problems
+    settings.newsletter.to = ["Редакція <desk@example.org>"]  # one reader: the preview is theirs
+    preview = parse(render.render(edition(), settings, "eml"))
+    assert email.utils.getaddresses([preview["To"]]) == [("Редакція", "desk@example.org")]
+
+
+def test_a_message_without_a_reader_names_no_reader_when_there_are_several(tmp_path: Path) -> None:
+    project, _ = command_project(tmp_path)
+    text = project.config.read_text().replace('to: ["readers@example.com"]', f"to: {json.dumps(READERS)}")
+    project.config.write_text(text)
+    for fmt in ("eml", "json"):
+        preview = project.digest("build", "--date", str(DAY1), "--format", fmt, "-o", "-")
+        assert preview.exit_code == 0, preview.stderr
+        assert f"newsletter.to lists {len(READERS)} readers: this message is addressed to none of them" in preview.stderr
+        assert not any(address.encode() in preview.stdout_bytes.lower() for address in READERS)
+    assert parse(project.digest("build", "--date", str(DAY1), "--format", "eml", "-o", "-").stdout_bytes)["To"] == "undisclosed-recipients:;"
+    assert json.loads(preview.stdout)["to"] == []

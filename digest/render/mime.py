@@ -28,6 +28,7 @@ from digest.readers import PLACEHOLDER, Reader
 # CRLF line ends as RFC 5322 wants them on the wire (sendmail and smtplib accept them); encoded-word
 # headers rather than raw UTF-8, so the message passes any relay, with or without SMTPUTF8.
 MESSAGE_POLICY = policy.SMTP
+UNDISCLOSED = "undisclosed-recipients:;"  # RFC 5322's empty group: a To that names no one
 
 
 def transfer_encoding(body: str) -> tuple[str, int]:
@@ -148,9 +149,16 @@ class Letter:
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         return headers
 
+    @property
+    def unaddressed_to(self) -> list[str]:
+        """The To of the message without a reader: newsletter.to when it names one reader. With several,
+        none of them (the empty group below): one message To all would show each reader every other's
+        address, so a list goes through `send`, `build --to` or `build --format jsonl` instead."""
+        return list(self.to) if len(self.to) == 1 else []
+
     def recipient(self, reader: Reader | None) -> str:
         if reader is None:
-            return ", ".join(self.to)
+            return ", ".join(self.unaddressed_to) or UNDISCLOSED
         return formataddr((reader.name, reader.address), "utf-8") if reader.name else reader.address
 
     def eml(self, reader: Reader | None = None, token: str | None = None, date: datetime | None = None) -> bytes:
@@ -174,7 +182,7 @@ class Letter:
             "subject": self.subject,
             "preheader": self.preheader,
             "from": self.from_,
-            "to": [self.recipient(reader)] if reader else list(self.to),
+            "to": [self.recipient(reader)] if reader else self.unaddressed_to,
             "html": self.html.replace(PLACEHOLDER, fill),
             "text": self.text.replace(PLACEHOLDER, fill),
             "headers": self.headers(reader, token, date),
@@ -185,7 +193,7 @@ class Letter:
         words for any non-ASCII)."""
         key = ("header", name)
         if key not in self._bodies:
-            value = {"subject": self.subject, "from": self.from_, "to": ", ".join(self.to)}[name]
+            value = {"subject": self.subject, "from": self.from_, "to": self.recipient(None)}[name]
             header = MESSAGE_POLICY.header_factory(name.title(), value)
             self._bodies[key] = MESSAGE_POLICY.fold_binary(name.title(), header).split(b": ", 1)[1]
         return self._bodies[key]
