@@ -58,7 +58,7 @@ def environment(folders: tuple[str, ...], lang: str = "en") -> jinja2.Environmen
     env.filters["wrap"] = wrap
     env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
     rtl = words.dir == "rtl"
-    env.globals.update(dir=words.dir, start="right" if rtl else "left", end="left" if rtl else "right",
+    env.globals.update(lang=lang, dir=words.dir, start="right" if rtl else "left", end="left" if rtl else "right",
                        forward=Markup("&larr;" if rtl else "&rarr;"), back=Markup("&rarr;" if rtl else "&larr;"))
     return env
 
