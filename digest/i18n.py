@@ -15,7 +15,7 @@ import gettext
 import logging
 import re
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -120,7 +120,7 @@ def other_language(tag: str | None, words: Language) -> str | None:
     return None if re.split("[-_]", tag)[0].lower() == words.locale.language else tag.replace("_", "-")
 
 
-@lru_cache(maxsize=None)
+@cache
 def language(tag: str) -> Language:
     """The shared Language of a tag (its missing-catalogue warning is given once)."""
     return Language(tag)

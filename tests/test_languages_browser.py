@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT, run_digest
 from sample_edition import CUTOFF, DAY, config, story
 from test_browser import HEADLINES, artifacts_folder, browser  # noqa: F401  (the Chromium fixture)
 
-from conftest import ROOT, run_digest
 from digest import render
 from digest.model import Edition, Section
 
