@@ -79,14 +79,20 @@ def visible_text(html: str) -> str:
     return " ".join(parser.parts)
 
 
+def ukrainian_sample(folder: Path) -> Path:
+    """The Ukrainian sample copied into `folder` (so a build writes nothing into the checkout); its config."""
+    shutil.copytree(ROOT / "sample" / "uk", folder, dirs_exist_ok=True)
+    return folder / "config.yaml"
+
+
 @pytest.fixture(scope="module")
 def ukrainian(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The Ukrainian sample built by the command line in each format, and what went in (items, config)."""
     folder = tmp_path_factory.mktemp("uk")
-    shutil.copytree(ROOT / "sample" / "uk", folder, dirs_exist_ok=True)
+    sample = ukrainian_sample(folder)
     built = {}
     for fmt in ("html", "text", "eml", "json"):
-        result = run_digest("build", "-c", str(folder / "config.yaml"), "--format", fmt, "-o", "-")
+        result = run_digest("build", "-c", str(sample), "--format", fmt, "-o", "-")
         assert result.returncode == 0, result.stderr.decode()
         assert not result.stderr.strip(), result.stderr.decode()  # no fallback warnings: the catalogue is whole
         built[fmt] = result.stdout.decode("utf-8")

@@ -3,13 +3,13 @@ right-to-left editions (Arabic, Hebrew) at 375 and 600 px. Screenshots go to $DI
 (default: artifacts/languages) for a person to look at."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_digest
+from conftest import run_digest
 from sample_edition import CUTOFF, DAY, config, story
 from test_browser import HEADLINES, artifacts_folder, browser  # noqa: F401  (the Chromium fixture)
+from test_languages import ukrainian_sample
 
 from digest import render
 from digest.model import Edition, Section
@@ -60,8 +60,7 @@ def artifacts() -> Path:
 @pytest.fixture(scope="module")
 def ukrainian_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("uk")
-    shutil.copytree(ROOT / "sample" / "uk", folder, dirs_exist_ok=True)
-    result = run_digest("build", "-c", str(folder / "config.yaml"), "-o", str(folder / "edition.html"))
+    result = run_digest("build", "-c", str(ukrainian_sample(folder)), "-o", str(folder / "edition.html"))
     assert result.returncode == 0, result.stderr.decode()
     return folder / "edition.html"
 
