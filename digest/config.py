@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from digest.i18n import lang_problem
+
 
 class ConfigError(Exception):
     """A mistake in the user's config: the message says where and what would be valid."""
@@ -116,7 +118,7 @@ class NewsletterConfig:
     title: str = "Daily Digest"
     tagline: str = ""
     timezone: str = check(_timezone_problem, default="UTC")
-    lang: str = "en"
+    lang: str = check(lang_problem, default="en")  # the email's own words, dates and direction (digest.i18n)
     from_: str = field(default="Daily Digest <digest@example.com>", metadata={"key": "from"})
     to: list[str] = field(default_factory=lambda: ["readers@example.com"])
     unsubscribe_url: str | None = check(_header_problem, default=None)
@@ -166,7 +168,7 @@ class EmailConfig:
     """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
 
     subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
-    time_format: Literal["12h", "24h"] = "12h"  # "11:02 PM" or "23:02" in the newsletter's time zone
+    time_format: Literal["12h", "24h"] | None = None  # None: the clock of newsletter.lang ("11:02 PM" in English, "23:02" in Ukrainian)
     utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
     first_issue: str | None = check(date_problem, default=None)  # the date of issue 1: numbers the editions
     reason: str | None = None  # "why you get this"; default: you subscribed to <title>

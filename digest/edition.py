@@ -22,12 +22,14 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from digest.config import Config, SectionConfig
+from digest.i18n import N_
 from digest.model import Edition, Item, Section, Story
 from digest.rank import found_phrases, phrase_pattern, ranked
 
-TOP = SectionConfig(key="top", title="Top story")
-STORIES = SectionConfig(key="stories", title="More stories")
-FEED = SectionConfig(key="feed", title="News Feed", layout="feed")
+# Their titles are English here and in `digest explain`; the email shows them in the newsletter's language.
+TOP = SectionConfig(key="top", title=N_("Top story"))
+STORIES = SectionConfig(key="stories", title=N_("More stories"))
+FEED = SectionConfig(key="feed", title=N_("News Feed"), layout="feed")
 
 
 def cutoff_time(config: Config) -> str:

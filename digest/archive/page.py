@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from digest.config import Config
+from digest.i18n import language
 from digest.model import Edition
 from digest.render.html import mjml_source, mjml_to_html
 from digest.render.view import EmailView, email_view
@@ -16,7 +17,7 @@ def public_view(view: EmailView) -> EmailView:
     inbox preview. The one place that decides what a public page leaves out, so no reader's link
     or token is ever published."""
     return dataclasses.replace(view, archive_url=None, unsubscribe_url=None, unsubscribe_mailto=None, preheader="",
-                               reason=f"You are reading the web edition of {view.title}.")
+                               reason=language(view.lang).gettext("You are reading the web edition of %(title)s.") % {"title": view.title})
 
 
 def public_page(edition: Edition, config: Config) -> PageRecord:

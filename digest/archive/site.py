@@ -19,8 +19,8 @@ from markupsafe import Markup
 from digest.archive.urls import FEED, INDEX, edition_folder, index_folder, relative
 from digest.config import Config
 from digest.files import write_atomically
+from digest.i18n import language
 from digest.render.templates import TemplateError, render_template
-from digest.render.view import long_date, short_date
 from digest.store import PageRecord, Store, StoreError
 
 PAGE_TEMPLATE = "archive_page.html.j2"
@@ -81,8 +81,9 @@ def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, b
     """(path in the folder, bytes) of every file: each edition's page, then the index's pages, then the feed."""
     archive = config.archive
     assert archive is not None
-    entries = [Entry(page, edition_folder(page.date), archive.root_url + edition_folder(page.date), long_date(page.date),
-                     short_date(page.date)) for page in pages]
+    words = language(config.newsletter.lang)
+    entries = [Entry(page, edition_folder(page.date), archive.root_url + edition_folder(page.date), words.long_date(page.date),
+                     words.short_date(page.date)) for page in pages]
     for position, entry in enumerate(entries):
         older = entries[position - 1] if position else None
         newer = entries[position + 1] if position + 1 < len(entries) else None
@@ -90,7 +91,7 @@ def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, b
     newest_first = entries[::-1]
     chunks = [newest_first[start : start + archive.per_page] for start in range(0, len(newest_first), archive.per_page)] or [[]]
     for number, chunk in enumerate(chunks, start=1):
-        yield index_folder(number) + INDEX, index_page(config, chunk, number, len(chunks)).encode("utf-8")
+        yield index_folder(number) + INDEX, index_page(config, chunk, number, len(chunks), len(entries)).encode("utf-8")
     yield FEED, feed(config, newest_first[: archive.feed_entries]).encode("utf-8")
 
 
@@ -108,11 +109,12 @@ def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry
     )
 
 
-def index_page(config: Config, entries: list[Entry], number: int, pages: int) -> str:
-    """Page `number` of the index: its editions newest first, and links to the newer and older pages."""
+def index_page(config: Config, entries: list[Entry], number: int, pages: int, total: int) -> str:
+    """Page `number` of the index: its editions newest first, how many there are in all, and links to
+    the newer and older pages."""
     here = index_folder(number)
     return render_template(
-        config, INDEX_TEMPLATE, site=_site(config), number=number, pages=pages,
+        config, INDEX_TEMPLATE, site=_site(config), number=number, pages=pages, total=total,
         entries=[{"entry": entry, "href": relative(here, entry.folder)} for entry in entries],
         newer=relative(here, index_folder(number - 1)) if number > 1 else None,
         older=relative(here, index_folder(number + 1)) if number < pages else None,

@@ -12,6 +12,7 @@ import logging
 from datetime import date
 
 from digest.config import Config
+from digest.i18n import language
 from digest.model import Edition, Problem, Story
 from digest.render import mime
 from digest.render.html import mjml_source, mjml_to_html
@@ -23,7 +24,6 @@ from digest.render.view import (
     EmailView,
     clean_line,
     email_view,
-    short_date,
 )
 
 __all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "prepare", "render"]
@@ -118,7 +118,7 @@ def subject(edition: Edition, config: Config) -> str:
     fields = {
         "title": edition.title or config.newsletter.title,
         "tagline": config.newsletter.tagline,
-        "date": short_date(edition.date),
+        "date": language(config.newsletter.lang).short_date(edition.date),
         "headline": clean_line(stories[0].title, SUBJECT_HEADLINE_CHARS) if stories else "",
         "number": f"#{edition.number}" if edition.number else "",
     }

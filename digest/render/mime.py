@@ -19,6 +19,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from email import policy, quoprimime
+from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.config import Config
@@ -84,7 +85,10 @@ def list_id(config: Config) -> str:
         return settings.list_id
     domain = (parseaddr(settings.from_)[1].rpartition("@")[2] or "localhost").lower()
     label = re.sub(r"[^a-z0-9-]+", "-", settings.title.lower()).strip("-") or "digest"
-    return f"{_one_line(settings.title)} <{label}.{domain}>"
+    phrase = _one_line(settings.title)
+    if not phrase.isascii():  # "Меридіан щодня": a header carries ASCII only, so an RFC 2047 encoded word
+        phrase = Header(phrase, "utf-8").encode()
+    return f"{phrase} <{label}.{domain}>"
 
 
 def unsubscribe_targets(config: Config) -> list[str]:

@@ -14,8 +14,10 @@ from importlib.resources import files
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from digest.config import Config
+from digest.i18n import language
 
 TEXT_WIDTH = 76  # under the 78 characters RFC 5322 recommends, with room for a client's quoting
 
@@ -40,8 +42,12 @@ def search_path(config: Config) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8)
-def environment(folders: tuple[str, ...]) -> jinja2.Environment:
+def environment(folders: tuple[str, ...], lang: str = "en") -> jinja2.Environment:
+    """The templates of `folders` with the words of `lang`: `_()`, `ngettext()` and `{% trans %}` look
+    them up in its catalogue (digest.i18n), and `lang`, `dir` and the arrows follow its direction."""
+    words = language(lang)
     env = jinja2.Environment(
+        extensions=["jinja2.ext.i18n"],
         loader=jinja2.FileSystemLoader(list(folders)),
         autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=jinja2.StrictUndefined,
@@ -50,6 +56,10 @@ def environment(folders: tuple[str, ...]) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["wrap"] = wrap
+    env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    rtl = words.dir == "rtl"
+    env.globals.update(lang=lang, dir=words.dir, start="right" if rtl else "left", end="left" if rtl else "right",
+                       forward=Markup("&larr;" if rtl else "&rarr;"), back=Markup("&rarr;" if rtl else "&larr;"))
     return env
 
 
@@ -57,7 +67,7 @@ def render_template(config: Config, name: str, **context: object) -> str:
     """Render template `name` with `context`; every failure is a TemplateError with file and line."""
     folders = search_path(config)
     try:
-        return environment(folders).get_template(name).render(**context)
+        return environment(folders, config.newsletter.lang).get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.filename or exc.name or name, exc.lineno, exc.message or "syntax error") from None
     except jinja2.TemplateNotFound as exc:

@@ -10,11 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from digest.archive.urls import edition_url
-from digest.config import Config
+from digest.config import BUILT_IN_SECTIONS, Config
+from digest.i18n import Language, language, other_language
 from digest.model import Edition, Story
 from digest.render.links import domain, outgoing
 
@@ -46,6 +45,7 @@ class StoryView:
     time: str
     breaking: bool
     byline: str
+    lang: str | None  # the item's language when it is not the newsletter's (an English story in a Ukrainian edition)
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class SectionView:
 @dataclass(frozen=True)
 class EmailView:
     lang: str
+    dir: str  # ltr | rtl: the newsletter language's writing direction
     title: str
     tagline: str
     subject: str
@@ -74,69 +75,48 @@ class EmailView:
     postal_address: str
 
 
-def long_date(day: date) -> str:
-    """"Thursday, 14 May 2026": English names whatever the machine's locale, so output is the same everywhere."""
-    return f"{_WEEKDAYS[day.weekday()]}, {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def short_date(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
-
-
-def clock(moment: datetime | None, tz: ZoneInfo, time_format: str) -> str:
-    """"11:02 PM" or "23:02", in the newsletter's time zone."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(tz)
-    if time_format == "24h":
-        return f"{local.hour:02d}:{local.minute:02d}"
-    return f"{(local.hour - 1) % 12 + 1}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
-
-
 def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
     """The config's UTM tags with {date} filled in, so a campaign can be told apart per edition."""
     return {key: value.replace("{date}", edition.date.isoformat()) for key, value in config.email.utm.items()}
 
 
-def story_view(story: Story, config: Config, utm: dict[str, str]) -> StoryView:
+def story_view(story: Story, config: Config, utm: dict[str, str], words: Language) -> StoryView:
     lead = story.lead
     url = outgoing(story.url, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     byline = " · ".join(part for part in (clean_line(lead.author, NAME_CHARS), clean_line(lead.source, NAME_CHARS)) if part)
     return StoryView(
-        headline=clean_line(lead.title, HEADLINE_CHARS) or "(untitled)",
+        headline=clean_line(lead.title, HEADLINE_CHARS) or words.gettext("(untitled)"),
         url=url,
         domain=domain(url) if url and not url.startswith("mailto:") else "",
         summary=tuple(p for p in paragraphs if p),
-        time=clock(lead.published, config.newsletter.tz, config.email.time_format),
+        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format),
         breaking=story.breaking,
         byline=byline,
+        lang=other_language(lead.lang, words),
     )
 
 
 def email_view(edition: Edition, config: Config) -> EmailView:
     """The view of a prepared edition (subject and preheader filled by `render.prepare`)."""
     settings, email = config.newsletter, config.email
+    words = language(settings.lang)
     utm = utm_tags(edition, config)
     sections = tuple(
-        SectionView(section.key, clean_line(section.title, NAME_CHARS), section.layout,
-                    tuple(story_view(story, config, utm) for story in section.stories))
+        SectionView(section.key, _section_title(section.key, section.title, words), section.layout,
+                    tuple(story_view(story, config, utm, words) for story in section.stories))
         for section in edition.sections
         if section.stories
     )
     note = tuple(p for p in (clean_line(p, PARAGRAPH_CHARS * 2) for p in (edition.note or "").split("\n\n")) if p)
     return EmailView(
         lang=settings.lang,
+        dir=words.dir,
         title=edition.title or settings.title,
         tagline=settings.tagline,
         subject=edition.subject,
         preheader=edition.preheader,
-        date=long_date(edition.date),
+        date=words.long_date(edition.date),
         number=edition.number,
         note=note,
         sections=sections,
@@ -144,9 +124,14 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         # the unsubscribe link goes out as configured: its {{subscriber}} is filled per reader (render.mime.Letter)
         unsubscribe_url=settings.unsubscribe_url if outgoing(settings.unsubscribe_url, {}) else None,
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
-        reason=email.reason or f"You are receiving this email because you subscribed to {settings.title}.",
+        reason=email.reason or words.gettext("You are receiving this email because you subscribed to %(title)s.") % {"title": settings.title},
         postal_address=email.postal_address or "",
     )
+
+
+def _section_title(key: str, title: str, words: Language) -> str:
+    """A built-in section's title in the newsletter's language; a configured section's title as the user wrote it."""
+    return clean_line(words.gettext(title) if key in BUILT_IN_SECTIONS else title, NAME_CHARS)
 
 
 def _mailto(address: str | None) -> str | None:
