@@ -16,6 +16,7 @@ from __future__ import annotations
 from digest.summarize.batch import summarize_jsonl, summarize_many, summary_key
 from digest.summarize.budget import fit_words
 from digest.summarize.choose import ALGORITHMS, SUMMARY_VERSION, UnknownAlgorithm, summarize
+from digest.summarize.prepare import suspect
 
 __all__ = [
     "ALGORITHMS",
@@ -26,4 +27,5 @@ __all__ = [
     "summarize_jsonl",
     "summarize_many",
     "summary_key",
+    "suspect",
 ]
