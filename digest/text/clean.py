@@ -13,7 +13,7 @@ import re
 
 from digest.text.html import COMMENT, drop_closed
 
-__all__ = ["clean_for_summary", "is_furniture"]
+__all__ = ["author_or_none", "clean_for_summary", "is_furniture"]
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -164,10 +164,33 @@ def _strip_markup(text: str) -> str:
         text = drop_closed(text, COMMENT, "-->")
         text = _drop_elements_with_content(text)
         text = _BLOCK_TAG.sub("\n", text)
-        text = _TAG.sub("", text)
+        text = _TAG.sub(_Tags(text).drop, text)
     if "&" in text:
         text = html.unescape(text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Tags:
+    """Which tag-like words are markup: any with attributes or a closing tag, a void element, or a
+    bare one the text also closes. "The <blink> tag was invented ..." in prose keeps its word."""
+
+    _VOID = frozenset("br hr wbr img input meta link source col area base embed track param".split())
+    _BARE = re.compile(r"<([a-zA-Z][\w-]*)\s*/?>")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._closed: dict[str, bool] = {}
+
+    def drop(self, match: re.Match[str]) -> str:
+        bare = self._BARE.fullmatch(match.group(0))
+        if not bare:
+            return ""
+        name = bare.group(1).lower()
+        if name in self._VOID:
+            return ""
+        if name not in self._closed:
+            self._closed[name] = re.search(rf"</{re.escape(name)}\s*>", self._text, re.I) is not None
+        return "" if self._closed[name] else match.group(0)
 
 
 def _drop_if_dated(match: re.Match[str]) -> str:
@@ -207,6 +230,23 @@ def _clean_line(line: str) -> str:
     line = _WIRE_OPENER.sub("", line)
     line = _DATELINE.sub("", line)
     return line.strip()
+
+
+# What an extractor sometimes takes for an author: a site's domain ("Facebook Com", "Www Haufe De"),
+# a copyright line, share buttons, or a run of several of them.
+_JUNK_AUTHOR = re.compile(
+    r"\b(?:www|https?|com|org|net)\b|\.(?:com|org|net|de|ru|ua)\b|copyright|©|\ball\s+rights\b"
+    r"|\b(?:facebook|twitter|instagram|whatsapp|telegram|linkedin|youtube|pinterest)\b",
+    re.I,
+)
+_AUTHOR_MAX_WORDS = 12
+
+
+def author_or_none(author: str | None) -> str | None:
+    """The author, or None when what was found is not a person's or a desk's name."""
+    if not author or len(author.split()) > _AUTHOR_MAX_WORDS or _JUNK_AUTHOR.search(author):
+        return None
+    return author
 
 
 def is_furniture(sentence: str) -> bool:
