@@ -83,6 +83,8 @@ class NewsSummarizer(AbstractSummarizer):
         title_share = np.array([len(headline.intersection(t)) / len(headline) if headline else 0.0 for t in terms])
         quoted = np.array([t.lstrip().startswith(_QUOTE_OPENERS) for t in texts], dtype=float)
         leans = np.array([leans_on_context(t, self.lang, title) for t in texts])
+        if title:
+            leans[0] = False  # the body's first sentence can lean only on the headline, which is shown above it
         score = (
             CENTRALITY_WEIGHT * _centrality(counts, lead) * short
             + LEAD_WEIGHT * lead
