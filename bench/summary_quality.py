@@ -28,6 +28,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
+from digest.summarize import ALGORITHMS, summarize
+from digest.summarize.sumy_adapter import summarizer
+from digest.text.clean import clean_for_summary
+from digest.text.sentences import SentenceTokenizer, split_sentences
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 
@@ -36,12 +43,6 @@ try:
 except ImportError:  # pragma: no cover - a setup problem, said plainly
     sys.exit("bench needs rouge-score: pip install -e '.[bench]'")
 
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-
-from digest.summarize import ALGORITHMS, summarize
-from digest.summarize.sumy_adapter import summarizer
-from digest.text.clean import clean_for_summary
-from digest.text.sentences import SentenceTokenizer, split_sentences
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ _LEANS = re.compile(
 )
 _FRAGMENT = re.compile(
     r"\((?:[^()]*\b)?(?:pictured|left|right|centre|center|file photo)\b[^()]*\)|\b(?:photo|image|picture)s?\s*(?:by|:)"
-    r"|getty images|\b(?:published|updated)\s*:|\bdaily mail reporter\b|(?-i:^By\s+(?:[A-Z][\w'’-]+\s*){1,3}(?:[.,|]|$))|\((?:cnn|reuters|ap|afp)\)"
+    r"|getty images|\b(?:published|updated)\s*:|\bdaily mail reporter\b|\((?:cnn|reuters|ap|afp)\)"
+    r"|(?-i:^By\s+(?:[A-Z][\w'’-]+\s*){1,3}(?:[.,|]|$))"
     r"|(?-i:^[A-Z]{3,}(?:,\s*\w+)*\s+[—–-])|\bread more\b|\bclick here\b|\bfollow\s+@",
     re.I,
 )
@@ -144,7 +146,8 @@ def table(name: str, articles: list[Article], count: int, with_precision: bool) 
     print(f"\n{name}: {len(articles)} articles, {count} sentences each\n")
     extra = f" precision@{count} |" if with_precision else ""
     print(f"| {'system':<28} |{extra} ROUGE-1 F1 | ROUGE-2 F1 | opens leaning | caption/byline |")
-    print(f"| {'-' * 28} |{' ----------: |' if with_precision else ''} ---------: | ---------: | ------------: | -------------: |")
+    rule = " ----------: |" if with_precision else ""
+    print(f"| {'-' * 28} |{rule} ---------: | ---------: | ------------: | -------------: |")
     for system, run in systems(count).items():
         p = r1 = r2 = lean = fragment = 0.0
         for article in articles:

@@ -53,7 +53,8 @@ def test_each_kind_keeps_its_sentence_and_word_budget_in_english_and_ukrainian(t
     rows = [
         {"id": "story", "title": "Parliament passes wartime budget law", "body": LONG_EN, "kind": "story",
          "published": "2024-06-25T12:00:00+03:00"},
-        {"id": "en", "title": "Power restored in the east", "body": LONG_BRIEF, "kind": "brief", "published": "2024-06-25T13:00:00+03:00"},
+        {"id": "en", "title": "Power restored in the east", "body": LONG_BRIEF, "kind": "brief",
+         "published": "2024-06-25T13:00:00+03:00"},
         {"id": "uk", "title": "Рада ухвалила закон про бюджет", "body": LONG_UK, "kind": "brief", "lang": "uk",
          "published": "2024-06-25T14:00:00+03:00"},
     ]

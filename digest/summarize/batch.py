@@ -76,4 +76,4 @@ def summarize_jsonl(
         ids.append(record.get("id"))
         jobs.append((record["text"], title if isinstance(title, str) else None, sentences,
                      line_lang if isinstance(line_lang, str) and line_lang.strip() else lang, algorithm))
-    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, _many(jobs, algorithm))]
+    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, _many(jobs, algorithm), strict=True)]

@@ -199,8 +199,9 @@ def within_budget(text: str) -> str:
         return text
     length = TEXT_BUDGET // TEXT_STRETCHES
     starts = [0] + [_boundary_after(text, number * len(text) // TEXT_STRETCHES) for number in range(1, TEXT_STRETCHES)]
-    ends = [min(_boundary_after(text, start + length), following) for start, following in zip(starts, [*starts[1:], len(text)])]
-    stretches = (text[start:end].strip() for start, end in zip(starts, ends))
+    followers = [*starts[1:], len(text)]
+    ends = [min(_boundary_after(text, start + length), following) for start, following in zip(starts, followers, strict=True)]
+    stretches = (text[start:end].strip() for start, end in zip(starts, ends, strict=True))
     return "\n\n".join(stretch for stretch in stretches if stretch)
 
 

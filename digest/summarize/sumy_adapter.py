@@ -24,7 +24,7 @@ def document(doc: Prepared) -> tuple[ObjectDocumentModel, dict[Sentence, int]]:
     tokenizer = SentenceTokenizer(doc.lang)
     index_of: dict[Sentence, int] = {}
     paragraphs: dict[int, list[Sentence]] = {}
-    for index, (text, number) in enumerate(zip(doc.sentences, doc.paragraph_of)):
+    for index, (text, number) in enumerate(zip(doc.sentences, doc.paragraph_of, strict=True)):
         sentence = Sentence(text, tokenizer)
         index_of[sentence] = index
         paragraphs.setdefault(number, []).append(sentence)
@@ -50,14 +50,13 @@ def summarizer(algorithm: str, lang: str) -> Summarizer:
     from sumy.summarizers.sum_basic import SumBasicSummarizer
     from sumy.summarizers.text_rank import TextRankSummarizer
 
-    summarizer: object
     if algorithm == "edmundson":
         # Edmundson's cue and key methods need hand-made bonus and stigma word lists; the title
         # and location methods need only the stop words (its "null words"). "" stands in for
         # a language without stop words, since sumy refuses an empty list.
-        summarizer = EdmundsonSummarizer(stemmer, cue_weight=0.0, key_weight=0.0)
-        summarizer.null_words = stop_words or frozenset({""})
-        return summarizer
+        edmundson = EdmundsonSummarizer(stemmer, cue_weight=0.0, key_weight=0.0)
+        edmundson.null_words = stop_words or frozenset({""})
+        return edmundson
     classes = {
         "lexrank": LexRankSummarizer,
         "textrank": TextRankSummarizer,
@@ -66,6 +65,6 @@ def summarizer(algorithm: str, lang: str) -> Summarizer:
         "kl": KLSummarizer,
         "sumbasic": SumBasicSummarizer,
     }
-    summarizer = classes[algorithm](stemmer)
-    summarizer.stop_words = stop_words
-    return summarizer
+    chosen = classes[algorithm](stemmer)
+    chosen.stop_words = stop_words
+    return chosen
