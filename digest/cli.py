@@ -368,20 +368,26 @@ def schedule_command(config_path: Path) -> None:
               help="The default is built for news; the others are sumy's.")
 @click.option("--lang", default="en", show_default=True, help="The text's language: an ISO code (en, uk) or a name.")
 @click.option("--title", default=None, help="The headline, which the summary will not repeat (plain text input only).")
-@click.option("--jsonl", is_flag=True, help='Read lines {"id", "text", "title"?}; write {"id", "summary": [...]} in input order.')
+@click.option("--words", type=click.IntRange(min=1), default=None,
+              help="A word budget: whole sentences while they fit, a longer first one cut at a clause with an ellipsis.")
+@click.option("--jsonl", is_flag=True,
+              help='Read lines {"id", "text", "title"?, "lang"?}; write {"id", "summary": [...]} in input order.')
 @click.argument("source", metavar="[FILE|-]", default="-", type=click.File("r", encoding="utf-8"))
-def summarize_command(sentences: int, algorithm: str, lang: str, title: str | None, jsonl: bool, source: TextIO) -> None:
+def summarize_command(sentences: int, algorithm: str, lang: str, title: str | None, words: int | None, jsonl: bool,
+                      source: TextIO) -> None:
     """Summarise the text in FILE (or stdin when FILE is - or absent): one sentence a line.
 
     With --jsonl, each input line is one document; a line that is not a JSON object with a "text"
     string is named on stderr with its line number and skipped. Large batches use every core.
     """
     if not jsonl:
-        for sentence in summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm):
+        chosen = summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm)
+        for sentence in summarize.fit_words(chosen, words or 0):
             click.echo(sentence)
         return
     def skip(number: int, reason: str) -> None:
         warn(f"{source.name}: line {number}: {reason}; skipped")
 
     for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
+        row["summary"] = summarize.fit_words(row["summary"], words or 0)  # type: ignore[arg-type]
         click.echo(json.dumps(row, ensure_ascii=False))

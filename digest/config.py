@@ -248,8 +248,10 @@ def _sections_problem(sections: list[SectionConfig]) -> str | None:
 @dataclass
 class SummaryConfig:
     algorithm: str = "news"
-    story_sentences: int = check(_positive, default=3)
+    story_sentences: int = check(_positive, default=2)
     brief_sentences: int = check(_positive, default=1)
+    story_words: int = check(_non_negative, default=60)  # a blurb's word budget (0: none); see summarize.budget
+    brief_words: int = check(_non_negative, default=40)
 
 
 @dataclass

@@ -75,7 +75,7 @@ def build(
         edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
         edition.note = note
     with timings.stage("summaries"):
-        summarise(edition.stories(), config, store)
+        problems.extend(summarise(edition.stories(), config, store))
     with timings.stage("prepare"):
         problems.extend(render.prepare(edition, config))  # subject, preheader; fit under Gmail's clip limit
     if store is not None:
@@ -99,11 +99,16 @@ def cluster(items: list[Item], config: Config, store: Store | None) -> list[Stor
     return stories
 
 
-def summarise(stories: list[Story], config: Config, store: Store | None) -> None:
-    """Fill each story's summary, from the store's cache where it can."""
+def summarise(stories: list[Story], config: Config, store: Store | None) -> list[Problem]:
+    """Fill each story's summary, from the store's cache where it can, within its kind's word
+    budget; a body that looks degenerate (a run-on, one word repeated) is named as suspect."""
     settings = config.summary
     jobs: dict[str, list[Story]] = defaultdict(list)  # one summary may serve several stories
     budgets: dict[str, int] = {}
+    problems = [
+        Problem(f"source '{story.lead.source}', item '{story.lead.title[:80]}'", f"suspect text: {reason}; its summary is cut to the budget")
+        for story in stories if (reason := summarize.suspect(story.lead.body))
+    ]
     for story in stories:
         budget = settings.story_sentences if story.kind == "story" else settings.brief_sentences
         key = summarize.summary_key(story.lead.body, story.lead.title, budget, story.lead.lang, settings.algorithm)
@@ -123,4 +128,6 @@ def summarise(stories: list[Story], config: Config, store: Store | None) -> None
     summaries.update(fresh)
     for key, shared in jobs.items():
         for story in shared:
-            story.summary = list(summaries[key])
+            words = settings.story_words if story.kind == "story" else settings.brief_words
+            story.summary = summarize.fit_words(list(summaries[key]), words)
+    return problems

@@ -15,7 +15,8 @@ The importance signals, each weighted in `config.yaml` under `ranking.weights`:
 - priority: the highest editorial priority among the members (the item's own plus its source's).
 - coverage: log2 of the number of distinct sources carrying the story (1 source: 0, 2: 1, 4: 2).
 - source: the highest source `weight` among the members, minus 1 (a weight-1 source adds nothing).
-- substance: the lead's body length, up to 1 at 300 words (a one-line brief: 0).
+- substance: the lead's body length, up to 1 at 300 words (a one-line brief: 0); a body that looks
+  degenerate (thousands of characters without a sentence end, one word over and over) earns 0.
 - keywords: the sum of `ranking.keywords` weights of the words or phrases found in the lead's title
   and body (positive boosts, negative penalties; each counted once).
 
@@ -38,6 +39,7 @@ from datetime import datetime
 
 from digest.config import Config, RankingWeights, SourceConfig
 from digest.model import Item, Story
+from digest.summarize.prepare import suspect
 
 SIGNALS = ("breaking", "priority", "coverage", "source", "substance", "keywords")
 SUBSTANCE_WORDS = 300  # a body this long counts as a fully reported story
@@ -107,7 +109,8 @@ def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWei
     breaking = any(_is_breaking(member, source) for member, source in zip(story.members, member_sources))
     priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources))
     weight = max(source.weight for source in member_sources)
-    substance = min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
+    # saturates at SUBSTANCE_WORDS, and a degenerate body (a run-on, one word repeated) earns nothing for its length
+    substance = 0.0 if suspect(story.lead.body) else min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
     return {
         "breaking": weights.breaking * breaking,
         "priority": weights.priority * priority,

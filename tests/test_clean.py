@@ -88,3 +88,40 @@ def test_markup_and_entities_are_stripped_and_paragraphs_kept() -> None:
 def test_paragraphs_stay_separated_by_one_blank_line() -> None:
     assert clean_for_summary("One.\n\n\n\nTwo.\nThree.") == "One.\n\nTwo.\nThree."
     assert clean_for_summary("") == ""
+
+
+def test_literal_angle_bracket_words_in_prose_are_kept() -> None:
+    assert clean_for_summary("The <blink> tag was invented at Netscape.") == "The <blink> tag was invented at Netscape."
+    assert clean_for_summary("Use the <string> header, then <name>.") == "Use the <string> header, then <name>."
+    # real markup still goes: closed tags, tags with attributes, void elements
+    assert clean_for_summary('<p>Real <b>bold</b> and <a href="x">a link</a></p><br>') == "Real bold and a link"
+
+
+def test_junk_bylines_are_not_authors() -> None:
+    from digest.text.clean import author_or_none
+
+    for junk in ("Facebook Com; Twitter", "Www Haufe De; Copyright Haufe", "© Reuters 2024", "example.com"):
+        assert author_or_none(junk) is None, junk
+    for name in ("Kateryna Denisova", "Jane Doe and John Smith", "Jean de la Fontaine", "Олена Іваненко"):
+        assert author_or_none(name) == name
+
+
+def test_page_furniture_in_several_languages() -> None:
+    from digest.text.clean import is_furniture
+
+    for junk in (
+        "We use cookies to improve your experience on our site.",
+        "Diese Website verwendet Cookies, um Ihnen das beste Erlebnis zu bieten.",
+        "Teilen mit: Facebook Twitter WhatsApp",
+        "Subscribe to continue reading this article.",
+        "Already a subscriber? Log in to read.",
+        "Ми використовуємо файли cookie для покращення роботи сайту.",
+        "Ce site utilise des cookies pour améliorer votre expérience.",
+    ):
+        assert is_furniture(junk), junk
+    for prose in (
+        "Girl Scout cookies sales rose by a tenth last year.",
+        "The company said it would share data with its partners.",
+        "He posted on Twitter that he was leaving the party.",
+    ):
+        assert not is_furniture(prose), prose

@@ -17,8 +17,9 @@ from digest.rank import BREAKING_HEADLINE, found_phrases, phrase_pattern
 from digest.render.view import clean_line
 from digest.sources.feed import _title_from, repair_utf8, screen_xml
 from digest.sources.pagetext import classify, clean_headline, parse_page
-from digest.summarize import summarize
-from digest.text.clean import clean_for_summary
+from digest.summarize import fit_words, summarize, suspect
+from digest.summarize.prepare import leans_on_context
+from digest.text.clean import author_or_none, clean_for_summary, is_furniture
 from digest.text.html import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
 from digest.text.sentences import split_sentences, tokenize_words
 
@@ -58,6 +59,10 @@ ADVERSARIAL: dict[str, str] = {
     "newlines and spaces": repeat("\n " * 3 + "x"),
     "lines of stamps": repeat("6:10 a.m.\n"),
     "sentences": repeat("The harbour opened at dawn. "),
+    "tag-like words": repeat("<blink> "),
+    "run-in captions": repeat("on Friday He said "),
+    "cookie words": repeat("cookies use cookies "),
+    "angle brackets with closers": repeat("<b> </b "),
 }
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
@@ -85,6 +90,11 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "clean_line": lambda text: clean_line(text, 300),
     "screen_xml": lambda text: screen_xml(text.encode()),
     "repair_utf8": lambda text: repair_utf8(text.encode()),
+    "is_furniture": is_furniture,
+    "author_or_none": author_or_none,
+    "suspect": suspect,
+    "fit_words": lambda text: fit_words([text], 60),
+    "leans_on_context": lambda text: leans_on_context(text, "en", "A title"),
 }
 
 

@@ -139,3 +139,17 @@ def test_tokenizer_plugs_into_sumy() -> None:
     assert tokenizer.language == "ukrainian"
     assert tokenizer.to_sentences("Перше речення. Друге речення.") == ("Перше речення.", "Друге речення.")
     assert Sentence("Київ вистояв.", tokenizer).words == ("Київ", "вистояв")
+
+
+def test_german_ordinal_dates_do_not_end_a_sentence() -> None:
+    text = "Das Gesetz wurde am 3. März unterzeichnet und tritt sofort in Kraft. Er kam am 3. Das war gut."
+    assert split_sentences(text, "de") == [
+        "Das Gesetz wurde am 3. März unterzeichnet und tritt sofort in Kraft.", "Er kam am 3.", "Das war gut."]
+    assert split_sentences("Im 20. Jahrhundert wuchs die Stadt. Sie hat heute 2 Mio. Einwohner.", "de")[0] == (
+        "Im 20. Jahrhundert wuchs die Stadt.")
+    assert split_sentences("He scored 3. Then he left.", "en") == ["He scored 3.", "Then he left."]
+
+
+def test_the_danda_ends_bengali_and_hindi_sentences() -> None:
+    assert split_sentences("আমি ভাত খাই। তুমি কি খাও? সে বাড়ি যায়।", "bn") == ["আমি ভাত খাই।", "তুমি কি খাও?", "সে বাড়ি যায়।"]
+    assert split_sentences("वह घर गया। वह सो गया।", "hi") == ["वह घर गया।", "वह सो गया।"]

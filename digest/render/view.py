@@ -16,6 +16,7 @@ from digest.config import BUILT_IN_SECTIONS, Config
 from digest.i18n import Language, language, other_language
 from digest.model import Edition, Story
 from digest.render.links import domain, outgoing
+from digest.text.clean import author_or_none
 
 HEADLINE_CHARS = 300
 PARAGRAPH_CHARS = 1200
@@ -84,7 +85,8 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
     lead = story.lead
     url = outgoing(story.url, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
-    byline = " · ".join(part for part in (clean_line(lead.author, NAME_CHARS), clean_line(lead.source, NAME_CHARS)) if part)
+    author = clean_line(author_or_none(lead.author), NAME_CHARS)
+    byline = " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
     return StoryView(
         headline=clean_line(lead.title, HEADLINE_CHARS) or words.gettext("(untitled)"),
         url=url,

@@ -13,7 +13,7 @@ import re
 
 from digest.text.html import COMMENT, drop_closed
 
-__all__ = ["clean_for_summary"]
+__all__ = ["author_or_none", "clean_for_summary", "is_furniture"]
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -54,7 +54,7 @@ _AGENCIES = (
 )
 _WIRE_OPENER = re.compile(
     rf"^(?:[A-ZА-ЯІЇЄҐ][\w'’.-]*(?:[ ,]+[A-ZА-ЯІЇЄҐ][\w'’.-]*){{0,3}},?\s*)?"
-    rf"\((?:{_AGENCIES})\)\s*(?:[-—–]{{1,2}}|:)\s*"
+    rf"\((?:{_AGENCIES})\)\s*(?:[-—–]{{1,2}}|:)?\s*"
 )
 # "WASHINGTON —", "KYIV, Ukraine -": a capitalised place in capitals, then a dash.
 _DATELINE = re.compile(
@@ -78,6 +78,9 @@ _CREDIT = (  # (?<!\s): a run of spaces is tried once, from its start
 )
 _CREDIT_PAREN = re.compile(_CREDIT, re.I)
 _CREDIT_AT_END = re.compile(_CREDIT + r"\W*$", re.I)
+_CAPTION_MAX_WORDS = 60  # a longer line is a paragraph with a credit run into it: only the credit goes
+# Prompts run into a paragraph, as scraped pages leave them: "... the scene. Scroll down for video A mother ...".
+_INLINE_PROMPT = re.compile(r"\bscroll\s+down\s+for\s+(?:video|more|the\s+video)\b\.?", re.I)
 _CREDIT_TAIL = 300  # a credit is under 200 characters: a line's end is enough to look for one in
 # Lines that are a caption or a credit as a whole.
 _CAPTION_LINE = re.compile(
@@ -108,6 +111,29 @@ _PROMPT = re.compile(
     re.I,
 )
 _PROMPT_MAX_WORDS = 30
+# Page furniture that survives extraction inside a paragraph: cookie and consent notices, share
+# buttons, subscribe and paywall lines, in the languages the splitter knows best (English,
+# Ukrainian, Russian, German, French, Spanish). A sentence that matches is never a blurb line.
+_FURNITURE = re.compile(
+    r"\bcookies?\b.{0,60}\b(?:use|using|accept\w*|website|site|browser|browsing|experience|settings|policy|consent"
+    r"|enable|verwendet|akzeptier\w*|nutzt|webseite|navigation)\b"
+    r"|\b(?:use|uses|using|accept|enable|verwendet|nutzt|utilise|utilisons|usamos|utilizamos)\b.{0,40}\bcookies?\b"
+    r"|\bconsent\b.{0,40}\b(?:data|partners|vendors|preferences|settings)\b"
+    r"|\b(?:privacy|cookie)\s+(?:policy|settings|preferences|statement)\b|\bmanage\s+(?:your\s+)?preferences\b"
+    r"|\b(?:accept|reject)\s+all\b|\bwe\s+(?:and\s+our\s+partners\s+)?use\s+(?:technologies|tracking)\b"
+    r"|\bdatenschutz\w*|\beinwillig\w*|\bzustimm\w*\b.{0,30}\b(?:akzeptier|einstellung)\w*"
+    r"|\b(?:share|teilen|partager|compartir|поділитися|поделиться)\s+(?:this|on|mit|via|sur|en|в|у)?\s*:?\s*"
+    r"(?:facebook|twitter|whatsapp|telegram|linkedin|e-?mail|x\b|pinterest|reddit|viber)"
+    r"|\b(?:facebook|twitter|whatsapp|telegram|linkedin|pinterest|reddit)\b[\s,;|/·•]+"
+    r"(?:facebook|twitter|whatsapp|telegram|linkedin|pinterest|reddit|e-?mail|x)\b"
+    r"|\b(?:subscribe|subscription|subscriber)s?\b.{0,60}\b(?:to\s+(?:read|continue|access|unlock)|only|exclusive|premium|plan|trial)\b"
+    r"|\b(?:to\s+)?(?:continue|keep)\s+reading\b|\bfree\s+articles?\b.{0,40}\b(?:left|remaining|month)\b"
+    r"|\balready\s+(?:a\s+)?(?:subscriber|member)\b|\b(?:log|sign)\s*in\s+to\s+(?:read|continue|comment)\b"
+    r"|\babonn\w*\b.{0,60}\b(?:lesen|weiterlesen|testen|jetzt|plus)\b|\bjetzt\s+(?:abonnieren|weiterlesen)\b"
+    r"|\bpaywall\b|\bпідпи\w+.{0,40}\b(?:читати|доступ|преміум)\w*|\bподпи\w+.{0,40}\b(?:читать|доступ|премиум)\w*"
+    r"|\bфайли?\s+cookie|\bкуки\b|\bфайл\w*\s+cookie",
+    re.I,
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
 
@@ -138,10 +164,33 @@ def _strip_markup(text: str) -> str:
         text = drop_closed(text, COMMENT, "-->")
         text = _drop_elements_with_content(text)
         text = _BLOCK_TAG.sub("\n", text)
-        text = _TAG.sub("", text)
+        text = _TAG.sub(_Tags(text).drop, text)
     if "&" in text:
         text = html.unescape(text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Tags:
+    """Which tag-like words are markup: any with attributes or a closing tag, a void element, or a
+    bare one the text also closes. "The <blink> tag was invented ..." in prose keeps its word."""
+
+    _VOID = frozenset("br hr wbr img input meta link source col area base embed track param".split())
+    _BARE = re.compile(r"<([a-zA-Z][\w-]*)\s*/?>")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._closed: dict[str, bool] = {}
+
+    def drop(self, match: re.Match[str]) -> str:
+        bare = self._BARE.fullmatch(match.group(0))
+        if not bare:
+            return ""
+        name = bare.group(1).lower()
+        if name in self._VOID:
+            return ""
+        if name not in self._closed:
+            self._closed[name] = re.search(rf"</{re.escape(name)}\s*>", self._text, re.I) is not None
+        return "" if self._closed[name] else match.group(0)
 
 
 def _drop_if_dated(match: re.Match[str]) -> str:
@@ -174,12 +223,35 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _PROMPT_MAX_WORDS and _PROMPT.search(line):
         return ""
-    if _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
-        return ""  # a line that ends with a photo credit is a caption
+    if len(line.split()) <= _CAPTION_MAX_WORDS and _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
+        return ""  # a short line that ends with a photo credit is a caption
+    line = _INLINE_PROMPT.sub(" ", line)
     line = _CREDIT_PAREN.sub("", line)
     line = _WIRE_OPENER.sub("", line)
     line = _DATELINE.sub("", line)
     return line.strip()
+
+
+# What an extractor sometimes takes for an author: a site's domain ("Facebook Com", "Www Haufe De"),
+# a copyright line, share buttons, or a run of several of them.
+_JUNK_AUTHOR = re.compile(
+    r"\b(?:www|https?|com|org|net)\b|\.(?:com|org|net|de|ru|ua)\b|copyright|©|\ball\s+rights\b"
+    r"|\b(?:facebook|twitter|instagram|whatsapp|telegram|linkedin|youtube|pinterest)\b",
+    re.I,
+)
+_AUTHOR_MAX_WORDS = 12
+
+
+def author_or_none(author: str | None) -> str | None:
+    """The author, or None when what was found is not a person's or a desk's name."""
+    if not author or len(author.split()) > _AUTHOR_MAX_WORDS or _JUNK_AUTHOR.search(author):
+        return None
+    return author
+
+
+def is_furniture(sentence: str) -> bool:
+    """A cookie or consent notice, share buttons, a subscribe or paywall line."""
+    return bool(_FURNITURE.search(sentence))
 
 
 def clean_for_summary(text: str) -> str:

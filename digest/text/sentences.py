@@ -6,7 +6,9 @@ a full stop, "?", "!" or an ellipsis ends a sentence when the next word starts l
 unless the word before the stop is an abbreviation that usually precedes a name or a number
 ("Mr.", "Jan. 20", "вул."), an initial ("George W. Bush"), or a dotted acronym that is followed
 by a name rather than by a sentence opener ("U.S. President" vs. "the U.S. The").
-Caseless scripts (Chinese, Japanese) end sentences at 。！？ without a following space.
+Caseless scripts (Chinese, Japanese) end sentences at 。！？ without a following space; Indic scripts
+at the danda "।". Where ordinals take a full stop (German "am 3. März"), a small number's full stop
+ends a sentence only before a sentence opener.
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-
 
 __all__ = [
     "SentenceTokenizer",
@@ -43,6 +44,13 @@ _AMBIGUOUS = {
     "english": frozenset("inc ltd co corp plc bros jr etc al a.m p.m".split()),
     "ukrainian": frozenset(),
 }
+# Languages that write ordinal numbers with a full stop ("am 3. März", "20. století"): there a
+# small number before a full stop ends a sentence only when a sentence opener follows.
+_ORDINAL_DOT = frozenset(
+    """german danish norwegian finnish czech slovak polish hungarian icelandic estonian latvian
+    slovenian croatian serbian bosnian turkish""".split()
+)
+_ORDINAL = re.compile(r"^\d{1,3}$")
 # Capitalised words that open sentences, beyond the language's stop words.
 _OPENERS = frozenset(
     """the a an he she it they we i you his her its their our this that these those there here
@@ -50,7 +58,7 @@ _OPENERS = frozenset(
     however earlier later last next some many most all both one two three mr mrs ms dr""".split()
 )
 
-_TERMINAL = ".!?…"
+_TERMINAL = ".!?…।॥"  # the danda and double danda end sentences in Bengali, Hindi and other Indic scripts
 _CLOSERS = "\"'”’»)]"
 _OPENING = "\"'“‘«(["
 _CJK_END = "。！？"
@@ -134,6 +142,7 @@ class _Rules:
     never: frozenset[str]
     ambiguous: frozenset[str]
     openers: frozenset[str] = field(default_factory=frozenset)
+    ordinal_dot: bool = False
 
 
 @lru_cache(maxsize=64)
@@ -143,6 +152,7 @@ def _rules(lang: str) -> _Rules:
         never=_NEVER_BREAK.get(name, frozenset()),
         ambiguous=_AMBIGUOUS.get(name, frozenset()),
         openers=_OPENERS | stop_words_for(lang),
+        ordinal_dot=name in _ORDINAL_DOT,
     )
 
 
@@ -161,7 +171,7 @@ def _is_boundary(before: str, stops: str, rest: str, rules: _Rules) -> bool:
         return False  # "Gen. Smith" and "Jan. 20", but "the SEC." is an acronym ending a sentence
     if _INITIAL.match(token + ".") and token[:1].isupper():
         return False  # an initial: "George W. Bush", "В. Зеленський"
-    if word in rules.ambiguous or _DOTTED_ACRONYM.match(token + "."):
+    if word in rules.ambiguous or _DOTTED_ACRONYM.match(token + ".") or rules.ordinal_dot and _ORDINAL.match(token):
         return _next_word(rest).lower() in rules.openers
     return True
 

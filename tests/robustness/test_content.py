@@ -148,6 +148,7 @@ ROWS: dict[str, Row] = {
     "two_hundred_kb_body_without_punctuation": Row(
         [Entry("Cargo tally without a full stop", " ".join(f"crate{n} barrel{n % 17} sack{n % 5}" for n in range(10_000)))],
         present=("Cargo tally without a full stop",),
+        feed_reason=r"suspect text: [\d,]+ characters without a sentence end",
         check=lambda message: longest_paragraph(message, 1300),
     ),
     "eight_thousand_short_sentences": Row(  # dense sentence x sentence matrices took minutes and gigabytes
@@ -165,6 +166,8 @@ ROWS: dict[str, Row] = {
         [Entry("Markup that never closes", "<p>The pier reopens.</p>" + "<a " * 30_000 + "<!--" * 20_000),
          Entry("Scripts that never close", "<script " * 20_000 + "(photo " * 10_000)],
         present=("Markup that never closes", "Scripts that never close"), seconds=4,
+        # a body of tags that never close is degenerate text too: named as suspect, its blurb cut
+        feed_reason=r"suspect text: [\d,]+ characters without a sentence end",
     ),
     "emoji_rtl_chinese_ukrainian": Row(
         [Entry("🚢 Ferry returns 🌊 after the storm ⚓", "<p>Passengers cheered 🎉 on the quay.</p>"),

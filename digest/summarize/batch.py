@@ -1,0 +1,79 @@
+"""Many summaries at once: in parallel for large batches, keyed for the cache, and `summarize --jsonl`."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+
+from digest import jsonlines
+from digest.summarize.choose import SUMMARY_VERSION, check_algorithm, summarize
+
+__all__ = ["summarize_jsonl", "summarize_many", "summary_key"]
+
+PARALLEL_THRESHOLD = 64  # below this many documents a process pool costs more than it saves
+
+
+def _summarize_one(job: tuple[str, str | None, int, str, str]) -> list[str]:
+    text, title, sentences, lang, algorithm = job
+    return summarize(text, sentences, title=title, lang=lang, algorithm=algorithm)
+
+
+def summarize_many(
+    docs: Iterable[tuple[str, str | None]],
+    sentences: int = 3,
+    *,
+    lang: str = "en",
+    algorithm: str = "news",
+    workers: int | None = None,
+) -> list[list[str]]:
+    """Summaries of (text, title) pairs, in input order; large batches use every core."""
+    return _many([(text, title, sentences, lang, algorithm) for text, title in docs], algorithm, workers)
+
+
+def _many(jobs: list[tuple[str, str | None, int, str, str]], algorithm: str, workers: int | None = None) -> list[list[str]]:
+    check_algorithm(algorithm)
+    workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        return [_summarize_one(job) for job in jobs]
+    chunk = max(1, math.ceil(len(jobs) / (workers * 4)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(_summarize_one, jobs, chunksize=chunk))
+
+
+def summary_key(text: str, title: str | None, sentences: int, lang: str, algorithm: str) -> str:
+    """A cache key for one summary: sha256 over the inputs, the settings and SUMMARY_VERSION."""
+    payload = json.dumps(
+        [SUMMARY_VERSION, algorithm, lang, sentences, title, text], ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def summarize_jsonl(
+    lines: Iterable[str],
+    sentences: int = 3,
+    *,
+    lang: str = "en",
+    algorithm: str = "news",
+    on_bad: Callable[[int, str], None],
+) -> list[dict[str, object]]:
+    """`digest summarize --jsonl`: {"id", "text", "title"?, "lang"?} lines in, {"id", "summary"} out,
+    in input order; a line's "lang" overrides `lang`.
+
+    A line that is not an object with a "text" string goes to `on_bad` with its number and is skipped.
+    """
+    check_algorithm(algorithm)
+    ids: list[object] = []
+    jobs: list[tuple[str, str | None, int, str, str]] = []
+    for number, record in jsonlines.objects(lines, on_bad):
+        if not isinstance(record.get("text"), str):
+            on_bad(number, f'needs a "text" string, not {jsonlines.describe(record.get("text"))}')
+            continue
+        title = record.get("title")
+        line_lang = record.get("lang")
+        ids.append(record.get("id"))
+        jobs.append((record["text"], title if isinstance(title, str) else None, sentences,
+                     line_lang if isinstance(line_lang, str) and line_lang.strip() else lang, algorithm))
+    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, _many(jobs, algorithm), strict=True)]

@@ -1,0 +1,45 @@
+"""One text's summary: prepare it, let the named summariser choose, give the sentences in article order."""
+from __future__ import annotations
+
+from digest.summarize.prepare import prepare
+from digest.summarize.sumy_adapter import document, summarizer
+
+__all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm", "summarize"]
+
+ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
+# Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
+SUMMARY_VERSION = "4"
+
+
+class UnknownAlgorithm(ValueError):
+    """The named summariser does not exist; the message lists the ones that do."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown summary algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}")
+        self.name = name
+
+
+def check_algorithm(algorithm: str) -> None:
+    if algorithm not in ALGORITHMS:
+        raise UnknownAlgorithm(algorithm)
+
+
+def summarize(
+    text: str,
+    sentences: int = 3,
+    *,
+    title: str | None = None,
+    lang: str = "en",
+    algorithm: str = "news",
+) -> list[str]:
+    """The `sentences` best sentences of `text`, in article order; a text with no more usable
+    sentences than that comes back whole, and an empty one as []."""
+    check_algorithm(algorithm)
+    doc = prepare(text, title, lang)
+    if sentences <= 0 or not doc.sentences:
+        return []
+    if len(doc.sentences) <= sentences:
+        return list(doc.sentences)
+    model, index_of = document(doc)
+    chosen = summarizer(algorithm, lang)(model, sentences)
+    return [doc.sentences[i] for i in sorted({index_of[s] for s in chosen})]
