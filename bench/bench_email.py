@@ -19,11 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from sample_edition import config, edition  # noqa: E402
+
 from digest import render  # noqa: E402
 from digest.render.mime import transfer_encoding  # noqa: E402
 from digest.render.text import plain_text  # noqa: E402
 from digest.render.view import email_view  # noqa: E402
-from sample_edition import config, edition  # noqa: E402
 
 SHAPES = [(1, 5), (10, 10), (20, 20), (30, 60), (40, 120)]
 UKRAINIAN_TITLE = "Нічний пором курсує до ранку після скарг медсестер і пекарів"
@@ -64,8 +65,8 @@ def main() -> None:
             html = render.render(ed, settings, "html").decode()
             sent = transfer_encoding(html)[1]
             view = email_view(ed, settings)
-            times = [timed(lambda: plain_text(view, settings), runs), timed(lambda: render.html(ed, settings), runs),
-                     timed(lambda: render.render(make(stories, briefs, ukrainian), settings, "eml"), runs)]
+            times = [timed(lambda view=view: plain_text(view, settings), runs), timed(lambda ed=ed: render.html(ed, settings), runs),
+                     timed(lambda shape=(stories, briefs, ukrainian): render.render(make(*shape), settings, "eml"), runs)]
             label = f"{'uk' if ukrainian else 'en'} {stories} stories+{briefs} briefs"
             print(f"{label:<24} {stories + briefs:>5} {dropped:>7} {len(html.encode()):>8} {sent:>9} "
                   f"{100 * sent / render.CLIP_LIMIT:>6.1f}% {times[0]:>8.1f} {times[1]:>8.1f} {times[2]:>8.1f}")

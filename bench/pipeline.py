@@ -71,7 +71,7 @@ class WordPairModel:
                 continue
             padded = ["", "", *words, ""]
             self.openers.append((words[0], words[1]))
-            for a, b, c in zip(padded, padded[1:], padded[2:]):
+            for a, b, c in zip(padded, padded[1:], padded[2:], strict=False):
                 self.next_words[(a, b)].append(c)
 
     def sentence(self, rng: random.Random, max_words: int = 45) -> str:

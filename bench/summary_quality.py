@@ -17,6 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
+
+from digest.summarize import ALGORITHMS, _sumy_summarizer, summarize
+from digest.text.sentences import SentenceTokenizer, split_sentences
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "bbc-news-summary"
 
@@ -24,11 +29,6 @@ try:
     from rouge_score import rouge_scorer
 except ImportError:  # pragma: no cover - a setup problem, said plainly
     sys.exit("bench needs rouge-score: pip install -e '.[bench]'")
-
-from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
-
-from digest.summarize import ALGORITHMS, _sumy_summarizer, summarize
-from digest.text.sentences import SentenceTokenizer, split_sentences
 
 
 @dataclass(frozen=True)

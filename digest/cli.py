@@ -11,7 +11,7 @@ import sys
 import webbrowser
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -93,7 +93,7 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
 
 
 def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None) -> BuildResult:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     try:
         result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note)
     except BuildError as exc:
@@ -235,7 +235,7 @@ def check_command(config_path: Path) -> None:
     Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
     """
     with opened(config_path) as (config, store):
-        loaded = load_each(config, datetime.now(timezone.utc), store)
+        loaded = load_each(config, datetime.now(UTC), store)
     report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed])
     for ctx in loaded:
         click.echo(for_terminal(ctx.status()))
@@ -342,7 +342,7 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
             if not re.fullmatch(rf"[a-z2-7]{{{TOKEN_CHARS}}}", who.strip().lower()):
                 fail(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)", 2)
             key = who.strip().lower()
-        new = store.opt_out(key, datetime.now(timezone.utc))
+        new = store.opt_out(key, datetime.now(UTC))
     click.echo(f"{who}: {'unsubscribed' if new else 'was already unsubscribed'}")
 
 

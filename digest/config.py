@@ -11,11 +11,12 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -139,7 +140,7 @@ def _subject_problem(template: str) -> str | None:
     try:
         template.format(**SUBJECT_FIELDS)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join("{%s}" % k for k in SUBJECT_FIELDS)
+        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join(f"{{{k}}}" for k in SUBJECT_FIELDS)
     return None
 
 

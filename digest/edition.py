@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Iterable
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from digest.config import Config, SectionConfig
 from digest.model import Edition, Item, Section, Story
@@ -73,7 +73,7 @@ def on_clock(wall_time: datetime, tz: tzinfo) -> datetime:
     """The instant a naive wall-clock time happens in `tz`, once a day whatever DST does: a time the
     clock repeats is its first occurrence, a time it skips is the end of the gap (03:30 on a spring
     change at 03:00 is 04:00). Cut-offs and send times both use it, so a send finds its edition due."""
-    first = wall_time.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    first = wall_time.replace(tzinfo=tz, fold=0).astimezone(UTC)
     if first.astimezone(tz).replace(tzinfo=None) == wall_time:
         return first.astimezone(tz)
     # in a gap: fold=1 reads it with the offset after the change, an instant before the change; fold=0

@@ -117,7 +117,7 @@ def summarise(stories: list[Story], config: Config, store: Store | None) -> None
     for (lang, budget), keys in sorted(batches.items()):
         keys.sort()
         docs = [(jobs[key][0].lead.body, jobs[key][0].lead.title) for key in keys]
-        fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm)))
+        fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm), strict=False))
     if store is not None and fresh:
         store.put_summaries(fresh)
     summaries.update(fresh)

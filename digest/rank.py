@@ -104,8 +104,8 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
 def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWeights) -> dict[str, float]:
     """Each weighted importance signal of a story (keywords apart: their weights are their own)."""
     member_sources = [sources.get(member.configured_source, UNCONFIGURED) for member in story.members]
-    breaking = any(_is_breaking(member, source) for member, source in zip(story.members, member_sources))
-    priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources))
+    breaking = any(_is_breaking(member, source) for member, source in zip(story.members, member_sources, strict=False))
+    priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources, strict=False))
     weight = max(source.weight for source in member_sources)
     substance = min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
     return {

@@ -26,9 +26,9 @@ import schedule
 from digest.config import Config
 from digest.edition import on_clock
 from digest.pipeline import edition_day
-from digest.text.terminal import for_terminal
 from digest.send import Log, send, utcnow
 from digest.store import Store
+from digest.text.terminal import for_terminal
 
 MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often
 MIN_WAIT = 0.001  # seconds; the library runs a job of interval 0 again and again in one run_pending

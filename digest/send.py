@@ -29,7 +29,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from digest import render
 from digest.archive.page import public_page
@@ -366,7 +366,7 @@ def finish_before_stopping(log: Log) -> Iterator[None]:
 
 def utcnow() -> datetime:
     """The clock every run record is stamped with (a function, so tests can move it)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _local(moment: datetime | None, config: Config) -> str:

@@ -167,8 +167,8 @@ def _within_budget(text: str) -> str:
         return text
     length = TEXT_BUDGET // TEXT_STRETCHES
     starts = [0] + [_boundary_after(text, number * len(text) // TEXT_STRETCHES) for number in range(1, TEXT_STRETCHES)]
-    ends = [min(_boundary_after(text, start + length), following) for start, following in zip(starts, [*starts[1:], len(text)])]
-    stretches = (text[start:end].strip() for start, end in zip(starts, ends))
+    ends = [min(_boundary_after(text, start + length), following) for start, following in zip(starts, [*starts[1:], len(text)], strict=False)]
+    stretches = (text[start:end].strip() for start, end in zip(starts, ends, strict=False))
     return "\n\n".join(stretch for stretch in stretches if stretch)
 
 
@@ -338,7 +338,7 @@ def _sumy(doc: _Prepared, count: int, algorithm: str) -> list[int]:
     tokenizer = SentenceTokenizer(doc.lang)
     index_of: dict[Sentence, int] = {}
     paragraphs: dict[int, list[Sentence]] = {}
-    for index, (text, number) in enumerate(zip(doc.sentences, doc.paragraph_of)):
+    for index, (text, number) in enumerate(zip(doc.sentences, doc.paragraph_of, strict=False)):
         sentence = Sentence(text, tokenizer)
         index_of[sentence] = index
         paragraphs.setdefault(number, []).append(sentence)
@@ -437,4 +437,4 @@ def summarize_jsonl(
         ids.append(record.get("id"))
         docs.append((record["text"], title if isinstance(title, str) else None))
     summaries = summarize_many(docs, sentences, lang=lang, algorithm=algorithm)
-    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, summaries)]
+    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, summaries, strict=False)]

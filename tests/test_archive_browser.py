@@ -3,7 +3,7 @@ the index, a click to an edition and back, no sideways scroll on a phone, no lin
 Screenshots go to $DIGEST_ARTIFACTS/archive (default: artifacts/archive) for a person to look at."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ed.sections[1].stories.append(story(9, title="A" * 400))
         render.prepare(ed, settings)
         page = public_page(ed, settings)
-        page.sent = datetime.combine(ed.date, datetime.min.time(), timezone.utc) + timedelta(hours=4)
+        page.sent = datetime.combine(ed.date, datetime.min.time(), UTC) + timedelta(hours=4)
         pages.append(page)
     for name, data in site_files(settings, pages):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

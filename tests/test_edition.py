@@ -66,7 +66,7 @@ def real_hours(start: datetime, end: datetime) -> float:
 def test_daily_editions_meet_exactly_across_a_dst_change(day, hours, cutoff):
     cfg = config(cutoff=cutoff)
     windows = [window(cfg, day + timedelta(days=offset)) for offset in (-1, 0, 1, 2)]
-    for before, after in zip(windows, windows[1:]):
+    for before, after in zip(windows, windows[1:], strict=False):
         assert before[1].timestamp() == after[0].timestamp()  # no gap, no overlap
     lengths = [real_hours(*pair) for pair in windows]
     assert sum(lengths) == 3 * 24 + hours  # the change takes or gives one hour
@@ -210,7 +210,8 @@ def test_stories_sent_in_an_earlier_edition_never_repeat(make_item):
 
 def test_section_rules_load_from_config_yaml(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text("sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n  - {key: economy, title: Economy, tags: [economy], layout: feed}\n")
+    path.write_text("sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n"
+                    "  - {key: economy, title: Economy, tags: [economy], layout: feed}\n")
     sections = load_config(path).sections
     assert [(s.key, s.limit, s.layout) for s in sections] == [("war", 5, "stories"), ("economy", None, "feed")]
     path.write_text("sections:\n  - {key: feed, title: Feed}\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -60,7 +60,7 @@ ADVERSARIAL: dict[str, str] = {
     "sentences": repeat("The harbour opened at dawn. "),
 }
 
-NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 PATTERN = phrase_pattern(["harbour master", "storm warning"])
 FUNCTIONS: dict[str, Callable[[str], object]] = {
     "clean_for_summary": clean_for_summary,
@@ -73,7 +73,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "looks_like_html": looks_like_html,
     "clean_headline": clean_headline,
     "classify": classify,
-    "parse_page": lambda text: parse_page(text, source="s", tz=timezone.utc, now=NOW),
+    "parse_page": lambda text: parse_page(text, source="s", tz=UTC, now=NOW),
     "summarize": lambda text: summarize(text, 3, title="A title"),
     "summarize lexrank": lambda text: summarize(text, 3, algorithm="lexrank"),
     "title_from": _title_from,

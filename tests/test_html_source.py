@@ -1,7 +1,7 @@
 """Article pages (over a real HTTP server and from files), and the HTML-to-text and URL-safety helpers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
 from digest.sources import load_each
 from digest.text.html import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
 
-NOW = datetime(2024, 5, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 FAST = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=0, backoff=0.0)
 
 PAGE = """<!DOCTYPE html>
@@ -36,7 +36,7 @@ PAGE = """<!DOCTYPE html>
 <aside><h3>Most read</h3><ul><li><a href="/x">Council votes on parking</a></li><li><a href="/y">Floods close the ring road</a></li></ul></aside>
 </main>
 <footer>© 2024 Riverside Post. All rights reserved. <a href="/privacy">Privacy</a></footer>
-</body></html>"""
+</body></html>"""  # noqa: E501 - a page's paragraphs are long lines
 
 
 def config(source: SourceConfig, base: Path | None = None) -> Config:

@@ -1,17 +1,17 @@
 """The pagetext source on the seeds (the first real input) and on the project's own sample page."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import ROOT
+
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 CHROME = [
     "Skip to content", "Edit post", "indicates required", "enter correct email", "Successfuly subscribed",
     "created with AI assistance", "Getty Images", "Photo by", "Subscribe", "date 2024", "Author:",

@@ -6,13 +6,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
 
 from digest import render
 from digest.config import ConfigError, load_config
 from digest.model import Edition
 from digest.render.mime import transfer_encoding
 from digest.render.view import HEADLINE_CHARS
-from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -65,7 +65,7 @@ def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:
     assert "prefers-color-scheme: dark" in html
     levels = [int(tag[1]) for tag, _ in page.tags if re.fullmatch(r"h[1-6]", tag)]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:])), levels
+    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:], strict=False)), levels
     assert all("alt" in attrs for tag, attrs in page.tags if tag == "img")
     assert not [tag for tag, _ in page.tags if tag in ("script", "link", "iframe", "form", "object")]
     assert "@import" not in html and "@font-face" not in html and "googleapis" not in html

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 
@@ -98,7 +98,8 @@ def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry
     """The stored page inside the archive's frame: sharing tags, canonical URL, links to its neighbours."""
     here = entry.folder
     found = _DOCUMENT.search(entry.page.html)
-    parts = found.groupdict() if found else {"html": f' lang="{escape(config.newsletter.lang)}"', "head": "", "body_attrs": "", "body": entry.page.html}
+    parts = found.groupdict() if found else {
+        "html": f' lang="{escape(config.newsletter.lang)}"', "head": "", "body_attrs": "", "body": entry.page.html}
     return render_template(
         config, PAGE_TEMPLATE, entry=entry, site=_site(config), document={key: Markup(value) for key, value in parts.items()},
         index=relative(here, index_folder(1)),
@@ -143,8 +144,8 @@ def _site(config: Config) -> dict[str, str]:
 
 def _timestamp(moment: datetime | None) -> str:
     """RFC 3339 in UTC, as Atom wants; an edition sent before the store kept the time shows the epoch."""
-    moment = moment or datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment or datetime(1970, 1, 1, tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]], log: Callable[[str], None]) -> list[str]:

@@ -173,5 +173,5 @@ def _drop_order(edition: Edition) -> list[Story]:
 
 def _remove(edition: Edition, original: list[list[Story]], dropped: list[Story]) -> None:
     gone = {id(story) for story in dropped}
-    for section, stories in zip(edition.sections, original):
+    for section, stories in zip(edition.sections, original, strict=False):
         section.stories = [story for story in stories if id(story) not in gone]

@@ -22,7 +22,6 @@ from digest.progress import Progress
 from digest.store import FetchState, Store
 from digest.text.html import canonical_url
 
-
 T = TypeVar("T")
 
 
@@ -180,14 +179,14 @@ def distinct_ids(items: list[Item], ctx: SourceContext) -> list[Item]:
     # whether each item's id is its own rather than made from its link (worked out once: 10,000-entry feeds exist)
     own = [not (item.url and item.id == stable_id("url", canonical_url(item.url))) for item in items]
     texts: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for item, is_own in zip(items, own):
+    for item, is_own in zip(items, own, strict=False):
         if is_own:
             texts[item.id].add((item.title, item.body))
     shared = {key for key, seen in texts.items() if len(seen) > 1}
     kept: set[str] = set()
     out: list[Item] = []
     repeats = 0
-    for item, is_own in zip(items, own):
+    for item, is_own in zip(items, own, strict=False):
         if is_own:
             if item.id in shared:
                 item.id = stable_id(item.id, item.title, item.body)

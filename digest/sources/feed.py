@@ -19,11 +19,11 @@ import io
 import re
 import xml.sax
 from collections import Counter
-from xml.parsers import expat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from xml.parsers import expat
 
 import feedparser
 
@@ -80,7 +80,8 @@ class _EntityDeclared(Exception):
         self.name, self.external = name, external
 
 
-def _refuse_entity(name: str, _parameter: bool, _value: str | None, _base: str | None, system_id: str | None, public_id: str | None, _notation: str | None) -> None:
+def _refuse_entity(name: str, _parameter: bool, _value: str | None, _base: str | None, system_id: str | None, public_id: str | None,
+                   _notation: str | None) -> None:
     raise _EntityDeclared(name, system_id or public_id)
 
 
@@ -282,7 +283,7 @@ def add_full_text(items: list[Item], ctx: SourceContext) -> None:
     linked = [item for item in items if item.url]
     with ThreadPoolExecutor(max_workers=ctx.config.fetch.concurrency) as pool:
         results = list(pool.map(article_for, linked))
-    for item, result in zip(linked, results):
+    for item, result in zip(linked, results, strict=False):
         if isinstance(result, str):
             ctx.warn(f"full text of '{item.title}' not fetched ({result}); the feed's text is kept")
         elif len(result.text) > len(item.body):
@@ -314,7 +315,7 @@ def _title_from(body: str, limit: int = 100) -> str:
 
 def _date(parsed) -> datetime | None:
     """feedparser's struct_time, which it has already brought to UTC."""
-    return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
 
 
 def _describe(problem: Exception) -> str:

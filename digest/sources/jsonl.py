@@ -57,7 +57,7 @@ def read_file(ctx: SourceContext, path: Path, text: str) -> list[Item]:
 
     for number, record in jsonlines.objects(text.splitlines(), skip):
         try:
-            item = parse_record(record, ctx, lambda reason: ctx.warn(reason, where(number)))
+            item = parse_record(record, ctx, lambda reason, number=number: ctx.warn(reason, where(number)))
         except BrokenLine as exc:
             skip(number, str(exc))
             continue

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-
 __all__ = [
     "SentenceTokenizer",
     "language_name",

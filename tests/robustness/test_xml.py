@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from .conftest import (
-    SECRET, SUSPECT_TITLES, Expect, Message, Server, assert_contract, entry, plain_feed, respond, rss, write_project,
+    SECRET,
+    SUSPECT_TITLES,
+    Expect,
+    Message,
+    Server,
+    assert_contract,
+    entry,
+    plain_feed,
+    respond,
+    rss,
+    write_project,
 )
 
 BOMB_PROLOG = "<!DOCTYPE rss [\n" + '<!ENTITY a0 "ha">\n' + "".join(
