@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from digest.errors import UsageError
 
-class ConfigError(Exception):
+
+class ConfigError(UsageError):
     """A mistake in the user's config: the message says where and what would be valid."""
 
     def __init__(self, file: str | Path, key: str, problem: str, fix: str = "") -> None:
@@ -227,7 +229,7 @@ class SectionConfig:
     keywords: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-    limit: int | None = check(lambda v: v is not None and _non_negative(v), default=None)
+    limit: int | None = check(lambda v: None if v is None else _non_negative(v), default=None)
     layout: Literal["stories", "feed"] = "stories"
 
 
@@ -561,7 +563,7 @@ def _coerce(hint: Any, value: Any, path: str, file: Path) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(file, path, f"should be a mapping, not {_describe(value)}")
         return {str(k): _coerce(args[1], v, f"{path}.{k}", file) for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, path, file)
     if hint is Any:
         return value

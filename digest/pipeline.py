@@ -12,13 +12,14 @@ from datetime import date, datetime
 from digest import dedupe, rank, render, summarize
 from digest import edition as editions
 from digest.config import Config
+from digest.errors import DigestError
 from digest.model import Edition, Item, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
 from digest.timing import Timings
 
 
-class BuildError(Exception):
+class BuildError(DigestError):
     """The edition could not be built at all (as opposed to a Problem, which leaves the rest intact)."""
 
     def __init__(self, message: str, problems: list[Problem]) -> None:

@@ -44,7 +44,7 @@ def drive(config: Config, start: datetime, until: datetime, host_zone: str = "UT
                 stop.set()
 
         with Store(config.resolve(config.store.path)) as store:
-            assert run_schedule(config, store, send_fn=send_fn, nap=nap, stop=stop, log=lambda line: None) == 0
+            assert run_schedule(config, store, send_fn=send_fn, nap=nap, stop=stop) == 0
     return runs
 
 
@@ -144,7 +144,7 @@ def test_a_second_scheduler_on_the_same_store_is_refused(tmp_path: Path) -> None
         assert holder.stdout.readline() == "locked\n"
         with Store(tmp_path / "digest.db") as store, pytest.raises(
                 StoreBusy, match=rf"another digest schedule is running on .* \(pid {holder.pid}\)"):
-            run_schedule(settings, store, send_fn=lambda trigger: True, log=lambda line: None)
+            run_schedule(settings, store, send_fn=lambda trigger: True)
     finally:
         holder.kill()
         holder.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -330,24 +331,24 @@ def test_sigterm_during_delivery_waits_for_the_record(tmp_path: Path) -> None:
     assert len(delivered(mailbox)) == 1
 
 
-def test_the_next_days_send_delivers_an_earlier_pending_edition_first(tmp_path: Path) -> None:
+def test_the_next_days_send_delivers_an_earlier_pending_edition_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     project, mailbox = command_project(tmp_path)
     config = load_config(project.config)
     now = datetime(2026, 5, 15, 4, 0, tzinfo=UTC)
-    lines: list[str] = []
+    caplog.set_level(logging.INFO, logger="digest")
     with project.store() as store:
         (mailbox / "refuse").touch()
-        failed = send(config, store, DAY1, now=now, log=lines.append)
+        failed = send(config, store, DAY1, now=now)
         assert (failed.outcome, failed.exit_status) == ("failed", 1)
         assert "exited with status 75: fake-sendmail: queue full, try again later" in failed.failures[0]
         pending = store.edition(DAY1)
         (mailbox / "refuse").unlink()
 
-        result = send(config, store, DAY2, now=now, log=lines.append)
+        result = send(config, store, DAY2, now=now)
         assert (result.outcome, result.exit_status) == ("sent", 0)
         assert result.delivered == [(DAY1, READER), (DAY2, READER)]
     assert without_date(delivered(mailbox)[0]) == readers_message(pending)
-    assert any("the edition of 2026-05-14 is still pending" in line for line in lines)
+    assert "the edition of 2026-05-14 is still pending" in caplog.text
 
 
 def test_an_edition_with_no_stories_is_not_sent(tmp_path: Path) -> None:

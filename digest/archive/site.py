@@ -8,7 +8,7 @@ so a reader never follows a link to a page not yet there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html import escape
@@ -19,6 +19,7 @@ from markupsafe import Markup
 from digest.archive.urls import FEED, INDEX, edition_folder, index_folder, relative
 from digest.config import Config
 from digest.files import write_atomically
+from digest.logs import log
 from digest.render.templates import TemplateError, render_template
 from digest.render.view import long_date, short_date
 from digest.store import PageRecord, Store, StoreError
@@ -148,7 +149,7 @@ def _timestamp(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]], log: Callable[[str], None]) -> list[str]:
+def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]]) -> list[str]:
     """After a send: publish the archive when an edition went out and an archive is configured.
 
     Never raises: the email is already out, so a folder that cannot be written is a warning (returned,
@@ -160,7 +161,7 @@ def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]]
         done = publish(config, store)
     except (OSError, StoreError, TemplateError) as exc:
         problem = f"archive: could not publish to {config.archive.dir}: {exc}; run `digest archive` once it is fixed"
-        log(f"warning: {problem}")
+        log.warning(problem)
         return [problem]
-    log(f"archive: {done.editions} editions in {done.folder} ({done.written} files written)")
+    log.info(f"archive: {done.editions} editions in {done.folder} ({done.written} files written)")
     return []
