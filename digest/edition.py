@@ -118,8 +118,8 @@ def build_edition(
             key = TOP.key
         else:
             rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, source_sections)), None)
-            key = rule.key if rule and (rule.limit is None or len(placed[rule.key]) < rule.limit) else None
-            key = key or (STORIES.key if story.kind == "story" else FEED.key)
+            fits = rule and (rule.limit is None or len(placed[rule.key]) < rule.limit)
+            key = rule.key if rule and fits else (STORIES.key if story.kind == "story" else FEED.key)
         story.section = key
         placed[key].append(story)
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -310,7 +310,7 @@ def _sumy_summarizer(algorithm: str, lang: str) -> Callable[[ObjectDocumentModel
 
     stemmer = stemmer_for(lang)
     stop_words = stop_words_for(lang)
-    summarizer: object
+    summarizer: Any  # sumy has no type information
     if algorithm == "edmundson":
         # Edmundson's cue and key methods need hand-made bonus and stigma word lists; the title
         # and location methods need only the stop words (its "null words"). "" stands in for

@@ -140,10 +140,14 @@ def api_headers(letter: Letter, entry: Outgoing, date: datetime) -> dict[str, st
 def provider(config: Config) -> Provider:
     """The configured provider; SES is imported only when used (it needs boto3: `pip install 'digest[ses]'`)."""
     name = config.delivery.api.provider
+    chosen: type[Provider]
     if name == "postmark":
-        from digest.providers.postmark import Postmark as chosen
+        from digest.providers.postmark import Postmark
+        chosen = Postmark
     elif name == "sendgrid":
-        from digest.providers.sendgrid import SendGrid as chosen
+        from digest.providers.sendgrid import SendGrid
+        chosen = SendGrid
     else:
-        from digest.providers.ses import Ses as chosen
+        from digest.providers.ses import Ses
+        chosen = Ses
     return chosen(config)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from digest.config import Config, SourceConfig
 from digest.model import Item, Problem, stable_id
@@ -90,13 +90,13 @@ class SourceContext:
         other files of a glob are kept and stderr names the file and the reason; when no file
         gives anything, the source fails: with the file's own reason when there is one file.
         """
-        read = read or self.read_text
+        reader: Callable[[Path], Any] = read or self.read_text
         paths = self.paths()
         items: list[Item] = []
         failures: list[tuple[Path, str]] = []
         for path in paths:
             try:
-                items.extend(parse(path, read(path)))
+                items.extend(parse(path, reader(path)))
             except SourceFailed as exc:
                 failures.append((path, str(exc)))
             except Exception as exc:  # a library's crash on one odd file costs that file only

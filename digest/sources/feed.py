@@ -29,7 +29,7 @@ import feedparser
 
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
-from digest.sources.html import ACCEPT_HTML, extract_article
+from digest.sources.html import ACCEPT_HTML, Article, extract_article
 from digest.sources.pagetext import clean_headline
 from digest.text.html import fold, html_to_text, plain_text, safe_url, to_text
 
@@ -272,9 +272,9 @@ def add_full_text(items: list[Item], ctx: SourceContext) -> None:
     """Replace each teaser by its page's article, fetched concurrently; a page that fails keeps the teaser.
     The entries' links are untrusted data: ctx.fetch keeps them to public addresses (unless allow_private)."""
 
-    def article_for(item: Item):
+    def article_for(item: Item) -> Article | str:
         try:
-            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False)
+            fetched = ctx.fetch(item.url or "", accept=ACCEPT_HTML, conditional=False)
         except SourceFailed as exc:
             return str(exc)
         article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)
@@ -315,7 +315,7 @@ def _title_from(body: str, limit: int = 100) -> str:
 
 def _date(parsed) -> datetime | None:
     """feedparser's struct_time, which it has already brought to UTC."""
-    return datetime(*parsed[:6], tzinfo=UTC) if parsed else None
+    return datetime(*parsed[:6]).replace(tzinfo=UTC) if parsed else None
 
 
 def _describe(problem: Exception) -> str:

@@ -237,7 +237,7 @@ class _Deflate:
     """"deflate" is zlib-wrapped by the standard and raw by some servers; the first bytes tell which."""
 
     def __init__(self) -> None:
-        self.inner = None
+        self.inner: zlib._Decompress | None = None
 
     def decompress(self, data: bytes, max_length: int) -> bytes:
         if self.inner is None:

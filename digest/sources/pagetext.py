@@ -148,7 +148,10 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
     if title_at is None:
         return None
     byline = lines[index].match
-    published = _byline_time(byline).replace(tzinfo=tz)
+    moment = _byline_time(byline) if byline else None
+    if byline is None or moment is None:  # classify() keeps as bylines only those naming a real moment
+        return None
+    published = moment.replace(tzinfo=tz)
     author = byline["author"].strip()
     paragraphs: list[str] = []
     for at in range(index + 1, len(lines)):
@@ -196,14 +199,19 @@ def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -
             if line.kind != "text" or not is_prose(line.text):
                 break
             paragraphs.append(line.text)
-        published = _resolve_time(lines[start].match["time"], reference)
+        clock = lines[start].match
+        published = _resolve_time(clock["time"], reference) if clock else None
+        if published is None:  # classify() keeps as times only those naming a real moment
+            continue
         briefs.append(_item("brief", lines[headline_at].text, paragraphs, published, source=source, lang=lang))
     return briefs
 
 
-def _resolve_time(clock: str, reference: datetime) -> datetime:
+def _resolve_time(clock: str, reference: datetime) -> datetime | None:
     """A bare "11:02 PM" is on the reference's day, or the day before when that would be later."""
     moment = _clock_time(clock)
+    if moment is None:
+        return None
     resolved = datetime.combine(reference.date(), moment, reference.tzinfo)
     return resolved - timedelta(days=1) if resolved > reference else resolved
 
