@@ -21,6 +21,7 @@ from digest import __version__, files, logs, rank, render, summarize
 from digest.archive.site import publish
 from digest.archive.urls import INDEX
 from digest.config import Config, date_problem, load_config
+from digest.daily import run_schedule
 from digest.edition import describe_window
 from digest.errors import DigestError, UsageError
 from digest.logs import log
@@ -36,7 +37,6 @@ from digest.readers import (
     token,
 )
 from digest.render import mime
-from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
 from digest.store import Store

@@ -32,7 +32,7 @@ from datetime import datetime
 import numpy as np
 
 from digest.model import Item, Story
-from digest.text.html import canonical_url
+from digest.text.markup import canonical_url
 
 # Bump whenever a change here could group the same items differently, so remembered groupings refresh.
 CLUSTER_VERSION = "1"

@@ -17,7 +17,7 @@ from digest.progress import Progress
 from digest.sources import SourceFailed, load_all, load_each
 from digest.sources.feed import screen_xml
 from digest.store import Store
-from digest.text.html import fold
+from digest.text.markup import fold
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)

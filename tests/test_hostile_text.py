@@ -19,7 +19,7 @@ from digest.sources.feed import _title_from, repair_utf8, screen_xml
 from digest.sources.pagetext import classify, clean_headline, parse_page
 from digest.summarize import summarize
 from digest.text.clean import clean_for_summary
-from digest.text.html import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
+from digest.text.markup import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
 from digest.text.sentences import split_sentences, tokenize_words
 
 SIZE = 100_000

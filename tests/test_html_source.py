@@ -9,7 +9,7 @@ import pytest
 
 from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
 from digest.sources import load_each
-from digest.text.html import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
+from digest.text.markup import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 FAST = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=0, backoff=0.0)

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from digest.config import Config, NewsletterConfig, ScheduleConfig, StoreConfig
-from digest.schedule import next_send, run_schedule
+from digest.daily import next_send, run_schedule
 from digest.store import Store, StoreBusy
 
 KYIV = ZoneInfo("Europe/Kyiv")

@@ -8,14 +8,14 @@ is always under the clipping limit; call `prepare` first to get its problems to 
 """
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from digest.config import Config
+from digest.logs import log
 from digest.model import Edition, Problem, Story
 from digest.render import mime
-from digest.render.html import mjml_source, mjml_to_html
 from digest.render.mime import message_id
+from digest.render.mjml import mjml_source, mjml_to_html
 from digest.render.templates import TemplateError
 from digest.render.text import plain_text
 from digest.render.view import (
@@ -38,8 +38,6 @@ CLIP_LIMIT = 102_000
 SUBJECT_HEADLINE_CHARS = 100
 PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
-
-log = logging.getLogger(__name__)
 
 
 def render(edition: Edition, config: Config, fmt: str) -> bytes:

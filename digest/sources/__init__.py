@@ -20,7 +20,7 @@ from digest.config import Config, SourceConfig
 from digest.model import Item, Problem, stable_id
 from digest.progress import Progress
 from digest.store import FetchState, Store
-from digest.text.html import canonical_url
+from digest.text.markup import canonical_url
 
 T = TypeVar("T")
 

@@ -31,7 +31,7 @@ from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
 from digest.sources.pagetext import clean_headline
-from digest.text.html import fold, html_to_text, plain_text, safe_url, to_text
+from digest.text.markup import fold, html_to_text, plain_text, safe_url, to_text
 
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)

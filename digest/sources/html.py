@@ -14,7 +14,7 @@ from trafilatura.settings import Document
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
 from digest.sources.pagetext import clean_headline
-from digest.text.html import fold, inline_text, safe_url
+from digest.text.markup import fold, inline_text, safe_url
 
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 

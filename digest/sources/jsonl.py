@@ -25,7 +25,7 @@ from typing import Any, cast
 from digest import jsonlines
 from digest.model import Item, Kind
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
-from digest.text.html import inline_text, safe_url, to_text
+from digest.text.markup import inline_text, safe_url, to_text
 
 TEXT_FIELDS = ("section", "author", "source", "lang")
 KNOWN = {"id", "url", "published", "kind", "title", "body", "tags", "breaking", "priority", *TEXT_FIELDS}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from digest.text.html import COMMENT, drop_closed
+from digest.text.markup import COMMENT, drop_closed
 
 __all__ = ["clean_for_summary"]
 
