@@ -1,4 +1,4 @@
-"""The command line: thin commands over the library (DESIGN.md's contract).
+"""The command line: thin commands over the library, with the contract the README documents.
 
 Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (warnings allowed),
 1 could not build or deliver (or, with --strict, a source failed), 2 bad usage or bad config.

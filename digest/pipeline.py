@@ -1,4 +1,4 @@
-"""The flow from DESIGN.md as one function: sources -> window -> dedupe -> rank -> edition -> summaries.
+"""The stages as one function: sources -> window -> dedupe -> rank -> edition -> summaries.
 
 Summaries come last on purpose: only the stories that make the edition are summarised, and each
 summary is looked up in the store's cache first, so a rebuild of the same day summarises nothing.

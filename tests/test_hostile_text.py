@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.dedupe import normalise_text
-from digest.rank import BREAKING_HEADLINE, found_phrases, phrase_pattern
+from digest.rank import found_phrases, phrase_pattern
 from digest.render.view import clean_line
 from digest.sources.feed import _title_from, repair_utf8, screen_xml
-from digest.sources.pagetext import classify, clean_headline, parse_page
+from digest.sources.pagetext import classify, parse_page
 from digest.summarize import summarize
-from digest.text.clean import clean_for_summary
+from digest.text.clean import BREAKING_LABEL, clean_for_summary, clean_headline, strip_breaking_label
 from digest.text.markup import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
 from digest.text.sentences import split_sentences, tokenize_words
 
@@ -79,7 +79,8 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "title_from": _title_from,
     "safe_url": lambda text: safe_url("https://example.com/" + text),
     "canonical_url": lambda text: canonical_url("https://example.com/" + text),
-    "breaking headline": BREAKING_HEADLINE.match,
+    "breaking label": BREAKING_LABEL.match,
+    "strip_breaking_label": strip_breaking_label,
     "found_phrases": lambda text: found_phrases(PATTERN, text),
     "normalise_text": normalise_text,
     "clean_line": lambda text: clean_line(text, 300),

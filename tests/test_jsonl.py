@@ -50,6 +50,15 @@ def test_defaults_and_html_body(tmp_path):
     assert item.published == datetime(2024, 5, 1, 8, 30, tzinfo=ZoneInfo("Europe/Kyiv"))
 
 
+def test_a_breaking_label_is_dropped_and_flags_the_item_as_for_every_kind(tmp_path):
+    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"), line(id="b", title="Breaking:"),
+                                  line(id="c", title="Grid holds", section="Urgent")], breaking_categories=["urgent"])
+    labelled, label_only, by_section = load_source(ctx)
+    assert (labelled.title, labelled.breaking) == ("Dam breached", True)
+    assert (label_only.title, label_only.breaking) == ("Breaking:", False)  # nothing left to call the headline
+    assert (by_section.title, by_section.breaking) == ("Grid holds", True)
+
+
 def test_source_time_zone_wins_over_the_newsletters(tmp_path):
     ctx = make_context(tmp_path, [line(published="2024-05-01 08:30")], timezone="UTC")
     (item,) = load_source(ctx)

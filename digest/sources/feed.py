@@ -30,7 +30,7 @@ import feedparser
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
-from digest.sources.pagetext import clean_headline
+from digest.text.clean import clean_headline
 from digest.text.markup import fold, html_to_text, plain_text, safe_url, to_text
 
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -263,7 +263,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
         author=fold(author) or None,
         section=ctx.source.section,
         tags=tags,
-        breaking=flagged or any(tag.casefold() in ctx.breaking_categories for tag in tags),
+        breaking=flagged,
         lang=lang,
     )
 

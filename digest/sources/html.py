@@ -13,7 +13,7 @@ from trafilatura.settings import Document
 
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
-from digest.sources.pagetext import clean_headline
+from digest.text.clean import clean_headline
 from digest.text.markup import fold, inline_text, safe_url
 
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
@@ -114,6 +114,6 @@ def to_item(article: Article, ctx: SourceContext, where: str) -> Item:
         author=article.author,
         section=ctx.source.section,
         tags=article.tags,
-        breaking=breaking or any(tag.casefold() in ctx.breaking_categories for tag in article.tags),
+        breaking=breaking,
         lang=ctx.lang,
     )

@@ -1,4 +1,4 @@
-"""JSON Lines exported from a CMS: one item a line, in DESIGN.md's item format.
+"""JSON Lines exported from a CMS: one item a line, in the item format the README documents.
 
 Each line is an object with `title` and `body` (plain text or HTML) and, optionally, `id`, `url`,
 `published` (ISO 8601; without an offset it is in the source's time zone, else the newsletter's),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from digest.model import Item, Kind, stable_id
 from digest.sources import SourceContext, SourceFailed
+from digest.text.clean import clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -27,7 +28,6 @@ AUTHOR_LINE = re.compile(r"^Author:\s*\S", re.IGNORECASE)
 FEED_HEADER = re.compile(r"^(news feed|live updates|latest news)$", re.IGNORECASE)
 # [^()]: a "(photo" never closed is read once, not from each of many to the end of the line
 CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^()]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
-BREAKING = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
 TEASER_END = re.compile(r"(?:…|\.\.\.)$")
 SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
 CHROME = re.compile(
@@ -93,15 +93,6 @@ def _names_a_real_moment(kind: str, match: re.Match[str]) -> bool:
 def is_prose(text: str) -> bool:
     """A line a reporter wrote: a sentence, not a button or a box title."""
     return bool(SENTENCE_END.search(text)) and len(text.split()) >= 4 or len(text.split()) >= 12
-
-
-def clean_headline(text: str) -> tuple[str, bool]:
-    """Strip a "Breaking:" label (returned as a flag) and the full stop some sites end headlines with."""
-    breaking = bool(BREAKING.match(text))
-    text = BREAKING.sub("", text)
-    if text.endswith(".") and not text.endswith(".."):
-        text = text[:-1]
-    return text.strip(), breaking
 
 
 def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", warn=None) -> list[Item]:
