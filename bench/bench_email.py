@@ -60,7 +60,7 @@ def main() -> None:
     for ukrainian in (False, True):
         for stories, briefs in SHAPES:
             ed = make(stories, briefs, ukrainian)
-            render.prepare(ed, settings)
+            render.fit(ed, settings)
             dropped = stories + briefs - len(ed.stories())
             html = render.render(ed, settings, "html").decode()
             sent = transfer_encoding(html)[1]
@@ -71,7 +71,7 @@ def main() -> None:
             print(f"{label:<24} {stories + briefs:>5} {dropped:>7} {len(html.encode()):>8} {sent:>9} "
                   f"{100 * sent / render.CLIP_LIMIT:>6.1f}% {times[0]:>8.1f} {times[1]:>8.1f} {times[2]:>8.1f}")
     print("\ntext ms: the text template alone (jinja, the baseline); html ms: jinja + MJML; eml ms: the whole"
-          " render(fmt='eml') of a fresh edition: prepare() (subject, preheader, clipping check: one HTML render,"
+          " render(fmt='eml') of a fresh edition: fit() (subject, preheader, clipping check: one HTML render,"
           " a few more when items must go), text, HTML and MIME."
           f"\nlimit: {render.CLIP_LIMIT:,} bytes for the HTML part as sent; times are medians of {runs} runs.")
 

@@ -92,9 +92,9 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
         yield config, store
 
 
-def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None) -> BuildResult:
+def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, fit: bool = True) -> BuildResult:
     now = datetime.now(UTC)
-    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note)
+    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note, fit=fit)
     report(result.problems)
     return result
 
@@ -235,7 +235,7 @@ def check_command(config_path: Path) -> None:
 def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day)
+        result = run_build(config, store, day, fit=False)  # the ranking alone: nothing is rendered
     log.info(describe_window(config, result.edition.date))
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 

@@ -51,13 +51,13 @@ def edition_day(config: Config, requested: date | None, now: datetime, *, sendin
 
 def build(
     config: Config, day: date, *, now: datetime, store: Store | None = None, note: str | None = None,
-    timings: Timings | None = None,
+    timings: Timings | None = None, fit: bool = True,
 ) -> BuildResult:
     """Build the edition of `day` from every configured source, ready to render in any format.
 
     `note` is the editor's note (default: newsletter.note). `timings` (one is made if not given) gets
-    each stage's seconds. Raises render.TemplateError when a template is broken: the user's to fix,
-    like a config error.
+    each stage's seconds. `fit=False` leaves the edition as chosen, unrendered (what `explain` needs).
+    Raises render.TemplateError when a template is broken: the user's to fix, like a config error.
     """
     timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
@@ -77,8 +77,9 @@ def build(
         edition.note = note
     with timings.stage("summaries"):
         summarise(edition.stories(), config, store)
-    with timings.stage("prepare"):
-        problems.extend(render.prepare(edition, config))  # subject, preheader; fit under Gmail's clip limit
+    if fit:  # the last step: the only one that renders, to decide what the email holds
+        with timings.stage("fit"):
+            problems.extend(render.fit(edition, config))
     if store is not None:
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)

@@ -78,7 +78,7 @@ class SendResult:
 
 
 @dataclass
-class Prepared:
+class Rendered:
     """A rendered edition, ready to be recorded and delivered."""
 
     letter: Letter
@@ -179,11 +179,11 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     if plan.pending:
         record = plan.pending
     else:
-        prepared = _prepare(config, store, day, plan.replaces, now, result)
-        if prepared is None:
+        rendered = _build_and_render(config, store, day, plan.replaces, now, result)
+        if rendered is None:
             result.summary = f"nothing sent for {day}"
             return result
-        letter, opted = prepared.letter, store.opt_outs()
+        letter, opted = rendered.letter, store.opt_outs()
         key = secret(config, required=letter.needs_token)
         listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
                                     if not _opted_out(reader, key, opted))
@@ -197,7 +197,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         listed = itertools.chain([first], listed)
         record = store.record_pending(
             day, message_id=letter.message_id, subject=letter.subject, letter=letter.to_json(),
-            story_ids=prepared.story_ids, item_ids=prepared.item_ids, now=utcnow(),
+            story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
             readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
         )
     sent = _deliver_edition(config, store, record, result)
@@ -231,14 +231,14 @@ def _tally(counts: dict[str, int]) -> str:
     return f"{sent} {'reader' if sent == 1 else 'readers'}" + (f" ({others})" if others else "")
 
 
-def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
-             result: SendResult) -> Prepared | None:
+def _build_and_render(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
+             result: SendResult) -> Rendered | None:
     """Build and render the edition once; a --force copy of an edition gets the next copy's Message-ID.
 
     None when there is nothing to send (it could not be built, or holds no story: an empty email),
     the reason recorded in `result` and logged.
     """
-    def nothing_to_send(reason: str) -> Prepared | None:
+    def nothing_to_send(reason: str) -> Rendered | None:
         result.failures.append(reason)
         log.error(reason)
         return None
@@ -260,8 +260,8 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
     if existing:
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
-    stories = edition.stories()  # as prepared: feed items dropped to fit Gmail's clip limit are not recorded
-    return Prepared(letter, store.edition_number(day), [story.id for story in stories],
+    stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
+    return Rendered(letter, store.edition_number(day), [story.id for story in stories],
                     [item_id for story in stories for item_id in story.item_ids])
 
 
@@ -324,14 +324,14 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
         with store.read_only():
-            prepared = _prepare(config, store, day, plan.replaces, now, result)
-        if prepared is None:
+            rendered = _build_and_render(config, store, day, plan.replaces, now, result)
+        if rendered is None:
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
-        result.preview = prepared.letter.eml()
+        result.preview = rendered.letter.eml()
         listed = sum(1 for _ in readers(config, lambda problem: _warn(result, problem)))
-        result.summary = (f"dry run: would send the edition of {day} (No. {prepared.number}, {len(prepared.story_ids)} stories)"
-                          f" to {listed} {'reader' if listed == 1 else 'readers'} as {prepared.letter.message_id} by {config.delivery.method};"
+        result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
+                          f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
                           " nothing recorded")
     log.info(result.summary)
     return result

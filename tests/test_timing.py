@@ -13,7 +13,7 @@ from digest import pipeline
 from digest.config import load_config
 from digest.timing import Timings
 
-STAGES = ["sources", "window", "dedupe", "rank", "edition", "summaries", "prepare"]
+STAGES = ["sources", "window", "dedupe", "rank", "edition", "summaries", "fit"]
 
 
 @pytest.fixture

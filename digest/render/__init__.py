@@ -1,10 +1,11 @@
 """The edition as an email: jinja2 -> MJML -> HTML, its plain-text twin, an RFC 5322 message, ESP JSON.
 
-    problems = prepare(edition, config)     # subject, preheader, number, note; fit under Gmail's limit
+    problems = fit(edition, config)         # subject, preheader, number, note; fit under Gmail's limit
     data = render(edition, config, "eml")   # bytes, UTF-8 for the text formats
 
-`render` prepares the edition itself when the caller did not (`pipeline.build` does), so its HTML
-is always under the clipping limit; call `prepare` first to get its problems to show.
+Fitting is the step after the edition is chosen (`pipeline.build` runs it last); it is the only
+one that renders to decide what the edition holds. `render` fits a hand-made edition the caller
+did not fit, so its HTML is always under the clipping limit; call `fit` first to get its problems.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from digest.render.view import (
     short_date,
 )
 
-__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "prepare", "render"]
+__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "fit", "render"]
 
 FORMATS = ("html", "text", "mjml", "eml", "json")
 
@@ -63,19 +64,20 @@ def letter(edition: Edition, config: Config) -> mime.Letter:
 
 
 def _view(edition: Edition, config: Config) -> EmailView:
-    if not edition.subject:  # not prepared yet (the pipeline prepares every edition it builds)
-        for problem in prepare(edition, config):
+    if not edition.subject:  # not fitted yet (the pipeline fits every edition it builds)
+        for problem in fit(edition, config):
             log.warning("%s", problem)
     return email_view(edition, config)
 
 
 def html(edition: Edition, config: Config) -> str:
-    """The email's HTML as it stands, without preparing the edition (what the clipping check measures)."""
+    """The email's HTML as it stands, without fitting the edition (what the clipping check measures)."""
     return mjml_to_html(mjml_source(email_view(edition, config), config), config)
 
 
-def prepare(edition: Edition, config: Config) -> list[Problem]:
-    """Fill what the templates and headers need and fit the HTML under Gmail's clipping limit.
+def fit(edition: Edition, config: Config) -> list[Problem]:
+    """Fit the chosen edition to the email: fill what the templates and headers need, and drop the
+    lowest-ranked stories until the HTML is under Gmail's clipping limit.
 
     Sets the editor's note (the command line's, else the config's), the issue number (from
     `email.first_issue`), the subject and the preheader. Returns a Problem when briefs had to go.
