@@ -88,7 +88,7 @@ def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Cal
             jobs.clear("retry")
         elif not jobs.get_jobs("retry"):
             log.info(f"will retry every {config.schedule.retry_minutes:g} minutes until it is sent")
-            jobs.every(config.schedule.retry_minutes).minutes.do(attempt, "retry").tag("retry")  # type: ignore[arg-type]  # fractions work
+            jobs.every(config.schedule.retry_minutes).minutes.do(attempt, "retry").tag("retry")  # type: ignore[arg-type]  # fractions work too
 
     def send_when_due() -> object:
         nonlocal due, at
@@ -101,7 +101,7 @@ def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Cal
     def arm() -> None:
         jobs.clear("send")
         seconds = max(MIN_WAIT, (due - utcnow()).total_seconds())
-        jobs.every(seconds).seconds.do(send_when_due)  # type: ignore[arg-type]  # fractions of a second.tag("send")
+        jobs.every(seconds).seconds.do(send_when_due).tag("send")  # type: ignore[arg-type]  # the library takes fractions too
 
     if config.edition.date:
         log.warning(f"edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")

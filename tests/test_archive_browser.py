@@ -16,6 +16,8 @@ from digest.archive.page import public_page
 from digest.archive.site import site_files
 from digest.config import ArchiveConfig
 
+pytestmark = pytest.mark.browser
+
 WIDTHS = (375, 600)
 
 

@@ -18,6 +18,8 @@ from sample_edition import config, hostile_edition, story
 from digest import render
 from digest.render.view import email_view
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTHS = (375, 600)
 SCHEMES = ("light", "dark")

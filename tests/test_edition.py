@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import kyiv_config
 
 from digest.config import Config, ConfigError, EditionConfig, NewsletterConfig, ScheduleConfig, SectionConfig, SourceConfig, load_config
 from digest.dedupe import cluster
@@ -19,7 +20,7 @@ DAY = date(2024, 6, 25)
 def config(**edition) -> Config:
     """An end-of-day edition unless `cutoff` says otherwise: the day's items are the day's edition."""
     settings = EditionConfig(**{"cutoff": "24:00", **edition})
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=settings)
+    return kyiv_config(NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=settings)
 
 
 def kyiv(text: str) -> datetime:

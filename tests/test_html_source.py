@@ -6,8 +6,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import kyiv_config
 
-from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
+from digest.config import Config, FetchConfig, SourceConfig
 from digest.sources import load_each
 from digest.text.markup import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
 
@@ -40,7 +41,7 @@ PAGE = """<!DOCTYPE html>
 
 
 def config(source: SourceConfig, base: Path | None = None) -> Config:
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv"), sources=[source], fetch=FAST, base_dir=base or Path("."))
+    return kyiv_config(sources=[source], fetch=FAST, base_dir=base or Path("."))
 
 
 def test_article_page_from_a_url(httpserver):

@@ -7,8 +7,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import kyiv_config
 
-from digest.config import Config, ConfigError, NewsletterConfig, RankingConfig, SourceConfig, load_config
+from digest.config import Config, ConfigError, RankingConfig, SourceConfig, load_config
 from digest.model import Story
 from digest.rank import explain_rows, format_explain, score
 from digest.sources.normalise import mark_breaking
@@ -20,7 +21,7 @@ REPORTED = " ".join([BRIEF_BODY] * 20)  # a fully reported story: over 300 words
 
 
 def config(**ranking) -> Config:
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv"), ranking=RankingConfig(**ranking))
+    return kyiv_config(ranking=RankingConfig(**ranking))
 
 
 def story(*members) -> Story:

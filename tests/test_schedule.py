@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from conftest import kyiv_config
 
 from digest.config import Config, NewsletterConfig, ScheduleConfig, StoreConfig
 from digest.daily import next_send, run_schedule
@@ -21,10 +22,7 @@ HOST_ZONES = ["Europe/Kyiv", "UTC", "America/New_York"]  # the machine's own zon
 
 
 def config(tmp_path: Path, at: tuple[str, ...] = ("07:00",), retry_minutes: float = 15) -> Config:
-    return Config(
-        newsletter=NewsletterConfig(timezone="Europe/Kyiv"), store=StoreConfig(path="digest.db"),
-        schedule=ScheduleConfig(at=list(at), retry_minutes=retry_minutes), base_dir=tmp_path,
-    )
+    return kyiv_config(store=StoreConfig(path="digest.db"), schedule=ScheduleConfig(at=list(at), retry_minutes=retry_minutes), base_dir=tmp_path)
 
 
 def drive(config: Config, start: datetime, until: datetime, host_zone: str = "UTC", outcomes=None) -> list[tuple[str, str]]:

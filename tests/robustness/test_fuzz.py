@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,8 @@ from digest.text.clean import clean_for_summary
 from digest.text.sentences import split_sentences
 
 from .conftest import CONTROL, hostile_markup, visible_text
+
+pytestmark = pytest.mark.slow
 
 settings.register_profile("robustness", max_examples=200, deadline=timedelta(seconds=5), database=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -185,6 +185,7 @@ def test_xml_case(name: str, server: Server, tmp_path: Path, baseline_rss: float
         check(message, server)
 
 
+@pytest.mark.slow
 def test_ten_thousand_entries(server: Server, tmp_path: Path, baseline_rss: float, big_feed: bytes) -> None:
     source = {"kind": "feed", "url": server.route("/feed", respond(big_feed)), "item_kind": "brief"}
     expect = Expect(failed=False, reason=None, seconds=20, rss_margin_mb=250)
