@@ -19,11 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from sample_edition import config, edition  # noqa: E402
+
 from digest import render  # noqa: E402
 from digest.render.mime import transfer_encoding  # noqa: E402
 from digest.render.text import plain_text  # noqa: E402
 from digest.render.view import email_view  # noqa: E402
-from sample_edition import config, edition  # noqa: E402
 
 SHAPES = [(1, 5), (10, 10), (20, 20), (30, 60), (40, 120)]
 UKRAINIAN_TITLE = "Нічний пором курсує до ранку після скарг медсестер і пекарів"
@@ -59,18 +60,18 @@ def main() -> None:
     for ukrainian in (False, True):
         for stories, briefs in SHAPES:
             ed = make(stories, briefs, ukrainian)
-            render.prepare(ed, settings)
+            render.fit(ed, settings)
             dropped = stories + briefs - len(ed.stories())
             html = render.render(ed, settings, "html").decode()
             sent = transfer_encoding(html)[1]
             view = email_view(ed, settings)
-            times = [timed(lambda: plain_text(view, settings), runs), timed(lambda: render.html(ed, settings), runs),
-                     timed(lambda: render.render(make(stories, briefs, ukrainian), settings, "eml"), runs)]
+            times = [timed(lambda view=view: plain_text(view, settings), runs), timed(lambda ed=ed: render.html(ed, settings), runs),
+                     timed(lambda shape=(stories, briefs, ukrainian): render.render(make(*shape), settings, "eml"), runs)]
             label = f"{'uk' if ukrainian else 'en'} {stories} stories+{briefs} briefs"
             print(f"{label:<24} {stories + briefs:>5} {dropped:>7} {len(html.encode()):>8} {sent:>9} "
                   f"{100 * sent / render.CLIP_LIMIT:>6.1f}% {times[0]:>8.1f} {times[1]:>8.1f} {times[2]:>8.1f}")
     print("\ntext ms: the text template alone (jinja, the baseline); html ms: jinja + MJML; eml ms: the whole"
-          " render(fmt='eml') of a fresh edition: prepare() (subject, preheader, clipping check: one HTML render,"
+          " render(fmt='eml') of a fresh edition: fit() (subject, preheader, clipping check: one HTML render,"
           " a few more when items must go), text, HTML and MIME."
           f"\nlimit: {render.CLIP_LIMIT:,} bytes for the HTML part as sent; times are medians of {runs} runs.")
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -30,7 +30,7 @@ from digest.pipeline import build
 from digest.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 5, 15, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 15, 4, 0, tzinfo=UTC)
 
 
 class Sink:
@@ -116,7 +116,7 @@ def main() -> None:
                 "| step | median | max | vs. baseline |",
                 "| --- | ---: | ---: | ---: |",
             ]
-            for name, base in zip(variants, [None, outbox_base, None, smtp_base, None]):
+            for name, base in zip(variants, [None, outbox_base, None, smtp_base, None], strict=False):
                 lines.append(row(name, times[name], base))
         finally:
             controller.stop()
@@ -129,7 +129,7 @@ def main() -> None:
     base = None
     lines += ["", "command-line start-up, ms", "", "| step | median | max | vs. baseline |", "| --- | ---: | ---: | ---: |"]
     for name, argv in startup:
-        times = timed(lambda run: subprocess.run(argv, capture_output=True, check=True), max(3, runs // 6))
+        times = timed(lambda run, argv=argv: subprocess.run(argv, capture_output=True, check=True), max(3, runs // 6))
         lines.append(row(name, times, base))
         base = base or statistics.median(times)
     print("\n".join(lines))

@@ -23,7 +23,7 @@ import itertools
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -33,7 +33,7 @@ from digest.model import Item  # noqa: E402
 
 FUNCTION_WORDS = "the of and to in a on for that with said is was by at from as has it after were are have".split()
 SOURCES = ["Capital Herald", "Wire Service", "Eastern Courier", "Harbour Post", "Morning Ledger"]
-START = datetime(2024, 6, 25, tzinfo=timezone.utc)
+START = datetime(2024, 6, 25, tzinfo=UTC)
 MAX_RATIO = 12.0
 
 

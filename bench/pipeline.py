@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from digest.summarize import summarize, summarize_many  # noqa: E402
-from digest.text.html import to_text  # noqa: E402
+from digest.text.markup import to_text  # noqa: E402
 
 DAY = "2026-03-02"
 STORY_SHARE, DUPLICATE_SHARE = 0.30, 0.05
@@ -71,7 +71,7 @@ class WordPairModel:
                 continue
             padded = ["", "", *words, ""]
             self.openers.append((words[0], words[1]))
-            for a, b, c in zip(padded, padded[1:], padded[2:]):
+            for a, b, c in zip(padded, padded[1:], padded[2:], strict=False):
                 self.next_words[(a, b)].append(c)
 
     def sentence(self, rng: random.Random, max_words: int = 45) -> str:

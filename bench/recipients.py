@@ -23,7 +23,7 @@ import hashlib
 import resource
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from digest.readers import PLACEHOLDER, Reader, token
 from digest.render import mime
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 5, 15, 4, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 15, 4, 0, tzinfo=UTC)
 KEY = b"bench secret"
 
 
@@ -65,7 +65,7 @@ def main() -> None:
     config = load_config(ROOT / "config.yaml")
     edition = build(config, date.fromisoformat(config.edition.date), now=NOW).edition
     letter = render.letter(edition, config)
-    sent = datetime(2026, 5, 15, 4, 0, tzinfo=timezone.utc)
+    sent = datetime(2026, 5, 15, 4, 0, tzinfo=UTC)
 
     def fill(reader: Reader) -> bytes:
         return letter.eml(reader, token(reader.address, KEY), sent)

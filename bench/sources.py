@@ -12,7 +12,7 @@ import statistics
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -26,7 +26,7 @@ from digest.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_FEEDS = ROOT.parent / "shared" / "data" / "feeds"
-NOW = datetime(2024, 5, 2, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, tzinfo=UTC)
 
 
 def generated_feed(entries: int) -> bytes:
@@ -58,9 +58,9 @@ def bench_parsing() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, data in feeds.items():
         entries = len(feedparser.parse(data).entries)
-        baseline = best_of(lambda: feedparser.parse(data))
-        screen = best_of(lambda: screen_xml(data))
-        ours = best_of(lambda: parse_feed(Document(data, None, None, name), ctx))
+        baseline = best_of(lambda data=data: feedparser.parse(data))
+        screen = best_of(lambda data=data: screen_xml(data))
+        ours = best_of(lambda data=data, name=name: parse_feed(Document(data, None, None, name), ctx))
         print(f"| {name} | {len(data) / 1000:.1f} | {entries} | {baseline * 1000:.1f} ms | {screen * 1000:.2f} ms "
               f"| {ours * 1000:.1f} ms | {100 * (ours / baseline - 1):+.0f}% |")
     print()
@@ -118,7 +118,8 @@ def bench_fetching(sources: int = 8) -> None:
                         else:
                             next_bytes = SlowFeeds.bytes_sent
         label = f"{concurrency} (baseline: one at a time)" if concurrency == 1 else str(concurrency)
-        print(f"| {label} | {statistics.median(firsts) * 1000:.0f} ms | {first_bytes:,} | {statistics.median(nexts) * 1000:.0f} ms | {next_bytes:,} |")
+        print(f"| {label} | {statistics.median(firsts) * 1000:.0f} ms | {first_bytes:,}"
+              f" | {statistics.median(nexts) * 1000:.0f} ms | {next_bytes:,} |")
     server.shutdown()
     print()
 

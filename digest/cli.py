@@ -1,4 +1,4 @@
-"""The command line: thin commands over the library (DESIGN.md's contract).
+"""The command line: thin commands over the library, with the contract the README documents.
 
 Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (warnings allowed),
 1 could not build or deliver (or, with --strict, a source failed), 2 bad usage or bad config.
@@ -11,17 +11,20 @@ import sys
 import webbrowser
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
-from digest import __version__, files, rank, render, summarize
+from digest import __version__, files, logs, rank, render, summarize
 from digest.archive.site import publish
 from digest.archive.urls import INDEX
-from digest.config import Config, ConfigError, date_problem, load_config
+from digest.config import Config, date_problem, load_config
+from digest.daily import run_schedule
 from digest.edition import describe_window
+from digest.errors import DigestError, UsageError
+from digest.logs import log
 from digest.model import Edition, Problem
 from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.readers import (
@@ -34,10 +37,9 @@ from digest.readers import (
     token,
 )
 from digest.render import mime
-from digest.schedule import run_schedule
 from digest.send import send
 from digest.sources import load_each
-from digest.store import Store, StoreError
+from digest.store import Store
 from digest.text.terminal import for_terminal
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json", "jsonl": "jsonl"}
@@ -63,46 +65,36 @@ date_option = click.option(
 )
 
 
-def warn(message: str) -> None:
-    click.echo(for_terminal(f"digest: warning: {message}"), err=True)
-
-
-def fail(message: str, status: int = 1) -> None:
-    click.echo(for_terminal(f"digest: error: {message}"), err=True)
-    sys.exit(status)
-
-
 def report(problems: list[Problem]) -> None:
     for problem in problems:
-        warn(str(problem))
+        log.warning(str(problem))
+
+
+class Commands(click.Group):
+    """The one place a failure becomes `digest: error: ...` on stderr and an exit status."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        logs.to_stderr()
+        try:
+            return super().invoke(ctx)
+        except DigestError as exc:
+            if isinstance(exc, BuildError):
+                report(exc.problems)  # what went wrong on the way, before why nothing was built
+            log.error(exc.message())
+            ctx.exit(exc.exit_status)
 
 
 @contextmanager
 def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
-    """The config and its store, with a user's mistake turned into exit 2 and a broken store into exit 1."""
-    try:
-        config = load_config(config_path)
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    try:
-        store = Store(config.resolve(config.store.path), timeout=config.store.wait)
-    except StoreError as exc:
-        fail(str(exc))
-    with store:
+    """The config and its store; a broken config raises ConfigError (exit 2), a broken store StoreError (exit 1)."""
+    config = load_config(config_path)
+    with Store(config.resolve(config.store.path), timeout=config.store.wait) as store:
         yield config, store
 
 
-def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None) -> BuildResult:
-    now = datetime.now(timezone.utc)
-    try:
-        result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note)
-    except BuildError as exc:
-        report(exc.problems)
-        fail(str(exc))
-    except StoreError as exc:  # another process kept the store, or its disk is full
-        fail(str(exc))
-    except render.TemplateError as exc:
-        fail(f"template {exc}", 2)
+def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, fit: bool = True) -> BuildResult:
+    now = datetime.now(UTC)
+    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note, fit=fit)
     report(result.problems)
     return result
 
@@ -116,13 +108,11 @@ def write_output(data: bytes | Iterable[bytes], target: str) -> None:
         return
     try:
         files.write_output(Path(target), data)
-    except files.UnsafeOutput as exc:
-        fail(str(exc))
     except OSError as exc:
-        fail(f"cannot write {target}: {exc.strerror or exc}")
+        raise DigestError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="digest")
 def main() -> None:
     """Turn a day of stories and live-feed items into one daily email newsletter.
@@ -160,20 +150,15 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
     A broken template (a user's `templates:` folder) exits 2 naming the file and the line.
     """
     if to is not None and (problem := address_problem(to)):
-        fail(f"--to: {problem}", 2)
+        raise UsageError(f"--to: {problem}")
     if to is not None and fmt == "mjml":
-        fail("--to does not apply to mjml (the template source); use html, text, eml, json or jsonl", 2)
+        raise UsageError("--to does not apply to mjml (the template source); use html, text, eml, json or jsonl")
     with opened(config_path) as (config, store):
         result = run_build(config, store, day, note)
         edition = result.edition
-        try:
-            with result.timings.stage("render"):
-                data = addressed(config, store, edition, fmt, to)
-                page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
-        except render.TemplateError as exc:
-            fail(f"template {exc}", 2)
-        except ConfigError as exc:
-            fail(str(exc), 2)
+        with result.timings.stage("render"):
+            data = addressed(config, store, edition, fmt, to)
+            page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
         target = output or default_target(config, edition.date, fmt)
         with result.timings.stage("write"):
             write_output(data, target)
@@ -185,23 +170,23 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
                 write_output(page, opened_page)
             webbrowser.open(Path(opened_page).resolve().as_uri())
     if timings:
-        click.echo(f"digest: {result.timings.format()}", err=True)
+        log.info(result.timings.format())
     if strict and result.source_failed:
-        fail("a source failed and --strict is on")
+        raise DigestError("a source failed and --strict is on")
 
 
 def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
     """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
     if fmt != "jsonl" and to is None:
         if fmt in ("eml", "json") and len(config.newsletter.to) > 1:
-            warn(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
+            log.warning(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
                  f"(To: {mime.UNDISCLOSED}), as one message to all would show each reader the others' addresses; "
                  "use `digest send`, `build --to ADDRESS` or `build --format jsonl` for one message per reader")
         return render.render(edition, config, fmt)
     letter = render.letter(edition, config)
     key = secret(config, required=letter.needs_token)
     if fmt == "jsonl":
-        listed = [Reader(normalise(to))] if to else readers(config, warn)
+        listed = [Reader(normalise(to))] if to else readers(config, log.warning)
         opted = store.opt_outs()
         return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n"
                 for reader in listed if not (reader.address in opted or (key and token(reader.address, key) in opted)))
@@ -235,7 +220,7 @@ def check_command(config_path: Path) -> None:
     Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
     """
     with opened(config_path) as (config, store):
-        loaded = load_each(config, datetime.now(timezone.utc), store)
+        loaded = load_each(config, datetime.now(UTC), store)
     report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed])
     for ctx in loaded:
         click.echo(for_terminal(ctx.status()))
@@ -250,8 +235,8 @@ def check_command(config_path: Path) -> None:
 def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day)
-    click.echo(f"digest: {describe_window(config, result.edition.date)}", err=True)
+        result = run_build(config, store, day, fit=False)  # the ranking alone: nothing is rendered
+    log.info(describe_window(config, result.edition.date))
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
 
@@ -267,14 +252,7 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
     send or scheduled run. Exit 1 when a delivery failed.
     """
     with opened(config_path) as (config, store):
-        try:
-            result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
-        except StoreError as exc:  # another send or schedule holds the store, or it broke
-            fail(str(exc))
-        except render.TemplateError as exc:
-            fail(f"template {exc}", 2)
-        except ConfigError as exc:  # {{subscriber}} to fill and no secret to fill it with
-            fail(str(exc), 2)
+        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
     if result.preview is not None:
         write_output(result.preview, "-")
     sys.exit(result.exit_status)
@@ -291,16 +269,12 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
     """
     with opened(config_path) as (config, store):
         if config.archive is None:
-            fail(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}", 2)
+            raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
         try:
             done = publish(config, store, rebuild=rebuild)
-        except StoreError as exc:
-            fail(str(exc))
-        except render.TemplateError as exc:
-            fail(f"template {exc}", 2)
         except OSError as exc:
-            fail(f"cannot write the archive: {exc}")
-    click.echo(f"digest: archive: {done.editions} editions, {done.written} files written", err=True)
+            raise DigestError(f"cannot write the archive: {exc}") from exc
+    log.info(f"archive: {done.editions} editions, {done.written} files written")
     click.echo(done.folder / INDEX)
 
 
@@ -314,7 +288,7 @@ def status_command(config_path: Path, day: datetime | None) -> None:
     with opened(config_path) as (config, store):
         record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
         if record is None:
-            fail(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
+            raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
         counts = store.delivery_counts(record.date)
         click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
                    ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
@@ -336,13 +310,13 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
     with opened(config_path) as (_config, store):
         if "@" in who:
             if problem := address_problem(who):
-                fail(problem, 2)
+                raise UsageError(problem)
             key = normalise(who)
         else:
             if not re.fullmatch(rf"[a-z2-7]{{{TOKEN_CHARS}}}", who.strip().lower()):
-                fail(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)", 2)
+                raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
             key = who.strip().lower()
-        new = store.opt_out(key, datetime.now(timezone.utc))
+        new = store.opt_out(key, datetime.now(UTC))
     click.echo(f"{who}: {'unsubscribed' if new else 'was already unsubscribed'}")
 
 
@@ -355,10 +329,8 @@ def schedule_command(config_path: Path) -> None:
     lets a running send finish, then exits 0. One scheduler per store.
     """
     with opened(config_path) as (config, store):
-        try:
-            status = run_schedule(config, store)
-        except StoreError as exc:  # another send or schedule holds the store, or it broke
-            fail(str(exc))
+        logs.to_stderr("digest schedule", timestamps=True)
+        status = run_schedule(config, store)
     sys.exit(status)
 
 
@@ -386,7 +358,7 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
             click.echo(sentence)
         return
     def skip(number: int, reason: str) -> None:
-        warn(f"{source.name}: line {number}: {reason}; skipped")
+        log.warning(f"{source.name}: line {number}: {reason}; skipped")
 
     for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
         row["summary"] = summarize.fit_words(row["summary"], words or 0)  # type: ignore[arg-type]

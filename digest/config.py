@@ -11,20 +11,22 @@ import difflib
 import re
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from digest.errors import UsageError
 from digest.i18n import lang_problem
 
 
-class ConfigError(Exception):
+class ConfigError(UsageError):
     """A mistake in the user's config: the message says where and what would be valid."""
 
     def __init__(self, file: str | Path, key: str, problem: str, fix: str = "") -> None:
@@ -141,7 +143,7 @@ def _subject_problem(template: str) -> str | None:
     try:
         template.format(**SUBJECT_FIELDS)
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
-        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join("{%s}" % k for k in SUBJECT_FIELDS)
+        return f"'{template}' is not a subject template ({exc!r}); use the fields " + ", ".join(f"{{{k}}}" for k in SUBJECT_FIELDS)
     return None
 
 
@@ -228,7 +230,7 @@ class SectionConfig:
     keywords: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-    limit: int | None = check(lambda v: v is not None and _non_negative(v), default=None)
+    limit: int | None = check(lambda v: None if v is None else _non_negative(v), default=None)
     layout: Literal["stories", "feed"] = "stories"
 
 
@@ -564,7 +566,7 @@ def _coerce(hint: Any, value: Any, path: str, file: Path) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(file, path, f"should be a mapping, not {_describe(value)}")
         return {str(k): _coerce(args[1], v, f"{path}.{k}", file) for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _build(hint, value, path, file)
     if hint is Any:
         return value

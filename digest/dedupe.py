@@ -32,7 +32,7 @@ from datetime import datetime
 import numpy as np
 
 from digest.model import Item, Story
-from digest.text.html import canonical_url
+from digest.text.markup import canonical_url
 
 # Bump whenever a change here could group the same items differently, so remembered groupings refresh.
 CLUSTER_VERSION = "1"
@@ -275,7 +275,7 @@ def candidate_pairs(signatures: np.ndarray) -> list[tuple[int, int]]:
             sorted_keys = keys[order]
             starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
             ends = np.r_[starts[1:], len(keys)]
-            for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist(), strict=False):
                 members = sorted(order[start:end].tolist())
                 pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
     return sorted(pairs)
@@ -291,7 +291,7 @@ def _join_near_duplicates(texts: list[tuple[int, np.ndarray]], groups: _Groups, 
     if len(texts) < 2:
         return
     hashes, bounds = shingle_sets([tokens for _, tokens in texts])
-    sets = [hashes[start:end] for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+    sets = [hashes[start:end] for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=False)]
     for first, second in candidate_pairs(signatures(hashes, bounds)):
         a, b = texts[first][0], texts[second][0]
         if groups.find(a) == groups.find(b):

@@ -245,7 +245,7 @@ def mask_secrets(text: str, command: str) -> str:
     except ValueError:
         words = command.split()
     secrets: list[str] = []
-    for word, following in zip(words, words[1:] + [""]):
+    for word, following in zip(words, words[1:] + [""], strict=False):
         name, equals, value = word.partition("=")
         if equals and _SECRET_NAME.search(name):  # --password=x, SMTP_PASS=x
             secrets.append(value)
@@ -473,7 +473,8 @@ def _text(reply: bytes | str) -> str:
 def envelope(message: bytes) -> tuple[str, list[str]]:
     """The envelope sender and recipients, read from the message's headers."""
     headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(message)
-    recipients = [addr for _, addr in email.utils.getaddresses(headers.get_all("To", []) + headers.get_all("Cc", []) + headers.get_all("Bcc", [])) if addr]
+    recipients = [addr for _, addr in email.utils.getaddresses(
+        headers.get_all("To", []) + headers.get_all("Cc", []) + headers.get_all("Bcc", [])) if addr]
     if not recipients:
         raise DeliveryError("the message has no recipients (To, Cc or Bcc); set newsletter.to")
     sender = email.utils.parseaddr(headers.get("Sender") or headers.get("From") or "")[1]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Iterable
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from digest.config import Config, SectionConfig
 from digest.i18n import N_
@@ -75,7 +75,7 @@ def on_clock(wall_time: datetime, tz: tzinfo) -> datetime:
     """The instant a naive wall-clock time happens in `tz`, once a day whatever DST does: a time the
     clock repeats is its first occurrence, a time it skips is the end of the gap (03:30 on a spring
     change at 03:00 is 04:00). Cut-offs and send times both use it, so a send finds its edition due."""
-    first = wall_time.replace(tzinfo=tz, fold=0).astimezone(timezone.utc)
+    first = wall_time.replace(tzinfo=tz, fold=0).astimezone(UTC)
     if first.astimezone(tz).replace(tzinfo=None) == wall_time:
         return first.astimezone(tz)
     # in a gap: fold=1 reads it with the offset after the change, an instant before the change; fold=0
@@ -120,8 +120,8 @@ def build_edition(
             key = TOP.key
         else:
             rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, source_sections)), None)
-            key = rule.key if rule and (rule.limit is None or len(placed[rule.key]) < rule.limit) else None
-            key = key or (STORIES.key if story.kind == "story" else FEED.key)
+            fits = rule and (rule.limit is None or len(placed[rule.key]) < rule.limit)
+            key = rule.key if rule and fits else (STORIES.key if story.kind == "story" else FEED.key)
         story.section = key
         placed[key].append(story)
 

@@ -17,6 +17,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from digest.errors import DigestError
+
 
 def write_atomically(path: Path, data: bytes | Iterable[bytes], *, durable: bool = False) -> None:
     """Replace `path` with `data` (bytes, or chunks streamed as they come) in one step; `durable` also
@@ -50,7 +52,7 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-class UnsafeOutput(Exception):
+class UnsafeOutput(DigestError):
     """A path digest will not write through; the text says why and what to do."""
 
 

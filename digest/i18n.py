@@ -129,7 +129,7 @@ def language(tag: str) -> Language:
 def _catalogue(locale: Locale) -> gettext.GNUTranslations | None:
     """The compiled catalogue for the locale, its region's first ("uk_UA", then "uk"), or None."""
     try:
-        return gettext.translation(DOMAIN, LOCALES, languages=[str(locale)])  # type: ignore[return-value]
+        return gettext.translation(DOMAIN, LOCALES, languages=[str(locale)])
     except FileNotFoundError:
         return None
 

@@ -1,4 +1,4 @@
-"""The flow from DESIGN.md as one function: sources -> window -> dedupe -> rank -> edition -> summaries.
+"""The stages as one function: sources -> window -> dedupe -> rank -> edition -> summaries.
 
 Summaries come last on purpose: only the stories that make the edition are summarised, and each
 summary is looked up in the store's cache first, so a rebuild of the same day summarises nothing.
@@ -12,13 +12,14 @@ from datetime import date, datetime
 from digest import dedupe, rank, render, summarize
 from digest import edition as editions
 from digest.config import Config
+from digest.errors import DigestError
 from digest.model import Edition, Item, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
 from digest.timing import Timings
 
 
-class BuildError(Exception):
+class BuildError(DigestError):
     """The edition could not be built at all (as opposed to a Problem, which leaves the rest intact)."""
 
     def __init__(self, message: str, problems: list[Problem]) -> None:
@@ -50,13 +51,13 @@ def edition_day(config: Config, requested: date | None, now: datetime, *, sendin
 
 def build(
     config: Config, day: date, *, now: datetime, store: Store | None = None, note: str | None = None,
-    timings: Timings | None = None,
+    timings: Timings | None = None, fit: bool = True,
 ) -> BuildResult:
     """Build the edition of `day` from every configured source, ready to render in any format.
 
     `note` is the editor's note (default: newsletter.note). `timings` (one is made if not given) gets
-    each stage's seconds. Raises render.TemplateError when a template is broken: the user's to fix,
-    like a config error.
+    each stage's seconds. `fit=False` leaves the edition as chosen, unrendered (what `explain` needs).
+    Raises render.TemplateError when a template is broken: the user's to fix, like a config error.
     """
     timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
@@ -76,8 +77,9 @@ def build(
         edition.note = note
     with timings.stage("summaries"):
         problems.extend(summarise(edition.stories(), config, store))
-    with timings.stage("prepare"):
-        problems.extend(render.prepare(edition, config))  # subject, preheader; fit under Gmail's clip limit
+    if fit:  # the last step: the only one that renders, to decide what the email holds
+        with timings.stage("fit"):
+            problems.extend(render.fit(edition, config))
     if store is not None:
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)
@@ -122,7 +124,7 @@ def summarise(stories: list[Story], config: Config, store: Store | None) -> list
     for (lang, budget), keys in sorted(batches.items()):
         keys.sort()
         docs = [(jobs[key][0].lead.body, jobs[key][0].lead.title) for key in keys]
-        fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm)))
+        fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm), strict=False))
     if store is not None and fresh:
         store.put_summaries(fresh)
     summaries.update(fresh)

@@ -10,8 +10,8 @@ today's, so it never beats a dated story of the same importance.
 
 The importance signals, each weighted in `config.yaml` under `ranking.weights`:
 
-- breaking: 1 when any member is flagged breaking, has a "Breaking:" headline, or carries a tag
-  (or section) in its source's `breaking_categories`.
+- breaking: 1 when any member is breaking: flagged so, a "Breaking:" headline, or a tag (or section)
+  in its source's `breaking_categories`, all decided once when the item is loaded.
 - priority: the highest editorial priority among the members (the item's own plus its source's).
 - coverage: log2 of the number of distinct sources carrying the story (1 source: 0, 2: 1, 4: 2).
 - source: the highest source `weight` among the members, minus 1 (a weight-1 source adds nothing).
@@ -38,13 +38,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from digest.config import Config, RankingWeights, SourceConfig
-from digest.model import Item, Story
+from digest.model import Story
 from digest.summarize.prepare import suspect
 
 SIGNALS = ("breaking", "priority", "coverage", "source", "substance", "keywords")
 SUBSTANCE_WORDS = 300  # a body this long counts as a fully reported story
 MIN_IMPORTANCE = 0.1
-BREAKING_HEADLINE = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]", re.IGNORECASE)
 PLACES = 6
 UNCONFIGURED = SourceConfig(name="", kind="jsonl")  # the defaults, for an item whose source is not in the config
 
@@ -106,8 +105,8 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
 def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWeights) -> dict[str, float]:
     """Each weighted importance signal of a story (keywords apart: their weights are their own)."""
     member_sources = [sources.get(member.configured_source, UNCONFIGURED) for member in story.members]
-    breaking = any(_is_breaking(member, source) for member, source in zip(story.members, member_sources))
-    priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources))
+    breaking = any(member.breaking for member in story.members)  # decided once when loaded (digest.sources.normalise)
+    priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources, strict=False))
     weight = max(source.weight for source in member_sources)
     # saturates at SUBSTANCE_WORDS, and a degenerate body (a run-on, one word repeated) earns nothing for its length
     substance = 0.0 if suspect(story.lead.body) else min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
@@ -118,14 +117,6 @@ def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWei
         "source": weights.source * (weight - 1),
         "substance": weights.substance * substance,
     }
-
-
-def _is_breaking(item: Item, source: SourceConfig) -> bool:
-    if item.breaking or BREAKING_HEADLINE.match(item.title):
-        return True
-    categories = {category.casefold() for category in source.breaking_categories}
-    labels = [*item.tags, item.section or ""]
-    return any(label.casefold().strip() in categories for label in labels)
 
 
 def explain_rows(stories: Iterable[Story]) -> list[dict]:

@@ -24,33 +24,35 @@ import itertools
 import os
 import re
 import signal
-import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import publish_sent
 from digest.config import Config
 from digest.deliver import Outgoing, transport
+from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
 from digest.readers import Reader, readers, secret, token
 from digest.render.mime import Letter, reader_message_id
+from digest.signals import on_stop
 from digest.store import Delivery, EditionRecord, Store
-from digest.text.terminal import for_terminal
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
 CATCH_UP_DAYS = 7  # the most missed editions one send builds; older ones are named, to send with --date
 
-Log = Callable[[str], None]
+class Outcome(StrEnum):
+    """How a send ended, as its run is recorded in the store."""
 
-
-def log_to_stderr(line: str) -> None:
-    print(for_terminal(f"digest: {line}"), file=sys.stderr, flush=True)
+    SENT = "sent"
+    ALREADY_SENT = "already-sent"
+    FAILED = "failed"
+    DRY_RUN = "dry-run"
 
 
 @dataclass
@@ -58,7 +60,7 @@ class SendResult:
     """What one `send` did; `exit_status` is the command's."""
 
     day: date
-    outcome: str  # sent | already-sent | failed | dry-run
+    outcome: Outcome
     summary: str  # one line for a person
     delivered: list[tuple[date, str]] = field(default_factory=list)  # (edition date, reader) accepted now
     failures: list[str] = field(default_factory=list)  # every delivery or build failure, each with its reason
@@ -76,7 +78,7 @@ class SendResult:
 
 
 @dataclass
-class Prepared:
+class Rendered:
     """A rendered edition, ready to be recorded and delivered."""
 
     letter: Letter
@@ -87,7 +89,7 @@ class Prepared:
 
 def send(
     config: Config, store: Store, day: date | None = None, *, force: bool = False, dry_run: bool = False,
-    now: datetime | None = None, log: Log = log_to_stderr, trigger: str = "",
+    now: datetime | None = None, trigger: str = "",
 ) -> SendResult:
     """Build and deliver the edition of `day` (default: today in the newsletter's time zone) at most once.
 
@@ -97,18 +99,18 @@ def send(
     by_clock = day is None and not config.edition.date
     day = edition_day(config, day, now, sending=True)
     if dry_run:
-        for missed in missed_days(store, day, log) if by_clock else []:
-            log(f"dry run: would first build and deliver the missed edition of {missed}")
-        return _dry_run(config, store, day, force=force, now=now, log=log)
+        for missed in missed_days(store, day) if by_clock else []:
+            log.info(f"dry run: would first build and deliver the missed edition of {missed}")
+        return _dry_run(config, store, day, force=force, now=now)
     with store.lock("send", wait=SEND_LOCK_WAIT):
         store.close_interrupted_runs("send", utcnow())
         run_id = store.start_run("send", utcnow(), edition=day)
         prefix = f"{trigger}: " if trigger else ""
         try:
-            caught_up = [_catch_up(config, store, missed, now, log) for missed in (missed_days(store, day, log) if by_clock else [])]
-            result = _send_locked(config, store, day, force=force, now=now, log=log)
+            caught_up = [_catch_up(config, store, missed, now) for missed in (missed_days(store, day) if by_clock else [])]
+            result = _send_locked(config, store, day, force=force, now=now)
             result.follow(caught_up)
-            result.warnings += publish_sent(config, store, result.delivered, log)
+            result.warnings += publish_sent(config, store, result.delivered)
         except BaseException as exc:
             store.end_run(run_id, "failed", utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
             raise
@@ -117,7 +119,7 @@ def send(
     return result
 
 
-def missed_days(store: Store, day: date, log: Log) -> list[date]:
+def missed_days(store: Store, day: date) -> list[date]:
     """The days after the newest recorded edition and before `day` that have none (the machine was off,
     or every send that day failed to build): each covers a window no other edition does. None before
     the first edition ever recorded; at most CATCH_UP_DAYS, the older ones named in a warning."""
@@ -126,76 +128,85 @@ def missed_days(store: Store, day: date, log: Log) -> list[date]:
         return []
     days = [recorded[-1].date + timedelta(days=n) for n in range(1, (day - recorded[-1].date).days)]
     if len(days) > CATCH_UP_DAYS:
-        log(f"warning: the editions of {days[0]} to {days[-CATCH_UP_DAYS - 1]} were never sent and are too old to catch up"
+        log.warning(f"the editions of {days[0]} to {days[-CATCH_UP_DAYS - 1]} were never sent and are too old to catch up"
             f" on; send one with `digest send --date YYYY-MM-DD`")
     return days[-CATCH_UP_DAYS:]
 
 
-def _catch_up(config: Config, store: Store, day: date, now: datetime, log: Log) -> SendResult:
+def _catch_up(config: Config, store: Store, day: date, now: datetime) -> SendResult:
     """Send a missed day's edition. One that turns out empty or unbuildable is a warning, not a
     failure: the day's own edition decides the exit status."""
-    log(f"the edition of {day} was never sent; building it first")
-    result = _send_locked(config, store, day, force=False, now=now, log=log)
+    log.info(f"the edition of {day} was never sent; building it first")
+    result = _send_locked(config, store, day, force=False, now=now)
     if store.edition(day) is None:
         result.warnings.extend(f"the missed edition of {day} was skipped: {reason}" for reason in result.failures)
         result.failures.clear()
     return result
 
 
-def _plan(store: Store, day: date, force: bool) -> tuple[list[EditionRecord], EditionRecord | None, str]:
-    """What a send of `day` does, decided once for a real send and a dry run alike: the earlier
-    editions still pending (delivered first), the day's record if any, and the step for the day:
-    "already-sent", "redeliver" (its pending bytes) or "build"."""
+@dataclass(frozen=True)
+class Plan:
+    """What a send of one day does, decided once for a real send and a dry run alike."""
+
+    earlier: list[EditionRecord]  # editions of other days still pending: delivered first
+    sent: EditionRecord | None = None  # the day's edition, already sent: nothing to do
+    pending: EditionRecord | None = None  # the day's edition, recorded but not yet delivered to all: deliver it
+    replaces: EditionRecord | None = None  # otherwise it is built; with --force, as a copy of this one
+
+
+def _plan(store: Store, day: date, force: bool) -> Plan:
     earlier = [record for record in store.editions(status="pending") if record.date != day]
     existing = store.edition(day)
-    if existing and not force:
-        return earlier, existing, "already-sent" if existing.status == "sent" else "redeliver"
-    return earlier, existing, "build"
+    if existing is None or force:
+        return Plan(earlier, replaces=existing)
+    if existing.status == "sent":
+        return Plan(earlier, sent=existing)
+    return Plan(earlier, pending=existing)
 
 
-def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime, log: Log) -> SendResult:
-    result = SendResult(day, "failed", "")
-    earlier, existing, step = _plan(store, day, force)
-    for record in earlier:
-        log(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
-        _deliver_edition(config, store, record, result, log)
-    if step == "already-sent":
-        result.outcome = "already-sent"
-        result.summary = (f"the edition of {day} (No. {existing.number}) was already sent at {_local(existing.sent, config)}"
-                          f" as {existing.message_id}; nothing to do (--force sends another copy)")
-        log(result.summary)
+def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime) -> SendResult:
+    result = SendResult(day, Outcome.FAILED, "")
+    plan = _plan(store, day, force)
+    for record in plan.earlier:
+        log.info(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
+        _deliver_edition(config, store, record, result)
+    if plan.sent:
+        result.outcome = Outcome.ALREADY_SENT
+        result.summary = (f"the edition of {day} (No. {plan.sent.number}) was already sent at {_local(plan.sent.sent, config)}"
+                          f" as {plan.sent.message_id}; nothing to do (--force sends another copy)")
+        log.info(result.summary)
         return result
-    if step == "redeliver":
-        record = existing
+    if plan.pending:
+        record = plan.pending
     else:
-        prepared = _prepare(config, store, day, existing, now, result, log)
-        if prepared is None:
+        rendered = _build_and_render(config, store, day, plan.replaces, now, result)
+        if rendered is None:
             result.summary = f"nothing sent for {day}"
             return result
-        letter, opted = prepared.letter, store.opt_outs()
+        letter, opted = rendered.letter, store.opt_outs()
         key = secret(config, required=letter.needs_token)
-        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, log, problem))
+        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
                                     if not _opted_out(reader, key, opted))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
                                    " who has not unsubscribed")
-            log(f"error: {result.failures[-1]}")
+            log.error(result.failures[-1])
             result.summary = f"nothing sent for {day}"
             return result
         listed = itertools.chain([first], listed)
         record = store.record_pending(
             day, message_id=letter.message_id, subject=letter.subject, letter=letter.to_json(),
-            story_ids=prepared.story_ids, item_ids=prepared.item_ids, now=utcnow(),
+            story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
             readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
         )
-    sent = _deliver_edition(config, store, record, result, log)
-    result.outcome = "sent" if sent else "failed"
+    sent = _deliver_edition(config, store, record, result)
+    result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
     result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
                       if sent else f"the edition of {day} is pending for {counts.get('pending', 0)} of {sum(counts.values())} readers;"
                       " the next `digest send` or scheduled run delivers to them")
-    log(result.summary)
+    log.info(result.summary)
     return result
 
 
@@ -204,9 +215,9 @@ def _batches(deliveries: Iterator[Delivery], size: int) -> Iterator[list[Deliver
         yield batch
 
 
-def _warn(result: SendResult, log: Log, problem: str) -> None:
+def _warn(result: SendResult, problem: str) -> None:
     result.warnings.append(problem)
-    log(f"warning: {problem}")
+    log.warning(problem)
 
 
 def _opted_out(reader: Reader, key: bytes | None, opted: frozenset[str]) -> bool:
@@ -220,20 +231,21 @@ def _tally(counts: dict[str, int]) -> str:
     return f"{sent} {'reader' if sent == 1 else 'readers'}" + (f" ({others})" if others else "")
 
 
-def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
-             result: SendResult, log: Log) -> Prepared | None:
+def _build_and_render(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
+             result: SendResult) -> Rendered | None:
     """Build and render the edition once; a --force copy of an edition gets the next copy's Message-ID.
 
     None when there is nothing to send (it could not be built, or holds no story: an empty email),
     the reason recorded in `result` and logged.
     """
-    def nothing_to_send(reason: str) -> None:
+    def nothing_to_send(reason: str) -> Rendered | None:
         result.failures.append(reason)
-        log(f"error: {reason}")
+        log.error(reason)
+        return None
 
     def warn(problems: list[Problem]) -> None:
         for problem in problems:
-            _warn(result, log, str(problem))
+            _warn(result, str(problem))
 
     try:
         built = build(config, day, now=now, store=store)
@@ -248,24 +260,24 @@ def _prepare(config: Config, store: Store, day: date, existing: EditionRecord | 
     if existing:
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
-    stories = edition.stories()  # as prepared: feed items dropped to fit Gmail's clip limit are not recorded
-    return Prepared(letter, store.edition_number(day), [story.id for story in stories],
+    stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
+    return Rendered(letter, store.edition_number(day), [story.id for story in stories],
                     [item_id for story in stories for item_id in story.item_ids])
 
 
-def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult, log: Log) -> bool:
+def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult) -> bool:
     """Deliver the edition to each of its pending readers, one message each, recording each outcome as it
     comes. True when no reader is left pending."""
     day = record.date
     if record.letter is None:
         reason = f"the pending edition of {day} was recorded by an older digest; run `digest send --date {day} --force`"
         result.failures.append(reason)
-        log(f"error: {reason}")
+        log.error(reason)
         return False
     letter = Letter.from_json(record.letter)
     opted = store.opt_outs()
     key = secret(config, required=letter.needs_token)
-    log(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
+    log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
     stopped: str | None = None
     with transport(config) as sender:
         for batch in _batches(store.deliveries(day, status="pending"), sender.batch):
@@ -278,16 +290,16 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
                     entries.append(Outgoing(reader, token(reader.address, key) if key else None, delivery.message_id))
             if not entries:
                 continue
-            with finish_before_stopping(log):
+            with finish_before_stopping():
                 outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
                 store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
             for outcome in outcomes:
                 if outcome.status == "sent":
                     result.delivered.append((day, outcome.address))
                 elif outcome.status == "refused":
-                    _warn(result, log, f"{outcome.address}: {outcome.said}; not tried again")
+                    _warn(result, f"{outcome.address}: {outcome.said}; not tried again")
                 else:
-                    log(f"error: could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
+                    log.error(f"could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
                 stopped = outcome.said if outcome.stop else stopped
             if stopped:
                 break
@@ -298,30 +310,30 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
     return False
 
 
-def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datetime, log: Log) -> SendResult:
+def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datetime) -> SendResult:
     """What a real send would do, with every write to the store rolled back."""
-    result = SendResult(day, "dry-run", "")
-    earlier, existing, step = _plan(store, day, force)
-    for record in earlier:
-        log(f"dry run: would first deliver the pending edition of {record.date} to its pending readers")
-    if step == "already-sent":
-        result.summary = f"dry run: the edition of {day} was already sent as {existing.message_id}; nothing would be sent"
-    elif step == "redeliver":
-        result.preview = Letter.from_json(existing.letter).eml() if existing.letter else None
+    result = SendResult(day, Outcome.DRY_RUN, "")
+    plan = _plan(store, day, force)
+    for record in plan.earlier:
+        log.info(f"dry run: would first deliver the pending edition of {record.date} to its pending readers")
+    if plan.sent:
+        result.summary = f"dry run: the edition of {day} was already sent as {plan.sent.message_id}; nothing would be sent"
+    elif plan.pending:
+        result.preview = Letter.from_json(plan.pending.letter).eml() if plan.pending.letter else None
         pending = store.delivery_counts(day).get("pending", 0)
         result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
         with store.read_only():
-            prepared = _prepare(config, store, day, existing, now, result, log)
-        if prepared is None:
+            rendered = _build_and_render(config, store, day, plan.replaces, now, result)
+        if rendered is None:
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
-        result.preview = prepared.letter.eml()
-        listed = sum(1 for _ in readers(config, lambda problem: _warn(result, log, problem)))
-        result.summary = (f"dry run: would send the edition of {day} (No. {prepared.number}, {len(prepared.story_ids)} stories)"
-                          f" to {listed} {'reader' if listed == 1 else 'readers'} as {prepared.letter.message_id} by {config.delivery.method};"
+        result.preview = rendered.letter.eml()
+        listed = sum(1 for _ in readers(config, lambda problem: _warn(result, problem)))
+        result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
+                          f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
                           " nothing recorded")
-    log(result.summary)
+    log.info(result.summary)
     return result
 
 
@@ -334,39 +346,32 @@ def next_copy_id(message_id: str, previous_id: str) -> str:
 
 
 @contextmanager
-def finish_before_stopping(log: Log) -> Iterator[None]:
+def finish_before_stopping() -> Iterator[None]:
     """Hold SIGINT and SIGTERM until the message is delivered AND recorded, then act on them.
 
     A stop in between is exactly what could send the same edition twice; deferring it closes that
     window for everything but SIGKILL and power loss.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
+    caught: list[signal.Signals] = []
 
-    def hold(signum: int, frame: object) -> None:
+    def hold(signum: signal.Signals) -> None:
         if not caught:
-            log(f"{signal.Signals(signum).name} received: stopping once this delivery is recorded")
+            log.info(f"{signum.name} received: stopping once this delivery is recorded")
         caught.append(signum)
 
-    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with on_stop(hold) as previous:
         yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if caught:
-            handler = previous[caught[0]]
-            if callable(handler):
-                handler(caught[0], None)
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), caught[0])
+    if caught:
+        handler = previous[caught[0]]
+        if callable(handler):
+            handler(caught[0], None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), caught[0])
 
 
 def utcnow() -> datetime:
     """The clock every run record is stamped with (a function, so tests can move it)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _local(moment: datetime | None, config: Config) -> str:

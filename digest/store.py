@@ -24,6 +24,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from digest.errors import DigestError
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -119,7 +121,7 @@ MIGRATIONS: list[str] = [
 CLUSTERS_KEPT = 8  # the latest groupings: today's, a preview or two, yesterday's
 
 
-class StoreError(Exception):
+class StoreError(DigestError):
     """The store file cannot be opened or used; the message says which file and why."""
 
 
@@ -551,6 +553,7 @@ class Store:
                 "INSERT INTO runs (command, started, pid, edition) VALUES (?, ?, ?, ?)",
                 (command, now.isoformat(), os.getpid(), edition.isoformat() if edition else None),
             )
+        assert cursor.lastrowid is not None  # an INSERT always sets it
         return cursor.lastrowid
 
     def end_run(self, run_id: int, outcome: str, now: datetime, *, warnings: Iterable[str] = (), detail: str | None = None) -> None:

@@ -6,10 +6,12 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from digest.config import Config, NewsletterConfig
 from digest.model import Item, stable_id
 
 pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
@@ -17,6 +19,12 @@ pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def kyiv_config(newsletter: NewsletterConfig | None = None, **sections: Any) -> Config:
+    """A Config in code, newsletter in Europe/Kyiv unless given, with the sections a test sets
+    (ranking=RankingConfig(...), sources=[...], base_dir=...): the one place tests start a config."""
+    return Config(newsletter=newsletter or NewsletterConfig(timezone="Europe/Kyiv"), **sections)
 
 
 @pytest.fixture

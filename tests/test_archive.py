@@ -3,7 +3,7 @@ emails link to those pages, and the folder comes back byte for byte from the sto
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -139,9 +139,10 @@ def test_a_wrong_archive_setting_is_exit_2_naming_the_key(tmp_path: Path, settin
 
 def page(day: date, subject: str = "", headline: str = "A headline") -> PageRecord:
     subject = subject or f"Daily — {day}"
-    html = f'<!doctype html><html lang="en"><head><title>{escape(subject)}</title></head><body style="margin:0"><p>{escape(headline)}</p></body></html>'
+    html = (f'<!doctype html><html lang="en"><head><title>{escape(subject)}</title></head>'
+            f'<body style="margin:0"><p>{escape(headline)}</p></body></html>')
     return PageRecord(day, subject, "Three headlines", headline, None, html,
-                      datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=4))
+                      datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=4))
 
 
 def test_a_long_archive_is_paginated_newest_first_and_the_feed_keeps_the_latest(tmp_path: Path) -> None:
@@ -205,7 +206,7 @@ def test_an_archive_that_cannot_be_written_does_not_fail_the_send_and_catches_up
 def test_a_public_page_carries_nothing_of_one_readers_inbox() -> None:
     settings = sample_config()  # an unsubscribe URL with {{subscriber}}, an unsubscribe address, an archive_url
     ed = edition()
-    render.prepare(ed, settings)
+    render.fit(ed, settings)
     email_html = render.render(ed, settings, "html").decode()
     assert "{{subscriber}}" in email_html and "View this email in your browser" in email_html
     page = public_page(ed, settings)

@@ -3,7 +3,7 @@ the index, a click to an edition and back, no sideways scroll on a phone, no lin
 Screenshots go to $DIGEST_ARTIFACTS/archive (default: artifacts/archive) for a person to look at."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,8 @@ from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import site_files
 from digest.config import ArchiveConfig
+
+pytestmark = pytest.mark.browser
 
 WIDTHS = (375, 600)
 
@@ -36,9 +38,9 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ed.date = DAY + timedelta(days=n)
         if n == 1:
             ed.sections[1].stories.append(story(9, title="A" * 400))
-        render.prepare(ed, settings)
+        render.fit(ed, settings)
         page = public_page(ed, settings)
-        page.sent = datetime.combine(ed.date, datetime.min.time(), timezone.utc) + timedelta(hours=4)
+        page.sent = datetime.combine(ed.date, datetime.min.time(), UTC) + timedelta(hours=4)
         pages.append(page)
     for name, data in site_files(settings, pages):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)

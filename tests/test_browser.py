@@ -12,11 +12,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+from sample_edition import config, hostile_edition, story
+
 from digest import render
 from digest.render.view import email_view
-from sample_edition import config, hostile_edition, story
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 WIDTHS = (375, 600)
@@ -96,7 +98,8 @@ def test_email_in_chromium(browser, artifacts: Path, email_file: tuple[Path, lis
     path, expected = email_file
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme, java_script_enabled=True)
     requests: list[str] = []
-    context.route("**/*", lambda route: (requests.append(route.request.url), route.continue_() if route.request.url.startswith("file:") else route.abort()))
+    context.route("**/*", lambda route: (
+        requests.append(route.request.url), route.continue_() if route.request.url.startswith("file:") else route.abort()))
     page = context.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from conftest import ROOT, run_digest
+
 from digest.config import load_config
 
 

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 KYIV = ZoneInfo("Europe/Kyiv")
 FIRST_ITEM = datetime(2026, 5, 12, 22, 0, tzinfo=KYIV)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,7 +156,7 @@ def seed_pages(seeds):
 
 
 def _parse(page: str, source: str):
-    return parse_page(page, source=source, tz=KYIV, now=datetime(2024, 6, 26, 12, tzinfo=timezone.utc))
+    return parse_page(page, source=source, tz=KYIV, now=datetime(2024, 6, 26, 12, tzinfo=UTC))
 
 
 def _pentagon(stories):
@@ -274,7 +274,7 @@ def test_regroup_gives_the_stories_cluster_gave(make_item) -> None:
 
 def test_dates_only_order_stories_so_they_are_not_in_the_fingerprint(make_item) -> None:
     items = _day(make_item)
-    redated = [dataclasses.replace(item, published=datetime(2024, 6, 25, 23 - n, tzinfo=timezone.utc)) for n, item in enumerate(items)]
+    redated = [dataclasses.replace(item, published=datetime(2024, 6, 25, 23 - n, tzinfo=UTC)) for n, item in enumerate(items)]
     assert fingerprint(redated) == fingerprint(items)
     groups = [story.item_ids for story in cluster(items)]
     assert [(s.id, s.item_ids) for s in regroup(redated, groups)] == [(s.id, s.item_ids) for s in cluster(redated)]

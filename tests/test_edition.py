@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import kyiv_config
 
 from digest.config import Config, ConfigError, EditionConfig, NewsletterConfig, ScheduleConfig, SectionConfig, SourceConfig, load_config
 from digest.dedupe import cluster
@@ -19,7 +20,7 @@ DAY = date(2024, 6, 25)
 def config(**edition) -> Config:
     """An end-of-day edition unless `cutoff` says otherwise: the day's items are the day's edition."""
     settings = EditionConfig(**{"cutoff": "24:00", **edition})
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=settings)
+    return kyiv_config(NewsletterConfig(timezone="Europe/Kyiv", title="Ukraine Daily"), edition=settings)
 
 
 def kyiv(text: str) -> datetime:
@@ -66,7 +67,7 @@ def real_hours(start: datetime, end: datetime) -> float:
 def test_daily_editions_meet_exactly_across_a_dst_change(day, hours, cutoff):
     cfg = config(cutoff=cutoff)
     windows = [window(cfg, day + timedelta(days=offset)) for offset in (-1, 0, 1, 2)]
-    for before, after in zip(windows, windows[1:]):
+    for before, after in zip(windows, windows[1:], strict=False):
         assert before[1].timestamp() == after[0].timestamp()  # no gap, no overlap
     lengths = [real_hours(*pair) for pair in windows]
     assert sum(lengths) == 3 * 24 + hours  # the change takes or gives one hour
@@ -210,7 +211,8 @@ def test_stories_sent_in_an_earlier_edition_never_repeat(make_item):
 
 def test_section_rules_load_from_config_yaml(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text("sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n  - {key: economy, title: Economy, tags: [economy], layout: feed}\n")
+    path.write_text("sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n"
+                    "  - {key: economy, title: Economy, tags: [economy], layout: feed}\n")
     sections = load_config(path).sections
     assert [(s.key, s.limit, s.layout) for s in sections] == [("war", 5, "stories"), ("economy", None, "feed")]
     path.write_text("sections:\n  - {key: feed, title: Feed}\n")

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from digest.dedupe import normalise_text
-from digest.rank import BREAKING_HEADLINE, found_phrases, phrase_pattern
+from digest.rank import found_phrases, phrase_pattern
 from digest.render.view import clean_line
 from digest.sources.feed import _title_from, repair_utf8, screen_xml
-from digest.sources.pagetext import classify, clean_headline, parse_page
+from digest.sources.pagetext import classify, parse_page
 from digest.summarize import fit_words, summarize, suspect
 from digest.summarize.prepare import leans_on_context
-from digest.text.clean import author_or_none, clean_for_summary, is_furniture
-from digest.text.html import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
+from digest.text.clean import BREAKING_LABEL, author_or_none, clean_for_summary, clean_headline, is_furniture, strip_breaking_label
+from digest.text.markup import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
 from digest.text.sentences import split_sentences, tokenize_words
 
 SIZE = 100_000
@@ -65,7 +65,7 @@ ADVERSARIAL: dict[str, str] = {
     "angle brackets with closers": repeat("<b> </b "),
 }
 
-NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 1, 12, tzinfo=UTC)
 PATTERN = phrase_pattern(["harbour master", "storm warning"])
 FUNCTIONS: dict[str, Callable[[str], object]] = {
     "clean_for_summary": clean_for_summary,
@@ -78,13 +78,14 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "looks_like_html": looks_like_html,
     "clean_headline": clean_headline,
     "classify": classify,
-    "parse_page": lambda text: parse_page(text, source="s", tz=timezone.utc, now=NOW),
+    "parse_page": lambda text: parse_page(text, source="s", tz=UTC, now=NOW),
     "summarize": lambda text: summarize(text, 3, title="A title"),
     "summarize lexrank": lambda text: summarize(text, 3, algorithm="lexrank"),
     "title_from": _title_from,
     "safe_url": lambda text: safe_url("https://example.com/" + text),
     "canonical_url": lambda text: canonical_url("https://example.com/" + text),
-    "breaking headline": BREAKING_HEADLINE.match,
+    "breaking label": BREAKING_LABEL.match,
+    "strip_breaking_label": strip_breaking_label,
     "found_phrases": lambda text: found_phrases(PATTERN, text),
     "normalise_text": normalise_text,
     "clean_line": lambda text: clean_line(text, 300),

@@ -1,17 +1,18 @@
 """Article pages (over a real HTTP server and from files), and the HTML-to-text and URL-safety helpers."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import kyiv_config
 
-from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
+from digest.config import Config, FetchConfig, SourceConfig
 from digest.sources import load_each
-from digest.text.html import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
+from digest.text.markup import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
 
-NOW = datetime(2024, 5, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 FAST = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=0, backoff=0.0)
 
 PAGE = """<!DOCTYPE html>
@@ -36,11 +37,11 @@ PAGE = """<!DOCTYPE html>
 <aside><h3>Most read</h3><ul><li><a href="/x">Council votes on parking</a></li><li><a href="/y">Floods close the ring road</a></li></ul></aside>
 </main>
 <footer>© 2024 Riverside Post. All rights reserved. <a href="/privacy">Privacy</a></footer>
-</body></html>"""
+</body></html>"""  # noqa: E501 - a page's paragraphs are long lines
 
 
 def config(source: SourceConfig, base: Path | None = None) -> Config:
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv"), sources=[source], fetch=FAST, base_dir=base or Path("."))
+    return kyiv_config(sources=[source], fetch=FAST, base_dir=base or Path("."))
 
 
 def test_article_page_from_a_url(httpserver):

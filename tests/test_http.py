@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug import Request, Response
@@ -17,7 +17,7 @@ from digest.sources import SourceFailed
 from digest.sources.http import DEFAULT_USER_AGENT, fetch
 from digest.store import Store
 
-NOW = datetime(2024, 5, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 FAST = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=2, backoff=0.01, max_bytes=10_000)
 
 

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digest.config import Config, NewsletterConfig, SourceConfig
 from digest.sources import SourceContext, load_all, load_source
 
-NOW = datetime(2024, 5, 2, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 
 
 def make_context(tmp_path: Path, lines: list[str], **source: object) -> SourceContext:
@@ -33,7 +33,7 @@ def test_every_field_of_the_contract(tmp_path):
     assert ctx.problems == []
     assert (item.id, item.kind, item.title, item.body) == ("cms-17", "brief", "Grid holds", "A body.")
     assert item.url == "https://example.com/a?utm_source=x"
-    assert item.published == datetime(2024, 5, 1, 5, 30, tzinfo=timezone.utc)
+    assert item.published == datetime(2024, 5, 1, 5, 30, tzinfo=UTC)
     assert (item.section, item.tags, item.breaking, item.priority) == ("Politics", ("war", "energy"), True, 3)
     assert (item.author, item.source, item.lang) == ("Olena Petrenko", "Partner Wire", "uk")
     assert item.extra == {"desk": "night"}
@@ -48,6 +48,15 @@ def test_defaults_and_html_body(tmp_path):
     assert (item.kind, item.source, item.lang, item.priority, item.breaking) == ("story", "CMS", "en", 0, False)
     # no offset: the newsletter's time zone
     assert item.published == datetime(2024, 5, 1, 8, 30, tzinfo=ZoneInfo("Europe/Kyiv"))
+
+
+def test_a_breaking_label_is_dropped_and_flags_the_item_as_for_every_kind(tmp_path):
+    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"), line(id="b", title="Breaking:"),
+                                  line(id="c", title="Grid holds", section="Urgent")], breaking_categories=["urgent"])
+    labelled, label_only, by_section = load_source(ctx)
+    assert (labelled.title, labelled.breaking) == ("Dam breached", True)
+    assert (label_only.title, label_only.breaking) == ("Breaking:", False)  # nothing left to call the headline
+    assert (by_section.title, by_section.breaking) == ("Grid holds", True)
 
 
 def test_source_time_zone_wins_over_the_newsletters(tmp_path):

@@ -12,8 +12,9 @@ from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from conftest import ROOT, run_digest
-from digest import render
 from sample_edition import CUTOFF, config, edition
+
+from digest import render
 
 
 def parse(data: bytes) -> EmailMessage:
@@ -40,7 +41,7 @@ def test_eml_headers_parts_and_encoding() -> None:
     parts = list(message.iter_parts())
     assert [part.get_content_type() for part in parts] == ["text/plain", "text/html"]  # richest last
     assert all(part.get_content_charset() == "utf-8" for part in parts)
-    for part, fmt in zip(parts, ("text", "html")):  # line ends travel as CRLF, like every line of the message
+    for part, fmt in zip(parts, ("text", "html"), strict=False):  # line ends travel as CRLF, like every line of the message
         assert part.get_content().replace("\r\n", "\n") == render.render(ed, settings, fmt).decode("utf-8")
     assert not message.defects and not any(part.defects for part in parts)
 

@@ -7,10 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import kyiv_config
 
-from digest.config import Config, ConfigError, NewsletterConfig, RankingConfig, SourceConfig, load_config
+from digest.config import Config, ConfigError, RankingConfig, SourceConfig, load_config
 from digest.model import Story
 from digest.rank import explain_rows, format_explain, score
+from digest.sources.normalise import mark_breaking
 
 KYIV = ZoneInfo("Europe/Kyiv")
 CUTOFF = datetime(2024, 6, 26, 0, 0, tzinfo=KYIV)  # the end of June 25 in Kyiv
@@ -19,7 +21,7 @@ REPORTED = " ".join([BRIEF_BODY] * 20)  # a fully reported story: over 300 words
 
 
 def config(**ranking) -> Config:
-    return Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv"), ranking=RankingConfig(**ranking))
+    return kyiv_config(ranking=RankingConfig(**ranking))
 
 
 def story(*members) -> Story:
@@ -110,8 +112,11 @@ def test_breaking_from_the_flag_the_headline_or_the_sources_categories(make_item
     cfg = config()
     cfg.sources = [source]
     title = fields.pop("title", "Strike on Odesa port")
-    (ranked,) = score([story(make_item(title, at="2024-06-25 12:00", **fields))], CUTOFF, cfg)
+    item = make_item(title, at="2024-06-25 12:00", **fields)
+    mark_breaking(item, frozenset(category.casefold() for category in source.breaking_categories))  # as loading does
+    (ranked,) = score([story(item)], CUTOFF, cfg)
     assert ranked.components["breaking"] == pytest.approx(ranked.components["recency"] * 2.0, abs=1e-6)
+    assert item.title == "Strike on Odesa port"
 
 
 def test_priority_and_source_weight_come_from_item_and_source(make_item):
@@ -147,7 +152,7 @@ def test_heavy_penalties_floor_importance_so_penalised_stories_still_fade(make_i
 def test_components_add_up_to_the_score_exactly(make_item):
     cfg = config(keywords={"odesa": 0.3})
     members = [
-        make_item("Breaking: Strike on Odesa port", REPORTED, source="Site", kind="story", at="2024-06-25 14:00", priority=2),
+        make_item("Strike on Odesa port", REPORTED, source="Site", kind="story", at="2024-06-25 14:00", priority=2, breaking=True),
         make_item("Strike on Odesa port", BRIEF_BODY, source="Wire", at="2024-06-25 15:00"),
     ]
     (ranked,) = score([story(*members)], CUTOFF, cfg)

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from digest import pipeline, render
 from digest.config import load_config
 from digest.store import CLUSTERS_KEPT, Store
 
 DAY = date(2026, 5, 14)
-NOW = datetime(2026, 5, 15, 6, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 15, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
 
 from digest import render
 from digest.config import ConfigError, load_config
 from digest.model import Edition
 from digest.render.mime import transfer_encoding
 from digest.render.view import HEADLINE_CHARS
-from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -65,7 +65,7 @@ def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:
     assert "prefers-color-scheme: dark" in html
     levels = [int(tag[1]) for tag, _ in page.tags if re.fullmatch(r"h[1-6]", tag)]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:])), levels
+    assert all(later - earlier <= 1 for earlier, later in zip(levels, levels[1:], strict=False)), levels
     assert all("alt" in attrs for tag, attrs in page.tags if tag == "img")
     assert not [tag for tag, _ in page.tags if tag in ("script", "link", "iframe", "form", "object")]
     assert "@import" not in html and "@font-face" not in html and "googleapis" not in html
@@ -77,7 +77,7 @@ def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:
 
 def test_subject_and_preheader() -> None:
     ed = edition()
-    render.prepare(ed, config())
+    render.fit(ed, config())
     top = ed.stories()[0].title
     assert ed.subject == f"Harbour Town Daily — 14 May 2026: {top}"
     assert ed.preheader.startswith(top + " · " + ed.stories()[1].title)
@@ -87,7 +87,7 @@ def test_subject_and_preheader() -> None:
     assert re.search(r'<div style="display:none[^"]*">' + re.escape(ed.preheader), html)
 
     custom = edition()
-    render.prepare(custom, config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
+    render.fit(custom, config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
     assert custom.subject == f"Harbour Town Daily #3: {top} (14 May 2026)"
 
 
@@ -176,7 +176,7 @@ def test_utm_tags_on_every_outgoing_link_but_unsubscribe() -> None:
 def test_forty_story_edition_stays_under_102_kb() -> None:
     ed = edition(stories=20, briefs=20)
     assert len(ed.stories()) == 40
-    assert render.prepare(ed, config()) == []
+    assert render.fit(ed, config()) == []
     size = len(html_of(ed).encode("utf-8"))
     assert size < render.CLIP_LIMIT, size
     assert len(ed.stories()) == 40
@@ -186,7 +186,7 @@ def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
     ed = edition(stories=30, briefs=120)
     briefs = ed.sections[2].stories
     assert len(render.html(ed, config()).encode()) > render.CLIP_LIMIT
-    problems = render.prepare(ed, config())
+    problems = render.fit(ed, config())
     kept = ed.sections[2].stories
     dropped = len(briefs) - len(kept)
     assert dropped > 0 and len(ed.sections[1].stories) == 29 and len(ed.sections[0].stories) == 1
@@ -196,7 +196,7 @@ def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
     assert min(s.score for s in kept) > max(s.score for s in briefs if s not in kept)
     html = html_of(ed)
     assert len(html.encode("utf-8")) < transfer_encoding(html)[1] < render.CLIP_LIMIT  # measured as sent
-    assert render.prepare(ed, config()) == []  # preparing again changes nothing
+    assert render.fit(ed, config()) == []  # fitting again changes nothing
     best_dropped = max((s for s in briefs if s not in kept), key=lambda s: s.score)
     ed.sections[2].stories.append(best_dropped)
     assert transfer_encoding(render.html(ed, config()))[1] >= render.CLIP_LIMIT  # no more dropped than needed
@@ -295,7 +295,7 @@ def test_when_briefs_are_not_enough_the_lowest_stories_go_but_never_the_top_stor
     ed = edition(stories=80, briefs=3)
     for s in ed.stories():
         s.summary = [s.summary[0] + " " + "More detail about the crossing. " * 12] * 3
-    problems = render.prepare(ed, config())
+    problems = render.fit(ed, config())
     assert ed.sections[2].stories == [] and len(ed.sections[0].stories) == 1
     kept = len(ed.sections[1].stories)
     assert 0 < kept < 79

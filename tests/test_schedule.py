@@ -5,26 +5,24 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from conftest import kyiv_config
 
 from digest.config import Config, NewsletterConfig, ScheduleConfig, StoreConfig
-from digest.schedule import next_send, run_schedule
+from digest.daily import next_send, run_schedule
 from digest.store import Store, StoreBusy
 
 KYIV = ZoneInfo("Europe/Kyiv")
 HOST_ZONES = ["Europe/Kyiv", "UTC", "America/New_York"]  # the machine's own zone must not matter
 
 
-def config(tmp_path: Path, at: list[str] = ["07:00"], retry_minutes: float = 15) -> Config:
-    return Config(
-        newsletter=NewsletterConfig(timezone="Europe/Kyiv"), store=StoreConfig(path="digest.db"),
-        schedule=ScheduleConfig(at=at, retry_minutes=retry_minutes), base_dir=tmp_path,
-    )
+def config(tmp_path: Path, at: tuple[str, ...] = ("07:00",), retry_minutes: float = 15) -> Config:
+    return kyiv_config(store=StoreConfig(path="digest.db"), schedule=ScheduleConfig(at=list(at), retry_minutes=retry_minutes), base_dir=tmp_path)
 
 
 def drive(config: Config, start: datetime, until: datetime, host_zone: str = "UTC", outcomes=None) -> list[tuple[str, str]]:
@@ -40,11 +38,11 @@ def drive(config: Config, start: datetime, until: datetime, host_zone: str = "UT
 
         def nap(seconds: float) -> None:
             clock.shift(seconds)
-            if datetime.now(timezone.utc) >= until:
+            if datetime.now(UTC) >= until:
                 stop.set()
 
         with Store(config.resolve(config.store.path)) as store:
-            assert run_schedule(config, store, send_fn=send_fn, nap=nap, stop=stop, log=lambda line: None) == 0
+            assert run_schedule(config, store, send_fn=send_fn, nap=nap, stop=stop) == 0
     return runs
 
 
@@ -85,8 +83,8 @@ def test_a_late_start_catches_up_once_and_only_if_today_is_unsent(tmp_path: Path
     ]
     with Store(tmp_path / "digest.db") as store:
         record = store.record_pending(date(2026, 5, 16), message_id="<m@x>", subject="", letter=b"{}", story_ids=[], item_ids=[],
-                                      readers=[("a@x.org", "", "<m.a@x>")], now=datetime(2026, 5, 16, 4, 0, tzinfo=timezone.utc))
-        store.record_outcomes(record.date, [("a@x.org", "sent", "250")], datetime(2026, 5, 16, 4, 0, tzinfo=timezone.utc))
+                                      readers=[("a@x.org", "", "<m.a@x>")], now=datetime(2026, 5, 16, 4, 0, tzinfo=UTC))
+        store.record_outcomes(record.date, [("a@x.org", "sent", "250")], datetime(2026, 5, 16, 4, 0, tzinfo=UTC))
     runs = drive(settings, datetime(2026, 5, 16, 9, 30, tzinfo=KYIV), datetime(2026, 5, 16, 18, 0, tzinfo=KYIV))
     assert runs == []  # today's edition was already sent: no catch-up, and 19:00 is still ahead
 
@@ -142,8 +140,9 @@ def test_a_second_scheduler_on_the_same_store_is_refused(tmp_path: Path) -> None
     holder = subprocess.Popen([sys.executable, "-c", HOLD_SCHEDULE_LOCK, str(tmp_path / "digest.db")], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "locked\n"
-        with Store(tmp_path / "digest.db") as store, pytest.raises(StoreBusy, match=rf"another digest schedule is running on .* \(pid {holder.pid}\)"):
-            run_schedule(settings, store, send_fn=lambda trigger: True, log=lambda line: None)
+        with Store(tmp_path / "digest.db") as store, pytest.raises(
+                StoreBusy, match=rf"another digest schedule is running on .* \(pid {holder.pid}\)"):
+            run_schedule(settings, store, send_fn=lambda trigger: True)
     finally:
         holder.kill()
         holder.wait()

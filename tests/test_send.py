@@ -5,26 +5,27 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import logging
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
 from conftest import ROOT
+from mailserver import MailServer
+
 from digest.cli import main
 from digest.config import load_config
 from digest.readers import Reader
 from digest.render.mime import Letter, reader_message_id
 from digest.send import next_copy_id, send
 from digest.store import Store
-from mailserver import MailServer
 
 DAY1, DAY2 = date(2026, 5, 14), date(2026, 5, 15)
 FAKE_SENDMAIL = Path(__file__).with_name("fake_sendmail.py")
@@ -32,14 +33,26 @@ FAKE_SENDMAIL = Path(__file__).with_name("fake_sendmail.py")
 # Two days of a made-up city's news, written for these tests.
 STORIES = {
     DAY1: [
-        ("Harbour bridge reopens after two years of repairs", "The Old Harbour bridge reopened to traffic on Thursday. Engineers replaced every cable and the deck. The city says tolls will stay at last year's level. Cyclists get a lane of their own for the first time."),
-        ("Council votes to extend night trams to the airport", "The city council voted 31 to 9 to run night trams to the airport from June. The line will run every twenty minutes after midnight. Opponents questioned the cost. The transport office expects ten thousand riders a week."),
-        ("Flooded metro station closes for a week", "Riverside metro station will stay closed for a week after a water main burst under the platform. Trains pass through without stopping. Buses replace the missing stop. Repair crews work around the clock."),
+        ("Harbour bridge reopens after two years of repairs",
+         "The Old Harbour bridge reopened to traffic on Thursday. Engineers replaced every cable and the deck. "
+         "The city says tolls will stay at last year's level. Cyclists get a lane of their own for the first time."),
+        ("Council votes to extend night trams to the airport",
+         "The city council voted 31 to 9 to run night trams to the airport from June. The line will run every twenty minutes after midnight. "
+         "Opponents questioned the cost. The transport office expects ten thousand riders a week."),
+        ("Flooded metro station closes for a week",
+         "Riverside metro station will stay closed for a week after a water main burst under the platform. "
+         "Trains pass through without stopping. Buses replace the missing stop. Repair crews work around the clock."),
     ],
     DAY2: [
-        ("Wheat harvest forecast raised after a wet spring", "Farm ministry forecasters raised the wheat harvest estimate by six percent. Rain in April helped the winter crop. Exporters expect more shipments through the southern ports. Prices at the grain exchange fell slightly."),
-        ("City library opens its archive of old maps online", "The central library put four thousand historic maps online on Friday. The oldest shows the river crossing in 1620. Scans are free to download. Volunteers spent three years on the project."),
-        ("Marathon moves to September to avoid the summer heat", "Organisers moved the city marathon from July to September. Last year two hundred runners needed treatment for heat. Registration opens next week. The route stays the same."),
+        ("Wheat harvest forecast raised after a wet spring",
+         "Farm ministry forecasters raised the wheat harvest estimate by six percent. Rain in April helped the winter crop. "
+         "Exporters expect more shipments through the southern ports. Prices at the grain exchange fell slightly."),
+        ("City library opens its archive of old maps online",
+         "The central library put four thousand historic maps online on Friday. The oldest shows the river crossing in 1620. "
+         "Scans are free to download. Volunteers spent three years on the project."),
+        ("Marathon moves to September to avoid the summer heat",
+         "Organisers moved the city marathon from July to September. Last year two hundred runners needed treatment for heat. "
+         "Registration opens next week. The route stays the same."),
     ],
 }
 
@@ -318,24 +331,24 @@ def test_sigterm_during_delivery_waits_for_the_record(tmp_path: Path) -> None:
     assert len(delivered(mailbox)) == 1
 
 
-def test_the_next_days_send_delivers_an_earlier_pending_edition_first(tmp_path: Path) -> None:
+def test_the_next_days_send_delivers_an_earlier_pending_edition_first(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     project, mailbox = command_project(tmp_path)
     config = load_config(project.config)
-    now = datetime(2026, 5, 15, 4, 0, tzinfo=timezone.utc)
-    lines: list[str] = []
+    now = datetime(2026, 5, 15, 4, 0, tzinfo=UTC)
+    caplog.set_level(logging.INFO, logger="digest")
     with project.store() as store:
         (mailbox / "refuse").touch()
-        failed = send(config, store, DAY1, now=now, log=lines.append)
+        failed = send(config, store, DAY1, now=now)
         assert (failed.outcome, failed.exit_status) == ("failed", 1)
         assert "exited with status 75: fake-sendmail: queue full, try again later" in failed.failures[0]
         pending = store.edition(DAY1)
         (mailbox / "refuse").unlink()
 
-        result = send(config, store, DAY2, now=now, log=lines.append)
+        result = send(config, store, DAY2, now=now)
         assert (result.outcome, result.exit_status) == ("sent", 0)
         assert result.delivered == [(DAY1, READER), (DAY2, READER)]
     assert without_date(delivered(mailbox)[0]) == readers_message(pending)
-    assert any("the edition of 2026-05-14 is still pending" in line for line in lines)
+    assert "the edition of 2026-05-14 is still pending" in caplog.text
 
 
 def test_an_edition_with_no_stories_is_not_sent(tmp_path: Path) -> None:

@@ -7,14 +7,14 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from digest.store import MIGRATIONS, Store, StoreBusy, StoreError
 
-NOW = datetime(2026, 3, 28, 5, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 28, 5, 0, tzinfo=UTC)
 
 
 READERS = [("a@example.com", "Ann", "<id.a@x>"), ("b@example.com", "", "<id.b@x>")]
@@ -164,7 +164,8 @@ def test_runs_are_logged_and_those_of_dead_processes_closed(tmp_path: Path) -> N
         store.start_run("send", NOW)  # its process died: never ended
         assert store.close_interrupted_runs("send", NOW) == 1
         latest, first = store.runs()
-        assert (first.outcome, first.warnings, first.detail, first.edition, first.pid) == ("sent", ["feed X: timed out"], "sent No. 1", "2026-03-28", os.getpid())
+        assert (first.outcome, first.warnings, first.detail, first.edition, first.pid) == (
+            "sent", ["feed X: timed out"], "sent No. 1", "2026-03-28", os.getpid())
         assert (latest.outcome, latest.ended) == ("interrupted", NOW)
 
 

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_digest
+
 from digest import pipeline
 from digest.config import load_config
 from digest.timing import Timings
 
-STAGES = ["sources", "window", "dedupe", "rank", "edition", "summaries", "prepare"]
+STAGES = ["sources", "window", "dedupe", "rank", "edition", "summaries", "fit"]
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_stage_entered_twice_adds_up_and_the_line_lists_stages_in_order() -> N
 
 def test_every_build_is_timed_stage_by_stage(sample_project: Path) -> None:
     config = load_config(sample_project / "config.yaml")
-    result = pipeline.build(config, date(2026, 5, 14), now=datetime(2026, 5, 15, tzinfo=timezone.utc))
+    result = pipeline.build(config, date(2026, 5, 14), now=datetime(2026, 5, 15, tzinfo=UTC))
     assert list(result.timings) == STAGES  # no store: nothing recorded
     assert all(seconds >= 0 for seconds in result.timings.values())
 

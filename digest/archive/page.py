@@ -6,7 +6,7 @@ import dataclasses
 from digest.config import Config
 from digest.i18n import language
 from digest.model import Edition
-from digest.render.html import mjml_source, mjml_to_html
+from digest.render.mjml import mjml_source, mjml_to_html
 from digest.render.view import EmailView, email_view
 from digest.store import PageRecord
 

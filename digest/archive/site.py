@@ -8,9 +8,9 @@ so a reader never follows a link to a page not yet there.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from digest.archive.urls import FEED, INDEX, edition_folder, index_folder, relat
 from digest.config import Config
 from digest.files import write_atomically
 from digest.i18n import language
+from digest.logs import log
 from digest.render.templates import TemplateError, render_template
 from digest.store import PageRecord, Store, StoreError
 
@@ -99,7 +100,8 @@ def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry
     """The stored page inside the archive's frame: sharing tags, canonical URL, links to its neighbours."""
     here = entry.folder
     found = _DOCUMENT.search(entry.page.html)
-    parts = found.groupdict() if found else {"html": f' lang="{escape(config.newsletter.lang)}"', "head": "", "body_attrs": "", "body": entry.page.html}
+    parts = found.groupdict() if found else {
+        "html": f' lang="{escape(config.newsletter.lang)}"', "head": "", "body_attrs": "", "body": entry.page.html}
     return render_template(
         config, PAGE_TEMPLATE, entry=entry, site=_site(config), document={key: Markup(value) for key, value in parts.items()},
         index=relative(here, index_folder(1)),
@@ -145,11 +147,11 @@ def _site(config: Config) -> dict[str, str]:
 
 def _timestamp(moment: datetime | None) -> str:
     """RFC 3339 in UTC, as Atom wants; an edition sent before the store kept the time shows the epoch."""
-    moment = moment or datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment or datetime(1970, 1, 1, tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]], log: Callable[[str], None]) -> list[str]:
+def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]]) -> list[str]:
     """After a send: publish the archive when an edition went out and an archive is configured.
 
     Never raises: the email is already out, so a folder that cannot be written is a warning (returned,
@@ -161,7 +163,7 @@ def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]]
         done = publish(config, store)
     except (OSError, StoreError, TemplateError) as exc:
         problem = f"archive: could not publish to {config.archive.dir}: {exc}; run `digest archive` once it is fixed"
-        log(f"warning: {problem}")
+        log.warning(problem)
         return [problem]
-    log(f"archive: {done.editions} editions in {done.folder} ({done.written} files written)")
+    log.info(f"archive: {done.editions} editions in {done.folder} ({done.written} files written)")
     return []

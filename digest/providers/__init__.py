@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from digest.config import Config
@@ -127,7 +127,7 @@ def retry_after(value: str | None) -> float | None:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def api_headers(letter: Letter, entry: Outgoing, date: datetime) -> dict[str, str]:
@@ -140,10 +140,14 @@ def api_headers(letter: Letter, entry: Outgoing, date: datetime) -> dict[str, st
 def provider(config: Config) -> Provider:
     """The configured provider; SES is imported only when used (it needs boto3: `pip install 'digest[ses]'`)."""
     name = config.delivery.api.provider
+    chosen: type[Provider]
     if name == "postmark":
-        from digest.providers.postmark import Postmark as chosen
+        from digest.providers.postmark import Postmark
+        chosen = Postmark
     elif name == "sendgrid":
-        from digest.providers.sendgrid import SendGrid as chosen
+        from digest.providers.sendgrid import SendGrid
+        chosen = SendGrid
     else:
-        from digest.providers.ses import Ses as chosen
+        from digest.providers.ses import Ses
+        chosen = Ses
     return chosen(config)

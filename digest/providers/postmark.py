@@ -44,7 +44,7 @@ class Postmark(Provider):
             said = results.get("Message") if isinstance(results, dict) else answer.body[:300].decode("utf-8", "replace")
             return [Outcome(e.reader.address, "pending", f"postmark answered {answer.status}: {said}", stop=True) for e in entries]
         outcomes = []
-        for entry, result in zip(entries, results):
+        for entry, result in zip(entries, results, strict=False):
             code = result.get("ErrorCode") if isinstance(result, dict) else None
             said = f"postmark {result.get('Message', '')} ({code})" if isinstance(result, dict) else "postmark: no answer"
             if code == 0:

@@ -52,7 +52,7 @@ class SendGrid(Provider):
             if not bad:
                 return refused + outcomes
             refused += bad
-            entries = [entry for entry, outcome in zip(entries, outcomes) if outcome.status != "refused"]
+            entries = [entry for entry, outcome in zip(entries, outcomes, strict=False) if outcome.status != "refused"]
         return refused
 
     def outcomes(self, entries: list[Outgoing], answer: Answer) -> list[Outcome]:

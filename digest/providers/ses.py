@@ -34,11 +34,11 @@ class Ses(Provider):
     name = "ses"
     batch = 1  # one SendEmail call per reader: each recorded the moment SES accepts it
 
-    def __init__(self, config, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, config, **kwargs) -> None:
         super().__init__(config, **kwargs)
         self.client = None
 
-    def _client(self):  # type: ignore[no-untyped-def]
+    def _client(self):
         if boto3 is None:
             raise DeliveryError("delivery.api.provider ses needs boto3: pip install 'digest[ses]'")
         key, secret = os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", "")
@@ -78,7 +78,7 @@ class Ses(Provider):
             outcomes.append(Outcome(address, "sent", f"ses accepted as {answer.json().get('MessageId')}"))
         return outcomes
 
-    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> Answer:  # type: ignore[no-untyped-def]
+    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> Answer:
         """One SendEmail; throttling, a 5xx or an unreachable endpoint raise Retry."""
         try:
             response = client.send_email(FromEmailAddress=letter.from_, Destination={"ToAddresses": [address]},

@@ -1,22 +1,23 @@
 """The edition as an email: jinja2 -> MJML -> HTML, its plain-text twin, an RFC 5322 message, ESP JSON.
 
-    problems = prepare(edition, config)     # subject, preheader, number, note; fit under Gmail's limit
+    problems = fit(edition, config)         # subject, preheader, number, note; fit under Gmail's limit
     data = render(edition, config, "eml")   # bytes, UTF-8 for the text formats
 
-`render` prepares the edition itself when the caller did not (`pipeline.build` does), so its HTML
-is always under the clipping limit; call `prepare` first to get its problems to show.
+Fitting is the step after the edition is chosen (`pipeline.build` runs it last); it is the only
+one that renders to decide what the edition holds. `render` fits a hand-made edition the caller
+did not fit, so its HTML is always under the clipping limit; call `fit` first to get its problems.
 """
 from __future__ import annotations
 
-import logging
 from datetime import date
 
 from digest.config import Config
 from digest.i18n import language
+from digest.logs import log
 from digest.model import Edition, Problem, Story
 from digest.render import mime
-from digest.render.html import mjml_source, mjml_to_html
 from digest.render.mime import message_id
+from digest.render.mjml import mjml_source, mjml_to_html
 from digest.render.templates import TemplateError
 from digest.render.text import plain_text
 from digest.render.view import (
@@ -26,7 +27,7 @@ from digest.render.view import (
     email_view,
 )
 
-__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "prepare", "render"]
+__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "fit", "render"]
 
 FORMATS = ("html", "text", "mjml", "eml", "json")
 
@@ -38,8 +39,6 @@ CLIP_LIMIT = 102_000
 SUBJECT_HEADLINE_CHARS = 100
 PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
-
-log = logging.getLogger(__name__)
 
 
 def render(edition: Edition, config: Config, fmt: str) -> bytes:
@@ -65,19 +64,20 @@ def letter(edition: Edition, config: Config) -> mime.Letter:
 
 
 def _view(edition: Edition, config: Config) -> EmailView:
-    if not edition.subject:  # not prepared yet (the pipeline prepares every edition it builds)
-        for problem in prepare(edition, config):
+    if not edition.subject:  # not fitted yet (the pipeline fits every edition it builds)
+        for problem in fit(edition, config):
             log.warning("%s", problem)
     return email_view(edition, config)
 
 
 def html(edition: Edition, config: Config) -> str:
-    """The email's HTML as it stands, without preparing the edition (what the clipping check measures)."""
+    """The email's HTML as it stands, without fitting the edition (what the clipping check measures)."""
     return mjml_to_html(mjml_source(email_view(edition, config), config), config)
 
 
-def prepare(edition: Edition, config: Config) -> list[Problem]:
-    """Fill what the templates and headers need and fit the HTML under Gmail's clipping limit.
+def fit(edition: Edition, config: Config) -> list[Problem]:
+    """Fit the chosen edition to the email: fill what the templates and headers need, and drop the
+    lowest-ranked stories until the HTML is under Gmail's clipping limit.
 
     Sets the editor's note (the command line's, else the config's), the issue number (from
     `email.first_issue`), the subject and the preheader. Returns a Problem when briefs had to go.
@@ -173,5 +173,5 @@ def _drop_order(edition: Edition) -> list[Story]:
 
 def _remove(edition: Edition, original: list[list[Story]], dropped: list[Story]) -> None:
     gone = {id(story) for story in dropped}
-    for section, stories in zip(edition.sections, original):
+    for section, stories in zip(edition.sections, original, strict=False):
         section.stories = [story for story in stories if id(story) not in gone]

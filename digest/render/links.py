@@ -1,6 +1,6 @@
 """Outgoing links: only safe URLs leave, and each can carry the newsletter's UTM tags.
 
-`safe_url` (digest.text.html) is the one place that decides which URLs may reach an email; this
+`safe_url` (digest.text.markup) is the one place that decides which URLs may reach an email; this
 module only adds campaign tags on top, so a link the reader clicks is always one that passed it.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from digest.text.html import safe_url
+from digest.text.markup import safe_url
 
 _NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 

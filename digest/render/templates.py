@@ -17,17 +17,21 @@ import jinja2
 from markupsafe import Markup
 
 from digest.config import Config
+from digest.errors import UsageError
 from digest.i18n import language
 
 TEXT_WIDTH = 76  # under the 78 characters RFC 5322 recommends, with room for a client's quoting
 
 
-class TemplateError(Exception):
+class TemplateError(UsageError):
     """A template that cannot be compiled or rendered: which file, which line, what went wrong."""
 
     def __init__(self, file: str, line: int | None, problem: str) -> None:
         self.file, self.line, self.problem = file, line, problem
         super().__init__(f"{file}{f', line {line}' if line else ''}: {problem}")
+
+    def message(self) -> str:
+        return f"template {self}"
 
 
 def search_path(config: Config) -> tuple[str, ...]:
@@ -71,7 +75,8 @@ def render_template(config: Config, name: str, **context: object) -> str:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(exc.filename or exc.name or name, exc.lineno, exc.message or "syntax error") from None
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(exc.name or name, None, "no such template in " + " or ".join(folders)) from None
+        missing = exc.name if isinstance(exc.name, str) and exc.name else name
+        raise TemplateError(missing, None, "no such template in " + " or ".join(folders)) from None
     except Exception as exc:  # a template's runtime error: undefined name, bad filter argument...
         file, line = _template_frame(exc, folders, name)
         raise TemplateError(file, line, f"{type(exc).__name__}: {exc}") from None

@@ -100,7 +100,7 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
 
 
 def email_view(edition: Edition, config: Config) -> EmailView:
-    """The view of a prepared edition (subject and preheader filled by `render.prepare`)."""
+    """The view of a prepared edition (subject and preheader filled by `render.fit`)."""
     settings, email = config.newsletter, config.email
     words = language(settings.lang)
     utm = utm_tags(edition, config)

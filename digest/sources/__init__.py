@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import glob
 import threading
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from digest.config import Config, SourceConfig
 from digest.model import Item, Problem, stable_id
 from digest.progress import Progress
 from digest.store import FetchState, Store
-from digest.text.html import canonical_url
-
+from digest.text.markup import canonical_url
 
 T = TypeVar("T")
 
@@ -91,13 +89,13 @@ class SourceContext:
         other files of a glob are kept and stderr names the file and the reason; when no file
         gives anything, the source fails: with the file's own reason when there is one file.
         """
-        read = read or self.read_text
+        reader: Callable[[Path], Any] = read or self.read_text
         paths = self.paths()
         items: list[Item] = []
         failures: list[tuple[Path, str]] = []
         for path in paths:
             try:
-                items.extend(parse(path, read(path)))
+                items.extend(parse(path, reader(path)))
             except SourceFailed as exc:
                 failures.append((path, str(exc)))
             except Exception as exc:  # a library's crash on one odd file costs that file only
@@ -153,58 +151,6 @@ def parse_iso_date(value: str, tz) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 
-def redate_future(items: list[Item], ctx: SourceContext) -> list[Item]:
-    """Items dated after the moment they were read are dated by that moment, as undated ones are, and
-    stderr says so. Any amount ahead counts: an item dated a few hours ahead would otherwise be the
-    freshest of the next edition and take its top, and one dated in 2999 would be in no edition."""
-    future = [item for item in items if item.published and item.published.timestamp() > ctx.now.timestamp()]
-    for item in future:
-        item.published = ctx.now
-    if future:
-        titles = ", ".join(f"'{item.title[:60]}'" for item in future[:3]) + (" ..." if len(future) > 3 else "")
-        dated = "they were" if len(future) > 1 else "it was"
-        ctx.warn(f"{len(future)} item{'s' * (len(future) > 1)} dated in the future ({titles}); dated by the time {dated} read")
-    return items
-
-
-def distinct_ids(items: list[Item], ctx: SourceContext) -> list[Item]:
-    """One item per id within a source, where the id is the source's own (a guid, a CMS id) or made
-    from the title and date; ids made from a link are left alone, as two copies under one link are
-    versions of one article (load_all keeps the fuller).
-
-    A repeat (same id, title and text) is dropped. Items that only share an id (a guid reused by a
-    broken feed, one CMS id on two lines) are each kept under an id made from the shared one and their
-    own text, since merging them would lose all but one; all of them are renamed, so the ids do not
-    depend on which came first. Either way stderr says so.
-    """
-    # whether each item's id is its own rather than made from its link (worked out once: 10,000-entry feeds exist)
-    own = [not (item.url and item.id == stable_id("url", canonical_url(item.url))) for item in items]
-    texts: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for item, is_own in zip(items, own):
-        if is_own:
-            texts[item.id].add((item.title, item.body))
-    shared = {key for key, seen in texts.items() if len(seen) > 1}
-    kept: set[str] = set()
-    out: list[Item] = []
-    repeats = 0
-    for item, is_own in zip(items, own):
-        if is_own:
-            if item.id in shared:
-                item.id = stable_id(item.id, item.title, item.body)
-            if item.id in kept:
-                repeats += 1
-                continue
-            kept.add(item.id)
-        out.append(item)
-    if repeats:
-        ctx.warn(f"{repeats} item{'s repeat' if repeats > 1 else ' repeats'} an earlier one (same id and text); dropped")
-    if shared:
-        renamed = sum(len(texts[key]) for key in shared)
-        ids = "one id" if len(shared) == 1 else f"{len(shared)} ids"
-        ctx.warn(f"{renamed} items share {ids} (a guid or id given twice) but differ in text; each is kept as an item of its own")
-    return out
-
-
 Loader = Callable[[SourceContext], list[Item]]
 
 
@@ -216,13 +162,15 @@ def _loaders() -> dict[str, Loader]:
 
 def load_source(ctx: SourceContext) -> list[Item]:
     """Run one source's loader; a failure of the whole source becomes one Problem, never an exception."""
+    from digest.sources.normalise import normalise
+
     loader = _loaders().get(ctx.source.kind)
     where = f"source '{ctx.source.name}'"
     if loader is None:
         ctx.problems.append(Problem(where, f"kind '{ctx.source.kind}' is not supported yet", source_failed=True))
         return []
     try:
-        return distinct_ids(redate_future(loader(ctx), ctx), ctx)
+        return normalise(loader(ctx), ctx)
     except SourceFailed as exc:
         ctx.problems.append(Problem(where, str(exc), source_failed=True))
     except Exception as exc:  # a loader's bug or a library's crash on odd input costs this source only

@@ -19,19 +19,19 @@ import io
 import re
 import xml.sax
 from collections import Counter
-from xml.parsers import expat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from xml.parsers import expat
 
 import feedparser
 
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
-from digest.sources.html import ACCEPT_HTML, extract_article
-from digest.sources.pagetext import clean_headline
-from digest.text.html import fold, html_to_text, plain_text, safe_url, to_text
+from digest.sources.html import ACCEPT_HTML, Article, extract_article
+from digest.text.clean import clean_headline
+from digest.text.markup import fold, html_to_text, plain_text, safe_url, to_text
 
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
 ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
@@ -80,7 +80,8 @@ class _EntityDeclared(Exception):
         self.name, self.external = name, external
 
 
-def _refuse_entity(name: str, _parameter: bool, _value: str | None, _base: str | None, system_id: str | None, public_id: str | None, _notation: str | None) -> None:
+def _refuse_entity(name: str, _parameter: bool, _value: str | None, _base: str | None, system_id: str | None, public_id: str | None,
+                   _notation: str | None) -> None:
     raise _EntityDeclared(name, system_id or public_id)
 
 
@@ -262,7 +263,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
         author=fold(author) or None,
         section=ctx.source.section,
         tags=tags,
-        breaking=flagged or any(tag.casefold() in ctx.breaking_categories for tag in tags),
+        breaking=flagged,
         lang=lang,
     )
 
@@ -271,9 +272,9 @@ def add_full_text(items: list[Item], ctx: SourceContext) -> None:
     """Replace each teaser by its page's article, fetched concurrently; a page that fails keeps the teaser.
     The entries' links are untrusted data: ctx.fetch keeps them to public addresses (unless allow_private)."""
 
-    def article_for(item: Item):
+    def article_for(item: Item) -> Article | str:
         try:
-            fetched = ctx.fetch(item.url, accept=ACCEPT_HTML, conditional=False)
+            fetched = ctx.fetch(item.url or "", accept=ACCEPT_HTML, conditional=False)
         except SourceFailed as exc:
             return str(exc)
         article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)
@@ -282,7 +283,7 @@ def add_full_text(items: list[Item], ctx: SourceContext) -> None:
     linked = [item for item in items if item.url]
     with ThreadPoolExecutor(max_workers=ctx.config.fetch.concurrency) as pool:
         results = list(pool.map(article_for, linked))
-    for item, result in zip(linked, results):
+    for item, result in zip(linked, results, strict=False):
         if isinstance(result, str):
             ctx.warn(f"full text of '{item.title}' not fetched ({result}); the feed's text is kept")
         elif len(result.text) > len(item.body):
@@ -314,7 +315,7 @@ def _title_from(body: str, limit: int = 100) -> str:
 
 def _date(parsed) -> datetime | None:
     """feedparser's struct_time, which it has already brought to UTC."""
-    return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+    return datetime(*parsed[:6]).replace(tzinfo=UTC) if parsed else None
 
 
 def _describe(problem: Exception) -> str:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from trafilatura.settings import Document
+
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
-from digest.sources.pagetext import clean_headline
-from digest.text.html import fold, inline_text, safe_url
+from digest.text.clean import clean_headline
+from digest.text.markup import fold, inline_text, safe_url
 
 ACCEPT_HTML = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
@@ -50,10 +52,12 @@ def extract_article(page: bytes | str, url: str | None, *, tz, now: datetime) ->
             "max_date": now.date().isoformat(),
         },
     )
-    title = inline_text(document.title or "") if document else ""
-    if not title or not (document.text or "").strip():
+    if not isinstance(document, Document):  # None: no article found
         return None
-    paragraphs = [fold(line) for line in document.text.splitlines()]
+    title, text = inline_text(document.title or ""), document.text or ""
+    if not title or not text.strip():
+        return None
+    paragraphs = [fold(line) for line in text.splitlines()]
     paragraphs = [p for p in paragraphs if p]
     if paragraphs and paragraphs[0] == title:
         paragraphs = paragraphs[1:]  # the headline is repeated at the top of the article body
@@ -110,6 +114,6 @@ def to_item(article: Article, ctx: SourceContext, where: str) -> Item:
         author=article.author,
         section=ctx.source.section,
         tags=article.tags,
-        breaking=breaking or any(tag.casefold() in ctx.breaking_categories for tag in article.tags),
+        breaking=breaking,
         lang=ctx.lang,
     )

@@ -20,10 +20,10 @@ import ssl
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import Message
-from typing import NamedTuple, Protocol
 from http import HTTPStatus
+from typing import NamedTuple, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from digest import __version__
@@ -100,7 +100,7 @@ def fetch(
         result.body = state.body or b""
     elif store and (result.headers.get("ETag") or result.headers.get("Last-Modified")):
         kept = FetchState(result.headers.get("ETag"), result.headers.get("Last-Modified"), result.body)
-        store.put_fetch_state(url, kept, now or datetime.now(timezone.utc))
+        store.put_fetch_state(url, kept, now or datetime.now(UTC))
     return result
 
 
@@ -163,7 +163,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
     try:
         try:
             connection.connect()
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
         sock = connection.sock  # kept: http.client lets go of it once a response says it will close
         address = sock.getpeername()[0]
@@ -176,7 +176,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             body = _read_body(response, sock, settings, deadline) if 200 <= response.status < 300 else b""
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
         except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
             raise _Retryable(f"connection to {where} dropped before the response was complete") from None
@@ -237,7 +237,7 @@ class _Deflate:
     """"deflate" is zlib-wrapped by the standard and raw by some servers; the first bytes tell which."""
 
     def __init__(self) -> None:
-        self.inner = None
+        self.inner: zlib._Decompress | None = None
 
     def decompress(self, data: bytes, max_length: int) -> bytes:
         if self.inner is None:

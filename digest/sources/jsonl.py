@@ -1,4 +1,4 @@
-"""JSON Lines exported from a CMS: one item a line, in DESIGN.md's item format.
+"""JSON Lines exported from a CMS: one item a line, in the item format the README documents.
 
 Each line is an object with `title` and `body` (plain text or HTML) and, optionally, `id`, `url`,
 `published` (ISO 8601; without an offset it is in the source's time zone, else the newsletter's),
@@ -20,14 +20,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from digest import jsonlines
-from digest.model import Item
+from digest.model import Item, Kind
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
-from digest.text.html import inline_text, safe_url, to_text
+from digest.text.markup import inline_text, safe_url, to_text
 
-KINDS = ("story", "brief")
 TEXT_FIELDS = ("section", "author", "source", "lang")
 KNOWN = {"id", "url", "published", "kind", "title", "body", "tags", "breaking", "priority", *TEXT_FIELDS}
 
@@ -56,8 +55,11 @@ def read_file(ctx: SourceContext, path: Path, text: str) -> list[Item]:
         ctx.warn(f"{reason}; line skipped", where(number))
 
     for number, record in jsonlines.objects(text.splitlines(), skip):
+        def warn(reason: str, number: int = number) -> None:
+            ctx.warn(reason, where(number))
+
         try:
-            item = parse_record(record, ctx, lambda reason: ctx.warn(reason, where(number)))
+            item = parse_record(record, ctx, warn)
         except BrokenLine as exc:
             skip(number, str(exc))
             continue
@@ -78,12 +80,12 @@ def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str
         if record.get(key) is None:
             raise BrokenLine(f"'{key}' is missing (every line needs a title and a body)")
     get = _Getter(record)
-    title = inline_text(get.text("title"))
+    title = inline_text(get.text("title") or "")
     if not title:
         raise BrokenLine("'title' is empty")
-    body = to_text(get.text("body"))
+    body = to_text(get.text("body") or "")
     kind = get.text("kind") or ctx.source.item_kind
-    if kind not in KINDS:
+    if kind not in ("story", "brief"):
         raise BrokenLine(f"'kind' is '{kind}'; use 'story' or 'brief'")
     raw_url = get.text("url")
     url = safe_url(raw_url)
@@ -99,7 +101,7 @@ def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str
         id=str(given_id) if given_id is not None else item_id(ctx.source.name, url=url, title=title, published=published),
         source=outlet or ctx.source.name,
         via=ctx.source.name if outlet else None,
-        kind=kind,
+        kind=cast(Kind, kind),  # checked above
         title=title,
         body=body,
         url=url,

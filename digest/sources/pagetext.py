@@ -15,6 +15,7 @@ from pathlib import Path
 
 from digest.model import Item, Kind, stable_id
 from digest.sources import SourceContext, SourceFailed
+from digest.text.clean import clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -27,7 +28,6 @@ AUTHOR_LINE = re.compile(r"^Author:\s*\S", re.IGNORECASE)
 FEED_HEADER = re.compile(r"^(news feed|live updates|latest news)$", re.IGNORECASE)
 # [^()]: a "(photo" never closed is read once, not from each of many to the end of the line
 CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^()]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
-BREAKING = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
 TEASER_END = re.compile(r"(?:…|\.\.\.)$")
 SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
 CHROME = re.compile(
@@ -95,15 +95,6 @@ def is_prose(text: str) -> bool:
     return bool(SENTENCE_END.search(text)) and len(text.split()) >= 4 or len(text.split()) >= 12
 
 
-def clean_headline(text: str) -> tuple[str, bool]:
-    """Strip a "Breaking:" label (returned as a flag) and the full stop some sites end headlines with."""
-    breaking = bool(BREAKING.match(text))
-    text = BREAKING.sub("", text)
-    if text.endswith(".") and not text.endswith(".."):
-        text = text[:-1]
-    return text.strip(), breaking
-
-
 def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", warn=None) -> list[Item]:
     """Turn one scraped page into its article (a story) and its feed entries (briefs)."""
     marker = CAPTURE_MARKER.search(text)
@@ -148,7 +139,10 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
     if title_at is None:
         return None
     byline = lines[index].match
-    published = _byline_time(byline).replace(tzinfo=tz)
+    moment = _byline_time(byline) if byline else None
+    if byline is None or moment is None:  # classify() keeps as bylines only those naming a real moment
+        return None
+    published = moment.replace(tzinfo=tz)
     author = byline["author"].strip()
     paragraphs: list[str] = []
     for at in range(index + 1, len(lines)):
@@ -196,14 +190,19 @@ def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -
             if line.kind != "text" or not is_prose(line.text):
                 break
             paragraphs.append(line.text)
-        published = _resolve_time(lines[start].match["time"], reference)
+        clock = lines[start].match
+        published = _resolve_time(clock["time"], reference) if clock else None
+        if published is None:  # classify() keeps as times only those naming a real moment
+            continue
         briefs.append(_item("brief", lines[headline_at].text, paragraphs, published, source=source, lang=lang))
     return briefs
 
 
-def _resolve_time(clock: str, reference: datetime) -> datetime:
+def _resolve_time(clock: str, reference: datetime) -> datetime | None:
     """A bare "11:02 PM" is on the reference's day, or the day before when that would be later."""
     moment = _clock_time(clock)
+    if moment is None:
+        return None
     resolved = datetime.combine(reference.date(), moment, reference.tzinfo)
     return resolved - timedelta(days=1) if resolved > reference else resolved
 

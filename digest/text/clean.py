@@ -11,9 +11,29 @@ from __future__ import annotations
 import html
 import re
 
-from digest.text.html import COMMENT, drop_closed
+from digest.text.markup import COMMENT, drop_closed
 
-__all__ = ["author_or_none", "clean_for_summary", "is_furniture"]
+__all__ = ["BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "is_furniture", "strip_breaking_label"]
+
+BREAKING_LABEL = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
+
+
+def strip_breaking_label(text: str) -> tuple[str, bool]:
+    """A headline without its "Breaking:" label, and whether it had one (a headline that is only the
+    label keeps it)."""
+    found = BREAKING_LABEL.match(text)
+    if not found or not text[found.end():].strip():
+        return text, False
+    return text[found.end():].strip(), True
+
+
+def clean_headline(text: str) -> tuple[str, bool]:
+    """Strip a "Breaking:" label (returned as a flag) and the full stop some sites end headlines with."""
+    breaking = bool(BREAKING_LABEL.match(text))
+    text = BREAKING_LABEL.sub("", text)
+    if text.endswith(".") and not text.endswith(".."):
+        text = text[:-1]
+    return text.strip(), breaking
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"

@@ -11,10 +11,19 @@ from pathlib import Path
 import pytest
 
 from .conftest import (
-    DAY, SUSPECT, SUSPECT_TITLES, Expect, Message, assert_contract, permissions_enforced, plain_feed,
-    without_file_permission_checks, write_project,
+    DAY,
+    SUSPECT,
+    SUSPECT_TITLES,
+    Expect,
+    Message,
+    assert_contract,
+    entry,
+    permissions_enforced,
+    plain_feed,
+    rss,
+    without_file_permission_checks,
+    write_project,
 )
-from .conftest import entry, rss
 
 EXPORT_TITLES = ("Pilot boat gets a new engine", "Harbour school opens its doors")
 PAGE_TITLE = "Harbour cranes get new operators"
@@ -107,7 +116,8 @@ def glob_with_odd_and_broken_files(folder):
     know (read anyway, with a warning), one is an HTML page, one is binary junk."""
     (folder / "in").mkdir()
     sources = files_of_each_kind(folder / "in", "a-good")
-    (folder / "in" / "b-mac.xml").write_bytes(rss(entry("Lighthouse keeper retires", "After forty years the keeper hands over the lamp. A party is held on the pier.")).replace(
+    (folder / "in" / "b-mac.xml").write_bytes(rss(entry(
+        "Lighthouse keeper retires", "After forty years the keeper hands over the lamp. A party is held on the pier.")).replace(
         b'encoding="utf-8"', b'encoding="x-mac-roman-latin1"'))
     for extension in ("jsonl", "txt", "xml"):
         (folder / "in" / f"c-html.{extension}").write_bytes(b"<!doctype html><html><body><p>Sign in</p></body></html>")

@@ -12,10 +12,11 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,8 @@ from digest.text.sentences import split_sentences
 
 from .conftest import CONTROL, hostile_markup, visible_text
 
+pytestmark = pytest.mark.slow
+
 settings.register_profile("robustness", max_examples=200, deadline=timedelta(seconds=5), database=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=5000, deadline=None, database=None, print_blob=True,
@@ -36,7 +39,7 @@ settings.register_profile("thorough", max_examples=5000, deadline=None, database
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "robustness"))
 
 KYIV = ZoneInfo("Europe/Kyiv")
-NOW = datetime(2024, 6, 25, 21, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 6, 25, 21, 0, tzinfo=UTC)
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December", "Smarch")
 HOSTILE = (
@@ -44,7 +47,8 @@ HOSTILE = (
     "javascript:alert(4)", "data:text/html,<script>alert(5)</script>", "<style>body{display:none}</style>",
     "<a href='javascript:alert(6)'>link</a>", "</a>", "<!--", "-->", "]]>", "<![CDATA[", "&lt;script&gt;", "&amp;",
     "&#0;", "&#x110000;", "&nosuch;", "{{ 7*7 }}", "{% raw %}", "{#", "</mj-text>", "<mj-raw>", "</mjml>",
-    "\u202e", "\u2066", "\x00", "\ufffe", "\uffff", "\ud800", "\udfff", "\x1b[31m", "\r\n", "\r", "\u2028", "\u0085", "\ufeff", "\u200b", "\xa0", "\t",
+    "\u202e", "\u2066", "\x00", "\ufffe", "\uffff", "\ud800", "\udfff", "\x1b[31m", "\r\n", "\r",
+    "\u2028", "\u0085", "\ufeff", "\u200b", "\xa0", "\t",
     "🚢🌊", "👨‍👩‍👧", "مرفأ المدينة", "הנמל נפתח", "港口今天重新开放。", "Порт відкрив пристань.", "Mr.", "U.S.",
     "...", "…", "?!", "。", "%0a%0d", "\\", "`", "${x}", "x" * 300,
 )

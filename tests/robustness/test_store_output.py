@@ -19,8 +19,17 @@ import pytest
 from digest.store import Store, StoreError
 
 from .conftest import (
-    DAY, GOOD_TITLES, Outcome, Server, permissions_enforced, plain_feed, read_message, respond, run,
-    without_file_permission_checks, write_project,
+    DAY,
+    GOOD_TITLES,
+    Outcome,
+    Server,
+    permissions_enforced,
+    plain_feed,
+    read_message,
+    respond,
+    run,
+    without_file_permission_checks,
+    write_project,
 )
 
 

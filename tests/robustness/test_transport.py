@@ -11,8 +11,19 @@ from pathlib import Path
 import pytest
 
 from .conftest import (
-    SUSPECT_TITLES, Expect, Message, Server, assert_contract, entry, never_answer, plain_feed, redirect, respond, rss,
-    stream, write_project,
+    SUSPECT_TITLES,
+    Expect,
+    Message,
+    Server,
+    assert_contract,
+    entry,
+    never_answer,
+    plain_feed,
+    redirect,
+    respond,
+    rss,
+    stream,
+    write_project,
 )
 
 HUNDREDS_OF_MB = 300_000_000

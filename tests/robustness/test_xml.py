@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from .conftest import (
-    SECRET, SUSPECT_TITLES, Expect, Message, Server, assert_contract, entry, plain_feed, respond, rss, write_project,
+    SECRET,
+    SUSPECT_TITLES,
+    Expect,
+    Message,
+    Server,
+    assert_contract,
+    entry,
+    plain_feed,
+    respond,
+    rss,
+    write_project,
 )
 
 BOMB_PROLOG = "<!DOCTYPE rss [\n" + '<!ENTITY a0 "ha">\n' + "".join(
@@ -175,6 +185,7 @@ def test_xml_case(name: str, server: Server, tmp_path: Path, baseline_rss: float
         check(message, server)
 
 
+@pytest.mark.slow
 def test_ten_thousand_entries(server: Server, tmp_path: Path, baseline_rss: float, big_feed: bytes) -> None:
     source = {"kind": "feed", "url": server.route("/feed", respond(big_feed)), "item_kind": "brief"}
     expect = Expect(failed=False, reason=None, seconds=20, rss_margin_mb=250)

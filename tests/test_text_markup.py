@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.text.html import canonical_url, fold, looks_like_html, plain_text, safe_url, to_text
+from digest.text.markup import canonical_url, fold, looks_like_html, plain_text, safe_url, to_text
 
 
 @pytest.mark.parametrize(

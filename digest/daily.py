@@ -16,7 +16,6 @@ loop naps at most a minute, which also survives suspend and clock jumps.
 from __future__ import annotations
 
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
@@ -25,24 +24,19 @@ import schedule
 
 from digest.config import Config
 from digest.edition import on_clock
+from digest.logs import log
 from digest.pipeline import edition_day
-from digest.text.terminal import for_terminal
-from digest.send import Log, send, utcnow
+from digest.send import send, utcnow
+from digest.signals import on_stop
 from digest.store import Store
 
 MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often
 MIN_WAIT = 0.001  # seconds; the library runs a job of interval 0 again and again in one run_pending
 
 
-def log_with_time(line: str) -> None:
-    """A scheduler runs for months: every line it writes says when."""
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-    print(for_terminal(f"{stamp} digest schedule: {line}"), file=sys.stderr, flush=True)
-
-
 def run_schedule(
     config: Config, store: Store, *, send_fn: Callable[[str], bool] | None = None,
-    nap: Callable[[float], object] | None = None, stop: threading.Event | None = None, log: Log = log_with_time,
+    nap: Callable[[float], object] | None = None, stop: threading.Event | None = None,
 ) -> int:
     """Run until stopped; return the exit status. Raises StoreBusy if another scheduler holds the store.
 
@@ -54,22 +48,26 @@ def run_schedule(
     nap = nap or stop.wait
     if send_fn is None:
         def send_fn(trigger: str) -> bool:
-            return send(config, store, trigger=trigger, log=log).exit_status == 0
+            return send(config, store, trigger=trigger).exit_status == 0
     with store.lock("schedule"):
         store.close_interrupted_runs("schedule", utcnow())
         run_id = store.start_run("schedule", utcnow())
-        restore = _stop_on_signals(stop, log)
+
+        def ask_to_stop(signum: signal.Signals) -> None:
+            log.info(f"{signum.name} received: stopping after the running send, if any")
+            stop.set()
+
         try:
-            _loop(config, store, send_fn, nap, stop, log)
+            with on_stop(ask_to_stop):
+                _loop(config, store, send_fn, nap, stop)
         finally:
-            restore()
             store.end_run(run_id, "stopped", utcnow())
-    log("stopped")
+    log.info("stopped")
     return 0
 
 
 def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Callable[[float], object],
-          stop: threading.Event, log: Log) -> None:
+          stop: threading.Event) -> None:
     """Run the day's sends as jobs of a `schedule.Scheduler`.
 
     The library's clock is the host's naive wall clock, which jumps when the host's own zone changes
@@ -84,13 +82,13 @@ def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Cal
         try:
             sent = send_fn(trigger)
         except Exception as exc:  # one bad run must not end months of daily runs
-            log(f"error: {trigger} run failed: {type(exc).__name__}: {exc}")
+            log.error(f"{trigger} run failed: {type(exc).__name__}: {exc}")
             sent = False
         if sent or not config.schedule.retry_minutes:
             jobs.clear("retry")
         elif not jobs.get_jobs("retry"):
-            log(f"will retry every {config.schedule.retry_minutes:g} minutes until it is sent")
-            jobs.every(config.schedule.retry_minutes).minutes.do(attempt, "retry").tag("retry")
+            log.info(f"will retry every {config.schedule.retry_minutes:g} minutes until it is sent")
+            jobs.every(config.schedule.retry_minutes).minutes.do(attempt, "retry").tag("retry")  # type: ignore[arg-type]  # fractions work too
 
     def send_when_due() -> object:
         nonlocal due, at
@@ -103,13 +101,13 @@ def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Cal
     def arm() -> None:
         jobs.clear("send")
         seconds = max(MIN_WAIT, (due - utcnow()).total_seconds())
-        jobs.every(seconds).seconds.do(send_when_due).tag("send")
+        jobs.every(seconds).seconds.do(send_when_due).tag("send")  # type: ignore[arg-type]  # the library takes fractions too
 
     if config.edition.date:
-        log(f"warning: edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")
-    log(f"sending daily at {', '.join(sorted(set(config.schedule.at)))} {config.newsletter.timezone}; store {store.path}")
+        log.warning(f"edition.date pins every run to {config.edition.date}; remove it from the config for daily editions")
+    log.info(f"sending daily at {', '.join(sorted(set(config.schedule.at)))} {config.newsletter.timezone}; store {store.path}")
     if catch_up_due(config, store, utcnow()):
-        log("catch-up: started after today's send time and the due edition is not sent: sending it now")
+        log.info("catch-up: started after today's send time and the due edition is not sent: sending it now")
         attempt("catch-up")
     arm()
     while not stop.is_set():
@@ -137,21 +135,3 @@ def catch_up_due(config: Config, store: Store, now: datetime) -> bool:
         return False
     record = store.edition(edition_day(config, None, now, sending=True))
     return not (record and record.status == "sent")
-
-
-def _stop_on_signals(stop: threading.Event, log: Log) -> Callable[[], None]:
-    """SIGTERM and SIGINT ask the loop to stop after the running send; returns the undo."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def ask_to_stop(signum: int, frame: object) -> None:
-        log(f"{signal.Signals(signum).name} received: stopping after the running send, if any")
-        stop.set()
-
-    previous = {signum: signal.signal(signum, ask_to_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
-
-    def restore() -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-    return restore
