@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -12,7 +13,7 @@ from digest.config import ConfigError, load_config
 from digest.model import Edition
 from digest.render.mime import transfer_encoding
 from digest.render.view import HEADLINE_CHARS
-from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
+from sample_edition import DAY, HOSTILE_HEADLINE, TZ, Page, config, edition, hostile_edition, story
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -54,6 +55,16 @@ def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
 def test_24_hour_clock_is_a_config_choice() -> None:
     text = Page(html_of(edition(), config(time_format="24h"))).text
     assert "10:15" in text and "AM" not in text.replace("AMP", "")
+
+
+def test_a_time_from_another_day_than_the_editions_shows_its_day() -> None:
+    ed = edition(briefs=2)
+    ed.sections[-1].stories[1].lead.published = datetime(2026, 5, 13, 23, 2, tzinfo=TZ)  # the evening before
+    text = Page(html_of(ed, config())).text
+    assert "13 May, 11:02 PM" in text and "10:15 AM" in text and "14 May, 10:15 AM" not in text
+    uk = config(time_format="24h")
+    uk.newsletter.lang = "uk"
+    assert "13 травня, 23:02" in Page(html_of(ed, uk)).text
 
 
 def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
@@ -80,7 +81,7 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
     return {key: value.replace("{date}", edition.date.isoformat()) for key, value in config.email.utm.items()}
 
 
-def story_view(story: Story, config: Config, utm: dict[str, str], words: Language) -> StoryView:
+def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date) -> StoryView:
     lead = story.lead
     url = outgoing(story.url, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
@@ -90,7 +91,7 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
         url=url,
         domain=domain(url) if url and not url.startswith("mailto:") else "",
         summary=tuple(p for p in paragraphs if p),
-        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format),
+        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format, day),
         breaking=story.breaking,
         byline=byline,
         lang=other_language(lead.lang, words),
@@ -104,7 +105,7 @@ def email_view(edition: Edition, config: Config) -> EmailView:
     utm = utm_tags(edition, config)
     sections = tuple(
         SectionView(section.key, _section_title(section.key, section.title, words), section.layout,
-                    tuple(story_view(story, config, utm, words) for story in section.stories))
+                    tuple(story_view(story, config, utm, words, edition.date) for story in section.stories))
         for section in edition.sections
         if section.stories
     )
