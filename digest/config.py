@@ -314,6 +314,8 @@ class DeliveryConfig:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: str = "outbox"
     api: ApiConfig = field(default_factory=ApiConfig)
+    # where bounces go (the envelope sender): `-f ADDRESS` added to the command, SMTP's MAIL FROM; default: From
+    return_path: str | None = None
 
 
 @dataclass
@@ -425,6 +427,11 @@ def _check_addresses(config: Config) -> None:
     settings = config.newsletter
     settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
     settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+    if config.delivery.return_path is not None:
+        config.delivery.return_path = _ascii_address(config.delivery.return_path, "delivery.return_path", config.file)
+        if "@" not in config.delivery.return_path or parseaddr(config.delivery.return_path)[1] != config.delivery.return_path.strip():
+            raise ConfigError(config.file, "delivery.return_path", f"'{config.delivery.return_path}' is not a bare address",
+                              "write the address alone, e.g. bounces@example.com")
 
 
 def _ascii_address(value: str, key: str, file: Path) -> str:

@@ -105,7 +105,9 @@ def test_json_for_an_email_api() -> None:
     assert document["html"] == render.render(ed, settings, "html").decode()
     assert document["text"] == render.render(ed, settings, "text").decode()
     eml = parse(render.render(ed, settings, "eml"))
-    assert document["headers"] == {name: eml[name] for name in ("Date", "Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post")}
+    assert document["headers"] == {name: eml[name] for name in ("Date", "Message-ID", "List-Id", "Auto-Submitted", "Precedence", "List-Unsubscribe", "List-Unsubscribe-Post")}
+    # vacation responders (RFC 3834) and older auto-repliers leave a newsletter alone
+    assert (eml["Auto-Submitted"], eml["Precedence"]) == ("auto-generated", "bulk")
 
 
 JSONL = [
