@@ -39,7 +39,7 @@ def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
     text = page.text
     for expected in ("Harbour Town Daily", "The day in Harbour Town, in your inbox", "Thursday, 14 May 2026",
                      "Issue 14", "From the editor", "Good evening from the harbour desk.", "Top story", "City",
-                     "News Feed", "Breaking", "Read more on herald.example.org", "View this email in your browser",
+                     "News Feed", "Breaking", "View this email in your browser",
                      "You are receiving this email because you subscribed to Harbour Town Daily.",
                      "Unsubscribe from Harbour Town Daily"):
         assert expected in text, expected
@@ -50,6 +50,10 @@ def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
     assert "https://news.example.org/daily/archive" in page.hrefs
     assert "https://news.example.org/unsubscribe/{{subscriber}}" in page.hrefs  # the ESP's placeholder, untouched
     assert text.index("Top story") < text.index("City") < text.index("News Feed") < text.index("Unsubscribe")
+    # the headline is the link, once a story: no "Read more on ..." line under each one
+    assert "Read more" not in text
+    for s in ed.stories():
+        assert page.hrefs.count(s.url) == 1, s.url
 
 
 def test_24_hour_clock_is_a_config_choice() -> None:
@@ -221,12 +225,12 @@ def test_user_templates_override_the_shipped_ones_piece_by_piece(tmp_path: Path)
     folder.mkdir()
     (folder / "email.txt.j2").write_text("{{ view.title }} has {{ view.sections | length }} sections\n")
     (folder / "_blocks.mjml.j2").write_text(
-        (Path(render.__file__).parents[2] / "templates" / "_blocks.mjml.j2").read_text().replace("Read more on", "Continue on"))
+        (Path(render.__file__).parents[2] / "templates" / "_blocks.mjml.j2").read_text().replace('{{ _("Breaking") }}', "Just in"))
     settings = config()
     settings.templates = str(folder)
     assert text_of(edition(), settings) == "Harbour Town Daily has 3 sections\n"
     text = Page(html_of(edition(), settings)).text
-    assert "Continue on herald.example.org" in text and "Read more on" not in text
+    assert "Just in" in text and "Breaking" not in text
 
 
 @pytest.mark.parametrize("name, body, line, problem", [
