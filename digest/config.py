@@ -167,7 +167,7 @@ def _utm_problem(params: dict[str, str]) -> str | None:
 class EmailConfig:
     """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
 
-    subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
+    subject: str = check(_subject_problem, default="{headline}")
     time_format: Literal["12h", "24h"] | None = None  # None: the clock of newsletter.lang ("11:02 PM" in English, "23:02" in Ukrainian)
     utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
     first_issue: str | None = check(date_problem, default=None)  # the date of issue 1: numbers the editions

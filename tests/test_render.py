@@ -94,8 +94,10 @@ def test_subject_and_preheader() -> None:
     ed = edition()
     render.prepare(ed, config())
     top = ed.stories()[0].title
-    assert ed.subject == f"Harbour Town Daily — 14 May 2026: {top}"
-    assert ed.preheader.startswith(top + " · " + ed.stories()[1].title)
+    # the subject is the news: the top headline (the sender's name says the rest); the preheader goes on
+    # with the next headlines rather than repeat it
+    assert ed.subject == top and len(top) <= render.SUBJECT_CHARS
+    assert ed.preheader.startswith(ed.stories()[1].title + " · " + ed.stories()[2].title) and top not in ed.preheader
     assert len(ed.preheader) <= render.PREHEADER_CHARS
     html = html_of(ed)
     assert f"<title>{ed.subject}</title>" in html
@@ -103,7 +105,16 @@ def test_subject_and_preheader() -> None:
 
     custom = edition()
     render.prepare(custom, config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
-    assert custom.subject == f"Harbour Town Daily #3: {top} (14 May 2026)"
+    assert custom.subject == "Harbour Town Daily #3: Ferry line 0 adds a late crossing for… (14 May 2026)"  # headline cut to fit 70
+
+    long = edition()
+    long.stories()[0].lead.title = "Harbour council votes to rebuild the old ferry pier with money from the port's reserve fund this year"
+    render.prepare(long, config())
+    assert long.subject == "Harbour council votes to rebuild the old ferry pier with money from…" and len(long.subject) <= 70
+    assert "Harbour council" not in long.preheader
+    dated = edition()
+    render.prepare(dated, config(subject="{date}: {headline}"))
+    assert dated.subject.startswith("14 May 2026: ") and len(dated.subject) <= 70
 
 
 def test_subject_template_typo_is_a_config_error(tmp_path: Path) -> None:
@@ -143,7 +154,7 @@ def test_hostile_item_comes_out_inert_and_readable() -> None:
     assert "<style>body{display:none}</style> \"quoted\" & 'single' text" in text
     assert "</mj-text></mj-column>" in text
     # the subject and preheader, which come from headlines, are text in the <head> too
-    assert "<title>Harbour Town Daily — 14 May 2026: Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
+    assert "<title>Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
     # nothing from an item is ever rendered as a template
     assert "{{ 7*7 }} {% raw %}" in text and "49" not in text
 
