@@ -472,9 +472,12 @@ def _check_sources(config: Config) -> None:
         if source.name in names:
             raise ConfigError(config.file, f"{key}.name", f"'{source.name}' names two sources", "give each source its own name")
         names.add(source.name)
+        if source.kind == "pagetext" and not source.path:  # its url: is the page's own address, never fetched
+            raise ConfigError(config.file, key, f"source '{source.name}' reads scraped text from a file",
+                              "add path: (url: is the address of the page it was scraped from)")
         if not (source.url or source.path):
             raise ConfigError(config.file, key, f"source '{source.name}' has neither url nor path", "add url: or path:")
-        if source.url and source.path:
+        if source.url and source.path and source.kind != "pagetext":
             raise ConfigError(config.file, key, f"source '{source.name}' has both url and path", "keep one of them")
         if source.url and not re.match(r"^https?://", source.url):
             raise ConfigError(config.file, f"{key}.url", f"'{source.url}' is not an http(s) URL", "use http:// or https://, or path: for a file")

@@ -15,7 +15,7 @@ from datetime import date
 from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
 from digest.i18n import Language, language, other_language
-from digest.model import Edition, Story
+from digest.model import Edition, Item, Story
 from digest.render.links import domain, outgoing
 
 HEADLINE_CHARS = 300
@@ -83,7 +83,7 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
 
 def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date) -> StoryView:
     lead = story.lead
-    url = outgoing(story.url, utm)
+    url = outgoing(story.url or _source_page(lead, config), utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     byline = " · ".join(part for part in (clean_line(lead.author, NAME_CHARS), clean_line(lead.source, NAME_CHARS)) if part)
     return StoryView(
@@ -133,6 +133,11 @@ def email_view(edition: Edition, config: Config) -> EmailView:
 def _section_title(key: str, title: str, words: Language) -> str:
     """A built-in section's title in the newsletter's language; a configured section's title as the user wrote it."""
     return clean_line(words.gettext(title) if key in BUILT_IN_SECTIONS else title, NAME_CHARS)
+
+
+def _source_page(item: Item, config: Config) -> str | None:
+    """The page an item without a link of its own was scraped from (a `pagetext` source's `url`)."""
+    return next((source.url for source in config.sources if source.name == item.configured_source and source.kind == "pagetext"), None)
 
 
 def _mailto(address: str | None) -> str | None:

@@ -63,6 +63,7 @@ BROKEN: list[tuple[str, str, str, str, Callable[[Path], None] | None]] = [
     ("negative retries", "fetch: {retries: -1}", "fetch.retries", "use 0 or more", None),
     ("zero summary sentences", "summary: {story_sentences: 0}", "summary.story_sentences", "more than 0", None),
     ("unknown source kind", "sources: [{name: a, kind: rss, path: x.xml}]", "sources[0].kind", "use one of feed, html, jsonl, pagetext", None),
+    ("pagetext without a path", "sources: [{name: Page, kind: pagetext, url: 'https://example.com/live'}]", "sources[0]", "add path:", None),
     ("return path with a name", "delivery: {return_path: 'Bounces <b@example.com>'}", "delivery.return_path", "write the address alone", None),
     ("return path not an address", "delivery: {return_path: bounces}", "delivery.return_path", "write the address alone", None),
     ("unknown delivery method", "delivery: {method: pigeon}", "delivery.method", "command, smtp, outbox", None),
