@@ -56,6 +56,16 @@ def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
         assert page.hrefs.count(s.url) == 1, s.url
 
 
+def test_the_footer_names_the_sender_their_address_why_and_how_to_leave() -> None:
+    settings = config(postal_address="Harbour Herald, 3 Quay Street, Harbour Town")
+    for shown in (Page(html_of(edition(), settings)).text, text_of(edition(), settings)):
+        footer = shown[shown.index("Harbour Herald, 3 Quay Street"):]
+        start = shown.rindex("Harbour Town Daily", 0, shown.index("Harbour Herald, 3 Quay Street"))
+        assert shown[start:].startswith("Harbour Town Daily")  # the sender's name opens the footer
+        for part in ("You are receiving this email because", "Unsubscribe", "View this email in your browser"):
+            assert part in footer, part
+
+
 def test_24_hour_clock_is_a_config_choice() -> None:
     text = Page(html_of(edition(), config(time_format="24h"))).text
     assert "10:15" in text and "AM" not in text.replace("AMP", "")

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from email.utils import parseaddr
 
 from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
@@ -74,6 +75,7 @@ class EmailView:
     unsubscribe_mailto: str | None
     reason: str
     postal_address: str
+    sender: str  # the From's name (else the title): who sends this, at the top of the footer
 
 
 def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
@@ -127,6 +129,7 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
         reason=email.reason or words.gettext("You are receiving this email because you subscribed to %(title)s.") % {"title": settings.title},
         postal_address=email.postal_address or "",
+        sender=clean_line(parseaddr(settings.from_)[0] or settings.title, NAME_CHARS),
     )
 
 
