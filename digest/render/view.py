@@ -16,12 +16,13 @@ from email.utils import parseaddr
 from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
 from digest.i18n import Language, language, other_language
-from digest.model import Edition, Item, Story
+from digest.model import Edition, Image, Item, Story
 from digest.render.links import domain, outgoing
 
 HEADLINE_CHARS = 300
 PARAGRAPH_CHARS = 1200
 NAME_CHARS = 80
+COLUMN_PIXELS = 544  # the email's 600 px less the text's 28 px either side: a lead picture's width
 
 # C0/C1 controls and the bidi overrides that can make text read backwards; newlines are handled apart.
 # Also what no XML document may hold (lone surrogates, U+FFFE, U+FFFF): MJML's parser stops at them.
@@ -48,6 +49,7 @@ class StoryView:
     breaking: bool
     byline: str
     lang: str | None  # the item's language when it is not the newsletter's (an English story in a Ukrainian edition)
+    image: Image | None  # the lead picture, sized for the column (width, and height when the source gave both)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
         breaking=story.breaking,
         byline=byline,
         lang=other_language(lead.lang, words),
+        image=_sized(next((member.image for member in (lead, *story.members) if member.image), None)),
     )
 
 
@@ -136,6 +139,15 @@ def email_view(edition: Edition, config: Config) -> EmailView:
 def _section_title(key: str, title: str, words: Language) -> str:
     """A built-in section's title in the newsletter's language; a configured section's title as the user wrote it."""
     return clean_line(words.gettext(title) if key in BUILT_IN_SECTIONS else title, NAME_CHARS)
+
+
+def _sized(image: Image | None) -> Image | None:
+    """The picture at the column's width; its height in proportion when the source gave both, else
+    left to the picture itself (the template sets height:auto either way)."""
+    if image is None:
+        return None
+    height = round(COLUMN_PIXELS * image.height / image.width) if image.width and image.height else None
+    return Image(url=image.url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
 
 
 def _source_page(item: Item, config: Config) -> str | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import feedparser
 
+from digest import images
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
 from digest.sources.html import ACCEPT_HTML, extract_article
@@ -264,6 +265,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
         tags=tags,
         breaking=flagged or any(tag.casefold() in ctx.breaking_categories for tag in tags),
         lang=lang,
+        image=images.from_feed_entry(entry, base),
     )
 
 
@@ -288,6 +290,7 @@ def add_full_text(items: list[Item], ctx: SourceContext) -> None:
         elif len(result.text) > len(item.body):
             item.body = result.text
             item.author = item.author or result.author
+            item.image = item.image or result.image
 
 
 def _text(detail: feedparser.FeedParserDict, *, typed: bool) -> str:
