@@ -122,6 +122,10 @@ def test_subject_and_preheader() -> None:
     render.prepare(long, config())
     assert long.subject == "Harbour council votes to rebuild the old ferry pier with money from…" and len(long.subject) <= 70
     assert "Harbour council" not in long.preheader
+    untitled = edition()
+    untitled.stories()[0].lead.title = " "
+    render.prepare(untitled, config())
+    assert untitled.subject == "Harbour Town Daily"  # no headline: the newsletter's name, never an empty Subject
     dated = edition()
     render.prepare(dated, config(subject="{date}: {headline}"))
     assert dated.subject.startswith("14 May 2026: ") and len(dated.subject) <= 70

@@ -129,7 +129,8 @@ def subject(edition: Edition, config: Config) -> str:
     if stories:
         room = SUBJECT_CHARS - len(clean_line(config.email.subject.format(**fields), HEADLINE_CHARS))
         fields["headline"] = clean_line(stories[0].title, max(room, SUBJECT_HEADLINE_MIN))
-    return clean_line(config.email.subject.format(**fields), HEADLINE_CHARS).strip(" :—-·|")
+    # a day whose top story has no headline still needs a subject: the newsletter's name
+    return clean_line(config.email.subject.format(**fields), HEADLINE_CHARS).strip(" :—-·|") or clean_line(fields["title"], HEADLINE_CHARS)
 
 
 def preheader(edition: Edition) -> str:
