@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKER = ROOT / "bench" / "email-check"
 sys.path.insert(0, str(ROOT))
 
-from digest import pipeline, render  # noqa: E402
-from digest.config import load_config  # noqa: E402
+from digest import pipeline, render
+from digest.config import load_config
 
 BASELINE = "<mjml><mj-body><mj-section><mj-column><mj-text>Hello</mj-text></mj-column></mj-section></mj-body></mjml>"
 

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_digest
 from test_browser import CONTRAST, SCHEMES, WIDTHS, artifacts_folder, browser  # noqa: F401  (the Chromium fixture)
 

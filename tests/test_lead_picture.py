@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from pytest_httpserver import HTTPServer
+from sample_edition import config, edition
+from test_browser import artifacts_folder, browser  # noqa: F401  (the Chromium fixture)
 
 from digest import render
 from digest.images import lead_image
 from digest.model import Image
 from digest.sources.html import extract_article
-from sample_edition import config, edition
-from test_browser import artifacts_folder, browser  # noqa: F401  (the Chromium fixture)
 
 WIDTHS = (375, 600)
 

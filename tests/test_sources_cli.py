@@ -5,7 +5,6 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from conftest import run_digest
 
 FEEDS = Path(__file__).parent / "data" / "feeds"

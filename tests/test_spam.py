@@ -17,7 +17,6 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_digest
 
 SPAMASSASSIN = shutil.which("spamassassin")

@@ -19,11 +19,11 @@ import io
 import re
 import xml.sax
 from collections import Counter
-from xml.parsers import expat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from xml.parsers import expat
 
 import feedparser
 
