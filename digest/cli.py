@@ -221,11 +221,20 @@ def check_command(config_path: Path) -> None:
     """
     with opened(config_path) as (config, store):
         loaded = load_each(config, datetime.now(UTC), store)
-    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed])
+    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed] + mail_law_problems(config))
     for ctx in loaded:
         click.echo(for_terminal(ctx.status()))
     if any(ctx.failed for ctx in loaded):
         sys.exit(1)
+
+
+def mail_law_problems(config: Config) -> list[Problem]:
+    """What bulk-mail law asks of a newsletter sent to real readers (CAN-SPAM: a postal address in
+    every message) and the config lacks; an outbox only collects messages, so it is spared."""
+    if config.delivery.method != "outbox" and not config.email.postal_address:
+        return [Problem("email.postal_address", "is not set: bulk-mail law (CAN-SPAM, and most others) asks for the "
+                        "sender's postal address in every message; add it, e.g. \"Example News, 1 Main Street, Kyiv\"")]
+    return []
 
 
 @main.command("explain")

@@ -169,7 +169,7 @@ def _utm_problem(params: dict[str, str]) -> str | None:
 class EmailConfig:
     """How the email reads: subject, shown times, link tagging, issue numbers, footer."""
 
-    subject: str = check(_subject_problem, default="{title} — {date}: {headline}")
+    subject: str = check(_subject_problem, default="{headline}")
     time_format: Literal["12h", "24h"] | None = None  # None: the clock of newsletter.lang ("11:02 PM" in English, "23:02" in Ukrainian)
     utm: dict[str, str] = check(_utm_problem, default_factory=dict)  # added to every outgoing link; {date} is the edition's
     first_issue: str | None = check(date_problem, default=None)  # the date of issue 1: numbers the editions
@@ -318,6 +318,8 @@ class DeliveryConfig:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: str = "outbox"
     api: ApiConfig = field(default_factory=ApiConfig)
+    # where bounces go (the envelope sender): `-f ADDRESS` added to the command, SMTP's MAIL FROM; default: From
+    return_path: str | None = None
 
 
 @dataclass
@@ -429,6 +431,11 @@ def _check_addresses(config: Config) -> None:
     settings = config.newsletter
     settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
     settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+    if config.delivery.return_path is not None:
+        config.delivery.return_path = _ascii_address(config.delivery.return_path, "delivery.return_path", config.file)
+        if "@" not in config.delivery.return_path or parseaddr(config.delivery.return_path)[1] != config.delivery.return_path.strip():
+            raise ConfigError(config.file, "delivery.return_path", f"'{config.delivery.return_path}' is not a bare address",
+                              "write the address alone, e.g. bounces@example.com")
 
 
 def _ascii_address(value: str, key: str, file: Path) -> str:
@@ -469,9 +476,12 @@ def _check_sources(config: Config) -> None:
         if source.name in names:
             raise ConfigError(config.file, f"{key}.name", f"'{source.name}' names two sources", "give each source its own name")
         names.add(source.name)
+        if source.kind == "pagetext" and not source.path:  # its url: is the page's own address, never fetched
+            raise ConfigError(config.file, key, f"source '{source.name}' reads scraped text from a file",
+                              "add path: (url: is the address of the page it was scraped from)")
         if not (source.url or source.path):
             raise ConfigError(config.file, key, f"source '{source.name}' has neither url nor path", "add url: or path:")
-        if source.url and source.path:
+        if source.url and source.path and source.kind != "pagetext":
             raise ConfigError(config.file, key, f"source '{source.name}' has both url and path", "keep one of them")
         if source.url and not re.match(r"^https?://", source.url):
             raise ConfigError(config.file, f"{key}.url", f"'{source.url}' is not an http(s) URL", "use http:// or https://, or path: for a file")

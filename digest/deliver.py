@@ -149,6 +149,8 @@ def deliver_by_command(message: bytes, message_id: str, config: Config) -> str:
         raise DeliveryError(mask_secrets(f"delivery.command `{command}` cannot be split into words ({exc}); fix its quoting", command)) from None
     if not argv:
         raise DeliveryError("delivery.command is empty; set it to e.g. `sendmail -t`")
+    if config.delivery.return_path:  # the bounce address, as sendmail, msmtp and Postfix's sendmail take it
+        argv += ["-f", config.delivery.return_path.strip()]
     timeout = config.delivery.command_timeout
     try:
         status, stdout, stderr = _run(argv, message, timeout, config.base_dir)
@@ -330,7 +332,7 @@ class SmtpSession:
 
     def post(self, message: bytes, message_id: str, *recipients: str) -> str:
         """Send `message` to `recipients`; a refused recipient is a DeliveryError about that reader."""
-        sender = envelope(message)[0]
+        sender = (self.config.delivery.return_path or "").strip() or envelope(message)[0]
         where, settings = self.where, self.settings
         fresh = self.server is None
         credentials = _credentials(self.config) if fresh else None  # before connecting: a missing one is no network error

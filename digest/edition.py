@@ -10,13 +10,12 @@ falls between two editions and none is in both.
 Sections read like Ukraine Daily: the top story, then the `sections:` rules of config.yaml in their
 order (a story goes to the first rule whose keywords, tags or sources it matches, or whose key is
 its section; once a rule's `limit` is reached, the next stories it matches go where unmatched ones
-go), then the other stories, then the News Feed of briefs, newest first. Stories are chosen by rank
+go), then the other stories, then the News Feed of briefs; every section in rank order. Stories are chosen by rank
 up to `edition.max_stories`; a story already sent in an earlier edition (its id or any of its
 items') is never sent again.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -131,8 +130,6 @@ def build_edition(
             continue
         rule = layouts[key]
         layout = "top" if rule is TOP else rule.layout
-        if layout == "feed":
-            members = sorted(members, key=_newest_first)
         sections.append(Section(key=key, title=rule.title, layout=layout, stories=members))
     cutoff = window(config, day)[1]
     return Edition(date=day, cutoff=cutoff, title=config.newsletter.title, sections=sections)
@@ -151,9 +148,3 @@ def _matches(story: Story, rule: SectionConfig, keywords: re.Pattern[str] | None
         if {member.source, member.configured_source} & set(rule.sources) or tags & {tag.casefold() for tag in member.tags}:
             return True
     return bool(found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))
-
-
-def _newest_first(story: Story) -> tuple:
-    """The feed's order: by the time it shows, the lead's, newest first; undated last."""
-    moment = story.lead.published
-    return (-moment.timestamp() if moment else math.inf, story.id)

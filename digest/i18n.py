@@ -101,15 +101,22 @@ class Language:
         """The subject's date: "14 травня 2026 р.", "14 May 2026"."""
         return format_date(day, "long", locale=self._date_locale)
 
-    def clock(self, moment: datetime | None, tz: ZoneInfo, time_format: str | None = None) -> str:
+    def clock(self, moment: datetime | None, tz: ZoneInfo, time_format: str | None = None, day: date | None = None) -> str:
         """A time in the newsletter's time zone: the locale's clock ("23:02" in Ukrainian, "11:02 PM" in
-        English), or the 12- or 24-hour one `email.time_format` asks for, in the locale's words."""
+        English), or the 12- or 24-hour one `email.time_format` asks for, in the locale's words. When
+        the time is not on `day` (the edition's), its day goes with it ("25 June, 11:02 PM"), so an
+        item from the evening before does not read as later than the morning's."""
         if moment is None:
             return ""
         if time_format is None:
             pattern = str(self.locale.time_formats["short"].pattern)
             time_format = "12h" if "h" in pattern or "K" in pattern else "24h"
-        return format_skeleton("hm" if time_format == "12h" else "Hm", moment.astimezone(tz), locale=self.locale)
+        local = moment.astimezone(tz)
+        shown = format_skeleton("hm" if time_format == "12h" else "Hm", local, locale=self.locale)
+        if day is None or local.date() == day:
+            return shown
+        on = format_skeleton("MMMMd", local, locale=self._date_locale)
+        return str(self._date_locale.datetime_formats["medium"]).replace("{1}", on).replace("{0}", shown)
 
 
 def other_language(tag: str | None, words: Language) -> str | None:

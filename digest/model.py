@@ -15,6 +15,16 @@ def stable_id(*parts: str) -> str:
     return digest[:16]
 
 
+@dataclass(frozen=True)
+class Image:
+    """A picture the source gives for an item (see digest.images): a link, never downloaded."""
+
+    url: str  # http(s) only
+    alt: str = ""  # its caption or credit; "" when the source gives none
+    width: int | None = None  # pixels, when the source says
+    height: int | None = None
+
+
 @dataclass
 class Item:
     """One story or one feed brief as ingested, its text already clean."""
@@ -33,6 +43,7 @@ class Item:
     priority: int = 0
     lang: str = "en"
     via: str | None = None  # the configured source it came through, when `source` names another outlet
+    image: Image | None = None  # the lead picture the source gives (feeds, pages, exports)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

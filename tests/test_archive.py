@@ -2,6 +2,7 @@
 emails link to those pages, and the folder comes back byte for byte from the store alone."""
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -64,7 +65,7 @@ def test_two_days_sent_make_two_pages_an_index_a_feed_and_emails_that_link_there
         page = (public / f"{day:%Y/%m/%d}/index.html").read_text()
         with project.store() as store:
             record = store.edition(day)
-        assert f"<title>{record.subject}</title>" in page
+        assert re.search(rf"<title>[^<]*{day.day} May 2026 · {re.escape(record.subject)}</title>", page)  # the day, then the subject
         assert f'<link rel="canonical" href="{urls[day]}">' in page
         assert f'<meta property="og:url" content="{urls[day]}">' in page
         assert f"../../../{other:%Y/%m/%d}/index.html" in links(page)

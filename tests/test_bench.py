@@ -58,3 +58,20 @@ def test_recipients_bench_prints_the_fill_and_both_baselines() -> None:
         row = next(line for line in result.stdout.splitlines() if line.startswith(way))
         assert len(re.findall(NUMBER, row)) >= 4, row
     assert re.search(r"peak RSS: [\d.]+ MB after 1,000 readers, [\d.]+ MB after 2,000", result.stdout)
+
+
+def test_email_check_bench_prints_every_client_with_the_baseline() -> None:
+    """bench/email_check.py runs caniemail's checker (npm) on the sample and the bare-MJML baseline."""
+    import shutil
+
+    import pytest
+
+    if not (shutil.which("node") and shutil.which("npm")):
+        pytest.skip("node and npm are not installed (CI has them; bench/email-check/ holds the checker's package.json)")
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "email_check.py")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("|")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("| ") and "---" not in line}
+    assert "baseline (bare MJML)" in rows["client"] and "sample" in rows["client"]
+    for client in ("apple-mail.ios", "gmail.desktop-webmail", "outlook.windows", "yahoo.desktop-webmail"):
+        cells = [cell.strip() for cell in rows[client].strip("|").split("|")]
+        assert all(re.fullmatch(r"\d+", cell) for cell in cells[1:-1]), rows[client]

@@ -127,6 +127,8 @@ def test_shipped_config_builds_the_sample_day_offline(sample_project: Path) -> N
     assert "Flood warning issued for the lower Meridian river" in html
     for chrome in ("Enter your email", "Successfully subscribed", "Thank you for subscribing", "Skip to content"):
         assert chrome not in html
+    # the scraped page's briefs have no link of their own: their headlines link to the page (its url:)
+    assert re.search(r'href="https://example.com/ledger/"[^>]*>Flood warning issued for the lower Meridian river<', html)
 
 
 def test_same_inputs_give_the_same_email_byte_for_byte(sample_project: Path) -> None:

@@ -1,6 +1,7 @@
 """Delivery against real receivers: aiosmtpd on 127.0.0.1 (plain, STARTTLS, SSL, login), real commands, a real outbox."""
 from __future__ import annotations
 
+import json
 import logging
 import shlex
 import sys
@@ -53,6 +54,14 @@ def test_smtp_delivers_the_exact_bytes_to_the_headers_recipients(tmp_path: Path,
     assert got.mail_from == "daily@example.com"
     assert got.rcpt_tos == ["readers@example.com", "second@example.com"]
     assert receipt == f"smtp 127.0.0.1:{mail_server.port} accepted {MESSAGE_ID}: 250 2.0.0 Ok: queued as Q1"
+
+
+def test_smtp_envelope_sender_is_the_return_path_when_set(tmp_path: Path, mail_server: MailServer) -> None:
+    config = smtp_config(tmp_path, mail_server.port)
+    config.delivery.return_path = "bounces@example.com"
+    deliver(message(), MESSAGE_ID, config)
+    (got,) = mail_server.received
+    assert got.mail_from == "bounces@example.com" and got.data == message()  # the envelope only: From stays
 
 
 def test_smtp_with_one_recipient_refused_delivers_to_the_others_and_says_so(tmp_path: Path, mail_server: MailServer) -> None:
@@ -157,6 +166,21 @@ def test_command_gets_the_message_on_stdin(tmp_path: Path) -> None:
     receipt = deliver(data, MESSAGE_ID, command_config(tmp_path, command))
     assert (tmp_path / "got.eml").read_bytes() == data
     assert receipt == f"`{command}` accepted {MESSAGE_ID}: queued"
+
+
+ARGV = """
+import json, sys
+sys.stdin.buffer.read()
+open(sys.argv[1], "w").write(json.dumps(sys.argv[2:]))
+"""
+
+
+def test_command_gets_the_return_path_as_sendmail_minus_f(tmp_path: Path) -> None:
+    command = python_command(tmp_path, "sendmail.py", ARGV, str(tmp_path / "argv.json"), "-t")
+    deliver(message(), MESSAGE_ID, command_config(tmp_path, command, return_path="bounces@example.com"))
+    assert json.loads((tmp_path / "argv.json").read_text()) == ["-t", "-f", "bounces@example.com"]
+    deliver(message(), MESSAGE_ID, command_config(tmp_path, command))
+    assert json.loads((tmp_path / "argv.json").read_text()) == ["-t"]  # unset: the command as written
 
 
 def test_command_exit_status_and_stderr_make_the_error(tmp_path: Path) -> None:

@@ -128,7 +128,7 @@ def test_default_edition_reads_like_ukraine_daily(make_item):
     assert layout(edition) == [
         ("top", ["Power back in Kharkiv"]),
         ("stories", ["Front line report from Pokrovsk", "Grain ship leaves Odesa"]),
-        ("feed", ["Drones downed over Kyiv", "Talks with the EU continue", "Parliament passes budget"]),  # newest first
+        ("feed", ["Drones downed over Kyiv", "Talks with the EU continue", "Parliament passes budget"]),  # by rank (here the newest first)
     ]
     assert [(s.title, s.layout) for s in edition.sections] == [("Top story", "top"), ("More stories", "stories"), ("News Feed", "feed")]
     assert all(story.section == section.key for section in edition.sections for story in section.stories)
@@ -145,6 +145,15 @@ def test_an_empty_day_gives_an_edition_without_sections():
     assert edition_of([], config()).sections == []
 
 
+def test_the_news_feed_is_in_rank_order_so_an_older_breaking_brief_leads_it(make_item):
+    items = [item for item in day_items(make_item) if item.kind == "brief"]
+    items.append(make_item("ICC issues an arrest warrant", BODIES["Talks with the EU continue"], at="2024-06-25 08:00", breaking=True))
+    edition = edition_of(items + [make_item("Main", BODIES["Power back in Kharkiv"] * 12, kind="story", at="2024-06-25 12:00")], config())
+    feed = edition.sections[-1]
+    assert feed.key == "feed" and feed.stories[0].title == "ICC issues an arrest warrant"  # the oldest, ranked first
+    assert [story.score for story in feed.stories] == sorted((story.score for story in feed.stories), reverse=True)
+
+
 def test_section_rules_first_match_wins(make_item):
     cfg = config()
     cfg.sections = [
@@ -155,7 +164,7 @@ def test_section_rules_first_match_wins(make_item):
     assert layout(edition) == [
         ("top", ["Power back in Kharkiv"]),
         ("war", ["Front line report from Pokrovsk", "Drones downed over Kyiv"]),  # stories layout: by rank
-        ("economy", ["Grain ship leaves Odesa", "Parliament passes budget"]),  # feed layout: newest first
+        ("economy", ["Grain ship leaves Odesa", "Parliament passes budget"]),  # feed layout: by rank too
         ("feed", ["Talks with the EU continue"]),
     ]
     assert [s.title for s in edition.sections][:3] == ["Top story", "War", "Economy"]

@@ -135,7 +135,7 @@ def test_postmark_batch_per_message_results_and_a_rate_limit(tmp_path: Path, api
         assert message["MessageStream"] == "broadcast" and message["From"] == "Larkspur Daily <daily@example.com>"
         address = email.utils.parseaddr(message["To"])[1].lower()
         headers = {h["Name"]: h["Value"] for h in message["Headers"]}
-        assert set(headers) == {"Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post"}
+        assert set(headers) == {"Message-ID", "List-Id", "List-Unsubscribe", "List-Unsubscribe-Post", "Auto-Submitted", "Precedence"}
         assert_for_them_alone(json.dumps(message, ensure_ascii=False), address)
     assert outcomes(project) == {"ann@example.org": "sent", "bob@example.net": "refused", "cy@example.com": "sent"}
     assert project.digest("send", "--date", str(DAY1)).exit_code == 0 and len(server.calls) == 2  # nothing left to send

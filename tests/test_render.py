@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sample_edition import DAY, HOSTILE_HEADLINE, Page, config, edition, hostile_edition, story
+from sample_edition import DAY, HOSTILE_HEADLINE, TZ, Page, config, edition, hostile_edition, story
 
 from digest import render
 from digest.config import ConfigError, load_config
@@ -38,7 +39,7 @@ def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
     text = page.text
     for expected in ("Harbour Town Daily", "The day in Harbour Town, in your inbox", "Thursday, 14 May 2026",
                      "Issue 14", "From the editor", "Good evening from the harbour desk.", "Top story", "City",
-                     "News Feed", "Breaking", "Read more on herald.example.org", "View this email in your browser",
+                     "News Feed", "Breaking", "View this email in your browser",
                      "You are receiving this email because you subscribed to Harbour Town Daily.",
                      "Unsubscribe from Harbour Town Daily"):
         assert expected in text, expected
@@ -49,11 +50,35 @@ def test_html_has_masthead_note_top_story_sections_feed_and_footer() -> None:
     assert "https://news.example.org/daily/archive" in page.hrefs
     assert "https://news.example.org/unsubscribe/{{subscriber}}" in page.hrefs  # the ESP's placeholder, untouched
     assert text.index("Top story") < text.index("City") < text.index("News Feed") < text.index("Unsubscribe")
+    # the headline is the link, once a story: no "Read more on ..." line under each one
+    assert "Read more" not in text
+    for s in ed.stories():
+        assert page.hrefs.count(s.url) == 1, s.url
+
+
+def test_the_footer_names_the_sender_their_address_why_and_how_to_leave() -> None:
+    settings = config(postal_address="Harbour Herald, 3 Quay Street, Harbour Town")
+    for shown in (Page(html_of(edition(), settings)).text, text_of(edition(), settings)):
+        footer = shown[shown.index("Harbour Herald, 3 Quay Street"):]
+        start = shown.rindex("Harbour Town Daily", 0, shown.index("Harbour Herald, 3 Quay Street"))
+        assert shown[start:].startswith("Harbour Town Daily")  # the sender's name opens the footer
+        for part in ("You are receiving this email because", "Unsubscribe", "View this email in your browser"):
+            assert part in footer, part
 
 
 def test_24_hour_clock_is_a_config_choice() -> None:
     text = Page(html_of(edition(), config(time_format="24h"))).text
     assert "10:15" in text and "AM" not in text.replace("AMP", "")
+
+
+def test_a_time_from_another_day_than_the_editions_shows_its_day() -> None:
+    ed = edition(briefs=2)
+    ed.sections[-1].stories[1].lead.published = datetime(2026, 5, 13, 23, 2, tzinfo=TZ)  # the evening before
+    text = Page(html_of(ed, config())).text
+    assert "13 May, 11:02 PM" in text and "10:15 AM" in text and "14 May, 10:15 AM" not in text
+    uk = config(time_format="24h")
+    uk.newsletter.lang = "uk"
+    assert "13 травня, 23:02" in Page(html_of(ed, uk)).text
 
 
 def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:
@@ -79,8 +104,10 @@ def test_subject_and_preheader() -> None:
     ed = edition()
     render.fit(ed, config())
     top = ed.stories()[0].title
-    assert ed.subject == f"Harbour Town Daily — 14 May 2026: {top}"
-    assert ed.preheader.startswith(top + " · " + ed.stories()[1].title)
+    # the subject is the news: the top headline (the sender's name says the rest); the preheader goes on
+    # with the next headlines rather than repeat it
+    assert ed.subject == top and len(top) <= render.SUBJECT_CHARS
+    assert ed.preheader.startswith(ed.stories()[1].title + " · " + ed.stories()[2].title) and top not in ed.preheader
     assert len(ed.preheader) <= render.PREHEADER_CHARS
     html = html_of(ed)
     assert f"<title>{ed.subject}</title>" in html
@@ -88,7 +115,20 @@ def test_subject_and_preheader() -> None:
 
     custom = edition()
     render.fit(custom, config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
-    assert custom.subject == f"Harbour Town Daily #3: {top} (14 May 2026)"
+    assert custom.subject == "Harbour Town Daily #3: Ferry line 0 adds a late crossing for… (14 May 2026)"  # headline cut to fit 70
+
+    long = edition()
+    long.stories()[0].lead.title = "Harbour council votes to rebuild the old ferry pier with money from the port's reserve fund this year"
+    render.fit(long, config())
+    assert long.subject == "Harbour council votes to rebuild the old ferry pier with money from…" and len(long.subject) <= 70
+    assert "Harbour council" not in long.preheader
+    untitled = edition()
+    untitled.stories()[0].lead.title = " "
+    render.fit(untitled, config())
+    assert untitled.subject == "Harbour Town Daily"  # no headline: the newsletter's name, never an empty Subject
+    dated = edition()
+    render.fit(dated, config(subject="{date}: {headline}"))
+    assert dated.subject.startswith("14 May 2026: ") and len(dated.subject) <= 70
 
 
 def test_subject_template_typo_is_a_config_error(tmp_path: Path) -> None:
@@ -128,7 +168,7 @@ def test_hostile_item_comes_out_inert_and_readable() -> None:
     assert "<style>body{display:none}</style> \"quoted\" & 'single' text" in text
     assert "</mj-text></mj-column>" in text
     # the subject and preheader, which come from headlines, are text in the <head> too
-    assert "<title>Harbour Town Daily — 14 May 2026: Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
+    assert "<title>Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
     # nothing from an item is ever rendered as a template
     assert "{{ 7*7 }} {% raw %}" in text and "49" not in text
 
@@ -161,13 +201,22 @@ def test_utm_tags_on_every_outgoing_link_but_unsubscribe() -> None:
     unsubscribe = "https://news.example.org/unsubscribe/{{subscriber}}"
     assert unsubscribe in hrefs
     tagged = [href for href in hrefs if href != unsubscribe]
-    assert len(tagged) > len(ed.stories())
+    assert len(tagged) >= len(ed.stories())  # every headline, and the archive link
     for href in tagged:
         query = parse_qs(urlsplit(href).query)
         assert query["utm_source"] == ["newsletter"] and query["utm_medium"] == ["email"], href
         assert query["utm_campaign"] == ["daily-2026-05-14"], href
     retagged = "https://herald.example.org/a?id=7&utm_campaign=daily-2026-05-14&utm_medium=email&utm_source=newsletter#top"
     assert retagged in hrefs and retagged in text_of(ed, settings)
+
+
+def test_a_source_links_own_tracking_parameters_are_removed_without_utm_of_ours() -> None:
+    ed = edition()
+    ed.stories()[1].lead.url = "https://herald.example.org/a?id=7&utm_source=rss&utm_medium=feed&fbclid=XYZ#top"
+    ed.stories()[2].lead.url = "https://herald.example.org/b?page=2&sort=new"
+    hrefs = Page(html_of(ed, config())).hrefs
+    assert "https://herald.example.org/a?id=7#top" in hrefs and "https://herald.example.org/b?page=2&sort=new" in hrefs
+    assert not [href for href in hrefs if "utm_" in href or "fbclid" in href]
 
 
 # Gmail's clipping limit
@@ -210,12 +259,12 @@ def test_user_templates_override_the_shipped_ones_piece_by_piece(tmp_path: Path)
     folder.mkdir()
     (folder / "email.txt.j2").write_text("{{ view.title }} has {{ view.sections | length }} sections\n")
     (folder / "_blocks.mjml.j2").write_text(
-        (Path(render.__file__).parents[2] / "templates" / "_blocks.mjml.j2").read_text().replace("Read more on", "Continue on"))
+        (Path(render.__file__).parents[2] / "templates" / "_blocks.mjml.j2").read_text().replace('{{ _("Breaking") }}', "Just in"))
     settings = config()
     settings.templates = str(folder)
     assert text_of(edition(), settings) == "Harbour Town Daily has 3 sections\n"
     text = Page(html_of(edition(), settings)).text
-    assert "Continue on herald.example.org" in text and "Read more on" not in text
+    assert "Just in" in text and "Breaking" not in text
 
 
 @pytest.mark.parametrize("name, body, line, problem", [

@@ -97,3 +97,13 @@ sources:
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().splitlines() == ["OK      feed     Notes: 2 items", "OK      jsonl    Export: 1 item, 1 warning"]
     assert "source 'Export' (items.jsonl, line 2): not valid JSON" in done.stderr.decode()
+
+
+def test_check_warns_when_mail_to_real_readers_has_no_postal_address(tmp_path):
+    (tmp_path / "items.jsonl").write_text('{"title": "t", "body": "b", "published": "2024-05-01T08:00:00"}\n')
+    base = "sources: [{name: Export, kind: jsonl, path: items.jsonl}]\n"
+    for delivery, address, warned in (("outbox", "", False), ("smtp", "", True), ("command", "email: {postal_address: '1 Main St'}\n", False)):
+        (tmp_path / "config.yaml").write_text(base + f"delivery: {{method: {delivery}}}\n" + address)
+        done = run_digest("check", "-c", str(tmp_path / "config.yaml"))
+        assert done.returncode == 0, done.stderr.decode()  # a warning, not a failure
+        assert ("email.postal_address: is not set" in done.stderr.decode()) is warned, (delivery, done.stderr.decode())

@@ -15,8 +15,10 @@ def public_view(view: EmailView) -> EmailView:
     """The view without anything that belongs to one reader's inbox: no unsubscribe link or address,
     no "why you get this" (the footer says what the page is instead), no link to itself, no hidden
     inbox preview. The one place that decides what a public page leaves out, so no reader's link
-    or token is ever published."""
+    or token is ever published. Its <title> names the newsletter and the day, which a subject (the
+    top headline) leaves to the sender's name."""
     return dataclasses.replace(view, archive_url=None, unsubscribe_url=None, unsubscribe_mailto=None, preheader="",
+                               subject=f"{view.title} · {view.date} · {view.subject}",
                                reason=language(view.lang).gettext("You are reading the web edition of %(title)s.") % {"title": view.title})
 
 

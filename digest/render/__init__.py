@@ -36,7 +36,8 @@ FORMATS = ("html", "text", "mjml", "eml", "json")
 # against the HTML part as sent (transfer-encoded, never smaller than the HTML itself), since tests
 # of Gmail find the limit moves with the encoding.
 CLIP_LIMIT = 102_000
-SUBJECT_HEADLINE_CHARS = 100
+SUBJECT_CHARS = 70  # what most inboxes show of a subject; the headline is cut to keep the subject within it
+SUBJECT_HEADLINE_MIN = 40  # ... but never below this: a subject template with much text of its own runs longer
 PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
 
@@ -113,21 +114,32 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def subject(edition: Edition, config: Config) -> str:
-    """The configured subject template over the edition's title, date, issue number and top headline."""
+    """The configured subject template over the edition's title, date, issue number and top headline.
+
+    The default is the top headline alone (the sender's name already says whose newsletter it is),
+    cut at a word so the subject stays within SUBJECT_CHARS where the template leaves room."""
     stories = edition.stories()
     fields = {
         "title": edition.title or config.newsletter.title,
         "tagline": config.newsletter.tagline,
         "date": language(config.newsletter.lang).short_date(edition.date),
-        "headline": clean_line(stories[0].title, SUBJECT_HEADLINE_CHARS) if stories else "",
+        "headline": "",
         "number": f"#{edition.number}" if edition.number else "",
     }
-    return clean_line(config.email.subject.format(**fields), HEADLINE_CHARS).strip(" :—-·|")
+    if stories:
+        room = SUBJECT_CHARS - len(clean_line(config.email.subject.format(**fields), HEADLINE_CHARS))
+        fields["headline"] = clean_line(stories[0].title, max(room, SUBJECT_HEADLINE_MIN))
+    # a day whose top story has no headline still needs a subject: the newsletter's name
+    return clean_line(config.email.subject.format(**fields), HEADLINE_CHARS).strip(" :—-·|") or clean_line(fields["title"], HEADLINE_CHARS)
 
 
 def preheader(edition: Edition) -> str:
-    """The top stories' headlines: what the inbox shows beside the subject."""
-    headlines = (clean_line(story.title, HEADLINE_CHARS) for story in edition.stories()[:PREHEADER_STORIES])
+    """The next stories' headlines, what the inbox shows beside the subject: the top story's is left
+    out when the subject already says it."""
+    stories = edition.stories()
+    if stories and edition.subject and clean_line(stories[0].title, SUBJECT_HEADLINE_MIN).rstrip("…") in edition.subject:
+        stories = stories[1:]
+    headlines = (clean_line(story.title, HEADLINE_CHARS) for story in stories[:PREHEADER_STORIES])
     return clean_line(" · ".join(headlines), PREHEADER_CHARS)
 
 

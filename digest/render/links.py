@@ -8,26 +8,30 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from digest.text.markup import safe_url
+from digest.text.markup import is_tracking, safe_url
 
 _NOT_IN_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
 def outgoing(url: str | None, utm: dict[str, str]) -> str | None:
-    """`url` if it is safe (http, https or mailto), with `utm` set on http(s) links; else None.
+    """`url` if it is safe (http, https or mailto), without the tracking parameters it came with and
+    with `utm` set on http(s) links; else None.
 
-    The newsletter's tags replace tags of the same name already on the link (a feed's own
-    `utm_source=rss` would otherwise credit the wrong channel); other query parameters stay as they are.
+    A feed's own tags (`utm_source=rss`, `fbclid`) would credit the wrong channel or follow the
+    reader, so they go whether or not the newsletter sets its own; other query parameters stay as
+    they are, and a link with nothing to change is left exactly as it was.
     """
     url = safe_url(url)
     if url is not None and _NOT_IN_XML.search(url):
         return None  # a link no XML document may hold would stop MJML's parser, and the whole email with it
-    if url is None or not utm or url.startswith("mailto:"):
+    if url is None or url.startswith("mailto:"):
         return url
     parts = urlsplit(url)
-    kept = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key not in utm]
-    query = urlencode(kept + sorted(utm.items()))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(key, value) for key, value in query if key not in utm and not is_tracking(key)]
+    if not utm and len(kept) == len(query):
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept + sorted(utm.items())), parts.fragment))
 
 
 def domain(url: str) -> str:

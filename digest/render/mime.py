@@ -146,6 +146,9 @@ class Letter:
             "Date": format_datetime(date) if date else self.date,
             "Message-ID": reader_message_id(self.message_id, reader.address) if reader else self.message_id,
             "List-Id": self.list_id,
+            # RFC 3834: an auto-reply (a vacation notice) must not answer it; Precedence is what older responders read
+            "Auto-Submitted": "auto-generated",
+            "Precedence": "bulk",
         }
         if self.unsubscribe:
             headers["List-Unsubscribe"] = ", ".join(f"<{target.replace(PLACEHOLDER, fill)}>" for target in self.unsubscribe)

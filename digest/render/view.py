@@ -10,17 +10,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
+from email.utils import parseaddr
 
 from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
 from digest.i18n import Language, language, other_language
-from digest.model import Edition, Story
+from digest.model import Edition, Image, Item, Story
 from digest.render.links import domain, outgoing
 from digest.text.clean import author_or_none
 
 HEADLINE_CHARS = 300
 PARAGRAPH_CHARS = 1200
 NAME_CHARS = 80
+COLUMN_PIXELS = 544  # the email's 600 px less the text's 28 px either side: a lead picture's width
 
 # C0/C1 controls and the bidi overrides that can make text read backwards; newlines are handled apart.
 # Also what no XML document may hold (lone surrogates, U+FFFE, U+FFFF): MJML's parser stops at them.
@@ -47,6 +50,7 @@ class StoryView:
     breaking: bool
     byline: str
     lang: str | None  # the item's language when it is not the newsletter's (an English story in a Ukrainian edition)
+    image: Image | None  # the lead picture, sized for the column (width, and height when the source gave both)
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class EmailView:
     unsubscribe_mailto: str | None
     reason: str
     postal_address: str
+    sender: str  # the From's name (else the title): who sends this, at the top of the footer
 
 
 def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
@@ -81,9 +86,9 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
     return {key: value.replace("{date}", edition.date.isoformat()) for key, value in config.email.utm.items()}
 
 
-def story_view(story: Story, config: Config, utm: dict[str, str], words: Language) -> StoryView:
+def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date) -> StoryView:
     lead = story.lead
-    url = outgoing(story.url, utm)
+    url = outgoing(story.url or _source_page(lead, config), utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     author = clean_line(author_or_none(lead.author), NAME_CHARS)
     byline = " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
@@ -92,10 +97,11 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
         url=url,
         domain=domain(url) if url and not url.startswith("mailto:") else "",
         summary=tuple(p for p in paragraphs if p),
-        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format),
+        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format, day),
         breaking=story.breaking,
         byline=byline,
         lang=other_language(lead.lang, words),
+        image=_sized(next((member.image for member in (lead, *story.members) if member.image), None)),
     )
 
 
@@ -106,7 +112,7 @@ def email_view(edition: Edition, config: Config) -> EmailView:
     utm = utm_tags(edition, config)
     sections = tuple(
         SectionView(section.key, _section_title(section.key, section.title, words), section.layout,
-                    tuple(story_view(story, config, utm, words) for story in section.stories))
+                    tuple(story_view(story, config, utm, words, edition.date) for story in section.stories))
         for section in edition.sections
         if section.stories
     )
@@ -128,12 +134,27 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
         reason=email.reason or words.gettext("You are receiving this email because you subscribed to %(title)s.") % {"title": settings.title},
         postal_address=email.postal_address or "",
+        sender=clean_line(parseaddr(settings.from_)[0] or settings.title, NAME_CHARS),
     )
 
 
 def _section_title(key: str, title: str, words: Language) -> str:
     """A built-in section's title in the newsletter's language; a configured section's title as the user wrote it."""
     return clean_line(words.gettext(title) if key in BUILT_IN_SECTIONS else title, NAME_CHARS)
+
+
+def _sized(image: Image | None) -> Image | None:
+    """The picture at the column's width; its height in proportion when the source gave both, else
+    left to the picture itself (the template sets height:auto either way)."""
+    if image is None:
+        return None
+    height = round(COLUMN_PIXELS * image.height / image.width) if image.width and image.height else None
+    return Image(url=image.url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
+
+
+def _source_page(item: Item, config: Config) -> str | None:
+    """The page an item without a link of its own was scraped from (a `pagetext` source's `url`)."""
+    return next((source.url for source in config.sources if source.name == item.configured_source and source.kind == "pagetext"), None)
 
 
 def _mailto(address: str | None) -> str | None:

@@ -27,6 +27,7 @@ from xml.parsers import expat
 
 import feedparser
 
+from digest import images
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed, item_id
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
@@ -265,6 +266,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
         tags=tags,
         breaking=flagged,
         lang=lang,
+        image=images.from_feed_entry(entry, base),
     )
 
 
@@ -289,6 +291,7 @@ def add_full_text(items: list[Item], ctx: SourceContext) -> None:
         elif len(result.text) > len(item.body):
             item.body = result.text
             item.author = item.author or result.author
+            item.image = item.image or result.image
 
 
 def _text(detail: feedparser.FeedParserDict, *, typed: bool) -> str:

@@ -11,7 +11,8 @@ from datetime import datetime
 
 from trafilatura.settings import Document
 
-from digest.model import Item
+from digest.images import lead_image
+from digest.model import Image, Item
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
 from digest.text.clean import clean_headline
 from digest.text.markup import fold, inline_text, safe_url
@@ -27,6 +28,7 @@ class Article:
     author: str | None
     published: datetime | None
     tags: tuple[str, ...]
+    image: Image | None = None
 
 
 def extract_article(page: bytes | str, url: str | None, *, tz, now: datetime) -> Article | None:
@@ -69,7 +71,19 @@ def extract_article(page: bytes | str, url: str | None, *, tz, now: datetime) ->
         author=inline_text(document.author or "") or None,
         published=parse_iso_date(document.date, tz) if document.date else None,
         tags=tuple(dict.fromkeys(tag for tag in tags if tag)),
+        image=lead_image(document.image, _image_alt(page) if document.image else None, base=document.url or url),
     )
+
+
+def _image_alt(page: bytes | str) -> str | None:
+    """The page's own words for its og:image (og:image:alt), the lead picture's caption."""
+    import lxml.html
+
+    try:
+        found = lxml.html.fromstring(page).xpath('//meta[@property="og:image:alt" or @name="twitter:image:alt"]/@content')
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    return str(found[0]) if found else None
 
 
 def load(ctx: SourceContext) -> list[Item]:
@@ -116,4 +130,5 @@ def to_item(article: Article, ctx: SourceContext, where: str) -> Item:
         tags=article.tags,
         breaking=breaking,
         lang=ctx.lang,
+        image=article.image,
     )

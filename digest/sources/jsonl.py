@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from digest import jsonlines
-from digest.model import Item, Kind
+from digest.images import lead_image
+from digest.model import Image, Item, Kind
 from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
 from digest.text.markup import inline_text, safe_url, to_text
 
 TEXT_FIELDS = ("section", "author", "source", "lang")
-KNOWN = {"id", "url", "published", "kind", "title", "body", "tags", "breaking", "priority", *TEXT_FIELDS}
+KNOWN = {"id", "url", "published", "kind", "title", "body", "tags", "breaking", "priority", "image", *TEXT_FIELDS}
 
 
 class BrokenLine(ValueError):
@@ -113,7 +114,15 @@ def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str
         priority=get.typed("priority", int, "a whole number") or 0,
         lang=get.text("lang") or ctx.lang,
         extra=extra,
+        image=_image(record.get("image")),
     )
+
+
+def _image(value: Any) -> Image | None:
+    """`image`: the picture's URL, or {"url", "alt", "width", "height"}; anything else is no picture."""
+    if isinstance(value, dict):
+        return lead_image(value.get("url"), value.get("alt"), value.get("width"), value.get("height"))
+    return lead_image(value)
 
 
 def _published(value: str | None, ctx: SourceContext) -> datetime | None:

@@ -222,6 +222,12 @@ TRACKING_PARAMS = {
     "amp", "outputtype",
 }
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+
+
+def is_tracking(key: str) -> bool:
+    """A query parameter that only says where a reader came from (utm_source, fbclid, ...)."""
+    key = key.lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
 _AMP_PATH = re.compile(r"(?:/amp/?|\.amp)$|/amp(?=/)", re.IGNORECASE)
 
 
@@ -254,7 +260,7 @@ def canonical_url(url: str) -> str:
     query = sorted(
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
+        if not is_tracking(key)
     )
     return urlunsplit(("https", host, path, urlencode(query), ""))
 
