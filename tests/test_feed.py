@@ -117,7 +117,10 @@ def test_rss_091_with_its_netscape_doctype(httpserver):
     assert ctx.items[1].body == "The keeper lit the lamp for the last time on Sunday.\n\nA party is planned at the quay."
     # RSS 0.91 items carry no date: dated by the fetch, and said so
     assert [item.published for item in ctx.items] == [NOW, NOW]
-    assert [str(p) for p in ctx.problems] == ["source 'Gazette': 2 entries have no date; dated by the time the feed was read"]
+    assert [str(p) for p in ctx.problems] == [
+        "source 'Gazette': 2 items without a date ('Ferry timetable changes for the winter', "
+        "'Lighthouse keeper retires after 31 years'); dated by the time they were read"
+    ]
 
 
 def test_rss_10_rdf(httpserver):
@@ -145,7 +148,7 @@ def test_rss_20_html_bodies_relative_links_tags_breaking_and_unsafe_links(httpse
     assert script.url is None  # javascript: never becomes a link
     assert untitled.title == "An untitled brief: the river is back within its banks"
     assert undated.published == NOW
-    assert [p.reason for p in ctx.problems] == ["1 entry has no date; dated by the time the feed was read"]
+    assert [p.reason for p in ctx.problems] == [f"1 item without a date ('{undated.title}'); dated by the time it was read"]
     assert len({item.id for item in ctx.items}) == 5
 
 

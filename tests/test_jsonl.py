@@ -124,7 +124,7 @@ def test_undated_items_are_dated_by_the_read_and_said_so(tmp_path):
     ctx = make_context(tmp_path, [line(title="one"), line(title="two")])
     items = load_source(ctx)
     assert [item.published for item in items] == [NOW, NOW]
-    assert "2 item(s) without 'published'" in ctx.problems[0].reason
+    assert [str(p) for p in ctx.problems] == ["source 'CMS': 2 items without a date ('one', 'two'); dated by the time they were read"]
 
 
 def test_a_file_with_no_good_line_fails_the_source(tmp_path):
@@ -141,7 +141,8 @@ def test_globbed_files_in_order_through_load_all(tmp_path):
     config = Config(base_dir=tmp_path, sources=[SourceConfig(name="CMS", kind="jsonl", path="cms/*.jsonl")])
     items, problems = load_all(config, NOW)
     assert [item.title for item in items] == ["from a", "from b"]
-    assert [problem.where for problem in problems] == ["source 'CMS' (cms/a.jsonl)", "source 'CMS' (cms/b.jsonl)"]
+    assert [str(problem) for problem in problems] == [
+        "source 'CMS': 2 items without a date ('from a', 'from b'); dated by the time they were read"]
 
 
 def test_a_file_that_crashes_its_parser_costs_only_that_file(tmp_path):

@@ -88,10 +88,11 @@ def test_recency_halves_every_half_life(make_item):
     assert ranked[0].components["recency"] == 0.25
 
 
-def test_undated_story_counts_as_old_as_the_window(make_item):
-    undated, dated = story(make_item("No date", at=None)), story(make_item("Start of the window", at="2024-06-25 00:00"))
+def test_a_story_built_without_a_date_counts_as_of_the_cutoff(make_item):
+    """Loading dates an undated item by the moment it was read; the ranker takes one built in code the same way."""
+    undated, dated = story(make_item("No date", at=None)), story(make_item("At the cut-off", at="2024-06-26 00:00"))
     score([undated, dated], CUTOFF, config())
-    assert undated.components["recency"] == dated.components["recency"] == 0.5
+    assert undated.components["recency"] == dated.components["recency"] == 1.0
 
 
 def test_items_after_the_cutoff_are_not_fresher_than_the_cutoff(make_item):

@@ -216,15 +216,7 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
             continue
         read.append((entry, item))
     _own_ids_for_shared_links(read, ctx)
-    items = [item for _, item in read]
-    undated = 0
-    for item in items:
-        if item.published is None:
-            item.published = ctx.now
-            undated += 1
-    if undated:
-        ctx.warn(f"{undated} entr{'y has' if undated == 1 else 'ies have'} no date; dated by the time the feed was read", document.where)
-    return items
+    return [item for _, item in read]
 
 
 def _own_ids_for_shared_links(read: list[tuple[feedparser.FeedParserDict, Item]], ctx: SourceContext) -> None:

@@ -78,7 +78,7 @@ def load(ctx: SourceContext) -> list[Item]:
         article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)
         if article is None:
             raise SourceFailed(f"no article text found in {fetched.final_url}")
-        return [to_item(article, ctx, f"source '{ctx.source.name}'")]
+        return [to_item(article, ctx)]
     items: list[Item] = []
     for path in ctx.paths():
         where = f"source '{ctx.source.name}' ({path.name})"
@@ -91,26 +91,22 @@ def load(ctx: SourceContext) -> list[Item]:
         if article is None:
             ctx.warn("no article text found in this page", where)
             continue
-        items.append(to_item(article, ctx, where))
+        items.append(to_item(article, ctx))
     if not items:
         raise SourceFailed("no article found in " + ", ".join(p.name for p in ctx.paths()))
     return items
 
 
-def to_item(article: Article, ctx: SourceContext, where: str) -> Item:
+def to_item(article: Article, ctx: SourceContext) -> Item:
     title, breaking = clean_headline(article.title)
-    published = article.published
-    if published is None:
-        published = ctx.now
-        ctx.warn("the page gives no publication date; dated by the time it was read", where)
     return Item(
-        id=item_id(ctx.source.name, url=article.url, title=title, published=published),
+        id=item_id(ctx.source.name, url=article.url, title=title, published=article.published),
         source=ctx.source.name,
         kind=ctx.source.item_kind,
         title=title,
         body=article.text,
         url=article.url,
-        published=published,
+        published=article.published,
         author=article.author,
         section=ctx.source.section,
         tags=article.tags,

@@ -47,7 +47,7 @@ def read_file(ctx: SourceContext, path: Path, text: str) -> list[Item]:
     shown = _shown(ctx, path)
     text = text.lstrip("\ufeff")
     items: list[Item] = []
-    undated: list[int] = []
+
     def where(number: int) -> str:
         return f"source '{ctx.source.name}' ({shown}, line {number})"
 
@@ -63,14 +63,7 @@ def read_file(ctx: SourceContext, path: Path, text: str) -> list[Item]:
         except BrokenLine as exc:
             skip(number, str(exc))
             continue
-        if item.published is None:
-            item.published = ctx.now
-            undated.append(number)
         items.append(item)
-    if undated:
-        lines = ", ".join(map(str, undated[:10])) + (" ..." if len(undated) > 10 else "")
-        ctx.warn(f"{len(undated)} item(s) without 'published' dated by the time they were read (line {lines})",
-                 f"source '{ctx.source.name}' ({shown})")
     return items
 
 
