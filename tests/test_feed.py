@@ -187,7 +187,7 @@ def test_feed_files_from_a_glob(tmp_path):
     (ctx,) = load_each(config(feed("Files", path="feeds/*"), base=tmp_path), NOW)
     assert len(ctx.items) == 5
     assert [str(p) for p in ctx.problems] == [
-        "source 'Files' (broken.xml): not a feed: got an HTML page (is the url the site's page rather than its feed?)"]
+        "source 'Files' (feeds/broken.xml): not a feed: got an HTML page (is the url the site's page rather than its feed?)"]
 
 
 # failures: each one named, the source given up, nothing else lost

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from trafilatura.settings import Document
 
 from digest.model import Item
-from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
+from digest.sources import SourceContext, SourceFailed, parse_iso_date
 from digest.text.clean import clean_headline
 from digest.text.markup import fold, inline_text, safe_url
 
@@ -79,37 +80,21 @@ def load(ctx: SourceContext) -> list[Item]:
         if article is None:
             raise SourceFailed(f"no article text found in {fetched.final_url}")
         return [to_item(article, ctx)]
-    items: list[Item] = []
-    for path in ctx.paths():
-        where = f"source '{ctx.source.name}' ({path.name})"
-        try:
-            page = path.read_bytes()
-        except OSError as exc:
-            ctx.warn(f"cannot read the file: {exc.strerror}", where)
-            continue
+
+    def read_page(path: Path, page: bytes) -> list[Item]:
         article = extract_article(page, None, tz=ctx.tz, now=ctx.now)
         if article is None:
-            ctx.warn("no article text found in this page", where)
-            continue
-        items.append(to_item(article, ctx))
+            ctx.warn("no article text found in this page", ctx.where(path))
+            return []
+        return [to_item(article, ctx)]
+
+    items = ctx.load_files(read_page, ctx.read_bytes)
     if not items:
-        raise SourceFailed("no article found in " + ", ".join(p.name for p in ctx.paths()))
+        raise ctx.nothing_in("article")
     return items
 
 
 def to_item(article: Article, ctx: SourceContext) -> Item:
     title, breaking = clean_headline(article.title)
-    return Item(
-        id=item_id(ctx.source.name, url=article.url, title=title, published=article.published),
-        source=ctx.source.name,
-        kind=ctx.source.item_kind,
-        title=title,
-        body=article.text,
-        url=article.url,
-        published=article.published,
-        author=article.author,
-        section=ctx.source.section,
-        tags=article.tags,
-        breaking=breaking,
-        lang=ctx.lang,
-    )
+    return ctx.item(title, url=article.url, published=article.published, body=article.text, author=article.author,
+                    tags=article.tags, breaking=breaking)

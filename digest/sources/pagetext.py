@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from digest.model import Item, Kind, stable_id
-from digest.sources import SourceContext, SourceFailed
+from digest.sources import SourceContext
 from digest.text.clean import clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
@@ -209,7 +209,7 @@ def _resolve_time(clock: str, reference: datetime) -> datetime | None:
 
 def load(ctx: SourceContext) -> list[Item]:
     def read_page(path: Path, text: str) -> list[Item]:
-        where = f"source '{ctx.source.name}' ({path.name})"
+        where = ctx.where(path)
         page = parse_page(
             text,
             source=ctx.source.name,
@@ -224,5 +224,5 @@ def load(ctx: SourceContext) -> list[Item]:
 
     items = ctx.load_files(read_page)
     if not items:
-        raise SourceFailed("no items in " + ", ".join(Path(p).name for p in ctx.paths()))
+        raise ctx.nothing_in("items")
     return items
