@@ -15,7 +15,7 @@ from pathlib import Path
 
 from digest.model import Item, Kind, stable_id
 from digest.sources import SourceContext
-from digest.text.clean import clean_headline
+from digest.text.clean import CHROME_LINE, clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -30,17 +30,6 @@ FEED_HEADER = re.compile(r"^(news feed|live updates|latest news)$", re.IGNORECAS
 CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^()]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
 TEASER_END = re.compile(r"(?:…|\.\.\.)$")
 SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
-CHROME = re.compile(
-    r"""^(?:
-        skip\ to\ (?:main\ )?content | edit\ post | subscribe | sign\ up | log\ ?in | menu | search
-        | \*\ indicates\ required | please,?\ enter\ (?:a\ )?(?:correct|valid)\ e-?mail(?:\ address)?
-        | enter\ your\ e-?mail.* | successfu?l+y\ subscribed | thank\ you\ for\ (?:signing\ up|subscribing).*
-        | this\ audio\ is\ created\ with\ ai.* | listen\ to\ (?:this\ )?article | \d+\ min\ read
-        | more\ news | read\ more | editors'?\ picks | related(?:\ stories)? | share | advertisement
-        | support\ (?:us|our\ journalism).* | become\ a\ member.* | newsletter.*
-    )[.!]?$""",
-    re.IGNORECASE | re.VERBOSE,
-)
 
 
 @dataclass
@@ -58,7 +47,7 @@ def classify(raw: str) -> Line:
         match = pattern.match(text)
         if match and _names_a_real_moment(kind, match):
             return Line(kind, text, match)
-    if CHROME.match(text):
+    if CHROME_LINE.match(text):
         return Line("chrome", text)
     if CAPTION.search(text):
         return Line("caption", text)
