@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.sources.pagetext import classify
+from digest.sources.pagetext import LineKind, classify
 from digest.text.clean import clean_for_summary
 
 STORY = "The council voted to reopen the bridge on Monday."
@@ -91,7 +91,7 @@ def test_real_sentences_that_look_like_boilerplate_are_kept(real: str) -> None:
 def test_one_chrome_list_for_page_text_and_item_text(line: str) -> None:
     """The page-text reader and the cleaning of item text agree on what a chrome line is."""
     expected = line != "Support users asked"  # "Support us" is chrome, a sentence that starts the same is not
-    assert (classify(line).kind == "chrome") is expected
+    assert (classify(line).kind is LineKind.CHROME) is expected
     assert (clean_for_summary(f"{line}\n{STORY}") == STORY) is expected
 
 

@@ -133,7 +133,7 @@ def test_the_ukrainian_edition_reads_ukrainian_dates_times_and_labels(ukrainian:
 def test_an_english_item_stays_english_and_says_so_in_a_ukrainian_edition(ukrainian: dict[str, str]) -> None:
     html = ukrainian["html"]
     assert "Meridian port signs a grain deal with a Danish shipping line" in html
-    assert "The port of Meridian signed a five-year deal" in html  # summarised as English, not translated
+    assert "The port of Meridian signed a five-year deal" in html  # summarized as English, not translated
     tagged = re.findall(r'<div lang="([^"]+)" dir="auto"', html)
     assert tagged == ["en"]  # only the English story, so a screen reader switches voice for it alone
 

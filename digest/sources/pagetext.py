@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from digest.model import Item, Kind, stable_id
@@ -32,9 +33,22 @@ TEASER_END = re.compile(r"(?:…|\.\.\.)$")
 SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
 
 
+class LineKind(StrEnum):
+    """What a line of a scraped page is, decided by `classify` before the walk through the page."""
+
+    BLANK = "blank"
+    CHROME = "chrome"  # the site's buttons and boxes
+    BYLINE = "byline"  # "by NAME Month D, YYYY H:MM AM": an article starts (its title is the line before)
+    TIME = "time"  # a feed entry's "11:02 PM": a brief starts
+    AUTHOR = "author"
+    FEED = "feed"  # the "News Feed" header
+    CAPTION = "caption"
+    TEXT = "text"
+
+
 @dataclass
 class Line:
-    kind: str  # blank, chrome, byline, time, author, feed, caption, text
+    kind: LineKind
     text: str
     match: re.Match[str] | None = None
 
@@ -42,16 +56,17 @@ class Line:
 def classify(raw: str) -> Line:
     text = " ".join(raw.split())
     if not text:
-        return Line("blank", text)
-    for kind, pattern in (("byline", BYLINE), ("time", FEED_TIME), ("author", AUTHOR_LINE), ("feed", FEED_HEADER)):
+        return Line(LineKind.BLANK, text)
+    shapes = ((LineKind.BYLINE, BYLINE), (LineKind.TIME, FEED_TIME), (LineKind.AUTHOR, AUTHOR_LINE), (LineKind.FEED, FEED_HEADER))
+    for kind, pattern in shapes:
         match = pattern.match(text)
         if match and _names_a_real_moment(kind, match):
             return Line(kind, text, match)
     if CHROME_LINE.match(text):
-        return Line("chrome", text)
+        return Line(LineKind.CHROME, text)
     if CAPTION.search(text):
-        return Line("caption", text)
-    return Line("text", text)
+        return Line(LineKind.CAPTION, text)
+    return Line(LineKind.TEXT, text)
 
 
 def _byline_time(match: re.Match[str]) -> datetime | None:
@@ -70,11 +85,11 @@ def _clock_time(clock: str) -> time | None:
         return None
 
 
-def _names_a_real_moment(kind: str, match: re.Match[str]) -> bool:
+def _names_a_real_moment(kind: LineKind, match: re.Match[str]) -> bool:
     """A byline or a feed time must name a moment that exists; one that does not is read as text."""
-    if kind == "byline":
+    if kind is LineKind.BYLINE:
         return _byline_time(match) is not None
-    if kind == "time":
+    if kind is LineKind.TIME:
         return _clock_time(match["time"]) is not None
     return True
 
@@ -91,10 +106,10 @@ def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", w
     if marker:
         text = text[: marker.start()] + "\n" + text[marker.end() :]
     lines = [classify(raw) for raw in text.splitlines()]
-    lines = [line for line in lines if line.kind != "blank"]
+    lines = [line for line in lines if line.kind is not LineKind.BLANK]
 
     items: list[Item] = []
-    articles = [i for i, line in enumerate(lines) if line.kind == "byline"]
+    articles = [i for i, line in enumerate(lines) if line.kind is LineKind.BYLINE]
     latest_article: datetime | None = None
     for index in articles:
         story = _article(lines, index, source=source, tz=tz, lang=lang)
@@ -108,7 +123,7 @@ def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", w
             reference = latest_article
     else:
         reference = now.astimezone(tz)
-        if warn and any(line.kind == "time" for line in lines):
+        if warn and any(line.kind is LineKind.TIME for line in lines):
             warn("page has no capture date ('date YYYY-MM-DD'); its feed times are taken as of the time it was read")
     items.extend(_briefs(lines, reference=reference, source=source, lang=lang))
     return items
@@ -124,7 +139,7 @@ def _capture_date(value: str, warn) -> date | None:
 
 
 def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> Item | None:
-    title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind == "text"), None)
+    title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind is LineKind.TEXT), None)
     if title_at is None:
         return None
     byline = lines[index].match
@@ -136,12 +151,12 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
     paragraphs: list[str] = []
     for at in range(index + 1, len(lines)):
         line = lines[at]
-        if line.kind in ("author", "time", "feed", "byline"):
+        if line.kind in (LineKind.AUTHOR, LineKind.TIME, LineKind.FEED, LineKind.BYLINE):
             break
-        if line.kind != "text":
+        if line.kind is not LineKind.TEXT:
             continue
         following = lines[at + 1] if at + 1 < len(lines) else None
-        if following and following.kind == "text" and TEASER_END.search(following.text) and not is_prose(line.text):
+        if following and following.kind is LineKind.TEXT and TEASER_END.search(following.text) and not is_prose(line.text):
             break  # a related-story teaser: a headline, then a cut-off blurb
         if is_prose(line.text) and not TEASER_END.search(line.text):
             paragraphs.append(line.text)
@@ -169,14 +184,14 @@ def _item(kind: Kind, headline: str, paragraphs: list[str], published: datetime,
 
 def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -> list[Item]:
     briefs: list[Item] = []
-    starts = [i for i, line in enumerate(lines) if line.kind == "time"]
+    starts = [i for i, line in enumerate(lines) if line.kind is LineKind.TIME]
     for start in starts:
         headline_at = start + 1
-        if headline_at >= len(lines) or lines[headline_at].kind != "text":
+        if headline_at >= len(lines) or lines[headline_at].kind is not LineKind.TEXT:
             continue
         paragraphs: list[str] = []
         for line in lines[headline_at + 1 :]:
-            if line.kind != "text" or not is_prose(line.text):
+            if line.kind is not LineKind.TEXT or not is_prose(line.text):
                 break
             paragraphs.append(line.text)
         clock = lines[start].match

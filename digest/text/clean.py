@@ -1,4 +1,4 @@
-"""Strip the boilerplate that surrounds news text before it is summarised.
+"""Strip the boilerplate that surrounds news text before it is summarized.
 
 Scraped or published text carries bylines, datelines, wire-agency openers, photo captions and
 credits, "Read more" links, sign-up prompts and stray markup. None of it belongs in a blurb, and
