@@ -112,7 +112,7 @@ def send(
             result.follow(caught_up)
             result.warnings += publish_sent(config, store, result.delivered)
         except BaseException as exc:
-            store.end_run(run_id, "failed", utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
+            store.end_run(run_id, Outcome.FAILED, utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
             raise
         detail = "; ".join([result.summary, *result.failures])
         store.end_run(run_id, result.outcome, utcnow(), warnings=result.warnings, detail=prefix + detail)
