@@ -1,4 +1,4 @@
-"""Time `digest build` on a realistic day of N items, beside the naive way of summarising them.
+"""Time `digest build` on a realistic day of N items, beside the naive way of summarizing them.
 
 Run: .venv/bin/python bench/pipeline.py [--items 1000 10000] [--keep DIR]
 
@@ -11,9 +11,9 @@ pointing at it, and then, in the same run:
   store: no summary cache) then warm (the same config, data and store again): wall seconds, the
   CLI's own per-stage seconds (`--timings`), items per second and the child's peak RSS;
 - the naive way: sumy LexRank (through `digest.summarize`, the same sentences and stemmer) on every
-  item, one after another in one process: summarising alone, no parsing, dedupe or rendering;
-- for honesty, what summarising EVERY item with the default summariser on every core
-  (`summarize_many`) costs: the pipeline only summarises the stories that make the edition.
+  item, one after another in one process: summarizing alone, no parsing, dedupe or rendering;
+- for honesty, what summarizing EVERY item with the default summarizer on every core
+  (`summarize_many`) costs: the pipeline only summarizes the stories that make the edition.
 
 Then one table of all of it, the ratio of cold build to the naive loop, and the cost of 10x the
 items (the growth from the smallest N to the largest).
@@ -235,7 +235,7 @@ def naive_seconds(docs: dict[int, list[tuple[str, str]]]) -> float:
 
 
 def every_summary_seconds(docs: dict[int, list[tuple[str, str]]]) -> float:
-    """The default summariser on every item, on every core (what a pipeline summarising all would pay)."""
+    """The default summarizer on every item, on every core (what a pipeline summarizing all would pay)."""
     start = time.perf_counter()
     for length, pairs in docs.items():
         summarize_many(pairs, length)
@@ -249,7 +249,7 @@ class Result:
     warm: Run
     naive: float
     every_summary: float
-    summarised: int  # summaries the cold build made: the edition's stories, the only ones it summarises
+    summarized: int  # summaries the cold build made: the edition's stories, the only ones it summarizes
 
 
 def measure(count: int, keep: Path | None) -> Result:
@@ -260,7 +260,7 @@ def measure(count: int, keep: Path | None) -> Result:
         cold = run_build(config)
         warm = run_build(config)
         with sqlite3.connect(folder / "store" / "digest.db") as db:
-            summarised = db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0]
+            summarized = db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0]
         docs = documents(records)
         naive = naive_seconds(docs)
         every = every_summary_seconds(docs)
@@ -268,7 +268,7 @@ def measure(count: int, keep: Path | None) -> Result:
             shutil.copytree(folder, keep / str(count), dirs_exist_ok=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    return Result(count, cold, warm, naive, every, summarised)
+    return Result(count, cold, warm, naive, every, summarized)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,13 +293,13 @@ def report(results: list[Result], load_before: str) -> str:
                      f"{other:.3f}", f"{run.wall:.2f}", f"{r.items / run.wall:,.0f}", f"{run.peak_rss_mb:.0f}"]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| items | naive: sumy LexRank, every item, serial (s) | cold build (s) | naive / cold | warm build (s) | "
-              f"summaries made by the cold build | default summariser, every item, {cores} cores (s) | "
-              "cold build had it summarised every item (s, estimate) |",
+              f"summaries made by the cold build | default summarizer, every item, {cores} cores (s) | "
+              "cold build had it summarized every item (s, estimate) |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         every_item_build = r.cold.wall - r.cold.stages.get("summaries", 0.0) + r.every_summary
         lines.append(f"| {r.items:,} | {r.naive:.2f} | {r.cold.wall:.2f} | {r.naive / r.cold.wall:.1f}x | {r.warm.wall:.2f} | "
-                     f"{r.summarised} | {r.every_summary:.2f} | {every_item_build:.2f} |")
+                     f"{r.summarized} | {r.every_summary:.2f} | {every_item_build:.2f} |")
     small, large = results[0], results[-1]
     if len(results) == 1:
         lines += ["", "growth: one size measured; give two (--items 1000 10000) to see what 10x the items costs"]

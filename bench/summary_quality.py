@@ -1,4 +1,4 @@
-"""Score the default summariser against the lead and every sumy summariser, one table per set.
+"""Score the default summarizer against the lead and every sumy summarizer, one table per set.
 
 Run: .venv/bin/python bench/summary_quality.py [--sentences 3] [--jsonl MORE.jsonl ...]
 
@@ -11,12 +11,12 @@ Sets (relative to the project root), all measured in the same run:
 - any --jsonl file of {"id", "text", "summary", "title"?, "lang"?} lines (a held-back set).
 
 Baselines: the first N sentences of the raw text, the first N after the byline, dateline and
-captions are removed (the project's cleaning), and every sumy summariser as it comes (every
+captions are removed (the project's cleaning), and every sumy summarizer as it comes (every
 sentence, the title as heading, nothing filtered) over the same offline split. Beside ROUGE-1/2 F1
 (rouge-score, stemmer on), two reading checks: the share of summaries whose first sentence leans on
 one left out ("He added ...", "But ...") and the share that carry a caption, byline, dateline,
 credit or "Read more" fragment. Both are measured by patterns of this file, apart from the rules
-the summariser uses.
+the summarizer uses.
 """
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def precision(chosen: list[str], reference: tuple[str, ...]) -> float:
     return hits / len(chosen)
 
 
-# The reading checks, kept apart from the summariser's own rules so they measure it.
+# The reading checks, kept apart from the summarizer's own rules so they measure it.
 _LEANS = re.compile(
     r"^[\"'“‘«]?(?:he|she|they|it|his|her|their|its|this|these|those|such|but|however|also|and|yet|still"
     r"|meanwhile|instead|nevertheless|moreover|furthermore|then|thus|therefore|він|вона|вони|це|але|проте"

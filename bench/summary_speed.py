@@ -1,4 +1,4 @@
-"""Time the default summariser against sumy's LexRank on 1,000 news articles.
+"""Time the default summarizer against sumy's LexRank on 1,000 news articles.
 
 Run: .venv/bin/python bench/summary_speed.py [--articles 1000]
 

@@ -39,7 +39,7 @@ from digest.readers import (
 from digest.render import mime
 from digest.send import send
 from digest.sources import load_each
-from digest.store import Store
+from digest.store import DeliveryStatus, EditionStatus, Store
 from digest.text.terminal import for_terminal
 
 EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json", "jsonl": "jsonl"}
@@ -301,12 +301,12 @@ def status_command(config_path: Path, day: datetime | None) -> None:
         counts = store.delivery_counts(record.date)
         click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
                    ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
-                   (f"; {record.reason}" if record.status == "pending" and record.reason else ""))
+                   (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
         for delivery in store.deliveries(record.date):
             when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
-            said = delivery.receipt if delivery.status == "sent" else (delivery.reason or "")
+            said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
             click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
-    if counts.get("pending"):
+    if counts.get(DeliveryStatus.PENDING):
         sys.exit(1)
 
 
@@ -356,7 +356,7 @@ def schedule_command(config_path: Path) -> None:
 @click.argument("source", metavar="[FILE|-]", default="-", type=click.File("r", encoding="utf-8"))
 def summarize_command(sentences: int, algorithm: str, lang: str, title: str | None, words: int | None, jsonl: bool,
                       source: TextIO) -> None:
-    """Summarise the text in FILE (or stdin when FILE is - or absent): one sentence a line.
+    """Summarize the text in FILE (or stdin when FILE is - or absent): one sentence a line.
 
     With --jsonl, each input line is one document; a line that is not a JSON object with a "text"
     string is named on stderr with its line number and skipped. Large batches use every core.

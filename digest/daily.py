@@ -28,7 +28,7 @@ from digest.logs import log
 from digest.pipeline import edition_day
 from digest.send import send, utcnow
 from digest.signals import on_stop
-from digest.store import Store
+from digest.store import EditionStatus, Store
 
 MAX_NAP = 60.0  # seconds; the loop looks at the clock at least this often
 MIN_WAIT = 0.001  # seconds; the library runs a job of interval 0 again and again in one run_pending
@@ -134,4 +134,4 @@ def catch_up_due(config: Config, store: Store, now: datetime) -> bool:
     if not any(local.time() >= time.fromisoformat(at) for at in config.schedule.at):
         return False
     record = store.edition(edition_day(config, None, now, sending=True))
-    return not (record and record.status == "sent")
+    return not (record and record.status is EditionStatus.SENT)

@@ -33,6 +33,7 @@ from digest.config import Config
 from digest.files import write_atomically
 from digest.readers import Reader
 from digest.render.mime import Letter
+from digest.store import DeliveryStatus
 
 
 class DeliveryError(Exception):
@@ -66,7 +67,7 @@ class Outcome:
     (for good). `stop`: the mail system itself failed, so the rest of the list waits for the next run."""
 
     address: str
-    status: str
+    status: DeliveryStatus
     said: str
     stop: bool = False
 
@@ -92,9 +93,9 @@ class MessageSender:
             try:
                 receipt = self.post(letter.eml(entry.reader, entry.token, date), entry.message_id, address)
             except DeliveryError as exc:
-                outcomes.append(Outcome(address, "refused" if exc.permanent else "pending", str(exc), stop=not exc.reader))
+                outcomes.append(Outcome(address, DeliveryStatus.REFUSED if exc.permanent else DeliveryStatus.PENDING, str(exc), stop=not exc.reader))
                 continue
-            outcomes.append(Outcome(address, "sent", receipt))
+            outcomes.append(Outcome(address, DeliveryStatus.SENT, receipt))
         return outcomes
 
 

@@ -92,7 +92,8 @@ def on_clock(wall_time: datetime, tz: tzinfo) -> datetime:
 
 
 def in_window(item: Item, start: datetime, cutoff: datetime) -> bool:
-    """Published at or after the start and before the cut-off. An undated item is kept (ranked as old).
+    """Published at or after the start and before the cut-off. Every loaded item has a date (an undated
+    one is dated by the moment it was read); one built without a date is kept, as news of the run.
 
     Compared as instants: Python compares two datetimes of one zone on the wall clock, which is wrong
     in the hour a DST change repeats.

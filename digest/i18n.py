@@ -7,7 +7,7 @@ Every word the email, its text twin and the archive pages write themselves goes 
 catalogue of `newsletter.lang` (digest/locales/LANG/LC_MESSAGES/digest.mo); dates and times come from
 Babel's CLDR data. The English strings are the message ids, so English needs no catalogue. A string a
 catalogue lacks is written in English, and stderr says so once. Item text is never translated: a
-source's or an item's own `lang` only decides how its sentences are split and summarised.
+source's or an item's own `lang` only decides how its sentences are split and summarized.
 """
 from __future__ import annotations
 

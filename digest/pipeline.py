@@ -1,7 +1,7 @@
 """The stages as one function: sources -> window -> dedupe -> rank -> edition -> summaries.
 
-Summaries come last on purpose: only the stories that make the edition are summarised, and each
-summary is looked up in the store's cache first, so a rebuild of the same day summarises nothing.
+Summaries come last on purpose: only the stories that make the edition are summarized, and each
+summary is looked up in the store's cache first, so a rebuild of the same day summarizes nothing.
 """
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def build(
         edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
         edition.note = note
     with timings.stage("summaries"):
-        problems.extend(summarise(edition.stories(), config, store))
+        problems.extend(summarize_stories(edition.stories(), config, store))
     if fit:  # the last step: the only one that renders, to decide what the email holds
         with timings.stage("fit"):
             problems.extend(render.fit(edition, config))
@@ -101,7 +101,7 @@ def cluster(items: list[Item], config: Config, store: Store | None) -> list[Stor
     return stories
 
 
-def summarise(stories: list[Story], config: Config, store: Store | None) -> list[Problem]:
+def summarize_stories(stories: list[Story], config: Config, store: Store | None) -> list[Problem]:
     """Fill each story's summary, from the store's cache where it can, within its kind's word
     budget; a body that looks degenerate (a run-on, one word repeated) is named as suspect."""
     settings = config.summary

@@ -4,9 +4,10 @@
     recency    = 0.5 ** (age / ranking.half_life_hours)
     importance = 1 + breaking + priority + coverage + source + substance + keywords
 
-`age` runs from the story's newest report to the edition's cut-off (never below 0). A story with no
-date at all counts as old as the edition's window is long: it may be news, but nothing says it is
-today's, so it never beats a dated story of the same importance.
+`age` runs from the story's newest report to the edition's cut-off (never below 0). Every loaded item
+has a date: the normalising step (digest.sources.normalise) dates an undated one by the moment it was
+read, so it ranks as fresh news. An item built without a date (in code, never by a loader) is taken the
+same way, as of the cut-off.
 
 The importance signals, each weighted in `config.yaml` under `ranking.weights`:
 
@@ -65,6 +66,7 @@ def found_phrases(pattern: re.Pattern[str] | None, text: str) -> set[str]:
 
 
 def newest(story: Story) -> datetime | None:
+    """The newest report's date; None only for a story of items built without one (see above)."""
     dates = [member.published for member in story.members if member.published]
     return max(dates) if dates else None
 
@@ -88,7 +90,7 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
     stories = list(stories)
     for story in stories:
         moment = newest(story)
-        age_hours = max(0.0, (cutoff.timestamp() - moment.timestamp()) / 3600) if moment else config.edition.window_hours
+        age_hours = max(0.0, (cutoff.timestamp() - moment.timestamp()) / 3600) if moment else 0.0
         recency = 0.5 ** (age_hours / ranking.half_life_hours)
         signals = _signals(story, sources, ranking.weights)
         signals["keywords"] = sum(keyword_weights[phrase] for phrase in found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))

@@ -41,7 +41,7 @@ from digest.pipeline import BuildError, build, edition_day
 from digest.readers import Reader, readers, secret, token
 from digest.render.mime import Letter, reader_message_id
 from digest.signals import on_stop
-from digest.store import Delivery, EditionRecord, Store
+from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
 CATCH_UP_DAYS = 7  # the most missed editions one send builds; older ones are named, to send with --date
@@ -112,7 +112,7 @@ def send(
             result.follow(caught_up)
             result.warnings += publish_sent(config, store, result.delivered)
         except BaseException as exc:
-            store.end_run(run_id, "failed", utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
+            store.end_run(run_id, Outcome.FAILED, utcnow(), detail=f"{prefix}stopped by {type(exc).__name__}: {exc}")
             raise
         detail = "; ".join([result.summary, *result.failures])
         store.end_run(run_id, result.outcome, utcnow(), warnings=result.warnings, detail=prefix + detail)
@@ -155,11 +155,11 @@ class Plan:
 
 
 def _plan(store: Store, day: date, force: bool) -> Plan:
-    earlier = [record for record in store.editions(status="pending") if record.date != day]
+    earlier = [record for record in store.editions(status=EditionStatus.PENDING) if record.date != day]
     existing = store.edition(day)
     if existing is None or force:
         return Plan(earlier, replaces=existing)
-    if existing.status == "sent":
+    if existing.status is EditionStatus.SENT:
         return Plan(earlier, sent=existing)
     return Plan(earlier, pending=existing)
 
@@ -204,7 +204,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
     result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
-                      if sent else f"the edition of {day} is pending for {counts.get('pending', 0)} of {sum(counts.values())} readers;"
+                      if sent else f"the edition of {day} is pending for {counts.get(DeliveryStatus.PENDING, 0)} of {sum(counts.values())} readers;"
                       " the next `digest send` or scheduled run delivers to them")
     log.info(result.summary)
     return result
@@ -224,10 +224,11 @@ def _opted_out(reader: Reader, key: bytes | None, opted: frozenset[str]) -> bool
     return reader.address in opted or (key is not None and token(reader.address, key) in opted)
 
 
-def _tally(counts: dict[str, int]) -> str:
+def _tally(counts: dict[DeliveryStatus, int]) -> str:
     """"3 readers" or "2 readers (1 refused, 1 opted out)"."""
-    sent = counts.get("sent", 0)
-    others = ", ".join(f"{count} {status.replace('-', ' ')}" for status, count in sorted(counts.items()) if status != "sent" and count)
+    sent = counts.get(DeliveryStatus.SENT, 0)
+    others = ", ".join(f"{count} {status.replace('-', ' ')}" for status, count in sorted(counts.items())
+                       if status is not DeliveryStatus.SENT and count)
     return f"{sent} {'reader' if sent == 1 else 'readers'}" + (f" ({others})" if others else "")
 
 
@@ -280,12 +281,12 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
     log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
     stopped: str | None = None
     with transport(config) as sender:
-        for batch in _batches(store.deliveries(day, status="pending"), sender.batch):
+        for batch in _batches(store.deliveries(day, status=DeliveryStatus.PENDING), sender.batch):
             entries = []
             for delivery in batch:
                 reader = Reader(delivery.address, delivery.name)
                 if _opted_out(reader, key, opted):
-                    store.record_outcomes(day, [(reader.address, "opted-out", "unsubscribed")], utcnow())
+                    store.record_outcomes(day, [(reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed")], utcnow())
                 else:
                     entries.append(Outgoing(reader, token(reader.address, key) if key else None, delivery.message_id))
             if not entries:
@@ -294,9 +295,9 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
                 outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
                 store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
             for outcome in outcomes:
-                if outcome.status == "sent":
+                if outcome.status is DeliveryStatus.SENT:
                     result.delivered.append((day, outcome.address))
-                elif outcome.status == "refused":
+                elif outcome.status is DeliveryStatus.REFUSED:
                     _warn(result, f"{outcome.address}: {outcome.said}; not tried again")
                 else:
                     log.error(f"could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
@@ -305,7 +306,7 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
                 break
     if store.finish_edition(day, utcnow(), reason=stopped or "some readers were not delivered to"):
         return True
-    pending = store.delivery_counts(day).get("pending", 0)
+    pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
     result.failures.append(f"{day}: {pending} {'reader' if pending == 1 else 'readers'} pending" + (f": {stopped}" if stopped else ""))
     return False
 
@@ -320,7 +321,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         result.summary = f"dry run: the edition of {day} was already sent as {plan.sent.message_id}; nothing would be sent"
     elif plan.pending:
         result.preview = Letter.from_json(plan.pending.letter).eml() if plan.pending.letter else None
-        pending = store.delivery_counts(day).get("pending", 0)
+        pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
         result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
         with store.read_only():

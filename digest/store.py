@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
@@ -136,6 +137,22 @@ class FetchState:
     body: bytes | None
 
 
+class EditionStatus(StrEnum):
+    """Where an edition stands; stored as its text value."""
+
+    PENDING = "pending"  # recorded, not yet delivered to every reader
+    SENT = "sent"
+
+
+class DeliveryStatus(StrEnum):
+    """Where one reader's copy stands; stored as its text value."""
+
+    PENDING = "pending"  # not delivered yet, or a temporary failure: the next send tries again
+    SENT = "sent"
+    REFUSED = "refused"  # permanently, by the mail system
+    OPTED_OUT = "opted-out"
+
+
 @dataclass
 class EditionRecord:
     """One edition as the store remembers it: what was (or is to be) sent, and whether it was."""
@@ -143,7 +160,7 @@ class EditionRecord:
     date: date
     number: int
     message_id: str
-    status: str  # pending | sent
+    status: EditionStatus
     reason: str | None  # why the last delivery attempt failed
     story_ids: list[str]
     item_ids: list[str]
@@ -165,7 +182,7 @@ class Delivery:
     address: str
     name: str
     message_id: str
-    status: str  # pending | sent | refused (permanently, by the mail system) | opted-out
+    status: DeliveryStatus
     reason: str | None
     attempts: int
     sent: datetime | None
@@ -206,7 +223,7 @@ _RUN_COLUMNS = "id, command, started, ended, outcome, warnings, pid, edition, de
 def _edition(row: tuple) -> EditionRecord:
     day, number, message_id, status, reason, story_ids, item_ids, created, sent, subject, message, attempts, receipt, copies, letter = row
     return EditionRecord(
-        date.fromisoformat(day), number, message_id, status, reason, json.loads(story_ids), json.loads(item_ids),
+        date.fromisoformat(day), number, message_id, EditionStatus(status), reason, json.loads(story_ids), json.loads(item_ids),
         datetime.fromisoformat(created), datetime.fromisoformat(sent) if sent else None, subject, message, attempts,
         receipt, copies, letter,
     )
@@ -214,7 +231,7 @@ def _edition(row: tuple) -> EditionRecord:
 
 def _delivery(row: tuple) -> Delivery:
     day, address, name, message_id, status, reason, attempts, sent, receipt = row
-    return Delivery(date.fromisoformat(day), address, name, message_id, status, reason, attempts,
+    return Delivery(date.fromisoformat(day), address, name, message_id, DeliveryStatus(status), reason, attempts,
                     datetime.fromisoformat(sent) if sent else None, receipt)
 
 
@@ -420,7 +437,7 @@ class Store:
         return _edition(row) if row else None
 
     @_reads
-    def editions(self, *, status: str | None = None) -> list[EditionRecord]:
+    def editions(self, *, status: EditionStatus | None = None) -> list[EditionRecord]:
         """Every edition (or those with `status`), oldest date first."""
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         return [_edition(row) for row in self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions {where} ORDER BY date", args)]
@@ -471,7 +488,7 @@ class Store:
         assert record is not None
         return record
 
-    def deliveries(self, day: date, *, status: str | None = None) -> Iterator[Delivery]:
+    def deliveries(self, day: date, *, status: DeliveryStatus | None = None) -> Iterator[Delivery]:
         """The edition's deliveries (or those with `status`) in the order the readers were listed, read in chunks."""
         where, args = ("AND status = ?", (status,)) if status else ("", ())
         last = 0
@@ -483,20 +500,22 @@ class Store:
             last = rows[-1][0]
             yield from (_delivery(row[1:]) for row in rows)
 
-    def delivery_counts(self, day: date) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, COUNT(*) FROM deliveries WHERE edition = ? GROUP BY status", (day.isoformat(),)))
+    def delivery_counts(self, day: date) -> dict[DeliveryStatus, int]:
+        """How many of the edition's readers are at each status."""
+        rows = self.db.execute("SELECT status, COUNT(*) FROM deliveries WHERE edition = ? GROUP BY status", (day.isoformat(),))
+        return {DeliveryStatus(status): count for status, count in rows}
 
-    def record_outcomes(self, day: date, outcomes: Iterable[tuple[str, str, str]], now: datetime) -> None:
+    def record_outcomes(self, day: date, outcomes: Iterable[tuple[str, DeliveryStatus, str]], now: datetime) -> None:
         """Readers' outcomes, (address, status, receipt or reason), in one transaction: `sent`, `refused`
         (permanent), `opted-out`, or `pending` (a temporary failure, tried again by the next send)."""
         with self.transaction() as db:
             for address, status, said in outcomes:
-                if status == "sent":
+                if status is DeliveryStatus.SENT:
                     db.execute("UPDATE deliveries SET status = 'sent', sent = ?, receipt = ?, reason = NULL, attempts = attempts + 1"
                                " WHERE edition = ? AND address = ?", (now.isoformat(), said, day.isoformat(), address))
                 else:
                     db.execute("UPDATE deliveries SET status = ?, reason = ?, attempts = attempts + ? WHERE edition = ? AND address = ?",
-                               (status, said, status != "opted-out", day.isoformat(), address))
+                               (status, said, status is not DeliveryStatus.OPTED_OUT, day.isoformat(), address))
             self._close_if_done(db, day, now)
 
     def finish_edition(self, day: date, now: datetime, reason: str | None = None) -> bool:

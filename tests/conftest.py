@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.config import Config, NewsletterConfig
+from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
 from digest.model import Item, stable_id
 
 pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
@@ -25,6 +25,15 @@ def kyiv_config(newsletter: NewsletterConfig | None = None, **sections: Any) -> 
     """A Config in code, newsletter in Europe/Kyiv unless given, with the sections a test sets
     (ranking=RankingConfig(...), sources=[...], base_dir=...): the one place tests start a config."""
     return Config(newsletter=newsletter or NewsletterConfig(timezone="Europe/Kyiv"), **sections)
+
+
+# Fetching from the loopback test server: a dead one is known at once, and nothing is tried twice.
+QUICK_FETCH = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=0, backoff=0.0)
+
+
+def sources_config(*sources: SourceConfig, base: Path = Path("."), **sections: Any) -> Config:
+    """A Kyiv config of these sources, their `path:`s taken from `base`, fetching with QUICK_FETCH."""
+    return kyiv_config(sources=list(sources), base_dir=base, **{"fetch": QUICK_FETCH, **sections})
 
 
 @pytest.fixture

@@ -38,11 +38,11 @@ def test_pipeline_bench_prints_every_figure(shared) -> None:
 
     comparison = next(line for line in out.splitlines() if line.startswith("| 200 |") and "x |" in line)
     cells = [cell.strip() for cell in comparison.strip("|").split("|")]
-    naive, cold, ratio, warm, summarised, every, every_item_build = cells[1:]
+    naive, cold, ratio, warm, summarized, every, every_item_build = cells[1:]
     assert float(naive) > 0 and float(cold) > 0 and float(warm) > 0 and float(every) > 0
     assert float(every_item_build) > float(every)
     assert ratio == f"{float(naive) / float(cold):.1f}x" or abs(float(ratio[:-1]) - float(naive) / float(cold)) < 0.11
-    assert 0 < int(summarised) <= 200
+    assert 0 < int(summarized) <= 200
     assert "growth" in out
     assert "targets" in out
 

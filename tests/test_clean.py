@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from digest.sources.pagetext import LineKind, classify
 from digest.text.clean import clean_for_summary
 
 STORY = "The council voted to reopen the bridge on Monday."
@@ -31,6 +32,10 @@ STORY = "The council voted to reopen the bridge on Monday."
         "Thank you for signing up for this newsletter.",
         "Skip to content",
         "Advertisement",
+        "Menu",
+        "Editors' picks",
+        "Listen to this article",
+        "Follow us on Telegram",
         "Читайте також: Міст відкрили",
         "Фото: Укрінформ",
     ],
@@ -71,6 +76,8 @@ def test_a_line_ending_in_a_photo_credit_is_a_caption() -> None:
         "By Christmas, sales had doubled.",
         "By the end of the year the company posted 3% growth.",
         "Millions subscribe to streaming services every year.",
+        "Support users asked the council to keep the bridge open.",
+        "Search teams found the boat near the bridge.",
         "Officials updated the rules last year.",
         "Reuters reported that the talks had stalled.",
         "The photo shows the bridge (left) before the storm.",
@@ -78,6 +85,14 @@ def test_a_line_ending_in_a_photo_credit_is_a_caption() -> None:
 )
 def test_real_sentences_that_look_like_boilerplate_are_kept(real: str) -> None:
     assert clean_for_summary(real) == real
+
+
+@pytest.mark.parametrize("line", ["Menu", "Follow us on Telegram", "Реклама", "Newsletter: the week in review", "Support users asked"])
+def test_one_chrome_list_for_page_text_and_item_text(line: str) -> None:
+    """The page-text reader and the cleaning of item text agree on what a chrome line is."""
+    expected = line != "Support users asked"  # "Support us" is chrome, a sentence that starts the same is not
+    assert (classify(line).kind is LineKind.CHROME) is expected
+    assert (clean_for_summary(f"{line}\n{STORY}") == STORY) is expected
 
 
 def test_markup_and_entities_are_stripped_and_paragraphs_kept() -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import kyiv_config
 
-from digest.config import Config, ConfigError, EditionConfig, NewsletterConfig, ScheduleConfig, SectionConfig, SourceConfig, load_config
+from digest.config import Config, EditionConfig, NewsletterConfig, ScheduleConfig, SectionConfig, SourceConfig
 from digest.dedupe import cluster
 from digest.edition import build_edition, in_window, window
 from digest.rank import score
@@ -216,20 +216,6 @@ def test_stories_sent_in_an_earlier_edition_never_repeat(make_item):
     titles = [story.title for story in edition.stories()]
     assert "Power back in Kharkiv" not in titles and not any(title.startswith("Drones") for title in titles)
     assert layout(edition)[0] == ("top", ["Front line report from Pokrovsk"])
-
-
-def test_section_rules_load_from_config_yaml(tmp_path):
-    path = tmp_path / "config.yaml"
-    path.write_text("sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n"
-                    "  - {key: economy, title: Economy, tags: [economy], layout: feed}\n")
-    sections = load_config(path).sections
-    assert [(s.key, s.limit, s.layout) for s in sections] == [("war", 5, "stories"), ("economy", None, "feed")]
-    path.write_text("sections:\n  - {key: feed, title: Feed}\n")
-    with pytest.raises(ConfigError, match="built-in section"):
-        load_config(path)
-    path.write_text("sections:\n  - {key: war, title: War}\n  - {key: war, title: War again}\n")
-    with pytest.raises(ConfigError, match="names two sections"):
-        load_config(path)
 
 
 def test_the_same_day_in_any_order_gives_the_same_edition(make_item):

@@ -9,11 +9,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
-from conftest import kyiv_config
+from conftest import sources_config
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from digest.config import Config, FetchConfig, SourceConfig
+from digest.config import FetchConfig, SourceConfig
 from digest.progress import Progress
 from digest.sources import SourceFailed, load_all, load_each
 from digest.sources.feed import screen_xml
@@ -22,12 +22,7 @@ from digest.text.markup import fold
 
 FEEDS = Path(__file__).parent / "data" / "feeds"
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
-FAST = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=0, backoff=0.0, max_bytes=200_000)
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def config(*sources: SourceConfig, base: Path = FEEDS) -> Config:
-    return kyiv_config(sources=list(sources), fetch=FAST, base_dir=base)
 
 
 def feed(name: str, **where) -> SourceConfig:
@@ -36,7 +31,7 @@ def feed(name: str, **where) -> SourceConfig:
 
 
 def load_one(source: SourceConfig, store: Store | None = None):
-    (ctx,) = load_each(config(source), NOW, store)
+    (ctx,) = load_each(sources_config(source, base=FEEDS), NOW, store)
     return ctx
 
 
@@ -117,7 +112,10 @@ def test_rss_091_with_its_netscape_doctype(httpserver):
     assert ctx.items[1].body == "The keeper lit the lamp for the last time on Sunday.\n\nA party is planned at the quay."
     # RSS 0.91 items carry no date: dated by the fetch, and said so
     assert [item.published for item in ctx.items] == [NOW, NOW]
-    assert [str(p) for p in ctx.problems] == ["source 'Gazette': 2 entries have no date; dated by the time the feed was read"]
+    assert [str(p) for p in ctx.problems] == [
+        "source 'Gazette': 2 items without a date ('Ferry timetable changes for the winter', "
+        "'Lighthouse keeper retires after 31 years'); dated by the time they were read"
+    ]
 
 
 def test_rss_10_rdf(httpserver):
@@ -145,7 +143,7 @@ def test_rss_20_html_bodies_relative_links_tags_breaking_and_unsafe_links(httpse
     assert script.url is None  # javascript: never becomes a link
     assert untitled.title == "An untitled brief: the river is back within its banks"
     assert undated.published == NOW
-    assert [p.reason for p in ctx.problems] == ["1 entry has no date; dated by the time the feed was read"]
+    assert [p.reason for p in ctx.problems] == [f"1 item without a date ('{undated.title}'); dated by the time it was read"]
     assert len({item.id for item in ctx.items}) == 5
 
 
@@ -181,10 +179,10 @@ def test_feed_files_from_a_glob(tmp_path):
     for name in ("rss10.rdf", "atom.xml"):
         (tmp_path / "feeds" / name).write_bytes((FEEDS / name).read_bytes())
     (tmp_path / "feeds" / "broken.xml").write_text("<html><body>not a feed</body></html>")
-    (ctx,) = load_each(config(feed("Files", path="feeds/*"), base=tmp_path), NOW)
+    (ctx,) = load_each(sources_config(feed("Files", path="feeds/*"), base=tmp_path), NOW)
     assert len(ctx.items) == 5
     assert [str(p) for p in ctx.problems] == [
-        "source 'Files' (broken.xml): not a feed: got an HTML page (is the url the site's page rather than its feed?)"]
+        "source 'Files' (feeds/broken.xml): not a feed: got an HTML page (is the url the site's page rather than its feed?)"]
 
 
 # failures: each one named, the source given up, nothing else lost
@@ -240,7 +238,7 @@ def test_entities_are_refused_even_where_expat_cannot_read(tmp_path):
 
 def test_external_entity_in_a_file_is_never_resolved(tmp_path):
     (tmp_path / "xxe.xml").write_bytes(XXE)
-    (ctx,) = load_each(config(feed("Local", path="xxe.xml"), base=tmp_path), NOW)
+    (ctx,) = load_each(sources_config(feed("Local", path="xxe.xml"), base=tmp_path), NOW)
     assert ctx.items == [] and "never resolves" in ctx.problems[0].reason
 
 
@@ -259,7 +257,7 @@ def test_two_good_feeds_and_a_dead_url(httpserver, tmp_path):
     good_one = serve(httpserver, "/one", (FEEDS / "rss10.rdf").read_bytes())
     good_two = serve(httpserver, "/two", (FEEDS / "atom.xml").read_bytes())
     httpserver.expect_request("/dead").respond_with_data("gone", status=410)
-    cfg = config(feed("One", url=good_one), feed("Dead", url=httpserver.url_for("/dead")), feed("Two", url=good_two))
+    cfg = sources_config(feed("One", url=good_one), feed("Dead", url=httpserver.url_for("/dead")), feed("Two", url=good_two))
     with Store(tmp_path / "digest.db") as store:
         items, problems = load_all(cfg, NOW, store)
     assert sorted(item.source for item in items) == ["One", "One", "One", "Two", "Two"]
@@ -317,7 +315,7 @@ def test_sources_are_fetched_concurrently_and_merged_in_config_order(threaded_se
 
     for name in ("rss10.rdf", "atom.xml", "rss091.xml"):
         threaded_server.expect_request(f"/{name}").respond_with_handler(slow(name))
-    cfg = config(*(feed(name, url=threaded_server.url_for(f"/{name}")) for name in ("atom.xml", "rss10.rdf", "rss091.xml")))
+    cfg = sources_config(*(feed(name, url=threaded_server.url_for(f"/{name}")) for name in ("atom.xml", "rss10.rdf", "rss091.xml")))
     cfg.fetch = FetchConfig(timeout=2, retries=0)
     started = time.monotonic()
     contexts = load_each(cfg, NOW)
@@ -339,7 +337,7 @@ def test_progress_shows_on_a_terminal_only(capsys):
     assert "sources [##########..........] 1/2 One" in terminal.getvalue()
     assert "2/2 Two" in terminal.getvalue() and terminal.getvalue().endswith("\r\x1b[K")
 
-    load_all(config(feed("Notes", path="atom.xml")), NOW)  # stderr here is captured: not a terminal
+    load_all(sources_config(feed("Notes", path="atom.xml"), base=FEEDS), NOW)  # stderr here is captured: not a terminal
     assert capsys.readouterr().err == ""
 
 
@@ -348,7 +346,7 @@ def test_entry_links_of_a_feed_file_cannot_lead_to_a_private_address(httpserver,
     (tmp_path / "feed.xml").write_text(f"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><title>Looks harmless</title><link>{httpserver.url_for("/admin")}</link><description>Teaser.</description>
 <pubDate>Wed, 01 May 2024 05:00:00 GMT</pubDate></item></channel></rss>""")
-    (ctx,) = load_each(config(feed("Local", path="feed.xml", full_text=True), base=tmp_path), NOW)
+    (ctx,) = load_each(sources_config(feed("Local", path="feed.xml", full_text=True), base=tmp_path), NOW)
     assert ctx.items[0].body == "Teaser."
     assert "refused: localhost is at a non-public address" in ctx.problems[0].reason
     assert httpserver.log == []  # never even asked

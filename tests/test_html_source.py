@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import kyiv_config
+from conftest import sources_config
 
-from digest.config import Config, FetchConfig, SourceConfig
+from digest.config import SourceConfig
 from digest.sources import load_each
 from digest.text.markup import canonical_url, html_to_text, looks_like_html, plain_text, safe_url, to_text
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
-FAST = FetchConfig(connect_timeout=0.5, timeout=0.5, retries=0, backoff=0.0)
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head>
@@ -40,13 +38,9 @@ PAGE = """<!DOCTYPE html>
 </body></html>"""  # noqa: E501 - a page's paragraphs are long lines
 
 
-def config(source: SourceConfig, base: Path | None = None) -> Config:
-    return kyiv_config(sources=[source], fetch=FAST, base_dir=base or Path("."))
-
-
 def test_article_page_from_a_url(httpserver):
     httpserver.expect_request("/food/bakery").respond_with_data(PAGE, content_type="text/html; charset=utf-8")
-    (ctx,) = load_each(config(SourceConfig(name="Post", kind="html", allow_private=True, url=httpserver.url_for("/food/bakery"))), NOW)
+    (ctx,) = load_each(sources_config(SourceConfig(name="Post", kind="html", allow_private=True, url=httpserver.url_for("/food/bakery"))), NOW)
     assert ctx.problems == []
     (item,) = ctx.items
     assert item.title == "Bakery wins national bread prize"
@@ -66,26 +60,26 @@ def test_article_pages_from_files_by_glob(tmp_path):
     undated = PAGE.replace('<meta property="article:published_time" content="2024-05-01T14:20:00">', "")
     (tmp_path / "pages" / "b-undated.html").write_text(undated.replace("Bakery wins", "Baker wins"), encoding="utf-8")
     (tmp_path / "pages" / "c-empty.html").write_text("<html><body><nav>Home</nav></body></html>", encoding="utf-8")
-    (ctx,) = load_each(config(SourceConfig(name="Pages", kind="html", path="pages/*.html", item_kind="brief"), tmp_path), NOW)
+    (ctx,) = load_each(sources_config(SourceConfig(name="Pages", kind="html", path="pages/*.html", item_kind="brief"), base=tmp_path), NOW)
     assert [item.title for item in ctx.items] == ["Bakery wins national bread prize", "Baker wins national bread prize"]
     assert ctx.items[1].published == NOW
     assert {item.kind for item in ctx.items} == {"brief"}
     assert [str(p) for p in ctx.problems] == [
-        "source 'Pages' (b-undated.html): the page gives no publication date; dated by the time it was read",
-        "source 'Pages' (c-empty.html): no article text found in this page",
+        "source 'Pages' (pages/c-empty.html): no article text found in this page",
+        "source 'Pages': 1 item without a date ('Baker wins national bread prize'); dated by the time it was read",
     ]
 
 
 def test_a_page_with_no_article_fails_the_source(httpserver):
     httpserver.expect_request("/empty").respond_with_data("<html><body><nav>Home</nav></body></html>", content_type="text/html")
-    (ctx,) = load_each(config(SourceConfig(name="Empty", kind="html", allow_private=True, url=httpserver.url_for("/empty"))), NOW)
+    (ctx,) = load_each(sources_config(SourceConfig(name="Empty", kind="html", allow_private=True, url=httpserver.url_for("/empty"))), NOW)
     assert ctx.items == []
     assert [(p.reason, p.source_failed) for p in ctx.problems] == [(f"no article text found in {httpserver.url_for('/empty')}", True)]
 
 
 def test_a_dead_page_fails_the_source(httpserver):
     httpserver.expect_request("/gone").respond_with_data("", status=404)
-    (ctx,) = load_each(config(SourceConfig(name="Gone", kind="html", allow_private=True, url=httpserver.url_for("/gone"))), NOW)
+    (ctx,) = load_each(sources_config(SourceConfig(name="Gone", kind="html", allow_private=True, url=httpserver.url_for("/gone"))), NOW)
     assert [(str(p), p.source_failed) for p in ctx.problems] == [("source 'Gone': HTTP 404 Not Found", True)]
 
 

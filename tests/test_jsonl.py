@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from digest.config import Config, NewsletterConfig, SourceConfig
+from conftest import sources_config
+
+from digest.config import SourceConfig
 from digest.sources import SourceContext, load_all, load_source
 
 NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
@@ -14,8 +16,7 @@ NOW = datetime(2024, 5, 2, 9, 0, tzinfo=UTC)
 
 def make_context(tmp_path: Path, lines: list[str], **source: object) -> SourceContext:
     (tmp_path / "items.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    config = Config(newsletter=NewsletterConfig(timezone="Europe/Kyiv"), base_dir=tmp_path)
-    config.sources = [SourceConfig(name="CMS", kind="jsonl", path="items.jsonl", **source)]
+    config = sources_config(SourceConfig(name="CMS", kind="jsonl", path="items.jsonl", **source), base=tmp_path)
     return SourceContext(source=config.sources[0], config=config, now=NOW)
 
 
@@ -124,7 +125,7 @@ def test_undated_items_are_dated_by_the_read_and_said_so(tmp_path):
     ctx = make_context(tmp_path, [line(title="one"), line(title="two")])
     items = load_source(ctx)
     assert [item.published for item in items] == [NOW, NOW]
-    assert "2 item(s) without 'published'" in ctx.problems[0].reason
+    assert [str(p) for p in ctx.problems] == ["source 'CMS': 2 items without a date ('one', 'two'); dated by the time they were read"]
 
 
 def test_a_file_with_no_good_line_fails_the_source(tmp_path):
@@ -138,10 +139,11 @@ def test_globbed_files_in_order_through_load_all(tmp_path):
     (tmp_path / "cms").mkdir()
     (tmp_path / "cms" / "b.jsonl").write_text(line(title="from b") + "\n", encoding="utf-8")
     (tmp_path / "cms" / "a.jsonl").write_text("\ufeff" + line(title="from a") + "\n", encoding="utf-8")
-    config = Config(base_dir=tmp_path, sources=[SourceConfig(name="CMS", kind="jsonl", path="cms/*.jsonl")])
+    config = sources_config(SourceConfig(name="CMS", kind="jsonl", path="cms/*.jsonl"), base=tmp_path)
     items, problems = load_all(config, NOW)
     assert [item.title for item in items] == ["from a", "from b"]
-    assert [problem.where for problem in problems] == ["source 'CMS' (cms/a.jsonl)", "source 'CMS' (cms/b.jsonl)"]
+    assert [str(problem) for problem in problems] == [
+        "source 'CMS': 2 items without a date ('from a', 'from b'); dated by the time they were read"]
 
 
 def test_a_file_that_crashes_its_parser_costs_only_that_file(tmp_path):

@@ -15,7 +15,7 @@ from conftest import kyiv_config
 
 from digest.config import Config, NewsletterConfig, ScheduleConfig, StoreConfig
 from digest.daily import next_send, run_schedule
-from digest.store import Store, StoreBusy
+from digest.store import DeliveryStatus, Store, StoreBusy
 
 KYIV = ZoneInfo("Europe/Kyiv")
 HOST_ZONES = ["Europe/Kyiv", "UTC", "America/New_York"]  # the machine's own zone must not matter
@@ -84,7 +84,7 @@ def test_a_late_start_catches_up_once_and_only_if_today_is_unsent(tmp_path: Path
     with Store(tmp_path / "digest.db") as store:
         record = store.record_pending(date(2026, 5, 16), message_id="<m@x>", subject="", letter=b"{}", story_ids=[], item_ids=[],
                                       readers=[("a@x.org", "", "<m.a@x>")], now=datetime(2026, 5, 16, 4, 0, tzinfo=UTC))
-        store.record_outcomes(record.date, [("a@x.org", "sent", "250")], datetime(2026, 5, 16, 4, 0, tzinfo=UTC))
+        store.record_outcomes(record.date, [("a@x.org", DeliveryStatus.SENT, "250")], datetime(2026, 5, 16, 4, 0, tzinfo=UTC))
     runs = drive(settings, datetime(2026, 5, 16, 9, 30, tzinfo=KYIV), datetime(2026, 5, 16, 18, 0, tzinfo=KYIV))
     assert runs == []  # today's edition was already sent: no catch-up, and 19:00 is still ahead
 

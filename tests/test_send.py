@@ -25,7 +25,7 @@ from digest.config import load_config
 from digest.readers import Reader
 from digest.render.mime import Letter, reader_message_id
 from digest.send import next_copy_id, send
-from digest.store import Store
+from digest.store import EditionStatus, Store
 
 DAY1, DAY2 = date(2026, 5, 14), date(2026, 5, 15)
 FAKE_SENDMAIL = Path(__file__).with_name("fake_sendmail.py")
@@ -149,9 +149,8 @@ def ok(result: Result) -> str:
     return result.stderr
 
 
-def test_smtp_once_then_never_again_unless_forced_and_a_failed_day_goes_when_the_server_is_back(tmp_path: Path, mail_server: MailServer) -> None:
+def test_smtp_delivers_the_recorded_letter_filled_for_the_reader(tmp_path: Path, mail_server: MailServer) -> None:
     project = smtp_project(tmp_path, mail_server.port)
-
     ok(project.digest("send", "--date", str(DAY1)))
     first = project.edition(DAY1)
     (got,) = mail_server.received
@@ -163,7 +162,13 @@ def test_smtp_once_then_never_again_unless_forced_and_a_failed_day_goes_when_the
     assert message["Date"] and message["List-Unsubscribe"]
     assert message.get_content_type() == "multipart/alternative"
     assert got.rcpt_tos == ["readers@example.com"]
-    assert (first.status, first.number, first.copies, len(first.story_ids)) == ("sent", 1, 1, 3)
+    assert (first.status, first.number, first.copies, len(first.story_ids)) == (EditionStatus.SENT, 1, 1, 3)
+
+
+def test_a_sent_edition_is_never_sent_again_unless_forced(tmp_path: Path, mail_server: MailServer) -> None:
+    project = smtp_project(tmp_path, mail_server.port)
+    ok(project.digest("send", "--date", str(DAY1)))
+    first = project.edition(DAY1)
 
     stderr = ok(project.digest("send", "--date", str(DAY1)))
     assert "was already sent" in stderr and "--force" in stderr
@@ -175,31 +180,42 @@ def test_smtp_once_then_never_again_unless_forced_and_a_failed_day_goes_when_the
     assert copy.message_id == next_copy_id(first.message_id, first.message_id)
     assert parse(mail_server.received[1].data)["Message-ID"] == reader_message_id(copy.message_id, READER)
     assert (copy.number, copy.copies) == (1, 2)
+    with project.store() as store:
+        assert [run.outcome for run in reversed(store.runs())] == ["sent", "already-sent", "sent"]
 
+
+def test_a_failed_edition_stays_pending_and_goes_as_it_was_when_the_server_is_back(tmp_path: Path, mail_server: MailServer) -> None:
+    project = smtp_project(tmp_path, mail_server.port)
     mail_server.stop()
     failed = project.digest("send", "--date", str(DAY2))
     assert failed.exit_code == 1
     assert "Connection refused" in failed.stderr and "pending" in failed.stderr
     pending = project.edition(DAY2)
-    assert pending.status == "pending" and "Connection refused" in pending.reason
+    assert pending.status == EditionStatus.PENDING and "Connection refused" in pending.reason
 
     mail_server.start()
     ok(project.digest("send", "--date", str(DAY2)))
-    assert len(mail_server.received) == 3
-    assert without_date(mail_server.received[2].data) == readers_message(pending)  # the retry is the same message, Date apart
-    second = project.edition(DAY2)
-    assert (second.status, second.number, second.message_id) == ("sent", 2, pending.message_id)
+    (got,) = mail_server.received
+    assert without_date(got.data) == readers_message(pending)  # the retry is the same message, Date apart
+    sent = project.edition(DAY2)
+    assert (sent.status, sent.message_id) == (EditionStatus.SENT, pending.message_id)
 
-    # the next day's edition holds none of the first day's stories
+    ok(project.digest("send", "--date", str(DAY2)))
+    assert len(mail_server.received) == 1
+    with project.store() as store:
+        assert [run.outcome for run in reversed(store.runs())] == ["failed", "sent", "already-sent"]
+
+
+def test_the_next_edition_holds_none_of_the_stories_sent_before(tmp_path: Path, mail_server: MailServer) -> None:
+    project = smtp_project(tmp_path, mail_server.port)
+    ok(project.digest("send", "--date", str(DAY1)))
+    ok(project.digest("send", "--date", str(DAY2)))
+    first, second = project.edition(DAY1), project.edition(DAY2)
+    assert second.number == 2
     assert not set(second.story_ids + second.item_ids) & set(first.story_ids + first.item_ids)
     text = Letter.from_json(second.letter).text
     assert all(title not in text for title, _ in STORIES[DAY1])
     assert all(title in text for title, _ in STORIES[DAY2])
-
-    ok(project.digest("send", "--date", str(DAY2)))
-    assert len(mail_server.received) == 3
-    with project.store() as store:
-        assert [run.outcome for run in reversed(store.runs())] == ["sent", "already-sent", "sent", "failed", "sent", "already-sent"]
 
 
 def table_rows(db: Path) -> dict[str, list]:

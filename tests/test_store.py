@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.store import MIGRATIONS, Store, StoreBusy, StoreError
+from digest.store import MIGRATIONS, DeliveryStatus, EditionStatus, Store, StoreBusy, StoreError
 
 NOW = datetime(2026, 3, 28, 5, 0, tzinfo=UTC)
 
@@ -28,7 +28,7 @@ def pending(store: Store, day: date, message_id: str, stories: list[str], items:
 
 
 def sent_to_all(store: Store, day: date, receipt: str = "250 queued") -> None:
-    store.record_outcomes(day, [(address, "sent", receipt) for address, _, _ in READERS], NOW)
+    store.record_outcomes(day, [(address, DeliveryStatus.SENT, receipt) for address, _, _ in READERS], NOW)
 
 
 def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -119,14 +119,15 @@ def test_an_edition_goes_pending_then_sent_reader_by_reader_and_keeps_its_number
         assert [(d.address, d.name, d.message_id, d.status) for d in store.deliveries(day)] == [
             ("a@example.com", "Ann", "<id.a@x>", "pending"), ("b@example.com", "", "<id.b@x>", "pending")]
 
-        store.record_outcomes(day, [("a@example.com", "sent", "250 queued"), ("b@example.com", "pending", "451 try later")], NOW)
+        store.record_outcomes(
+            day, [("a@example.com", DeliveryStatus.SENT, "250 queued"), ("b@example.com", DeliveryStatus.PENDING, "451 try later")], NOW)
         assert not store.finish_edition(day, NOW, "1 reader pending")
         record = store.edition(day)
         assert (record.status, record.reason, record.attempts) == ("pending", "1 reader pending", 1)
         assert store.delivery_counts(day) == {"sent": 1, "pending": 1}
-        assert [d.address for d in store.deliveries(day, status="pending")] == ["b@example.com"]
+        assert [d.address for d in store.deliveries(day, status=DeliveryStatus.PENDING)] == ["b@example.com"]
 
-        store.record_outcomes(day, [("b@example.com", "sent", "250 again")], NOW)  # the last one settles the edition
+        store.record_outcomes(day, [("b@example.com", DeliveryStatus.SENT, "250 again")], NOW)  # the last one settles the edition
         record = store.edition(day)
         assert (record.status, record.reason, record.sent, record.copies) == ("sent", None, NOW, 1)
         assert [(d.status, d.attempts, d.receipt) for d in store.deliveries(day)] == [("sent", 1, "250 queued"), ("sent", 2, "250 again")]
@@ -154,7 +155,7 @@ def test_sent_ids_hold_earlier_editions_stories_and_items(tmp_path: Path) -> Non
         assert store.sent_ids() == {"s1", "i1", "i2", "s3", "i3"}
         assert store.sent_ids(before=date(2026, 3, 28)) == {"s1", "i1", "i2"}
         assert store.sent_ids(before=date(2026, 3, 27)) == frozenset()
-        assert [e.date for e in store.editions(status="pending")] == [date(2026, 3, 28)]
+        assert [e.date for e in store.editions(status=EditionStatus.PENDING)] == [date(2026, 3, 28)]
 
 
 def test_runs_are_logged_and_those_of_dead_processes_closed(tmp_path: Path) -> None:

@@ -291,7 +291,7 @@ def test_a_brief_that_is_one_long_quotation_is_shown_whole() -> None:
     assert summary.startswith('"We have been ready') and summary.endswith("told reporters.")
 
 
-def test_a_huge_text_is_summarised_from_its_lead_and_an_even_sample() -> None:
+def test_a_huge_text_is_summarized_from_its_lead_and_an_even_sample() -> None:
     """The work is bounded (TEXT_BUDGET, MAX_SENTENCES) and the choice deterministic: the lead stays in."""
     from digest.summarize.prepare import LEAD_SENTENCES, MAX_SENTENCES, TEXT_BUDGET, prepare
 

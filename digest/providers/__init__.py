@@ -21,6 +21,7 @@ from typing import Any
 from digest.config import Config
 from digest.deliver import DeliveryError, Outcome, Outgoing
 from digest.render.mime import Letter
+from digest.store import DeliveryStatus
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -81,7 +82,7 @@ class Provider:
             headers = {**self.auth(key), "Content-Type": "application/json", "Accept": "application/json", **headers}
             answer = self.with_retries(lambda: self.post(path, headers, json.dumps(body, ensure_ascii=False).encode("utf-8")))
         except DeliveryError as exc:
-            return [Outcome(entry.reader.address, "pending", str(exc), stop=True) for entry in entries]
+            return [Outcome(entry.reader.address, DeliveryStatus.PENDING, str(exc), stop=True) for entry in entries]
         return self.outcomes(entries, answer)
 
     def auth(self, key: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 from digest.deliver import Outcome, Outgoing
 from digest.providers import Answer, Provider, api_headers
 from digest.render.mime import Letter
+from digest.store import DeliveryStatus
 
 REFUSED_CODES = {300, 406}
 
@@ -42,13 +43,13 @@ class Postmark(Provider):
         results = answer.json()
         if answer.status != 200 or not isinstance(results, list) or len(results) != len(entries):
             said = results.get("Message") if isinstance(results, dict) else answer.body[:300].decode("utf-8", "replace")
-            return [Outcome(e.reader.address, "pending", f"postmark answered {answer.status}: {said}", stop=True) for e in entries]
+            return [Outcome(e.reader.address, DeliveryStatus.PENDING, f"postmark answered {answer.status}: {said}", stop=True) for e in entries]
         outcomes = []
         for entry, result in zip(entries, results, strict=False):
             code = result.get("ErrorCode") if isinstance(result, dict) else None
             said = f"postmark {result.get('Message', '')} ({code})" if isinstance(result, dict) else "postmark: no answer"
             if code == 0:
-                outcomes.append(Outcome(entry.reader.address, "sent", f"postmark accepted as {result.get('MessageID')}"))
+                outcomes.append(Outcome(entry.reader.address, DeliveryStatus.SENT, f"postmark accepted as {result.get('MessageID')}"))
             else:
-                outcomes.append(Outcome(entry.reader.address, "refused" if code in REFUSED_CODES else "pending", said))
+                outcomes.append(Outcome(entry.reader.address, DeliveryStatus.REFUSED if code in REFUSED_CODES else DeliveryStatus.PENDING, said))
         return outcomes

@@ -18,6 +18,7 @@ from digest.deliver import Outcome, Outgoing
 from digest.providers import Answer, Provider, api_headers
 from digest.readers import PLACEHOLDER
 from digest.render.mime import Letter
+from digest.store import DeliveryStatus
 
 
 class SendGrid(Provider):
@@ -48,22 +49,23 @@ class SendGrid(Provider):
         refused: list[Outcome] = []
         while entries:
             outcomes = super().send(letter, entries, date)
-            bad = [outcome for outcome in outcomes if outcome.status == "refused"]
+            bad = [outcome for outcome in outcomes if outcome.status is DeliveryStatus.REFUSED]
             if not bad:
                 return refused + outcomes
             refused += bad
-            entries = [entry for entry, outcome in zip(entries, outcomes, strict=False) if outcome.status != "refused"]
+            entries = [entry for entry, outcome in zip(entries, outcomes, strict=False) if outcome.status is not DeliveryStatus.REFUSED]
         return refused
 
     def outcomes(self, entries: list[Outgoing], answer: Answer) -> list[Outcome]:
         if answer.status == 202:
             receipt = f"sendgrid accepted as {answer.headers.get('X-Message-Id', '?')}"
-            return [Outcome(entry.reader.address, "sent", receipt) for entry in entries]
+            return [Outcome(entry.reader.address, DeliveryStatus.SENT, receipt) for entry in entries]
         errors = (answer.json() or {}).get("errors", []) if isinstance(answer.json(), dict) else []
         said = "; ".join(str(error.get("message", "")) for error in errors if isinstance(error, dict)) or answer.body[:300].decode("utf-8", "replace")
         blamed = {int(m.group(1)) for error in errors if isinstance(error, dict)
                   if (m := re.match(r"personalizations\.(\d+)\.to", str(error.get("field") or "")))}
         if answer.status == 400 and blamed and max(blamed) < len(entries):
-            return [Outcome(entry.reader.address, "refused" if index in blamed else "pending", f"sendgrid answered 400: {said}")
+            return [Outcome(entry.reader.address, DeliveryStatus.REFUSED if index in blamed else DeliveryStatus.PENDING,
+                            f"sendgrid answered 400: {said}")
                     for index, entry in enumerate(entries)]
-        return [Outcome(entry.reader.address, "pending", f"sendgrid answered {answer.status}: {said}", stop=True) for entry in entries]
+        return [Outcome(entry.reader.address, DeliveryStatus.PENDING, f"sendgrid answered {answer.status}: {said}", stop=True) for entry in entries]

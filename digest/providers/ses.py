@@ -18,6 +18,7 @@ from datetime import datetime
 from digest.deliver import DeliveryError, Outcome, Outgoing
 from digest.providers import Answer, Provider, Retry, retry_after
 from digest.render.mime import Letter
+from digest.store import DeliveryStatus
 
 try:
     import boto3
@@ -65,17 +66,17 @@ class Ses(Provider):
                 message = letter.eml(entry.reader, entry.token, date)
                 answer = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
             except DeliveryError as exc:
-                outcomes.append(Outcome(address, "pending", str(exc), stop=True))
+                outcomes.append(Outcome(address, DeliveryStatus.PENDING, str(exc), stop=True))
                 break
             except botocore.exceptions.ClientError as exc:
                 error = exc.response.get("Error", {})
                 said = f"ses refused the message: {error.get('Code')}: {error.get('Message')}"
                 refused = error.get("Code") in REFUSED
-                outcomes.append(Outcome(address, "refused" if refused else "pending", said, stop=not refused))
+                outcomes.append(Outcome(address, DeliveryStatus.REFUSED if refused else DeliveryStatus.PENDING, said, stop=not refused))
                 if not refused:
                     break
                 continue
-            outcomes.append(Outcome(address, "sent", f"ses accepted as {answer.json().get('MessageId')}"))
+            outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {answer.json().get('MessageId')}"))
         return outcomes
 
     def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> Answer:

@@ -67,8 +67,35 @@ class SourceContext:
         return frozenset(category.casefold() for category in self.source.breaking_categories)
 
     def warn(self, reason: str, where: str | None = None) -> None:
-        """Report a bad part of the source (the rest of it is kept)."""
-        self.problems.append(Problem(where or f"source '{self.source.name}'", reason))
+        """Report a bad part of the source (the rest of it is kept); `where` defaults to the source."""
+        self.problems.append(Problem(where or self.where(), reason))
+
+    def where(self, path: Path | None = None, line: int | None = None) -> str:
+        """How stderr names the source, and the file and line a warning is about when there is one."""
+        parts = [self.shown(path)] if path else []
+        parts += [f"line {line}"] if line is not None else []
+        return f"source '{self.source.name}'" + (f" ({', '.join(parts)})" if parts else "")
+
+    def shown(self, path: Path) -> str:
+        """A file as the user would name it: relative to the config's folder when inside it."""
+        try:
+            return str(path.resolve().relative_to(self.config.base_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    def item(self, title: str, *, url: str | None = None, published: datetime | None = None, guid: str | None = None,
+             **fields: Any) -> Item:
+        """An Item of this source: its id made by `item_id`, and its kind, section and language from
+        the source's settings, unless `fields` gives them."""
+        values: dict[str, Any] = {
+            "id": item_id(self.source.name, url=url, title=title, published=published, guid=guid),
+            "source": self.source.name,
+            "kind": self.source.item_kind,
+            "section": self.source.section,
+            "lang": self.lang,
+            **fields,
+        }
+        return Item(title=title, url=url, published=published, **values)
 
     def paths(self) -> list[Path]:
         """The files `path:` names (globs expanded, sorted so every run reads them in one order).
@@ -103,10 +130,14 @@ class SourceContext:
         if len(paths) == 1 and failures:
             raise SourceFailed(failures[0][1])
         for path, reason in failures:
-            self.warn(reason, f"source '{self.source.name}' ({path.name})")
+            self.warn(reason, self.where(path))
         if failures and len(failures) == len(paths):
             raise SourceFailed(f"none of its {len(paths)} files could be read")
         return items
+
+    def nothing_in(self, what: str) -> SourceFailed:
+        """The failure of a source whose files all were read but gave no `what` ("items")."""
+        return SourceFailed(f"no {what} in " + ", ".join(self.shown(path) for path in self.paths()))
 
     def fetch(self, url: str, *, accept: str = "*/*", conditional: bool = True):
         """GET `url` within the config's fetch limits (see digest.sources.http); `conditional` keeps
@@ -122,11 +153,16 @@ class SourceContext:
         store = self.store if conditional else None
         return http.fetch(url, self.config.fetch, store, accept=accept, now=self.now, public_only=not self.source.allow_private)
 
-    def read_text(self, path: Path) -> str:
+    def read_bytes(self, path: Path) -> bytes:
+        """A file's bytes; one that cannot be read fails with the reason (for `load_files`)."""
         try:
-            return path.read_bytes().decode("utf-8", errors="replace")
+            return path.read_bytes()
         except OSError as exc:
-            raise SourceFailed(f"cannot read {path}: {exc.strerror}") from None
+            raise SourceFailed(f"cannot read {self.shown(path)}: {exc.strerror}") from None
+
+    def read_text(self, path: Path) -> str:
+        """A UTF-8 file's text; bytes that are not UTF-8 become U+FFFD rather than failing the file."""
+        return self.read_bytes(path).decode("utf-8", errors="replace")
 
 
 def item_id(source: str, *, url: str | None, title: str, published: datetime | None, guid: str | None = None) -> str:

@@ -2,8 +2,8 @@
 
 Each entry becomes one Item: its HTML title and body turned into clean text, its link made absolute
 and safe, its categories as tags (a category listed in `breaking_categories` marks it breaking),
-and its own date (published, else updated; an entry with neither is dated by the time it was read,
-and stderr says so). With `full_text: true` each entry's page is fetched and its article extracted,
+and its own date (published, else updated; an entry with neither is left undated, for the
+normalising step to date by the time it was read). With `full_text: true` each entry's page is fetched and its article extracted,
 for feeds that only carry a teaser.
 
 XML from the network is untrusted. Before feedparser sees a document it is parsed once by expat
@@ -22,7 +22,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from xml.parsers import expat
 
 import feedparser
@@ -57,22 +56,14 @@ class Document:
 
 
 def load(ctx: SourceContext) -> list[Item]:
-    name = f"source '{ctx.source.name}'"
     if ctx.source.url:
         fetched = ctx.fetch(ctx.source.url, accept=ACCEPT_FEED)
-        items = parse_feed(Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), name), ctx)
+        items = parse_feed(Document(fetched.body, fetched.final_url, fetched.headers.get("Content-Type"), ctx.where()), ctx)
     else:
-        items = ctx.load_files(lambda path, data: parse_feed(Document(data, None, None, f"{name} ({path.name})"), ctx), _read)
+        items = ctx.load_files(lambda path, data: parse_feed(Document(data, None, None, ctx.where(path)), ctx), ctx.read_bytes)
     if ctx.source.full_text:
         add_full_text(items, ctx)
     return items
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise SourceFailed(f"cannot read {path}: {exc.strerror}") from None
 
 
 class _EntityDeclared(Exception):
@@ -217,15 +208,7 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
             continue
         read.append((entry, item))
     _own_ids_for_shared_links(read, ctx)
-    items = [item for _, item in read]
-    undated = 0
-    for item in items:
-        if item.published is None:
-            item.published = ctx.now
-            undated += 1
-    if undated:
-        ctx.warn(f"{undated} entr{'y has' if undated == 1 else 'ies have'} no date; dated by the time the feed was read", document.where)
-    return items
+    return [item for _, item in read]
 
 
 def _own_ids_for_shared_links(read: list[tuple[feedparser.FeedParserDict, Item]], ctx: SourceContext) -> None:
@@ -253,21 +236,8 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
     published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
     tags = tuple(dict.fromkeys(filter(None, (fold(tag.get("label") or tag.get("term") or "") for tag in entry.get("tags", [])))))
     author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
-    return Item(
-        id=item_id(ctx.source.name, url=url, guid=entry.get("id"), title=title, published=published),
-        source=ctx.source.name,
-        kind=ctx.source.item_kind,
-        title=title,
-        body=body,
-        url=url,
-        published=published,
-        author=fold(author) or None,
-        section=ctx.source.section,
-        tags=tags,
-        breaking=flagged,
-        lang=lang,
-        image=images.from_feed_entry(entry, base),
-    )
+    return ctx.item(title, url=url, published=published, guid=entry.get("id"), body=body, author=fold(author) or None,
+                    tags=tags, breaking=flagged, lang=lang, image=images.from_feed_entry(entry, base))
 
 
 def add_full_text(items: list[Item], ctx: SourceContext) -> None:

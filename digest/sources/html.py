@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from trafilatura.settings import Document
 
 from digest.images import lead_image
 from digest.model import Image, Item
-from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
+from digest.sources import SourceContext, SourceFailed, parse_iso_date
 from digest.text.clean import clean_headline
 from digest.text.markup import fold, inline_text, safe_url
 
@@ -92,43 +93,22 @@ def load(ctx: SourceContext) -> list[Item]:
         article = extract_article(fetched.body, fetched.final_url, tz=ctx.tz, now=ctx.now)
         if article is None:
             raise SourceFailed(f"no article text found in {fetched.final_url}")
-        return [to_item(article, ctx, f"source '{ctx.source.name}'")]
-    items: list[Item] = []
-    for path in ctx.paths():
-        where = f"source '{ctx.source.name}' ({path.name})"
-        try:
-            page = path.read_bytes()
-        except OSError as exc:
-            ctx.warn(f"cannot read the file: {exc.strerror}", where)
-            continue
+        return [to_item(article, ctx)]
+
+    def read_page(path: Path, page: bytes) -> list[Item]:
         article = extract_article(page, None, tz=ctx.tz, now=ctx.now)
         if article is None:
-            ctx.warn("no article text found in this page", where)
-            continue
-        items.append(to_item(article, ctx, where))
+            ctx.warn("no article text found in this page", ctx.where(path))
+            return []
+        return [to_item(article, ctx)]
+
+    items = ctx.load_files(read_page, ctx.read_bytes)
     if not items:
-        raise SourceFailed("no article found in " + ", ".join(p.name for p in ctx.paths()))
+        raise ctx.nothing_in("article")
     return items
 
 
-def to_item(article: Article, ctx: SourceContext, where: str) -> Item:
+def to_item(article: Article, ctx: SourceContext) -> Item:
     title, breaking = clean_headline(article.title)
-    published = article.published
-    if published is None:
-        published = ctx.now
-        ctx.warn("the page gives no publication date; dated by the time it was read", where)
-    return Item(
-        id=item_id(ctx.source.name, url=article.url, title=title, published=published),
-        source=ctx.source.name,
-        kind=ctx.source.item_kind,
-        title=title,
-        body=article.text,
-        url=article.url,
-        published=published,
-        author=article.author,
-        section=ctx.source.section,
-        tags=article.tags,
-        breaking=breaking,
-        lang=ctx.lang,
-        image=article.image,
-    )
+    return ctx.item(title, url=article.url, published=article.published, body=article.text, author=article.author,
+                    tags=article.tags, breaking=breaking, image=article.image)

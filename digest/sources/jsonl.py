@@ -25,7 +25,7 @@ from typing import Any, cast
 from digest import jsonlines
 from digest.images import lead_image
 from digest.model import Image, Item, Kind
-from digest.sources import SourceContext, SourceFailed, item_id, parse_iso_date
+from digest.sources import SourceContext, parse_iso_date
 from digest.text.markup import inline_text, safe_url, to_text
 
 TEXT_FIELDS = ("section", "author", "source", "lang")
@@ -39,39 +39,28 @@ class BrokenLine(ValueError):
 def load(ctx: SourceContext) -> list[Item]:
     items = ctx.load_files(lambda path, text: read_file(ctx, path, text))
     if not items:
-        raise SourceFailed("no items in " + ", ".join(_shown(ctx, p) for p in ctx.paths()))
+        raise ctx.nothing_in("items")
     return items
 
 
 def read_file(ctx: SourceContext, path: Path, text: str) -> list[Item]:
     """The good lines of one file (`text`, read from `path`) as items; each bad line is one warning naming file and line."""
-    shown = _shown(ctx, path)
     text = text.lstrip("\ufeff")
     items: list[Item] = []
-    undated: list[int] = []
-    def where(number: int) -> str:
-        return f"source '{ctx.source.name}' ({shown}, line {number})"
 
     def skip(number: int, reason: str) -> None:
-        ctx.warn(f"{reason}; line skipped", where(number))
+        ctx.warn(f"{reason}; line skipped", ctx.where(path, number))
 
     for number, record in jsonlines.objects(text.splitlines(), skip):
         def warn(reason: str, number: int = number) -> None:
-            ctx.warn(reason, where(number))
+            ctx.warn(reason, ctx.where(path, number))
 
         try:
             item = parse_record(record, ctx, warn)
         except BrokenLine as exc:
             skip(number, str(exc))
             continue
-        if item.published is None:
-            item.published = ctx.now
-            undated.append(number)
         items.append(item)
-    if undated:
-        lines = ", ".join(map(str, undated[:10])) + (" ..." if len(undated) > 10 else "")
-        ctx.warn(f"{len(undated)} item(s) without 'published' dated by the time they were read (line {lines})",
-                 f"source '{ctx.source.name}' ({shown})")
     return items
 
 
@@ -98,15 +87,16 @@ def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str
     extra = {key: value for key, value in record.items() if key not in KNOWN}
     if raw_url and not url:
         warn(f"url '{raw_url[:60]}' is not an http(s) or mailto link; item kept without it")
-    return Item(
-        id=str(given_id) if given_id is not None else item_id(ctx.source.name, url=url, title=title, published=published),
+    own_id = {"id": str(given_id)} if given_id is not None else {}
+    return ctx.item(
+        title,
+        url=url,
+        published=published,
+        **own_id,
         source=outlet or ctx.source.name,
         via=ctx.source.name if outlet else None,
         kind=cast(Kind, kind),  # checked above
-        title=title,
         body=body,
-        url=url,
-        published=published,
         author=inline_text(get.text("author") or "") or None,
         section=get.text("section") or ctx.source.section,
         tags=tuple(tag for tag in (inline_text(t) for t in get.list_of_text("tags")) if tag),
@@ -156,11 +146,3 @@ class _Getter:
         if not all(isinstance(value, str) for value in values):
             raise BrokenLine(f"'{key}' should be a list of text")
         return values
-
-
-def _shown(ctx: SourceContext, path: Path) -> str:
-    """The file as the user would name it: relative to the config's folder when inside it."""
-    try:
-        return str(path.resolve().relative_to(ctx.config.base_dir.resolve()))
-    except ValueError:
-        return str(path)

@@ -1,7 +1,8 @@
 """The one step every source's items go through after loading, whatever their kind.
 
 It owns the rules that are the same for every kind: the "Breaking:" label and the breaking flag,
-dates in the future, and ids given twice. Each kind's module only reads its input into Items.
+items without a date or dated in the future, and ids given twice. Each kind's module only reads its
+input into Items, leaving `published` None when the input gives no date; from here on every item has one.
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def normalise(items: list[Item], ctx: SourceContext) -> list[Item]:
     """A source's items as the rest of digest sees them; stderr hears of what was changed or dropped."""
     for item in items:
         mark_breaking(item, ctx.breaking_categories)
-    return distinct_ids(redate_future(items, ctx), ctx)
+    date_by_read(items, ctx)
+    return distinct_ids(items, ctx)
 
 
 def mark_breaking(item: Item, categories: frozenset[str]) -> None:
@@ -28,18 +30,20 @@ def mark_breaking(item: Item, categories: frozenset[str]) -> None:
     item.breaking = item.breaking or labelled or any(label.casefold().strip() in categories for label in labels)
 
 
-def redate_future(items: list[Item], ctx: SourceContext) -> list[Item]:
-    """Items dated after the moment they were read are dated by that moment, as undated ones are, and
-    stderr says so. Any amount ahead counts: an item dated a few hours ahead would otherwise be the
-    freshest of the next edition and take its top, and one dated in 2999 would be in no edition."""
+def date_by_read(items: list[Item], ctx: SourceContext) -> None:
+    """Items without a date, and items dated after the moment they were read, are dated by that moment,
+    and stderr names the source and the items. An undated item is taken as news of the run (the input
+    gives nothing older to go by). Any amount ahead counts: an item dated a few hours ahead would otherwise
+    be the freshest of the next edition and take its top, and one dated in 2999 would be in no edition."""
+    undated = [item for item in items if item.published is None]
     future = [item for item in items if item.published and item.published.timestamp() > ctx.now.timestamp()]
-    for item in future:
-        item.published = ctx.now
-    if future:
-        titles = ", ".join(f"'{item.title[:60]}'" for item in future[:3]) + (" ..." if len(future) > 3 else "")
-        dated = "they were" if len(future) > 1 else "it was"
-        ctx.warn(f"{len(future)} item{'s' * (len(future) > 1)} dated in the future ({titles}); dated by the time {dated} read")
-    return items
+    for which, redated in (("without a date", undated), ("dated in the future", future)):
+        for item in redated:
+            item.published = ctx.now
+        if redated:
+            titles = ", ".join(f"'{item.title[:60]}'" for item in redated[:3]) + (" ..." if len(redated) > 3 else "")
+            dated = "they were" if len(redated) > 1 else "it was"
+            ctx.warn(f"{len(redated)} item{'s' * (len(redated) > 1)} {which} ({titles}); dated by the time {dated} read")
 
 
 def distinct_ids(items: list[Item], ctx: SourceContext) -> list[Item]:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from digest.model import Item, Kind, stable_id
-from digest.sources import SourceContext, SourceFailed
-from digest.text.clean import clean_headline
+from digest.sources import SourceContext
+from digest.text.clean import CHROME_LINE, clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -30,22 +31,24 @@ FEED_HEADER = re.compile(r"^(news feed|live updates|latest news)$", re.IGNORECAS
 CAPTION = re.compile(r"\((?:photo|photos|image|video|credit|source)\b[^()]*\)\s*$|^(?:photo|image|credit):\s", re.IGNORECASE)
 TEASER_END = re.compile(r"(?:…|\.\.\.)$")
 SENTENCE_END = re.compile(r"[.!?…\"”»')]$")
-CHROME = re.compile(
-    r"""^(?:
-        skip\ to\ (?:main\ )?content | edit\ post | subscribe | sign\ up | log\ ?in | menu | search
-        | \*\ indicates\ required | please,?\ enter\ (?:a\ )?(?:correct|valid)\ e-?mail(?:\ address)?
-        | enter\ your\ e-?mail.* | successfu?l+y\ subscribed | thank\ you\ for\ (?:signing\ up|subscribing).*
-        | this\ audio\ is\ created\ with\ ai.* | listen\ to\ (?:this\ )?article | \d+\ min\ read
-        | more\ news | read\ more | editors'?\ picks | related(?:\ stories)? | share | advertisement
-        | support\ (?:us|our\ journalism).* | become\ a\ member.* | newsletter.*
-    )[.!]?$""",
-    re.IGNORECASE | re.VERBOSE,
-)
+
+
+class LineKind(StrEnum):
+    """What a line of a scraped page is, decided by `classify` before the walk through the page."""
+
+    BLANK = "blank"
+    CHROME = "chrome"  # the site's buttons and boxes
+    BYLINE = "byline"  # "by NAME Month D, YYYY H:MM AM": an article starts (its title is the line before)
+    TIME = "time"  # a feed entry's "11:02 PM": a brief starts
+    AUTHOR = "author"
+    FEED = "feed"  # the "News Feed" header
+    CAPTION = "caption"
+    TEXT = "text"
 
 
 @dataclass
 class Line:
-    kind: str  # blank, chrome, byline, time, author, feed, caption, text
+    kind: LineKind
     text: str
     match: re.Match[str] | None = None
 
@@ -53,16 +56,17 @@ class Line:
 def classify(raw: str) -> Line:
     text = " ".join(raw.split())
     if not text:
-        return Line("blank", text)
-    for kind, pattern in (("byline", BYLINE), ("time", FEED_TIME), ("author", AUTHOR_LINE), ("feed", FEED_HEADER)):
+        return Line(LineKind.BLANK, text)
+    shapes = ((LineKind.BYLINE, BYLINE), (LineKind.TIME, FEED_TIME), (LineKind.AUTHOR, AUTHOR_LINE), (LineKind.FEED, FEED_HEADER))
+    for kind, pattern in shapes:
         match = pattern.match(text)
         if match and _names_a_real_moment(kind, match):
             return Line(kind, text, match)
-    if CHROME.match(text):
-        return Line("chrome", text)
+    if CHROME_LINE.match(text):
+        return Line(LineKind.CHROME, text)
     if CAPTION.search(text):
-        return Line("caption", text)
-    return Line("text", text)
+        return Line(LineKind.CAPTION, text)
+    return Line(LineKind.TEXT, text)
 
 
 def _byline_time(match: re.Match[str]) -> datetime | None:
@@ -81,11 +85,11 @@ def _clock_time(clock: str) -> time | None:
         return None
 
 
-def _names_a_real_moment(kind: str, match: re.Match[str]) -> bool:
+def _names_a_real_moment(kind: LineKind, match: re.Match[str]) -> bool:
     """A byline or a feed time must name a moment that exists; one that does not is read as text."""
-    if kind == "byline":
+    if kind is LineKind.BYLINE:
         return _byline_time(match) is not None
-    if kind == "time":
+    if kind is LineKind.TIME:
         return _clock_time(match["time"]) is not None
     return True
 
@@ -102,10 +106,10 @@ def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", w
     if marker:
         text = text[: marker.start()] + "\n" + text[marker.end() :]
     lines = [classify(raw) for raw in text.splitlines()]
-    lines = [line for line in lines if line.kind != "blank"]
+    lines = [line for line in lines if line.kind is not LineKind.BLANK]
 
     items: list[Item] = []
-    articles = [i for i, line in enumerate(lines) if line.kind == "byline"]
+    articles = [i for i, line in enumerate(lines) if line.kind is LineKind.BYLINE]
     latest_article: datetime | None = None
     for index in articles:
         story = _article(lines, index, source=source, tz=tz, lang=lang)
@@ -119,7 +123,7 @@ def parse_page(text: str, *, source: str, tz, now: datetime, lang: str = "en", w
             reference = latest_article
     else:
         reference = now.astimezone(tz)
-        if warn and any(line.kind == "time" for line in lines):
+        if warn and any(line.kind is LineKind.TIME for line in lines):
             warn("page has no capture date ('date YYYY-MM-DD'); its feed times are taken as of the time it was read")
     items.extend(_briefs(lines, reference=reference, source=source, lang=lang))
     return items
@@ -135,7 +139,7 @@ def _capture_date(value: str, warn) -> date | None:
 
 
 def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> Item | None:
-    title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind == "text"), None)
+    title_at = next((i for i in range(index - 1, -1, -1) if lines[i].kind is LineKind.TEXT), None)
     if title_at is None:
         return None
     byline = lines[index].match
@@ -147,12 +151,12 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
     paragraphs: list[str] = []
     for at in range(index + 1, len(lines)):
         line = lines[at]
-        if line.kind in ("author", "time", "feed", "byline"):
+        if line.kind in (LineKind.AUTHOR, LineKind.TIME, LineKind.FEED, LineKind.BYLINE):
             break
-        if line.kind != "text":
+        if line.kind is not LineKind.TEXT:
             continue
         following = lines[at + 1] if at + 1 < len(lines) else None
-        if following and following.kind == "text" and TEASER_END.search(following.text) and not is_prose(line.text):
+        if following and following.kind is LineKind.TEXT and TEASER_END.search(following.text) and not is_prose(line.text):
             break  # a related-story teaser: a headline, then a cut-off blurb
         if is_prose(line.text) and not TEASER_END.search(line.text):
             paragraphs.append(line.text)
@@ -180,14 +184,14 @@ def _item(kind: Kind, headline: str, paragraphs: list[str], published: datetime,
 
 def _briefs(lines: list[Line], *, reference: datetime, source: str, lang: str) -> list[Item]:
     briefs: list[Item] = []
-    starts = [i for i, line in enumerate(lines) if line.kind == "time"]
+    starts = [i for i, line in enumerate(lines) if line.kind is LineKind.TIME]
     for start in starts:
         headline_at = start + 1
-        if headline_at >= len(lines) or lines[headline_at].kind != "text":
+        if headline_at >= len(lines) or lines[headline_at].kind is not LineKind.TEXT:
             continue
         paragraphs: list[str] = []
         for line in lines[headline_at + 1 :]:
-            if line.kind != "text" or not is_prose(line.text):
+            if line.kind is not LineKind.TEXT or not is_prose(line.text):
                 break
             paragraphs.append(line.text)
         clock = lines[start].match
@@ -209,7 +213,7 @@ def _resolve_time(clock: str, reference: datetime) -> datetime | None:
 
 def load(ctx: SourceContext) -> list[Item]:
     def read_page(path: Path, text: str) -> list[Item]:
-        where = f"source '{ctx.source.name}' ({path.name})"
+        where = ctx.where(path)
         page = parse_page(
             text,
             source=ctx.source.name,
@@ -224,5 +228,5 @@ def load(ctx: SourceContext) -> list[Item]:
 
     items = ctx.load_files(read_page)
     if not items:
-        raise SourceFailed("no items in " + ", ".join(Path(p).name for p in ctx.paths()))
+        raise ctx.nothing_in("items")
     return items

@@ -4,9 +4,9 @@ The work is split the way sumy splits it:
 
 - `prepare`: clean the text (bylines, captions, page furniture), split it into sentences with the
   project's own offline splitter, set aside sentences that make poor blurbs, bound the work;
-- `news`: the default summariser, a sumy `AbstractSummarizer` that weighs the lead, centrality,
+- `news`: the default summarizer, a sumy `AbstractSummarizer` that weighs the lead, centrality,
   the headline and each sentence's quality (see its docstring for the weights and why);
-- `sumy_adapter`: sumy's own summarisers by name, fed the same sentences, stemmer and stop words,
+- `sumy_adapter`: sumy's own summarizers by name, fed the same sentences, stemmer and stop words,
   so they need no NLTK data either;
 - `choose`: one text's summary with any of them; `batch`: many texts, the cache key, `--jsonl`;
 - `budget`: a blurb's word budget, cut at a clause boundary.

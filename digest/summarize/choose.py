@@ -1,4 +1,4 @@
-"""One text's summary: prepare it, let the named summariser choose, give the sentences in article order."""
+"""One text's summary: prepare it, let the named summarizer choose, give the sentences in article order."""
 from __future__ import annotations
 
 from digest.summarize.prepare import prepare
@@ -12,7 +12,7 @@ SUMMARY_VERSION = "4"
 
 
 class UnknownAlgorithm(ValueError):
-    """The named summariser does not exist; the message lists the ones that do."""
+    """The named summarizer does not exist; the message lists the ones that do."""
 
     def __init__(self, name: str) -> None:
         super().__init__(f"unknown summary algorithm {name!r}; choose one of: {', '.join(ALGORITHMS)}")

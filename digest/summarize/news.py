@@ -1,6 +1,6 @@
-"""The default summariser, "news": the sentences an editor would put under the headline.
+"""The default summarizer, "news": the sentences an editor would put under the headline.
 
-A sumy summariser (an `AbstractSummarizer` working on sumy's document model), so it can be used
+A sumy summarizer (an `AbstractSummarizer` working on sumy's document model), so it can be used
 alone: `NewsSummarizer(stemmer, stop_words)(document, 2)`. It weighs, for each sentence:
 
 - the lead: news is written as an inverted pyramid, and editors' highlights come mostly from the

@@ -1,4 +1,4 @@
-"""A text made ready to summarise: clean sentences that could each stand alone in a blurb.
+"""A text made ready to summarize: clean sentences that could each stand alone in a blurb.
 
 `prepare` cleans the text (bylines, captions, prompts), splits it into sentences with the project's
 own offline splitter, and sets aside sentences that make poor blurbs: fragments, lists of names,
@@ -23,10 +23,10 @@ MIN_WORDS_UNPUNCTUATED = 10  # a short line without end punctuation is a heading
 LIST_PART_MAX_WORDS = 6  # a list's items are names or short phrases
 
 # The work on one text is bounded, so an item of 8,000 sentences (or the 5 MB a fetch may bring)
-# costs what a long article does: the summariser reads at most TEXT_BUDGET characters (the lead,
+# costs what a long article does: the summarizer reads at most TEXT_BUDGET characters (the lead,
 # then evenly spread stretches of the rest) and scores at most MAX_SENTENCES of its sentences (the
 # first LEAD_SENTENCES, then an even sample), since scoring compares every sentence with every
-# other. A news article, even a long read, is well under both, and is summarised as it always was.
+# other. A news article, even a long read, is well under both, and is summarized as it always was.
 TEXT_BUDGET = 100_000
 TEXT_STRETCHES = 20  # the stretches of a text over budget: its lead and 19 more, evenly spread
 MAX_SENTENCES = 200
@@ -81,7 +81,7 @@ _DEFINITE = frozenset({"the", "this", "that", "these", "such"})
 
 @dataclass(frozen=True)
 class Prepared:
-    """A text ready to summarise: its usable sentences in order, grouped by paragraph."""
+    """A text ready to summarize: its usable sentences in order, grouped by paragraph."""
 
     sentences: tuple[str, ...]
     paragraph_of: tuple[int, ...]  # paragraph number of each sentence

@@ -1,7 +1,7 @@
-"""sumy's side: a prepared text as sumy's document model, and every summariser by name.
+"""sumy's side: a prepared text as sumy's document model, and every summarizer by name.
 
-sumy's summarisers are fed the project's sentences, stemmer and stop words, so they need no NLTK
-data; the default "news" summariser is one of them, built the same way.
+sumy's summarizers are fed the project's sentences, stemmer and stop words, so they need no NLTK
+data; the default "news" summarizer is one of them, built the same way.
 """
 from __future__ import annotations
 
@@ -35,13 +35,13 @@ def document(doc: Prepared) -> tuple[ObjectDocumentModel, dict[Sentence, int]]:
 
 
 def summarizer(algorithm: str, lang: str) -> Summarizer:
-    """The summariser called `algorithm`, with the language's stemmer and stop words."""
+    """The summarizer called `algorithm`, with the language's stemmer and stop words."""
     stemmer = stemmer_for(lang)
     stop_words = stop_words_for(lang)
     if algorithm == "news":
         return NewsSummarizer(stemmer, stop_words, lang)
     # sumy's own are imported here, when one is asked for: they load NLTK, a cost that a build
-    # summarising with "news", or nothing at all (a rebuild from the cache), need not pay.
+    # summarizing with "news", or nothing at all (a rebuild from the cache), need not pay.
     from sumy.summarizers.edmundson import EdmundsonSummarizer
     from sumy.summarizers.kl import KLSummarizer
     from sumy.summarizers.lex_rank import LexRankSummarizer

@@ -1,4 +1,4 @@
-"""Strip the boilerplate that surrounds news text before it is summarised.
+"""Strip the boilerplate that surrounds news text before it is summarized.
 
 Scraped or published text carries bylines, datelines, wire-agency openers, photo captions and
 credits, "Read more" links, sign-up prompts and stray markup. None of it belongs in a blurb, and
@@ -117,16 +117,28 @@ _READ_MORE = re.compile(
     r"|читайте\s+(?:також|більше)|дивіться\s+також|більше\s+новин)\b",
     re.I,
 )
-# Sign-up prompts and page chrome.
+# Page chrome: a line that is only this (a button, a box title, a sign-up prompt) is never a
+# reporter's text. The one list, for the page-text reader's lines and for cleaning any item's text.
+CHROME_LINE = re.compile(
+    r"""^(?:
+        skip\s+to\s+(?:main\s+)?content | edit\s+post | subscribe | sign\s*up | log\s*in | menu | search
+        | share(?:\s+this(?:\s+article)?)? | advertisement | comments? | follow\s+us(?:\s+on\s+\w+)?
+        | \d+\s+min(?:ute)?s?\s+read | listen\s+to\s+(?:this\s+)?article | more\s+news | read\s+more
+        | editors'?\s+picks | related(?:\s+stories)? | \*\s+indicates\s+required
+        | please,?\s+enter\s+(?:a\s+)?(?:correct|valid)\s+e-?mail(?:\s+address)? | enter\s+your\s+e-?mail.*
+        | successfu?l+y\s+subscribed | thank\s+you\s+for\s+(?:signing\s+up|subscribing).*
+        | this\s+audio\s+is\s+created\s+with\s+ai.* | support\s+(?:us|our\s+journalism)\b.*
+        | become\s+a\s+member.* | newsletter.* | підписатися | підпишіться.* | реклама
+    )\W*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Sign-up prompts inside a line.
 _PROMPT = re.compile(
     r"\b(?:sign\s*up|subscribe|subscribing|subscribed|signing\s+up)\b.{0,60}"
     r"\b(?:newsletter|e-?mail|inbox|updates|alerts|today|now|here|free)\b"
     r"|\benter\s+(?:your\s+)?(?:correct\s+)?e-?mail\b|\bindicates\s+required\b"
     r"|\bsuccessful+y\s+subscribed\b|\bthank\s+you\s+for\s+(?:signing\s+up|subscribing)\b"
     r"|\bsupport\s+(?:our|independent)\s+journalism\b|\bbecome\s+a\s+(?:member|subscriber|patron)\b"
-    r"|^(?:subscribe|sign\s*up|advertisement|skip\s+to\s+(?:main\s+)?content|share(?:\s+this(?:\s+article)?)?"
-    r"|comments?|follow\s+us(?:\s+on\s+\w+)?|edit\s+post|\d+\s+min(?:ute)?s?\s+read"
-    r"|підписатися|підпишіться.*|реклама)\W*$"
     r"|\bпідпи(?:шіться|суйтесь)\b.{0,60}\b(?:розсилк\w*|телеграм\w*|канал\w*)\b",
     re.I,
 )
@@ -241,7 +253,7 @@ def _clean_line(line: str) -> str:
         return ""
     if _READ_MORE.match(line):
         return ""
-    if len(line.split()) <= _PROMPT_MAX_WORDS and _PROMPT.search(line):
+    if len(line.split()) <= _PROMPT_MAX_WORDS and (CHROME_LINE.match(line) or _PROMPT.search(line)):
         return ""
     if len(line.split()) <= _CAPTION_MAX_WORDS and _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
         return ""  # a short line that ends with a photo credit is a caption

@@ -2,7 +2,7 @@
 
 Feed titles and bodies, CMS exports and article pages all arrive as HTML of unknown quality. The
 rest of the pipeline wants plain text whose paragraphs are separated by one blank line, so the
-summariser sees sentences and the templates decide the markup. Links in item data are untrusted:
+summarizer sees sentences and the templates decide the markup. Links in item data are untrusted:
 `safe_url` resolves them against their page and lets only http(s) and mailto through, so a
 `javascript:` or `data:` URL never becomes a link in anyone's inbox.
 """

@@ -86,8 +86,8 @@ def language_name(lang: str) -> str:
     return _language_name(lang.strip().lower() or "en")
 
 
-# sumy is imported inside the three functions below, when a text is first summarised: its stemmers
-# load NLTK, which a build that summarises nothing (a rebuild from the cache) need not wait for.
+# sumy is imported inside the three functions below, when a text is first summarized: its stemmers
+# load NLTK, which a build that summarizes nothing (a rebuild from the cache) need not wait for.
 
 
 @lru_cache(maxsize=64)
