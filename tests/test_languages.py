@@ -134,7 +134,7 @@ def test_an_english_item_stays_english_and_says_so_in_a_ukrainian_edition(ukrain
     html = ukrainian["html"]
     assert "Meridian port signs a grain deal with a Danish shipping line" in html
     assert "The port of Meridian signed a five-year deal" in html  # summarized as English, not translated
-    tagged = re.findall(r'<div lang="([^"]+)" dir="auto"', html)
+    tagged = re.findall(r'<td lang="([^"]+)" dir="auto"', html)
     assert tagged == ["en"]  # only the English story, so a screen reader switches voice for it alone
 
 

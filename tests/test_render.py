@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -98,6 +99,41 @@ def test_document_is_accessible_and_needs_no_script_or_web_font() -> None:
     for match in re.finditer(r"<a [^>]*>(.*?)</a>", html, re.S):
         label = Page(match.group(1)).text.lower()
         assert label and label not in generic, match.group(0)
+
+
+class Styles(HTMLParser):
+    """Each element's tag, class and inline style declarations, in document order."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.found: list[tuple[str, str, dict[str, str]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        declarations = (d.split(":", 1) for d in (attributes.get("style") or "").split(";") if ":" in d)
+        self.found.append((tag, attributes.get("class") or "", {k.strip(): v.strip() for k, v in declarations}))
+
+
+def test_outlook_gets_its_gaps_and_rules_from_table_cells() -> None:
+    """Outlook's Word engine honours padding only on table cells and draws borders on divs and headings
+    unreliably, so every gap and rule of the layout sits on a cell; MJML's divider brings its own
+    Outlook table, and the badge's room is a border of its own colour."""
+    ed = edition(stories=4, briefs=6, note="Good evening from the harbour desk.")
+    styled = Styles(html_of(ed)).found
+    cells = [style for tag, _, style in styled if tag == "td"]
+    assert any("border-top" in style and "padding-top" in style for style in cells)  # a rule between stories
+    assert any(style.get("border-bottom", "").endswith("#ffd500") for style in cells)  # a section's yellow rule
+    for tag, css_class, style in styled:
+        if tag != "td":
+            assert not [name for name in style if name.startswith("padding")], (tag, style)
+        mjml_divider = tag == "p" and style.get("font-size") == "1px" and style.get("width") == "100%"
+        if tag not in ("td", "table") and css_class != "badge" and not mjml_divider:
+            assert not [name for name in style if name.startswith("border")], (tag, style)
+        if tag == "div":
+            assert style.get("margin", "0px auto") == "0px auto", style  # MJML's own centring only
+    badge = next(style for _, css_class, style in styled if css_class == "badge")
+    assert badge["border-width"] and badge["border"].endswith(badge["background-color"])
 
 
 def test_subject_and_preheader() -> None:
