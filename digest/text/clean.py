@@ -55,15 +55,17 @@ _DROPPED_WITH_CONTENT = re.compile(r"<(script|style|noscript|figcaption|template
 _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|section|article|tr|table)\b[^<>]*>", re.I)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 
-# "PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013", "Last updated at ...".
+# "PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013", "Last updated at 5:32 PM on
+# 14th July 2011" (also mid-line, after a byline: so capitalised and with "at", it is not prose).
 _STAMP_WORDS = r"(?:published|updated|last\s+updated|posted|опубліковано|оновлено)"
 _TIMESTAMP = re.compile(
-    rf"(?:(?:^|(?<=\|))\s*{_STAMP_WORDS}\b\s*[:.]?|\b{_STAMP_WORDS}\s*:){_STAMP}"
+    rf"(?:(?:^|(?<=\|))\s*{_STAMP_WORDS}\b\s*[:.]?|\b{_STAMP_WORDS}\s*:|\b(?-i:L)ast\s+updated\s+at\b){_STAMP}"
     rf"(?:\s*{_STAMP_WORDS}\b\s*[:.]?{_STAMP})*\s*",
     re.I,
 )
-# "By . Jane Doe . PUBLISHED: ...": a byline run into the time stamp that follows it.
-_BYLINE_BEFORE_STAMP = re.compile(rf"^(?:by|from)\b.{{0,100}}?(?={_STAMP_WORDS}\s*[:.])", re.I)
+# "By . Jane Doe . PUBLISHED: ...", "By Daily Mail Reporter . Last updated at ...": a byline run into
+# the time stamp that follows it.
+_BYLINE_BEFORE_STAMP = re.compile(rf"^(?:by|from)\b.{{0,100}}?(?={_STAMP_WORDS}\s*[:.]|last\s+updated\s+at\b)", re.I)
 # A line that is nothing but a date or a time ("5:04 PM", "June 26, 2024").
 _STAMP_ONLY = re.compile(rf"^{_STAMP}\s*$", re.I)
 
@@ -236,6 +238,7 @@ def _clean_line(line: str) -> str:
     if not line:
         return ""
     line = _TIMESTAMP.sub(_drop_if_dated, _BYLINE_BEFORE_STAMP.sub("", line))
+    line = _INLINE_PROMPT.sub(" ", line)  # before the line tests: the story often follows the prompt on its line
     line = line.lstrip(" .|·•").rstrip(" |·•")
     if not line or _STAMP_ONLY.match(line) or _is_byline(line) or _CAPTION_LINE.match(line):
         return ""
@@ -245,7 +248,6 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _CAPTION_MAX_WORDS and _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
         return ""  # a short line that ends with a photo credit is a caption
-    line = _INLINE_PROMPT.sub(" ", line)
     line = _CREDIT_PAREN.sub("", line)
     line = _WIRE_OPENER.sub("", line)
     line = _DATELINE.sub("", line)
