@@ -14,7 +14,8 @@ alone: `NewsSummarizer(stemmer, stop_words)(document, 2)`. It weighs, for each s
 
 A near-repeat of a chosen sentence is never chosen, and a sentence that leans on the one before it
 ("He added ...", "But ...", "The move ...") is chosen only after the sentence it leans on, so a
-blurb never opens on a reference to something it left out.
+blurb never opens on a reference to something it left out. The body's first sentence has nothing
+before it to lean on: "They may not be aliens, but ..." there is a feature's opening, a lead.
 
 The weights are few, round and hand-set, checked on two sets that pull apart
 (bench/summary_quality.py): newsroom highlights, which reward the lead, and BBC extracts, which
