@@ -33,6 +33,8 @@ STORY = "The council voted to reopen the bridge on Monday."
         "Advertisement",
         "Читайте також: Міст відкрили",
         "Фото: Укрінформ",
+        "Follow @jdoe on Twitter.",
+        "Scroll down for video",
     ],
 )
 def test_boilerplate_lines_are_removed(boilerplate: str) -> None:
@@ -54,6 +56,8 @@ def test_boilerplate_lines_are_removed(boilerplate: str) -> None:
             STORY,
         ),
         ("The mayor (AP Photo/Ivan Petrenko) cut the ribbon.", "The mayor cut the ribbon."),
+        ("By Daily Mail Reporter . Last updated at 5:32 PM on 14th July 2011 . Scroll down for video . " + STORY, STORY),
+        ("Follow @jdoe . " + STORY, STORY),
     ],
 )
 def test_openers_stamps_and_credits_inside_a_line(raw: str, expected: str) -> None:
@@ -74,6 +78,8 @@ def test_a_line_ending_in_a_photo_credit_is_a_caption() -> None:
         "Officials updated the rules last year.",
         "Reuters reported that the talks had stalled.",
         "The photo shows the bridge (left) before the storm.",
+        "Fans can follow @nasa on Twitter for launch news.",
+        "The page was last updated on 3 May by the council.",
     ],
 )
 def test_real_sentences_that_look_like_boilerplate_are_kept(real: str) -> None:

@@ -101,8 +101,13 @@ _CREDIT = (  # (?<!\s): a run of spaces is tried once, from its start
 _CREDIT_PAREN = re.compile(_CREDIT, re.I)
 _CREDIT_AT_END = re.compile(_CREDIT + r"\W*$", re.I)
 _CAPTION_MAX_WORDS = 60  # a longer line is a paragraph with a credit run into it: only the credit goes
-# Prompts run into a paragraph, as scraped pages leave them: "... the scene. Scroll down for video A mother ...".
-_INLINE_PROMPT = re.compile(r"\bscroll\s+down\s+for\s+(?:video|more|the\s+video)\b\.?", re.I)
+# Prompts run into a paragraph, as scraped pages leave them: "... the scene. Scroll down for video A mother ...",
+# "Follow @jdoe on Twitter. The storm ..." (at a line's or a sentence's start: "fans follow @nasa" is prose).
+_INLINE_PROMPT = re.compile(
+    r"\bscroll\s+down\s+for\s+(?:video|more|the\s+video)\b\.?"
+    r"|(?:^|(?<=[.|]\s))(?-i:F)ollow\s+@\w+(?:\s+(?:on|in)\s+(?:twitter|x|instagram|facebook))?\s*\.?",
+    re.I,
+)
 _CREDIT_TAIL = 300  # a credit is under 200 characters: a line's end is enough to look for one in
 # Lines that are a caption or a credit as a whole.
 _CAPTION_LINE = re.compile(
