@@ -38,6 +38,8 @@ STORY = "The council voted to reopen the bridge on Monday."
         "Follow us on Telegram",
         "Читайте також: Міст відкрили",
         "Фото: Укрінформ",
+        "Follow @jdoe on Twitter.",
+        "Scroll down for video",
     ],
 )
 def test_boilerplate_lines_are_removed(boilerplate: str) -> None:
@@ -59,6 +61,9 @@ def test_boilerplate_lines_are_removed(boilerplate: str) -> None:
             STORY,
         ),
         ("The mayor (AP Photo/Ivan Petrenko) cut the ribbon.", "The mayor cut the ribbon."),
+        ("By Daily Mail Reporter . Last updated at 5:32 PM on 14th July 2011 . Scroll down for video . " + STORY, STORY),
+        ("Follow @jdoe . " + STORY, STORY),
+        ("By . Tom Smith, Political Editor . and Ann Lee . Comments (3) . Share . " + STORY, STORY),
     ],
 )
 def test_openers_stamps_and_credits_inside_a_line(raw: str, expected: str) -> None:
@@ -81,6 +86,10 @@ def test_a_line_ending_in_a_photo_credit_is_a_caption() -> None:
         "Officials updated the rules last year.",
         "Reuters reported that the talks had stalled.",
         "The photo shows the bridge (left) before the storm.",
+        "Fans can follow @nasa on Twitter for launch news.",
+        "Share prices fell sharply on Monday.",
+        "Comments from the minister were sharp.",
+        "The page was last updated on 3 May by the council.",
     ],
 )
 def test_real_sentences_that_look_like_boilerplate_are_kept(real: str) -> None:

@@ -417,3 +417,61 @@ def test_cli_words_budget(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert sum(len(line.split()) for line in lines) <= 12
     assert lines and all(line.split()[-1].strip("…") for line in lines)
+
+
+RAW_NEWS = sorted((ROOT / "tests" / "data" / "raw_news").glob("*.txt"))
+
+
+@pytest.mark.parametrize("path", RAW_NEWS, ids=[p.stem for p in RAW_NEWS])
+def test_on_raw_articles_the_lead_is_the_story_not_its_furniture(path: Path) -> None:
+    """Raw CNN/Daily Mail and wire copy carries bylines, time stamps, datelines and prompts before
+    its lead; once cleaned, the story's first sentence opens the text and the summary."""
+    from digest.text.clean import clean_for_summary
+
+    first_line, body = path.read_text(encoding="utf-8").split("\n", 1)
+    lead = first_line.removeprefix("LEAD:").strip()
+    assert clean_for_summary(body).startswith(lead)
+    assert summarize(body, 1) == [lead]
+    assert summarize(body, 3)[0] == lead
+
+
+# Inverted pyramids in other languages: the lead's weight is its position, never its words.
+OTHER_LANGUAGE_LEADS = {
+    "ru": (
+        "Городской совет Казани утвердил строительство нового моста через реку Казанку. "
+        "Мост длиной около километра соединит два жилых района на разных берегах. "
+        "Работы начнутся весной и займут три года, сообщили в мэрии. "
+        "Жители давно жаловались на пробки на старом мосту в часы пик. "
+        "По проекту на мосту будут две полосы для автобусов и широкая велодорожка. "
+        "Стоимость строительства оценивается в двенадцать миллиардов рублей из городского бюджета."
+    ),
+    "uk": (
+        "У Львові відкрили першу в місті бібліотеку, що працює цілодобово. "
+        "Бібліотека розташована в колишньому приміщенні пошти біля вокзалу. "
+        "Читачі можуть брати книжки за допомогою автомата навіть уночі. "
+        "Міська рада виділила на ремонт приміщення понад десять мільйонів гривень. "
+        "Студенти давно просили місце, де можна вчитися після закриття університету. "
+        "Якщо досвід буде вдалим, цілодобові бібліотеки з'являться ще у трьох районах міста."
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(OTHER_LANGUAGE_LEADS))
+def test_the_lead_is_chosen_in_russian_and_ukrainian(lang: str) -> None:
+    text = OTHER_LANGUAGE_LEADS[lang]
+    lead = text.split(". ")[0] + "."
+    assert summarize(text, 1, lang=lang) == [lead]
+    assert summarize(text, 2, lang=lang)[0] == lead
+
+
+def test_a_feature_lead_that_opens_on_a_pronoun_is_still_the_lead() -> None:
+    """The body's first sentence has nothing before it to lean on: "They ..." there is a feature's
+    opening, not a continuation, and without a headline it still opens the summary."""
+    text = (
+        "They look like ordinary garden sheds, but the huts on a hill above Bergen hold the town's seed bank. "
+        "Volunteers have stored seeds from more than 400 local plants in the huts since 2015. "
+        "The seeds are kept cold and dry, and checked by the volunteers every spring. "
+        "Farmers from the valley have already used the seed bank to bring back an old kind of barley. "
+        "The town plans to add two more huts next year with money from a national fund."
+    )
+    assert summarize(text, 1)[0].startswith("They look like ordinary garden sheds")

@@ -8,7 +8,7 @@ __all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm
 
 ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
-SUMMARY_VERSION = "4"
+SUMMARY_VERSION = "5"
 
 
 class UnknownAlgorithm(ValueError):

@@ -14,14 +14,20 @@ alone: `NewsSummarizer(stemmer, stop_words)(document, 2)`. It weighs, for each s
 
 A near-repeat of a chosen sentence is never chosen, and a sentence that leans on the one before it
 ("He added ...", "But ...", "The move ...") is chosen only after the sentence it leans on, so a
-blurb never opens on a reference to something it left out.
+blurb never opens on a reference to something it left out. The body's first sentence has nothing
+before it to lean on: "They may not be aliens, but ..." there is a feature's opening, a lead.
 
-The weights are hand-set and were checked on two sets that pull apart (bench/summary_quality.py):
-newsroom highlights, which reward the lead, and BBC extracts, which reward centrality. Raising the
-lead moves one along a line (each point gained on the highlights costs about 3 points of precision
-on BBC); the lead-biased PageRank, the headline and dropping run-in captions moved the line
-itself. Where the sets pull apart the newsroom highlights win. The weights are round numbers on
-purpose: the same default must hold on unseen news and other languages.
+The weights are few, round and hand-set, checked on two sets that pull apart
+(bench/summary_quality.py): newsroom highlights, which reward the lead, and BBC extracts, which
+reward centrality. Raising the lead moves one along a line (each point gained on the highlights
+costs about 3 points of precision on BBC); the lead-biased PageRank, the headline and dropping
+run-in captions moved the line itself. They were set on the even-numbered half of news-dev and
+then read on the odd half, which was not looked at while setting them (the bench prints both): the
+lead at 2.5 is the smallest round weight at which the summary matches the first three sentences
+on both halves, and the headline at 3 buys back the BBC precision that costs (news-dev has no
+headlines, so the headline's weight does not move it). Where the sets pull apart the newsroom
+highlights win. The lead, centrality and length read no word of any language (only the
+continuation check has word lists, per language), so the default holds the same way elsewhere.
 """
 from __future__ import annotations
 
@@ -38,9 +44,9 @@ __all__ = ["NewsSummarizer"]
 
 DAMPING = 0.85  # PageRank's damping, as in TextRank
 CENTRALITY_WEIGHT = 1.0  # centrality is scaled to a maximum of 1
-LEAD_WEIGHT = 1.5  # times LEAD_DECAY ** position: the first sentence 1.5, the second 0.9, the fourth 0.3
+LEAD_WEIGHT = 2.5  # times LEAD_DECAY ** position: the first sentence 2.5, the second 1.5, the fourth 0.54
 LEAD_DECAY = 0.6
-TITLE_WEIGHT = 2.0  # times the share of the headline's content words the sentence has
+TITLE_WEIGHT = 3.0  # times the share of the headline's content words the sentence has
 SHORT_WORDS = 15  # a sentence shorter than this carries less of the story...
 SHORT_EXPONENT = 0.5  # ...by the factor (words / SHORT_WORDS) ** SHORT_EXPONENT
 QUOTE_PENALTY = 0.4  # a sentence that opens on a quotation mark: a voice, not the news
@@ -83,8 +89,8 @@ class NewsSummarizer(AbstractSummarizer):
         title_share = np.array([len(headline.intersection(t)) / len(headline) if headline else 0.0 for t in terms])
         quoted = np.array([t.lstrip().startswith(_QUOTE_OPENERS) for t in texts], dtype=float)
         leans = np.array([leans_on_context(t, self.lang, title) for t in texts])
-        if title:
-            leans[0] = False  # the body's first sentence can lean only on the headline, which is shown above it
+        if len(leans):
+            leans[0] = False  # the body's first sentence has no sentence before it to lean on: it opens the story
         score = (
             CENTRALITY_WEIGHT * _centrality(counts, lead) * short
             + LEAD_WEIGHT * lead

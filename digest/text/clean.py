@@ -55,15 +55,24 @@ _DROPPED_WITH_CONTENT = re.compile(r"<(script|style|noscript|figcaption|template
 _BLOCK_TAG = re.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|section|article|tr|table)\b[^<>]*>", re.I)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 
-# "PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013", "Last updated at ...".
+# "PUBLISHED: 09:12 EST, 3 June 2013 | UPDATED: 10:01 EST, 3 June 2013", "Last updated at 5:32 PM on
+# 14th July 2011" (also mid-line, after a byline: so capitalised and with "at", it is not prose).
 _STAMP_WORDS = r"(?:published|updated|last\s+updated|posted|опубліковано|оновлено)"
 _TIMESTAMP = re.compile(
-    rf"(?:(?:^|(?<=\|))\s*{_STAMP_WORDS}\b\s*[:.]?|\b{_STAMP_WORDS}\s*:){_STAMP}"
+    rf"(?:(?:^|(?<=\|))\s*{_STAMP_WORDS}\b\s*[:.]?|\b{_STAMP_WORDS}\s*:|\b(?-i:L)ast\s+updated\s+at\b){_STAMP}"
     rf"(?:\s*{_STAMP_WORDS}\b\s*[:.]?{_STAMP})*\s*",
     re.I,
 )
-# "By . Jane Doe . PUBLISHED: ...": a byline run into the time stamp that follows it.
-_BYLINE_BEFORE_STAMP = re.compile(rf"^(?:by|from)\b.{{0,100}}?(?={_STAMP_WORDS}\s*[:.])", re.I)
+# "By . Jane Doe . PUBLISHED: ...", "By Daily Mail Reporter . Last updated at ...": a byline run into
+# the time stamp that follows it.
+_BYLINE_BEFORE_STAMP = re.compile(rf"^(?:by|from)\b.{{0,100}}?(?={_STAMP_WORDS}\s*[:.]|last\s+updated\s+at\b)", re.I)
+# "By . Jane Doe . A man who ...": a byline in the dotted form of scraped Daily Mail pages, run into
+# the lead with no time stamp after it ("By ." never opens prose), also "By . X . and Y . ".
+_NAME_WORD = r"(?:[A-Z][\w'’-]*|and|of|the|for|in|at|&)"
+_BYLINE_DOTTED = re.compile(
+    rf"^By\s+\.\s+{_NAME_WORD},?(?:\s+{_NAME_WORD},?){{0,7}}\s+\."
+    rf"(?:\s+and\s+{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,5}}\s+\.)*(?:\s+|$)"
+)
 # A line that is nothing but a date or a time ("5:04 PM", "June 26, 2024").
 _STAMP_ONLY = re.compile(rf"^{_STAMP}\s*$", re.I)
 
@@ -99,8 +108,15 @@ _CREDIT = (  # (?<!\s): a run of spaces is tried once, from its start
 _CREDIT_PAREN = re.compile(_CREDIT, re.I)
 _CREDIT_AT_END = re.compile(_CREDIT + r"\W*$", re.I)
 _CAPTION_MAX_WORDS = 60  # a longer line is a paragraph with a credit run into it: only the credit goes
-# Prompts run into a paragraph, as scraped pages leave them: "... the scene. Scroll down for video A mother ...".
-_INLINE_PROMPT = re.compile(r"\bscroll\s+down\s+for\s+(?:video|more|the\s+video)\b\.?", re.I)
+# Prompts run into a paragraph, as scraped pages leave them: "... the scene. Scroll down for video A mother ...",
+# "Follow @jdoe on Twitter. The storm ...", "Comments (22) . Share . A man ..." (at a line's or a
+# sentence's start, capitalised: "fans follow @nasa" is prose).
+_INLINE_PROMPT = re.compile(
+    r"\bscroll\s+down\s+for\s+(?:video|more|the\s+video)\b\.?"
+    r"|(?:^|(?<=[.|]\s))(?-i:F)ollow\s+@+\w+(?:\s+(?:on|in)\s+(?:twitter|x|instagram|facebook))?\s*\.?"
+    r"|(?:^|(?<=[.|]\s))(?-i:C)omments\s*\(\d+\)\s*\.?|(?:^|(?<=[.|]\s))(?-i:S)hare\s*\.(?!\S)",
+    re.I,
+)
 _CREDIT_TAIL = 300  # a credit is under 200 characters: a line's end is enough to look for one in
 # Lines that are a caption or a credit as a whole.
 _CAPTION_LINE = re.compile(
@@ -247,7 +263,8 @@ def _clean_line(line: str) -> str:
     line = _SPACES.sub(" ", line).strip()
     if not line:
         return ""
-    line = _TIMESTAMP.sub(_drop_if_dated, _BYLINE_BEFORE_STAMP.sub("", line))
+    line = _BYLINE_DOTTED.sub("", _TIMESTAMP.sub(_drop_if_dated, _BYLINE_BEFORE_STAMP.sub("", line)).lstrip(" .|"))
+    line = _INLINE_PROMPT.sub(" ", line)  # before the line tests: the story often follows the prompt on its line
     line = line.lstrip(" .|·•").rstrip(" |·•")
     if not line or _STAMP_ONLY.match(line) or _is_byline(line) or _CAPTION_LINE.match(line):
         return ""
@@ -257,7 +274,6 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _CAPTION_MAX_WORDS and _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
         return ""  # a short line that ends with a photo credit is a caption
-    line = _INLINE_PROMPT.sub(" ", line)
     line = _CREDIT_PAREN.sub("", line)
     line = _WIRE_OPENER.sub("", line)
     line = _DATELINE.sub("", line)
