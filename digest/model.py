@@ -44,6 +44,7 @@ class Item:
     lang: str = "en"
     via: str | None = None  # the configured source it came through, when `source` names another outlet
     image: Image | None = None  # the lead picture the source gives (feeds, pages, exports)
+    page: str | None = None  # the page it was read from (a feed's site, a scraped page): its link when it has none
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import time
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -13,7 +13,8 @@ from conftest import sources_config
 from pytest_httpserver import HTTPServer
 from werkzeug import Response
 
-from digest.config import FetchConfig, SourceConfig
+from digest import pipeline, render
+from digest.config import EditionConfig, FetchConfig, SourceConfig
 from digest.progress import Progress
 from digest.sources import SourceFailed, load_all, load_each
 from digest.sources.feed import screen_xml
@@ -360,3 +361,20 @@ def test_fetch_state_is_kept_by_the_calling_thread_and_discarded_by_a_dry_run(ht
         assert store.fetch_state(url) is None
         load_one(feed("Valley", url=url), store)
         assert store.fetch_state(url).etag == '"r1"'
+
+
+def test_an_entry_without_a_link_links_to_the_feeds_site(tmp_path):
+    """A live feed's post with no link of its own is still a link in the email: the feed's site."""
+    (tmp_path / "live.xml").write_text("""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Harbour live</title><link>https://live.example.org/harbour</link>
+<item><title>Pier closed for the storm</title><description>The north pier is closed until noon.</description>
+<pubDate>Thu, 02 May 2024 07:10:00 +0300</pubDate></item>
+<item><title>Ferry back on time</title><link>https://live.example.org/harbour/ferry</link>
+<description>The morning ferry left on time.</description><pubDate>Thu, 02 May 2024 07:40:00 +0300</pubDate></item>
+</channel></rss>""")
+    settings = sources_config(feed("Harbour live", path="live.xml", item_kind="brief"), base=tmp_path,
+                              edition=EditionConfig(cutoff="24:00"))
+    edition = pipeline.build(settings, date(2024, 5, 2), now=NOW).edition
+    text = render.render(edition, settings, "text").decode()
+    assert "Pier closed for the storm\nThe north pier is closed until noon.\nhttps://live.example.org/harbour\n" in text
+    assert "The morning ferry left on time.\n\nhttps://live.example.org/harbour/ferry\n" in text  # its own link first

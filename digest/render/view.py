@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
 from digest.i18n import Language, language, other_language
-from digest.model import Edition, Image, Item, Story
+from digest.model import Edition, Image, Story
 from digest.render.links import domain, outgoing
 from digest.text.clean import author_or_none
 
@@ -88,7 +88,7 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
 
 def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date) -> StoryView:
     lead = story.lead
-    url = outgoing(story.url or _source_page(lead, config), utm)
+    url = outgoing(story.url or lead.page, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     author = clean_line(author_or_none(lead.author), NAME_CHARS)
     byline = " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
@@ -150,11 +150,6 @@ def _sized(image: Image | None) -> Image | None:
         return None
     height = round(COLUMN_PIXELS * image.height / image.width) if image.width and image.height else None
     return Image(url=image.url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
-
-
-def _source_page(item: Item, config: Config) -> str | None:
-    """The page an item without a link of its own was scraped from (a `pagetext` source's `url`)."""
-    return next((source.url for source in config.sources if source.name == item.configured_source and source.kind == "pagetext"), None)
 
 
 def _mailto(address: str | None) -> str | None:

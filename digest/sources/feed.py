@@ -201,11 +201,13 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
     language = LANGUAGE_TAG.match(parsed.feed.get("language") or "")
     lang = ctx.source.lang or (language.group(1).lower() if language else ctx.lang)
     read: list[tuple[feedparser.FeedParserDict, Item]] = []
+    site = safe_url(parsed.feed.get("link"), document.base)
     for number, entry in enumerate(parsed.entries, start=1):
         item = entry_to_item(entry, ctx, base=base, lang=lang, typed=typed)
         if item is None:
             ctx.warn(f"entry {number} has neither a title nor any text; skipped", document.where)
             continue
+        item.page = site
         read.append((entry, item))
     _own_ids_for_shared_links(read, ctx)
     return [item for _, item in read]

@@ -229,4 +229,6 @@ def load(ctx: SourceContext) -> list[Item]:
     items = ctx.load_files(read_page)
     if not items:
         raise ctx.nothing_in("items")
+    for item in items:
+        item.page = ctx.source.url  # the page the text was scraped from, never fetched
     return items
