@@ -9,6 +9,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -17,7 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("faketime") is None,
+                       reason="faketime is not installed (CI installs Debian's package in .ci/run; here: apt-get install faketime)"),
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 KYIV = ZoneInfo("Europe/Kyiv")
