@@ -124,6 +124,8 @@ def main() -> None:
       digest explain            why each story got its rank
       digest check              is every source reachable, and how many items does each give
       digest summarize FILE     a text's summary, one sentence a line (--jsonl for batches)
+      digest send               deliver the edition that is due, one message per reader
+      digest status             who got it, who is pending and why
       digest archive            write the web archive (archive.dir) from the editions sent
     Every command reads ./config.yaml unless -c names another.
     """
