@@ -253,8 +253,9 @@ def test_the_ukrainian_archive_pages_read_ukrainian(tmp_path: Path) -> None:
         assert not words(visible_text(html)) - given - {"atom"}, name  # Atom is the feed format's name
 
 
-def test_the_compiled_catalogues_are_in_the_installed_package(tmp_path: Path) -> None:
-    """What `pip install .` installs from a clean checkout: the wheel holds every .mo."""
+def test_the_installed_package_holds_every_module_template_and_compiled_catalogue(tmp_path: Path) -> None:
+    """What `pip install .` installs from a clean checkout: every module of digest/ (a package left out
+    of pyproject.toml's list installs a digest that cannot start), every template, every .mo."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs the git checkout to make a clean clone")
     clone = tmp_path / "clone"
@@ -265,6 +266,10 @@ def test_the_compiled_catalogues_are_in_the_installed_package(tmp_path: Path) ->
                             capture_output=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr.decode()
     names = zipfile.ZipFile(next(tmp_path.glob("digest-*.whl"))).namelist()
+    modules = {path.relative_to(ROOT).as_posix() for path in (ROOT / "digest").rglob("*.py")}
+    assert modules - set(names) == set()
+    templates = {f"digest/templates/{path.name}" for path in (ROOT / "templates").glob("*.j2")}
+    assert templates - set(names) == set()
     for po in CATALOGUES:
         lang = po.parent.parent.name
         assert f"digest/locales/{lang}/LC_MESSAGES/digest.mo" in names, lang
