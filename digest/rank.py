@@ -40,7 +40,6 @@ from datetime import datetime
 
 from digest.config import Config, RankingWeights, SourceConfig
 from digest.model import Story
-from digest.summarize.prepare import suspect
 
 SIGNALS = ("breaking", "priority", "coverage", "source", "substance", "keywords")
 SUBSTANCE_WORDS = 300  # a body this long counts as a fully reported story
@@ -110,7 +109,7 @@ def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWei
     priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources, strict=False))
     weight = max(source.weight for source in member_sources)
     # saturates at SUBSTANCE_WORDS, and a degenerate body (a run-on, one word repeated) earns nothing for its length
-    substance = 0.0 if suspect(story.lead.body) else min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
+    substance = 0.0 if story.lead.suspect else min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
     return {
         "breaking": weights.breaking * story.breaking,  # decided once when loaded (digest.sources.normalise)
         "priority": weights.priority * priority,
