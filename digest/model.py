@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, Literal
 
 Kind = Literal["story", "brief"]
@@ -51,6 +52,14 @@ class Item:
     def configured_source(self) -> str:
         """The name of the config's source entry, whose weight, priority and categories apply."""
         return self.via or self.source
+
+    @cached_property
+    def suspect(self) -> str | None:
+        """Why the body looks degenerate (a run-on, one word repeated), or None: worked out once, as
+        ranking and the summaries both ask (the body is final once the source has loaded it)."""
+        from digest.summarize.prepare import suspect  # here: the summarizer's imports are not every command's
+
+        return suspect(self.body)
 
 
 @dataclass

@@ -109,7 +109,7 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     budgets: dict[str, int] = {}
     problems = [
         Problem(f"source '{story.lead.source}', item '{story.lead.title[:80]}'", f"suspect text: {reason}; its summary is cut to the budget")
-        for story in stories if (reason := summarize.suspect(story.lead.body))
+        for story in stories if (reason := story.lead.suspect)
     ]
     for story in stories:
         budget = settings.story_sentences if story.kind == "story" else settings.brief_sentences

@@ -40,7 +40,6 @@ from datetime import datetime
 
 from digest.config import Config, RankingWeights, SourceConfig
 from digest.model import Story
-from digest.summarize.prepare import suspect
 
 SIGNALS = ("breaking", "priority", "coverage", "source", "substance", "keywords")
 SUBSTANCE_WORDS = 300  # a body this long counts as a fully reported story
@@ -107,13 +106,12 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
 def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWeights) -> dict[str, float]:
     """Each weighted importance signal of a story (keywords apart: their weights are their own)."""
     member_sources = [sources.get(member.configured_source, UNCONFIGURED) for member in story.members]
-    breaking = any(member.breaking for member in story.members)  # decided once when loaded (digest.sources.normalise)
     priority = max(member.priority + source.priority for member, source in zip(story.members, member_sources, strict=False))
     weight = max(source.weight for source in member_sources)
     # saturates at SUBSTANCE_WORDS, and a degenerate body (a run-on, one word repeated) earns nothing for its length
-    substance = 0.0 if suspect(story.lead.body) else min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
+    substance = 0.0 if story.lead.suspect else min(1.0, len(story.lead.body.split()) / SUBSTANCE_WORDS)
     return {
-        "breaking": weights.breaking * breaking,
+        "breaking": weights.breaking * story.breaking,  # decided once when loaded (digest.sources.normalise)
         "priority": weights.priority * priority,
         "coverage": weights.coverage * math.log2(story.coverage),
         "source": weights.source * (weight - 1),

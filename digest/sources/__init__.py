@@ -88,13 +88,14 @@ class SourceContext:
         """An Item of this source: its id made by `item_id`, and its kind, section and language from
         the source's settings, unless `fields` gives them."""
         values: dict[str, Any] = {
-            "id": item_id(self.source.name, url=url, title=title, published=published, guid=guid),
             "source": self.source.name,
             "kind": self.source.item_kind,
             "section": self.source.section,
             "lang": self.lang,
             **fields,
         }
+        if "id" not in values:  # an id of the export's own needs none made
+            values["id"] = item_id(self.source.name, url=url, title=title, published=published, guid=guid)
         return Item(title=title, url=url, published=published, **values)
 
     def paths(self) -> list[Path]:

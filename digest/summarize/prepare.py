@@ -9,6 +9,7 @@ notices, share buttons, paywall lines). The work on one text is bounded (TEXT_BU
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,6 +39,7 @@ REPEAT_MIN_WORDS = 500
 REPEAT_SHARE = 0.5
 
 _END_PUNCTUATION = tuple(".!?…。！？।\"'”’»)")
+_SENTENCE_END = re.compile(r"[.!?…。！？।\n]")
 
 # A caption names who is where in a photo: "(pictured)", "(left)", "(centre, in blue)", "(file photo)".
 _CAPTION_MARK = re.compile(
@@ -226,22 +228,16 @@ def _sample(kept: list[tuple[str, int]]) -> list[tuple[str, int]]:
 
 def suspect(text: str) -> str | None:
     """Why a body looks degenerate (a run-on with no sentence end, one word over and over), or None."""
-    longest = max((len(run) for run in re.split(r"[.!?…。！？।\n]", text[:TEXT_BUDGET])), default=0)
+    text = text[:TEXT_BUDGET]
+    longest = max((len(run) for run in _SENTENCE_END.split(text)), default=0)
     if longest > RUN_ON_CHARACTERS:
         return f"{longest:,} characters without a sentence end"
-    words = text[:TEXT_BUDGET].lower().split()
+    words = text.lower().split()
     if len(words) >= REPEAT_MIN_WORDS:
-        top = max(_counts(words).items(), key=lambda pair: pair[1])
-        if top[1] >= REPEAT_SHARE * len(words):
-            return f"the word {top[0][:40]!r} repeated {top[1]:,} times"
+        word, count = Counter(words).most_common(1)[0]
+        if count >= REPEAT_SHARE * len(words):
+            return f"the word {word[:40]!r} repeated {count:,} times"
     return None
-
-
-def _counts(words: list[str]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for word in words:
-        counts[word] = counts.get(word, 0) + 1
-    return counts
 
 
 def prepare(text: str, title: str | None, lang: str) -> Prepared:

@@ -171,10 +171,13 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
     if not cleaned:
         return None
     cleaned = cleaned.replace(" ", "%20")
-    if base and not (urlsplit(base).scheme.lower() in ("http", "https") and urlsplit(base).netloc):
-        base = None
+    if base:
+        base_parts = urlsplit(base)
+        if not (base_parts.scheme.lower() in ("http", "https") and base_parts.netloc):
+            base = None
     given = _SCHEME.match(cleaned)
-    if (given.group(1) if given else urlsplit(base or "").scheme).lower() in ("http", "https"):
+    is_http = given.group(1).lower() in ("http", "https") if given else bool(base)  # a relative link takes its base's scheme
+    if is_http:
         cleaned = _slashes_as_browsers_read_them(cleaned)
     browser_sees = cleaned
     if base:
