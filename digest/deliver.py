@@ -348,12 +348,10 @@ class SmtpSession:
             if deadline.passed:
                 self._drop()
                 raise self._late() from None
-            raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}",
-                                permanent=exc.smtp_code >= 500, reader=True) from None
+            raise DeliveryError(_smtp_failure(exc, where, self.config), permanent=exc.smtp_code >= 500, reader=True) from None
         except smtplib.SMTPRecipientsRefused as exc:
-            refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
             permanent = all(code >= 500 for code, _ in exc.recipients.values())
-            raise DeliveryError(f"smtp {where} refused every recipient: {refused}", permanent=permanent, reader=True) from None
+            raise DeliveryError(f"smtp {where} refused every recipient: {_refusals(exc.recipients)}", permanent=permanent, reader=True) from None
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             if deadline.passed:
@@ -380,9 +378,6 @@ def _smtp_failure(exc: smtplib.SMTPException | OSError, where: str, config: Conf
         return f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
-        return f"smtp {where} refused every recipient: {refused}"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"smtp {where} closed the connection before accepting the message ({exc})"
     if isinstance(exc, ssl.SSLError):
@@ -465,8 +460,13 @@ def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message:
         raise smtplib.SMTPDataError(code, text)
     note = f"{code} {_text(text)}"
     if refused:
-        note += "; refused " + ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in refused.items())
+        note += "; refused " + _refusals(refused)
     return note
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    """The refused recipients with the server's answer to each: `a@x (550 no such user), ...`."""
+    return ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in refused.items())
 
 
 def _text(reply: bytes | str) -> str:
