@@ -40,6 +40,9 @@ class Ses(Provider):
         self.client = None
 
     def _client(self):
+        """The sesv2 client, made at the first reader from the environment and kept for the rest."""
+        if self.client is not None:
+            return self.client
         if boto3 is None:
             raise DeliveryError("delivery.api.provider ses needs boto3: pip install 'digest[ses]'")
         key, secret = os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", "")
@@ -48,13 +51,12 @@ class Ses(Provider):
             raise DeliveryError("ses: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set in the environment")
         if not region:
             raise DeliveryError("ses: no region; set delivery.api.region or AWS_REGION")
-        if self.client is None:
-            self.client = boto3.client(
-                "sesv2", region_name=region, endpoint_url=self.settings.url or None, aws_access_key_id=key,
-                aws_secret_access_key=secret, aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
-                config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=self.settings.timeout,
-                                              read_timeout=self.settings.timeout),
-            )
+        self.client = boto3.client(
+            "sesv2", region_name=region, endpoint_url=self.settings.url or None, aws_access_key_id=key,
+            aws_secret_access_key=secret, aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+            config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=self.settings.timeout,
+                                          read_timeout=self.settings.timeout),
+        )
         return self.client
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
