@@ -473,9 +473,14 @@ def _text(reply: bytes | str) -> str:
     return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply).replace("\n", " ")
 
 
+_HEAD_END = re.compile(rb"\r?\n\r?\n")  # the empty line after the headers
+
+
 def envelope(message: bytes) -> tuple[str, list[str]]:
-    """The envelope sender and recipients, read from the message's headers."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(message)
+    """The envelope sender and recipients, read from the message's headers (the body, the same for
+    every reader and far longer, is not parsed)."""
+    head = _HEAD_END.split(message, maxsplit=1)[0]
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
     recipients = [addr for _, addr in email.utils.getaddresses(
         headers.get_all("To", []) + headers.get_all("Cc", []) + headers.get_all("Bcc", [])) if addr]
     if not recipients:
