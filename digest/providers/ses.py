@@ -11,12 +11,11 @@ own retries are off so that the shared base's honour Retry-After.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from datetime import datetime
 
 from digest.deliver import DeliveryError, Outcome, Outgoing
-from digest.providers import Answer, Provider, Retry, retry_after
+from digest.providers import Provider, Retry, retry_after
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
@@ -66,7 +65,7 @@ class Ses(Provider):
             try:
                 client = self._client()
                 message = letter.eml(entry.reader, entry.token, date)
-                answer = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
+                sent_as = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
             except DeliveryError as exc:
                 outcomes.append(Outcome(address, DeliveryStatus.PENDING, str(exc), stop=True))
                 break
@@ -78,11 +77,11 @@ class Ses(Provider):
                 if not refused:
                     break
                 continue
-            outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {answer.json().get('MessageId')}"))
+            outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {sent_as}"))
         return outcomes
 
-    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> Answer:
-        """One SendEmail; throttling, a 5xx or an unreachable endpoint raise Retry."""
+    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> str:
+        """One SendEmail, returning SES's MessageId; throttling, a 5xx or an unreachable endpoint raise Retry."""
         try:
             response = client.send_email(FromEmailAddress=letter.from_, Destination={"ToAddresses": [address]},
                                          Content={"Raw": {"Data": message}})
@@ -94,4 +93,4 @@ class Ses(Provider):
             raise
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
             raise Retry(f"ses could not be reached ({exc})") from None
-        return Answer(200, {}, json.dumps({"MessageId": response.get("MessageId", "?")}).encode())
+        return response.get("MessageId", "?")
