@@ -348,12 +348,10 @@ class SmtpSession:
             if deadline.passed:
                 self._drop()
                 raise self._late() from None
-            raise DeliveryError(f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}",
-                                permanent=exc.smtp_code >= 500, reader=True) from None
+            raise DeliveryError(_smtp_failure(exc, where, self.config), permanent=exc.smtp_code >= 500, reader=True) from None
         except smtplib.SMTPRecipientsRefused as exc:
-            refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
             permanent = all(code >= 500 for code, _ in exc.recipients.values())
-            raise DeliveryError(f"smtp {where} refused every recipient: {refused}", permanent=permanent, reader=True) from None
+            raise DeliveryError(f"smtp {where} refused every recipient: {_refusals(exc.recipients)}", permanent=permanent, reader=True) from None
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             if deadline.passed:
@@ -380,9 +378,6 @@ def _smtp_failure(exc: smtplib.SMTPException | OSError, where: str, config: Conf
         return f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login"
     if isinstance(exc, smtplib.SMTPResponseException):
         return f"smtp {where} refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        refused = ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in exc.recipients.items())
-        return f"smtp {where} refused every recipient: {refused}"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"smtp {where} closed the connection before accepting the message ({exc})"
     if isinstance(exc, ssl.SSLError):
@@ -465,17 +460,27 @@ def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message:
         raise smtplib.SMTPDataError(code, text)
     note = f"{code} {_text(text)}"
     if refused:
-        note += "; refused " + ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in refused.items())
+        note += "; refused " + _refusals(refused)
     return note
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    """The refused recipients with the server's answer to each: `a@x (550 no such user), ...`."""
+    return ", ".join(f"{rcpt} ({code} {_text(text)})" for rcpt, (code, text) in refused.items())
 
 
 def _text(reply: bytes | str) -> str:
     return (reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply).replace("\n", " ")
 
 
+_HEAD_END = re.compile(rb"\r?\n\r?\n")  # the empty line after the headers
+
+
 def envelope(message: bytes) -> tuple[str, list[str]]:
-    """The envelope sender and recipients, read from the message's headers."""
-    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(message)
+    """The envelope sender and recipients, read from the message's headers (the body, the same for
+    every reader and far longer, is not parsed)."""
+    head = _HEAD_END.split(message, maxsplit=1)[0]
+    headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
     recipients = [addr for _, addr in email.utils.getaddresses(
         headers.get_all("To", []) + headers.get_all("Cc", []) + headers.get_all("Bcc", [])) if addr]
     if not recipients:

@@ -16,6 +16,7 @@ import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 from digest.errors import DigestError
 
@@ -31,7 +32,7 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes], *, durable: bool
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as out:
-            out.write(data) if isinstance(data, bytes) else out.writelines(data)
+            _write(out, data)
             if durable:
                 out.flush()
                 os.fsync(out.fileno())
@@ -41,6 +42,13 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes], *, durable: bool
         raise
     if durable:
         _sync_folder(path.parent)
+
+
+def _write(out: BinaryIO, data: bytes | Iterable[bytes]) -> None:
+    if isinstance(data, bytes):
+        out.write(data)
+    else:
+        out.writelines(data)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -74,7 +82,7 @@ def write_output(path: Path, data: bytes | Iterable[bytes]) -> None:
         absolute = target
     if absolute.parts[:2] == ("/", "dev") or _is_special(absolute):
         with open(absolute, "wb") as out:
-            out.write(data) if isinstance(data, bytes) else out.writelines(data)
+            _write(out, data)
         return
     write_atomically(absolute, data)
 

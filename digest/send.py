@@ -176,6 +176,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
                           f" as {plan.sent.message_id}; nothing to do (--force sends another copy)")
         log.info(result.summary)
         return result
+    opted: frozenset[str] | None = None  # read once the edition is built, for its listing and its delivery alike
     if plan.pending:
         record = plan.pending
     else:
@@ -186,7 +187,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         letter, opted = rendered.letter, store.opt_outs()
         key = secret(config, required=letter.needs_token)
         listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
-                                    if not _opted_out(reader, key, opted))
+                                    if not _opted_out(reader.address, _token(reader.address, key), opted))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
@@ -200,7 +201,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
             readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
         )
-    sent = _deliver_edition(config, store, record, result)
+    sent = _deliver_edition(config, store, record, result, opted=opted)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
     result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
@@ -220,8 +221,12 @@ def _warn(result: SendResult, problem: str) -> None:
     log.warning(problem)
 
 
-def _opted_out(reader: Reader, key: bytes | None, opted: frozenset[str]) -> bool:
-    return reader.address in opted or (key is not None and token(reader.address, key) in opted)
+def _opted_out(address: str, reader_token: str | None, opted: frozenset[str]) -> bool:
+    return address in opted or (reader_token is not None and reader_token in opted)
+
+
+def _token(address: str, key: bytes | None) -> str | None:
+    return token(address, key) if key else None
 
 
 def _tally(counts: dict[DeliveryStatus, int]) -> str:
@@ -266,9 +271,10 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
                     [item_id for story in stories for item_id in story.item_ids])
 
 
-def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult) -> bool:
+def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult,
+                     opted: frozenset[str] | None = None) -> bool:
     """Deliver the edition to each of its pending readers, one message each, recording each outcome as it
-    comes. True when no reader is left pending."""
+    comes. True when no reader is left pending. `opted`: the opt-outs, when the caller has just read them."""
     day = record.date
     if record.letter is None:
         reason = f"the pending edition of {day} was recorded by an older digest; run `digest send --date {day} --force`"
@@ -276,19 +282,21 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
         log.error(reason)
         return False
     letter = Letter.from_json(record.letter)
-    opted = store.opt_outs()
+    opted = store.opt_outs() if opted is None else opted
     key = secret(config, required=letter.needs_token)
     log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
     stopped: str | None = None
     with transport(config) as sender:
         for batch in _batches(store.deliveries(day, status=DeliveryStatus.PENDING), sender.batch):
-            entries = []
+            entries, unsubscribed = [], []
             for delivery in batch:
-                reader = Reader(delivery.address, delivery.name)
-                if _opted_out(reader, key, opted):
-                    store.record_outcomes(day, [(reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed")], utcnow())
+                reader, reader_token = Reader(delivery.address, delivery.name), _token(delivery.address, key)
+                if _opted_out(reader.address, reader_token, opted):
+                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed"))
                 else:
-                    entries.append(Outgoing(reader, token(reader.address, key) if key else None, delivery.message_id))
+                    entries.append(Outgoing(reader, reader_token, delivery.message_id))
+            if unsubscribed:
+                store.record_outcomes(day, unsubscribed, utcnow())
             if not entries:
                 continue
             with finish_before_stopping():

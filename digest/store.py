@@ -500,6 +500,7 @@ class Store:
             last = rows[-1][0]
             yield from (_delivery(row[1:]) for row in rows)
 
+    @_reads
     def delivery_counts(self, day: date) -> dict[DeliveryStatus, int]:
         """How many of the edition's readers are at each status."""
         rows = self.db.execute("SELECT status, COUNT(*) FROM deliveries WHERE edition = ? GROUP BY status", (day.isoformat(),))
@@ -540,6 +541,7 @@ class Store:
         with self.transaction() as db:
             return db.execute("INSERT OR IGNORE INTO opt_outs (key, created) VALUES (?, ?)", (key, now.isoformat())).rowcount == 1
 
+    @_reads
     def opt_outs(self) -> frozenset[str]:
         return frozenset(key for (key,) in self.db.execute("SELECT key FROM opt_outs"))
 
@@ -553,6 +555,7 @@ class Store:
                 (page.date.isoformat(), page.subject, page.description, page.headline, page.issue, page.html),
             )
 
+    @_reads
     def published_pages(self) -> list[PageRecord]:
         """The pages of the editions sent, oldest first: what the archive shows. A pending edition's
         page waits until its delivery is accepted."""

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from digest.config import Config
 from digest.deliver import DeliveryError, Outcome, Outgoing
@@ -24,6 +24,7 @@ from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+T = TypeVar("T")
 
 
 @dataclass
@@ -104,7 +105,7 @@ class Provider:
                         retry_after(answer.headers.get("Retry-After")))
         return answer
 
-    def with_retries(self, call: Callable[[], Answer]) -> Answer:
+    def with_retries(self, call: Callable[[], T]) -> T:
         """`call` again after each Retry, waiting the server's Retry-After (capped at delivery.api.max_wait)
         or else 1, 2, 4... seconds; after delivery.api.retries, a DeliveryError (the readers stay pending)."""
         for attempt in range(self.settings.retries + 1):

@@ -60,7 +60,8 @@ class SendGrid(Provider):
         if answer.status == 202:
             receipt = f"sendgrid accepted as {answer.headers.get('X-Message-Id', '?')}"
             return [Outcome(entry.reader.address, DeliveryStatus.SENT, receipt) for entry in entries]
-        errors = (answer.json() or {}).get("errors", []) if isinstance(answer.json(), dict) else []
+        document = answer.json()
+        errors = document.get("errors", []) if isinstance(document, dict) else []
         said = "; ".join(str(error.get("message", "")) for error in errors if isinstance(error, dict)) or answer.body[:300].decode("utf-8", "replace")
         blamed = {int(m.group(1)) for error in errors if isinstance(error, dict)
                   if (m := re.match(r"personalizations\.(\d+)\.to", str(error.get("field") or "")))}

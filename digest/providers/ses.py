@@ -11,12 +11,11 @@ own retries are off so that the shared base's honour Retry-After.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from datetime import datetime
 
 from digest.deliver import DeliveryError, Outcome, Outgoing
-from digest.providers import Answer, Provider, Retry, retry_after
+from digest.providers import Provider, Retry, retry_after
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
@@ -40,6 +39,9 @@ class Ses(Provider):
         self.client = None
 
     def _client(self):
+        """The sesv2 client, made at the first reader from the environment and kept for the rest."""
+        if self.client is not None:
+            return self.client
         if boto3 is None:
             raise DeliveryError("delivery.api.provider ses needs boto3: pip install 'digest[ses]'")
         key, secret = os.environ.get("AWS_ACCESS_KEY_ID", ""), os.environ.get("AWS_SECRET_ACCESS_KEY", "")
@@ -48,13 +50,12 @@ class Ses(Provider):
             raise DeliveryError("ses: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set in the environment")
         if not region:
             raise DeliveryError("ses: no region; set delivery.api.region or AWS_REGION")
-        if self.client is None:
-            self.client = boto3.client(
-                "sesv2", region_name=region, endpoint_url=self.settings.url or None, aws_access_key_id=key,
-                aws_secret_access_key=secret, aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
-                config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=self.settings.timeout,
-                                              read_timeout=self.settings.timeout),
-            )
+        self.client = boto3.client(
+            "sesv2", region_name=region, endpoint_url=self.settings.url or None, aws_access_key_id=key,
+            aws_secret_access_key=secret, aws_session_token=os.environ.get("AWS_SESSION_TOKEN") or None,
+            config=botocore.config.Config(retries={"total_max_attempts": 1}, connect_timeout=self.settings.timeout,
+                                          read_timeout=self.settings.timeout),
+        )
         return self.client
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
@@ -64,7 +65,7 @@ class Ses(Provider):
             try:
                 client = self._client()
                 message = letter.eml(entry.reader, entry.token, date)
-                answer = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
+                sent_as = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
             except DeliveryError as exc:
                 outcomes.append(Outcome(address, DeliveryStatus.PENDING, str(exc), stop=True))
                 break
@@ -76,11 +77,11 @@ class Ses(Provider):
                 if not refused:
                     break
                 continue
-            outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {answer.json().get('MessageId')}"))
+            outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {sent_as}"))
         return outcomes
 
-    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> Answer:
-        """One SendEmail; throttling, a 5xx or an unreachable endpoint raise Retry."""
+    def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> str:
+        """One SendEmail, returning SES's MessageId; throttling, a 5xx or an unreachable endpoint raise Retry."""
         try:
             response = client.send_email(FromEmailAddress=letter.from_, Destination={"ToAddresses": [address]},
                                          Content={"Raw": {"Data": message}})
@@ -92,4 +93,4 @@ class Ses(Provider):
             raise
         except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
             raise Retry(f"ses could not be reached ({exc})") from None
-        return Answer(200, {}, json.dumps({"MessageId": response.get("MessageId", "?")}).encode())
+        return response.get("MessageId", "?")

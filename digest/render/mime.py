@@ -16,7 +16,7 @@ import hashlib
 import json
 import quopri
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email import policy, quoprimime
 from email.header import Header
@@ -137,7 +137,7 @@ class Letter:
         return cls(**json.loads(data))
 
     def with_message_id(self, message_id: str) -> Letter:
-        return Letter(**{**{k: v for k, v in asdict(self).items() if k != "_bodies"}, "message_id": message_id})
+        return replace(self, message_id=message_id, _bodies={})
 
     def headers(self, reader: Reader | None = None, token: str | None = None, date: datetime | None = None) -> dict[str, str]:
         """The headers beyond Subject, From and To, for the reader (or, without one, the edition's)."""
