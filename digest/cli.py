@@ -9,7 +9,7 @@ import json
 import re
 import sys
 import webbrowser
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -58,11 +58,14 @@ def _check_date(_ctx: click.Context, _param: click.Parameter, value: datetime | 
     return value
 
 
-date_option = click.option(
-    "--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, callback=_check_date,
-    help="The edition's date, YYYY-MM-DD. Default: edition.date from the config, else the next edition"
-         " (build, explain) or the latest whose cut-off has passed (send).",
-)
+def dated(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The --date option; `default` says which edition a command takes without it."""
+    return click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, callback=_check_date,
+                        help=f"The edition's date, YYYY-MM-DD. Default: {default}.")
+
+
+date_option = dated("edition.date from the config, else the next edition (build, explain) or the latest whose"
+                    " cut-off has passed (send)")
 
 
 def report(problems: list[Problem]) -> None:
@@ -291,8 +294,7 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
 
 @main.command("status")
 @config_option
-@click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, callback=_check_date,
-              help="The edition's date, YYYY-MM-DD. Default: the latest edition recorded.")
+@dated("the latest edition recorded")
 def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
     pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""

@@ -140,7 +140,3 @@ def _catalogue(locale: Locale) -> gettext.GNUTranslations | None:
     except FileNotFoundError:
         return None
 
-
-def shipped_languages() -> list[str]:
-    """The languages with a catalogue in the package, English (the message ids) first."""
-    return [SOURCE_LANGUAGE] + sorted(path.parent.parent.name for path in LOCALES.glob(f"*/LC_MESSAGES/{DOMAIN}.mo"))

@@ -36,30 +36,22 @@ def test_ranking_settings_load(tmp_path: Path) -> None:
     assert ranking.keywords == {"air defense": 0.5, "opinion": -1.0}
 
 
-def test_a_half_life_of_zero_is_an_error_naming_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="ranking.half_life_hours"):
-        load(tmp_path, "ranking:\n  half_life_hours: 0\n")
-
-
-def test_a_misspelt_weight_is_an_error_with_the_likely_name(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="did you mean 'breaking'"):
-        load(tmp_path, "ranking:\n  weights: {breakin: 3}\n")
-
-
 def test_section_rules_load(tmp_path: Path) -> None:
     sections = load(tmp_path, "sections:\n  - {key: war, title: War, keywords: [front line], limit: 5}\n"
                               "  - {key: economy, title: Economy, tags: [economy], layout: feed}\n").sections
     assert [(s.key, s.limit, s.layout) for s in sections] == [("war", 5, "stories"), ("economy", None, "feed")]
 
 
-def test_a_section_may_not_take_a_built_in_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="built-in section"):
-        load(tmp_path, "sections:\n  - {key: feed, title: Feed}\n")
-
-
-def test_one_key_may_not_name_two_sections(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="names two sections"):
-        load(tmp_path, "sections:\n  - {key: war, title: War}\n  - {key: war, title: War again}\n")
+@pytest.mark.parametrize(("yaml_text", "says"), [
+    pytest.param("ranking:\n  half_life_hours: 0\n", "ranking.half_life_hours", id="a half-life of zero names the key"),
+    pytest.param("ranking:\n  weights: {breakin: 3}\n", "did you mean 'breaking'", id="a misspelt weight gets the likely name"),
+    pytest.param("sections:\n  - {key: feed, title: Feed}\n", "built-in section", id="a section may not take a built-in key"),
+    pytest.param("sections:\n  - {key: war, title: War}\n  - {key: war, title: War again}\n", "names two sections",
+                 id="one key may not name two sections"),
+])
+def test_a_bad_ranking_or_section_setting_is_an_error_saying_what_is_wrong(tmp_path: Path, yaml_text: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
+        load(tmp_path, yaml_text)
 
 
 def test_an_unknown_language_is_an_error_naming_the_key(tmp_path: Path) -> None:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from digest.archive.urls import FEED, INDEX, edition_folder, index_folder, relative
+from digest.archive.urls import FEED, INDEX, edition_folder, edition_url, index_folder, relative
 from digest.config import Config
 from digest.files import write_atomically
-from digest.i18n import language
+from digest.i18n import Language, language
 from digest.logs import log
 from digest.render.templates import TemplateError, render_template
 from digest.store import PageRecord, Store, StoreError
@@ -83,8 +83,7 @@ def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, b
     archive = config.archive
     assert archive is not None
     words = language(config.newsletter.lang)
-    entries = [Entry(page, edition_folder(page.date), archive.root_url + edition_folder(page.date), words.long_date(page.date),
-                     words.short_date(page.date)) for page in pages]
+    entries = [_entry(config, page, words) for page in pages]
     for position, entry in enumerate(entries):
         older = entries[position - 1] if position else None
         newer = entries[position + 1] if position + 1 < len(entries) else None
@@ -94,6 +93,12 @@ def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, b
     for number, chunk in enumerate(chunks, start=1):
         yield index_folder(number) + INDEX, index_page(config, chunk, number, len(chunks), len(entries)).encode("utf-8")
     yield FEED, feed(config, newest_first[: archive.feed_entries]).encode("utf-8")
+
+
+def _entry(config: Config, page: PageRecord, words: Language) -> Entry:
+    url = edition_url(config, page.date)  # the address the email links to, so the page, feed and email agree
+    assert url is not None  # site_files runs only with an archive configured
+    return Entry(page, edition_folder(page.date), url, words.long_date(page.date), words.short_date(page.date))
 
 
 def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry | None) -> str:
@@ -114,13 +119,13 @@ def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry
 def index_page(config: Config, entries: list[Entry], number: int, pages: int, total: int) -> str:
     """Page `number` of the index: its editions newest first, how many there are in all, and links to
     the newer and older pages."""
-    here = index_folder(number)
+    here, site = index_folder(number), _site(config)
     return render_template(
-        config, INDEX_TEMPLATE, site=_site(config), number=number, pages=pages, total=total,
+        config, INDEX_TEMPLATE, site=site, number=number, pages=pages, total=total,
         entries=[{"entry": entry, "href": relative(here, entry.folder)} for entry in entries],
         newer=relative(here, index_folder(number - 1)) if number > 1 else None,
         older=relative(here, index_folder(number + 1)) if number < pages else None,
-        canonical=_site(config)["url"] + index_folder(number),
+        canonical=site["url"] + here,
         feed=relative(here, "", FEED),
     )
 
