@@ -6,7 +6,6 @@ Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (
 from __future__ import annotations
 
 import json
-import re
 import sys
 import webbrowser
 from collections.abc import Callable, Iterable, Iterator
@@ -31,10 +30,12 @@ from digest.readers import (
     TOKEN_CHARS,
     Reader,
     address_problem,
+    is_token,
     normalise,
+    opted_out,
+    reader_token,
     readers,
     secret,
-    token,
 )
 from digest.render import mime
 from digest.send import send
@@ -194,9 +195,9 @@ def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str 
         listed = [Reader(normalise(to))] if to else readers(config, log.warning)
         opted = store.opt_outs()
         return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n"
-                for reader in listed if not (reader.address in opted or (key and token(reader.address, key) in opted)))
+                for reader in listed if not opted_out(reader.address, reader_token(reader.address, key), opted))
     reader = Reader(normalise(to or ""))
-    fill = token(reader.address, key) if key else None
+    fill = reader_token(reader.address, key)
     if fmt == "eml":
         return letter.eml(reader, fill)
     document = letter.document(reader, fill)
@@ -207,7 +208,7 @@ def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str 
 
 def api_message(letter: mime.Letter, reader: Reader, key: bytes | None) -> dict:
     """One reader's ready message for an email API: to, from, subject, html, text, headers."""
-    document = letter.document(reader, token(reader.address, key) if key else None)
+    document = letter.document(reader, reader_token(reader.address, key))
     return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
             "html": document["html"], "text": document["text"], "headers": document["headers"]}
 
@@ -288,7 +289,7 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
             done = publish(config, store, rebuild=rebuild)
         except OSError as exc:
             raise DigestError(f"cannot write the archive: {exc}") from exc
-    log.info(f"archive: {done.editions} editions, {done.written} files written")
+    log.info(f"archive: {done}")
     click.echo(done.folder / INDEX)
 
 
@@ -326,7 +327,7 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
                 raise UsageError(problem)
             key = normalise(who)
         else:
-            if not re.fullmatch(rf"[a-z2-7]{{{TOKEN_CHARS}}}", who.strip().lower()):
+            if not is_token(who.strip().lower()):
                 raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
             key = who.strip().lower()
         new = store.opt_out(key, datetime.now(UTC))

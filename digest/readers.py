@@ -22,6 +22,7 @@ PLACEHOLDER = "{{subscriber}}"
 TOKEN_CHARS = 24  # base32 of 15 bytes: letters and digits only, safe in a URL and in quoted-printable
 
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$|^[^@\s<>,;:\"()\[\]\\]+@localhost$")
+_TOKEN = re.compile(rf"[a-z2-7]{{{TOKEN_CHARS}}}")
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -119,3 +120,18 @@ def token(address: str, key: bytes) -> str:
     """The reader's unsubscribe token: stable for an address and a secret, and no way back to the address."""
     digest = hmac.new(key, normalise(address).encode("utf-8"), hashlib.sha256).digest()
     return base64.b32encode(digest[:15]).decode("ascii").lower()
+
+
+def is_token(text: str) -> bool:
+    """Whether `text` has the shape `token` gives (the one `digest unsubscribe` takes besides an address)."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def reader_token(address: str, key: bytes | None) -> str | None:
+    """The reader's token, or None when the email has no `{{subscriber}}` to fill (no secret asked for)."""
+    return token(address, key) if key else None
+
+
+def opted_out(address: str, reader_token: str | None, opted: frozenset[str]) -> bool:
+    """The one opt-out rule: the store holds a reader's address or their token (as `digest unsubscribe` took it)."""
+    return address in opted or (reader_token is not None and reader_token in opted)

@@ -38,7 +38,7 @@ from digest.deliver import Outgoing, transport
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
-from digest.readers import Reader, readers, secret, token
+from digest.readers import Reader, opted_out, reader_token, readers, secret
 from digest.render.mime import Letter, reader_message_id
 from digest.signals import on_stop
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
@@ -187,7 +187,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         letter, opted = rendered.letter, store.opt_outs()
         key = secret(config, required=letter.needs_token)
         listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
-                                    if not _opted_out(reader.address, _token(reader.address, key), opted))
+                                    if not opted_out(reader.address, reader_token(reader.address, key), opted))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
@@ -219,14 +219,6 @@ def _batches(deliveries: Iterator[Delivery], size: int) -> Iterator[list[Deliver
 def _warn(result: SendResult, problem: str) -> None:
     result.warnings.append(problem)
     log.warning(problem)
-
-
-def _opted_out(address: str, reader_token: str | None, opted: frozenset[str]) -> bool:
-    return address in opted or (reader_token is not None and reader_token in opted)
-
-
-def _token(address: str, key: bytes | None) -> str | None:
-    return token(address, key) if key else None
 
 
 def _tally(counts: dict[DeliveryStatus, int]) -> str:
@@ -290,11 +282,11 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
         for batch in _batches(store.deliveries(day, status=DeliveryStatus.PENDING), sender.batch):
             entries, unsubscribed = [], []
             for delivery in batch:
-                reader, reader_token = Reader(delivery.address, delivery.name), _token(delivery.address, key)
-                if _opted_out(reader.address, reader_token, opted):
+                reader, fill = Reader(delivery.address, delivery.name), reader_token(delivery.address, key)
+                if opted_out(reader.address, fill, opted):
                     unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed"))
                 else:
-                    entries.append(Outgoing(reader, reader_token, delivery.message_id))
+                    entries.append(Outgoing(reader, fill, delivery.message_id))
             if unsubscribed:
                 store.record_outcomes(day, unsubscribed, utcnow())
             if not entries:
