@@ -52,6 +52,12 @@ class Published:
     editions: int
     written: int  # files whose bytes changed (all of them with rebuild)
 
+    def __str__(self) -> str:
+        """For the operator's log: "1 edition in public (3 files written)"."""
+        editions = "1 edition" if self.editions == 1 else f"{self.editions} editions"
+        files = "1 file" if self.written == 1 else f"{self.written} files"
+        return f"{editions} in {self.folder} ({files} written)"
+
 
 def publish(config: Config, store: Store, *, rebuild: bool = False) -> Published:
     """Bring the archive folder up to date with the editions sent; `rebuild` rewrites every file.
@@ -170,5 +176,5 @@ def publish_sent(config: Config, store: Store, delivered: list[tuple[date, str]]
         problem = f"archive: could not publish to {config.archive.dir}: {exc}; run `digest archive` once it is fixed"
         log.warning(problem)
         return [problem]
-    log.info(f"archive: {done.editions} editions in {done.folder} ({done.written} files written)")
+    log.info(f"archive: {done}")
     return []
