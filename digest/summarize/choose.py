@@ -1,14 +1,20 @@
 """One text's summary: prepare it, let the named summarizer choose, give the sentences in article order."""
 from __future__ import annotations
 
+import logging
+from functools import lru_cache
+
 from digest.summarize.prepare import prepare
 from digest.summarize.sumy_adapter import document, summarizer
+from digest.text.sentences import language_name, missing_stemmer
 
-__all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm", "summarize"]
+__all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm", "note_stemming", "summarize"]
+
+log = logging.getLogger("digest")
 
 ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
-SUMMARY_VERSION = "5"
+SUMMARY_VERSION = "6"
 
 
 class UnknownAlgorithm(ValueError):
@@ -24,6 +30,15 @@ def check_algorithm(algorithm: str) -> None:
         raise UnknownAlgorithm(algorithm)
 
 
+@lru_cache(maxsize=64)
+def note_stemming(lang: str) -> None:
+    """Say once per language, on stderr, that its texts are summarized without stemming, and why
+    (sumy has no stemmer for it, or the stemmer needs a package not installed: Polish's pystempel)."""
+    reason = missing_stemmer(lang)
+    if reason is not None:
+        log.warning(f"lang '{lang}': {reason}, so {language_name(lang).capitalize()} texts are summarized without stemming")
+
+
 def summarize(
     text: str,
     sentences: int = 3,
@@ -35,6 +50,7 @@ def summarize(
     """The `sentences` best sentences of `text`, in article order; a text with no more usable
     sentences than that comes back whole, and an empty one as []."""
     check_algorithm(algorithm)
+    note_stemming(lang)
     doc = prepare(text, title, lang)
     if sentences <= 0 or not doc.sentences:
         return []

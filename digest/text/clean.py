@@ -12,8 +12,12 @@ import html
 import re
 
 from digest.text.markup import COMMENT, drop_closed
+from digest.text.wordlists import FURNITURE_PROMPTS, alternation
 
-__all__ = ["BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "is_furniture", "strip_breaking_label"]
+__all__ = [
+    "BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "has_credit", "is_furniture",
+    "strip_breaking_label",
+]
 
 BREAKING_LABEL = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
 
@@ -117,6 +121,27 @@ _INLINE_PROMPT = re.compile(
     r"|(?:^|(?<=[.|]\s))(?-i:C)omments\s*\(\d+\)\s*\.?|(?:^|(?<=[.|]\s))(?-i:S)hare\s*\.(?!\S)",
     re.I,
 )
+# "Read more: How the Danish model works.", "Follow us on Twitter @KyivWire", "Lire aussi ...": a prompt
+# that opens a sentence, with the headline or account it points to, to the sentence's end (at most
+# 200 characters; the text's language is not known here, so every language's prompts are looked for).
+_PROMPT_AT_START = r"(?:^|(?<=[.!?…\"”»]\s))"
+_RUN_IN_FURNITURE = re.compile(
+    _PROMPT_AT_START + (alternation(p for prompts in FURNITURE_PROMPTS.values() for p in prompts) or "(?!)")
+    + r"(?:(?:[^.!?…\n]|[.!?…](?!\s+\W{0,2}(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])|\s*$)){0,200}?[.!?…]+[\"”»]?"
+    r"(?=\s+\W{0,2}(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])|\s*$)|[^\n]{0,200}$)",
+    re.I,
+)
+# A photo credit that ends a caption: "... in Kharkiv on Monday. | Getty Images", "... / AFP", "Foto: EFE".
+_AGENCY_CREDIT = (
+    r"(?:getty\s+images|afp|reuters|ap(?:\s+photo)?|epa(?:-efe)?|efe|shutterstock|anadolu(?:\s+agency)?|dpa|sipa"
+    r"|abaca(?:press)?|pa\s+(?:images|wire)|ukrinform|укрінформ|tass|тасс|ria\s+novosti|xinhua|bloomberg|nurphoto)"
+)
+_TRAILING_CREDIT = re.compile(
+    rf"(?:\s*[|/©]\s*|\s+(?:photo|foto|image|imagen|bild|crédit(?:\s+photo)?|credit|фото)\s*:\s*){_AGENCY_CREDIT}"
+    r"(?:\s*(?:/|via|,)\s*[\w .’'-]{1,60}?)?\W{0,3}$",
+    re.I,
+)
+_CREDIT_INSIDE = re.compile(rf"[|©]\s*{_AGENCY_CREDIT}\b", re.I)
 _CREDIT_TAIL = 300  # a credit is under 200 characters: a line's end is enough to look for one in
 # Lines that are a caption or a credit as a whole.
 _CAPTION_LINE = re.compile(
@@ -265,6 +290,7 @@ def _clean_line(line: str) -> str:
         return ""
     line = _BYLINE_DOTTED.sub("", _TIMESTAMP.sub(_drop_if_dated, _BYLINE_BEFORE_STAMP.sub("", line)).lstrip(" .|"))
     line = _INLINE_PROMPT.sub(" ", line)  # before the line tests: the story often follows the prompt on its line
+    line = _SPACES.sub(" ", _RUN_IN_FURNITURE.sub(" ", line))
     line = line.lstrip(" .|·•").rstrip(" |·•")
     if not line or _STAMP_ONLY.match(line) or _is_byline(line) or _CAPTION_LINE.match(line):
         return ""
@@ -272,8 +298,11 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _PROMPT_MAX_WORDS and (CHROME_LINE.match(line) or _PROMPT.search(line)):
         return ""
-    if len(line.split()) <= _CAPTION_MAX_WORDS and _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
+    if len(line.split()) <= _CAPTION_MAX_WORDS and (
+        _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]) or _TRAILING_CREDIT.search(line[-_CREDIT_TAIL:])
+    ):
         return ""  # a short line that ends with a photo credit is a caption
+    line = line[:-_CREDIT_TAIL] + _TRAILING_CREDIT.sub("", line[-_CREDIT_TAIL:])  # a paragraph keeps its text
     line = _CREDIT_PAREN.sub("", line)
     line = _WIRE_OPENER.sub("", line)
     line = _DATELINE.sub("", line)
@@ -295,6 +324,11 @@ def author_or_none(author: str | None) -> str | None:
     if not author or len(author.split()) > _AUTHOR_MAX_WORDS or _JUNK_AUTHOR.search(author):
         return None
     return author
+
+
+def has_credit(sentence: str) -> bool:
+    """A photo credit inside or at the end of a sentence ("... on Monday. | Getty Images"): a caption."""
+    return bool(_CREDIT_INSIDE.search(sentence) or _TRAILING_CREDIT.search(sentence[-_CREDIT_TAIL:]))
 
 
 def is_furniture(sentence: str) -> bool:
