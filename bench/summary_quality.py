@@ -195,14 +195,23 @@ def _where(sentence: str, source: str) -> int:
     return -1
 
 
+# Capitalised words that open English sentences and nothing else: after a lower-case word with no
+# full stop they start a sentence that a run-in photo caption ran into ("... in 2014 The cost ...").
+# Not "I", which is capitalised inside a sentence too.
+_RUN_IN_OPENERS = frozenset("The A An He She They It We You His Her Their Its This These Those And But In On".split())
+
+
 def opens_mid_sentence(sentence: str, source: str) -> bool:
-    """Lower case, or the words before it in the source do not end a sentence (nor a line, nor a label)."""
+    """Lower case, or the words before it in the source do not end a sentence (nor a line, nor a
+    label, nor a run-in caption before an English opener)."""
     first = re.search(r"[^\W\d_]", sentence)
     if first and first.group(0).islower() and first.group(0).upper() != first.group(0):
         return True
     at = _where(sentence, source)
     before = source[:at].rstrip(" \t") if at >= 0 else ""
-    return at > 0 and not before.endswith(tuple(".!?…:\"'”’»)]|\n•·—–-"))
+    if at <= 0 or before.endswith(tuple(".!?…:\"'”’»)]|\n•·—–-")):
+        return False
+    return sentence.lstrip("\"'“‘«").split()[0] not in _RUN_IN_OPENERS or not before[-1:].isalnum()
 
 
 def orphan_attribution(blurb: list[str], source: str) -> bool:

@@ -7,16 +7,17 @@ place, appositives after names, a quotation's second sentence); a later sentence
 not fit is left out. The first sentence carries the news, so it is never left out: when compressing
 is not enough it is cut at a clause boundary (before "which", "while", "after", a semicolon or a
 dash: never between a verb and what it governs, never inside a list or a quotation, so a quotation
-keeps its attribution; a reported fact may lose its closing ", the ministry said") and ends with a full stop. Only where no such boundary is in reach is it cut
-between words with an ellipsis, at a comma where one is near; a quotation it opens is closed after
-the ellipsis. A word is never cut.
+keeps its attribution; a reported fact may lose its closing ", the ministry said") and ends
+with a full stop; failing that, before an adverbial clause without a comma ("after", "while").
+Only where no such boundary is in reach is it cut between words with an ellipsis, at a comma where
+one is near; a quotation it opens is closed after the ellipsis. A word is never cut.
 """
 from __future__ import annotations
 
 import re
 
 from digest.summarize.compress import forms
-from digest.text.wordlists import CLAUSE_OPENERS, SPEECH_VERBS, alternation, word_pattern, words_for
+from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, SPEECH_VERBS, alternation, word_pattern, words_for
 
 __all__ = ["fit_words"]
 
@@ -63,6 +64,13 @@ def _clause_opening(lang: str) -> re.Pattern[str] | None:
 
 
 @word_pattern
+def _bare_clause_opening(lang: str) -> re.Pattern[str] | None:
+    """A space before a word that opens an adverbial clause without a comma ("after", "while")."""
+    openers = alternation(words_for(BARE_CLAUSE_OPENERS, lang))
+    return re.compile(rf"\s(?={openers}\b)", re.I) if openers else None
+
+
+@word_pattern
 def _reported_tail(lang: str) -> re.Pattern[str] | None:
     """The comma before a closing attribution of a reported fact: ", the headquarters reported."."""
     verbs = alternation(words_for(SPEECH_VERBS, lang))
@@ -87,10 +95,12 @@ def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
     if reported is not None and not re.search("[\"“”«»]", sentence):
         starts += [m.start() for m in reported.finditer(sentence)]  # a fact may lose its source; a quotation may not
     minimum = max(1, int(words * MIN_CLAUSE_SHARE))
-    for start in sorted(starts, reverse=True):
-        head = sentence[:start].rstrip(" ,;:—–-")
-        if minimum <= len(head.split()) <= words and _outside_quotes(head):
-            return head + ("" if head.endswith((".", "!", "?")) else ".")
+    bare = _bare_clause_opening(lang)
+    for boundaries in (starts, [m.start() for m in bare.finditer(sentence)] if bare is not None else []):
+        for start in sorted(boundaries, reverse=True):  # the longest head that fits
+            head = sentence[:start].rstrip(" ,;:—–-")
+            if minimum <= len(head.split()) <= words and _outside_quotes(head):
+                return head + ("" if head.endswith((".", "!", "?")) else ".")
     return None
 
 

@@ -107,7 +107,8 @@ def _first_words(sentence: str, count: int) -> list[str]:
 
 def leans_on_context(sentence: str, lang: str, title: str | None = None) -> bool:
     """Whether a sentence reads as a continuation: it opens on a pronoun or a connective ("He
-    added", "But"), ends on an attribution to a pronoun (", she said."), or opens on "The move" naming something said before. The headline counts as context:
+    added", "But"), ends on an attribution to a pronoun (", she said."), or opens on "The move"
+    naming something said before. The headline counts as context:
     "The attack ..." under a headline about an attack stands alone."""
     attribution = _trailing_attribution(lang)
     if attribution is not None and attribution.search(sentence[-80:]):

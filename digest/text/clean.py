@@ -283,6 +283,22 @@ def _is_byline(line: str) -> bool:
     return bool(_BYLINE_NAME.match(words[0])) and all(_BYLINE_WORD.match(w) for w in words)
 
 
+_LAST_SENTENCE_START = re.compile(r"[.!?…][\"”»’]?\s+(?=\W{0,2}[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])")
+
+
+def _without_trailing_caption(line: str) -> str:
+    """A line whose last sentence is a caption with a credit ("... on Monday. | Getty Images"),
+    without that sentence; other lines as they are."""
+    tail = line[-_CREDIT_TAIL:]
+    credit = _TRAILING_CREDIT.search(tail)
+    if credit is None:
+        return line
+    offset = len(line) - len(tail)
+    caption = tail[: credit.start()].rstrip(" .")
+    starts = list(_LAST_SENTENCE_START.finditer(line, 0, offset + len(caption)))
+    return line[: starts[-1].start() + 1] if starts else line
+
+
 def _clean_line(line: str) -> str:
     """Remove the boilerplate inside one line; an empty result drops the line."""
     line = _SPACES.sub(" ", line).strip()
@@ -298,6 +314,7 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _PROMPT_MAX_WORDS and (CHROME_LINE.match(line) or _PROMPT.search(line)):
         return ""
+    line = _without_trailing_caption(line)
     if len(line.split()) <= _CAPTION_MAX_WORDS and (
         _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]) or _TRAILING_CREDIT.search(line[-_CREDIT_TAIL:])
     ):

@@ -169,3 +169,14 @@ CLAUSE_OPENERS: dict[str, tuple[str, ...]] = {
     "ukrainian": ("який", "яка", "яке", "які", "але", "коли", "після", "хоча", "оскільки", "проте", "тоді як"),
     "russian": ("который", "которая", "которое", "которые", "но", "когда", "после", "хотя", "поскольку", "однако"),
 }
+# Words that open an adverbial clause even without a comma before them ("... faces a ban after
+# ...", "... were evacuated while ..."): a second choice of boundary, never a relative "who" or
+# "that", which the noun before them needs.
+BARE_CLAUSE_OPENERS: dict[str, tuple[str, ...]] = {
+    "english": ("after", "while", "because", "amid", "despite", "following", "but", "when", "whereas"),
+    "french": ("alors que", "tandis que", "après avoir", "mais", "parce que", "malgré"),
+    "spanish": ("mientras", "tras", "pero", "porque", "pese a"),
+    "german": ("nachdem", "während", "weil", "aber", "obwohl"),
+    "ukrainian": ("після того як", "оскільки", "але", "тоді як", "попри"),
+    "russian": ("после того как", "поскольку", "но", "тогда как", "несмотря на"),
+}
