@@ -35,7 +35,7 @@ _TOKEN = r"[^\s,;:!?\"“”«»„()]*[^\s,;:!?\"“”«»„().]"  # a word o
 _END = r"(?=\s*[.!?…][\"”»’]?\s*$)"  # the sentence's end
 
 # "(ICC)", "(with Belousov)": a parenthesis after a word, not one that holds a quotation.
-_PARENTHESIS = re.compile(r"\s+[(\[][^()\[\]\"“”«»]{1,80}[)\]](?=[\s,.;:!?…])")
+_PARENTHESIS = re.compile(r"(?<!\s)\s+[(\[][^()\[\]\"“”«»]{1,80}[)\]](?=[\s,.;:!?…])")
 # '"A. B," X said.' -> '"A," X said.': a quotation's first sentence stands for it.
 _QUOTE_TWO = re.compile(
     rf"([“\"«„])([^“”\"«»„]*?[^\s.!?…])[.!?…]\s+(?=[\"'‘]?[{UPPER}])[^“”\"«»„]*?([,.!?…]?)([”\"»“])"
@@ -68,7 +68,7 @@ def _appositive(lang: str) -> re.Pattern[str] | None:
     openers = alternation(words_for(APPOSITIVE_OPENERS, lang))
     if openers is None:
         return None
-    name = rf"(?-i:[{UPPER}][\w'’.-]*(?:\s+[{UPPER}][\w'’.-]*)+)"
+    name = rf"(?-i:[{UPPER}][\w'’.-]*(?:\s[{UPPER}][\w'’.-]*){{1,3}})"  # bounded: a run of capitals is tried in linear time
     return re.compile(rf"\b({name}),\s+({openers}\b[{_NOT_INSIDE}]{{0,100}}?),(?=\s)(?=([^,;:.!?]{{0,60}}))", re.I)
 
 

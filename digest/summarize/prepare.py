@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 from digest.text.clean import clean_for_summary, has_credit, is_furniture
 from digest.text.sentences import language_name, split_sentences
@@ -110,8 +111,7 @@ def leans_on_context(sentence: str, lang: str, title: str | None = None) -> bool
     added", "But"), ends on an attribution to a pronoun (", she said."), or opens on "The move"
     naming something said before. The headline counts as context:
     "The attack ..." under a headline about an attack stands alone."""
-    attribution = _trailing_attribution(lang)
-    if attribution is not None and attribution.search(sentence[-80:]):
+    if _ends_on_pronoun_attribution(sentence, lang):
         return True  # "..., he added.": the speaker is named in the sentence before
     words = _first_words(sentence.lstrip("\"'“‘«(["), 2)
     if not words:
@@ -131,6 +131,24 @@ def _trailing_attribution(lang: str) -> re.Pattern[str] | None:
     if verbs is None:
         return None
     return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\s*[.!?…]?[\"”»’]?\s*$", re.I)
+
+
+ATTRIBUTION_TAIL = 60  # characters at a sentence's end that hold ", he told reporters."
+
+
+@lru_cache(maxsize=64)
+def _attribution_words(lang: str) -> tuple[str, ...]:
+    """The longest word of each of the language's pronoun attributions ("added" of "he added"), to
+    look for before trying the pattern."""
+    return tuple({max(phrase.split(), key=len) for phrase in words_for(PRONOUN_ATTRIBUTIONS, lang)})
+
+
+def _ends_on_pronoun_attribution(sentence: str, lang: str) -> bool:
+    pattern, tail = _trailing_attribution(lang), sentence[-ATTRIBUTION_TAIL:]
+    if pattern is None:
+        return False
+    lower = tail.lower()
+    return any(word in lower for word in _attribution_words(lang)) and bool(pattern.search(tail))
 
 
 def is_caption(sentence: str) -> bool:
