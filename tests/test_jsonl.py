@@ -52,12 +52,16 @@ def test_defaults_and_html_body(tmp_path):
 
 
 def test_a_breaking_label_is_dropped_and_flags_the_item_as_for_every_kind(tmp_path):
-    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"), line(id="b", title="Breaking:"),
-                                  line(id="c", title="Grid holds", section="Urgent")], breaking_categories=["urgent"])
+    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"),
+                                  line(id="b", title="Breaking:", body="The dam above Orlivka gave way. Crews are there."),
+                                  line(id="c", title="Grid holds", section="Urgent"), line(id="d", title="BREAKING NEWS -", body="")],
+                       breaking_categories=["urgent"])
     labelled, label_only, by_section = load_source(ctx)
     assert (labelled.title, labelled.breaking) == ("Dam breached", True)
-    assert (label_only.title, label_only.breaking) == ("Breaking:", False)  # nothing left to call the headline
+    # only the label: breaking news, titled by its text (a feed entry titled so is read the same way: test_feed)
+    assert (label_only.title, label_only.breaking) == ("The dam above Orlivka gave way", True)
     assert (by_section.title, by_section.breaking) == ("Grid holds", True)
+    assert str(ctx.problems[0]) == "source 'CMS': 1 item with only 'Breaking:' for a headline and no text; skipped"
 
 
 def test_source_time_zone_wins_over_the_newsletters(tmp_path):
@@ -74,10 +78,10 @@ def test_ids_from_url_then_title_and_date(tmp_path):
         line(title="No link", published="2024-05-01T11:00:00Z"),
     ])
     items = load_source(ctx)
-    assert items[0].id == items[1].id  # one article, two campaign links
-    assert len({item.id for item in items}) == 3
+    assert len(items) == len({item.id for item in items}) == 3  # one article under two campaign links is one item
+    assert items[0].url == "https://Example.com/story#top"
     rerun = load_source(make_context(tmp_path, [line(title="No link", published="2024-05-01T10:00:00Z")]))
-    assert rerun[0].id == items[2].id  # the same on every run
+    assert rerun[0].id == items[1].id  # the same on every run
 
 
 def test_broken_lines_are_reported_with_file_and_line_and_skipped(tmp_path):
