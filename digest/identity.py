@@ -77,7 +77,7 @@ def distinct(items: Sequence[I], warn: Callable[[str], None]) -> list[I]:
     share an id (a guid reused by a broken feed, one CMS id on two lines) are each kept under an id
     made from the shared one and their own text, since merging them would lose all but one; all of
     them are renamed, so the ids do not depend on which came first. `warn` hears of both. Copies under
-    one link are versions of one article: the `preferred` one is kept, silently.
+    one link are left for `one_per_id` over every source, as versions of one article.
     """
     # whether each item's id is its own rather than made from its link (worked out once: 10,000-entry feeds exist)
     own = [not (item.url and item.id == url_id(item.url)) for item in items]
@@ -89,8 +89,9 @@ def distinct(items: Sequence[I], warn: Callable[[str], None]) -> list[I]:
     for item, is_own in zip(items, own, strict=True):
         if is_own and item.id in shared:
             item.id = stable_id(item.id, item.title, item.body)
-    kept = one_per_id(items)
-    repeats = sum(own) - sum(1 for item in kept if not (item.url and item.id == url_id(item.url)))
+    chosen = {id(item) for item in one_per_id(item for item, is_own in zip(items, own, strict=True) if is_own)}
+    kept = [item for item, is_own in zip(items, own, strict=True) if not is_own or id(item) in chosen]
+    repeats = len(items) - len(kept)
     if repeats:
         warn(f"{repeats} item{'s repeat' if repeats > 1 else ' repeats'} an earlier one (same id and text); dropped")
     if shared:
