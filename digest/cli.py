@@ -38,7 +38,7 @@ from digest.readers import (
     secret,
 )
 from digest.render import mime
-from digest.send import send
+from digest.send import RESEND_HINT, send
 from digest.sources import load_each
 from digest.store import DeliveryStatus, EditionStatus, Store
 from digest.text.terminal import for_terminal
@@ -260,14 +260,17 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
 @date_option
 @click.option("--dry-run", is_flag=True, help="Build and show what would be sent (the .eml on stdout); record nothing.")
 @click.option("--force", is_flag=True, help="Send again although this date's edition was sent: a new copy, with a new Message-ID.")
-def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool) -> None:
+@click.option("--resend-uncertain", is_flag=True,
+              help="Send again to the readers marked uncertain (the mail system may have taken their copy): only once you know it did not.")
+def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool, resend_uncertain: bool) -> None:
     """Build the edition and deliver it by delivery.method, at most once per date.
 
     An edition that could not be delivered stays pending and goes out, byte for byte, with the next
-    send or scheduled run. Exit 1 when a delivery failed.
+    send or scheduled run. A reader whose copy was handed over without an answer is marked uncertain
+    and gets it again only with --resend-uncertain. Exit 1 when a delivery failed or is uncertain.
     """
     with opened(config_path) as (config, store):
-        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
+        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run, resend_uncertain=resend_uncertain)
     if result.preview is not None:
         write_output(result.preview, "-")
     sys.exit(result.exit_status)
@@ -298,7 +301,8 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
 @dated("the latest edition recorded")
 def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
-    pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""
+    pending (why), uncertain (handed over, no answer), refused for good, or opted out. Exit 1 while
+    any reader is pending or uncertain."""
     with opened(config_path) as (config, store):
         record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
         if record is None:
@@ -307,11 +311,13 @@ def status_command(config_path: Path, day: datetime | None) -> None:
         click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
                    ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
                    (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
+        if counts.get(DeliveryStatus.UNCERTAIN):
+            click.echo(f"uncertain: the mail system may have taken these copies; {RESEND_HINT.format(day=record.date)}")
         for delivery in store.deliveries(record.date):
             when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
             said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
             click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
-    if counts.get(DeliveryStatus.PENDING):
+    if counts.get(DeliveryStatus.PENDING) or counts.get(DeliveryStatus.UNCERTAIN):
         sys.exit(1)
 
 

@@ -94,7 +94,7 @@ MIGRATIONS: list[str] = [
         address TEXT NOT NULL,
         name TEXT NOT NULL DEFAULT '',
         message_id TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'refused', 'opted-out')),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'refused', 'opted-out', 'uncertain')),
         reason TEXT,
         attempts INTEGER NOT NULL DEFAULT 0,
         sent TEXT,
@@ -151,6 +151,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     REFUSED = "refused"  # permanently, by the mail system
     OPTED_OUT = "opted-out"
+    UNCERTAIN = "uncertain"  # handed to the mail system, no answer recorded: maybe taken, so never sent again unasked
 
 
 @dataclass
@@ -525,13 +526,34 @@ class Store:
             db.execute("UPDATE editions SET reason = ?, attempts = attempts + 1 WHERE date = ? AND status = 'pending'", (reason, day.isoformat()))
             return self._close_if_done(db, day, now)
 
+    def hand_over(self, day: date, addresses: list[str], now: datetime) -> None:
+        """Record these readers as handed to the mail system (`uncertain`) before it sees their copies:
+        if the answer is never recorded, nothing sends them a second copy unasked."""
+        said = f"handed to the mail system at {now.isoformat(timespec='seconds')}; its answer was never recorded"
+        with self.transaction() as db:
+            db.executemany("UPDATE deliveries SET status = 'uncertain', reason = ? WHERE edition = ? AND address = ? AND status = 'pending'",
+                           ((said, day.isoformat(), address) for address in addresses))
+
+    def requeue_uncertain(self, day: date, now: datetime) -> int:
+        """The operator's word that the edition's uncertain readers did not get it: pending again (and
+        the edition with them). How many."""
+        with self.transaction() as db:
+            again = db.execute("UPDATE deliveries SET status = 'pending', reason = ? WHERE edition = ? AND status = 'uncertain'",
+                               (f"to be sent again, as asked at {now.isoformat(timespec='seconds')} (--resend-uncertain)", day.isoformat())).rowcount
+            if again:  # a sent edition reopened counts as one send when it closes again
+                db.execute("UPDATE editions SET status = 'pending', copies = copies - (status = 'sent') WHERE date = ?", (day.isoformat(),))
+            return again
+
     @staticmethod
     def _close_if_done(db: sqlite3.Connection, day: date, now: datetime) -> bool:
         """The edition is sent the moment its last pending reader is settled (in that same transaction,
-        so a stop right after cannot leave a finished edition looking pending)."""
-        db.execute("UPDATE editions SET status = 'sent', sent = ?, reason = NULL, copies = copies + 1 WHERE date = ? AND status = 'pending'"
-                   " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = ? AND status = 'pending')",
-                   (now.isoformat(), day.isoformat(), day.isoformat()))
+        so a stop right after cannot leave a finished edition looking pending), unless every reader it
+        did not refuse is uncertain: none is known to have got it."""
+        db.execute("UPDATE editions SET status = 'sent', sent = :now, reason = NULL, copies = copies + 1 WHERE date = :day AND status = 'pending'"
+                   " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = :day AND status = 'pending')"
+                   " AND (EXISTS (SELECT 1 FROM deliveries WHERE edition = :day AND status = 'sent')"
+                   "      OR NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = :day AND status = 'uncertain'))",
+                   {"now": now.isoformat(), "day": day.isoformat()})
         return db.execute("SELECT status FROM editions WHERE date = ?", (day.isoformat(),)).fetchone() == ("sent",)
 
     # opt-outs: a normalised address or a token, never sent to again
