@@ -1,5 +1,5 @@
 """The SQLite store, in one file: items seen, the summary cache, fetch state, editions, each reader's
-delivery, opt-outs, public pages and the run log.
+delivery, suppressions and subscriptions, public pages and the run log.
 
 One module per concern, each a mixin over one connection (`base.Base`) and one migration list
 (`schema.MIGRATIONS`): `Store` is all of them together.
@@ -11,7 +11,7 @@ from digest.store.cache import CLUSTERS_KEPT, Cache, FetchState
 from digest.store.deliveries import Deliveries, Delivery, DeliveryStatus
 from digest.store.editions import EditionRecord, Editions, EditionStatus
 from digest.store.pages import PageRecord, Pages
-from digest.store.readers import Readers
+from digest.store.readers import Readers, Subscription, Suppression
 from digest.store.runs import RunRecord, Runs
 from digest.store.schema import MIGRATIONS
 
@@ -28,5 +28,5 @@ class Store(Editions, Deliveries, Readers, Pages, Cache, Runs):
 
 __all__ = [
     "CLUSTERS_KEPT", "MIGRATIONS", "Delivery", "DeliveryStatus", "EditionRecord", "EditionStatus", "FetchState",
-    "PageRecord", "RunRecord", "Store", "StoreBusy", "StoreError",
+    "PageRecord", "RunRecord", "Store", "StoreBusy", "StoreError", "Subscription", "Suppression",
 ]

@@ -97,4 +97,34 @@ MIGRATIONS: list[str] = [
         html TEXT NOT NULL
     );
     """,
+    # 6: suppressions belong to addresses (reason, time, source); soft bounces counted; double opt-in.
+    # Opt-outs recorded by address move over; those recorded by token stay in opt_outs until
+    # digest.readers matches them to a reader (their secret is in the environment, not here).
+    """
+    CREATE TABLE suppressions (
+        address TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL
+    );
+    INSERT OR IGNORE INTO suppressions (address, reason, source, created)
+        SELECT key, 'unsubscribed', 'an opt-out recorded before suppressions', created FROM opt_outs WHERE key LIKE '%@%';
+    DELETE FROM opt_outs WHERE key LIKE '%@%';
+    CREATE TABLE soft_bounces (
+        address TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        last TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE subscriptions (
+        address TEXT PRIMARY KEY,
+        name TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed')),
+        token TEXT UNIQUE,
+        requested TEXT NOT NULL,
+        expires TEXT,
+        confirmed TEXT
+    );
+    CREATE INDEX deliveries_address ON deliveries (address, status);
+    """,
 ]
