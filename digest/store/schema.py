@@ -127,4 +127,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX deliveries_address ON deliveries (address, status);
     """,
+    # 7: the unsubscribe tokens readers may hold, by the secret they were made with (a one-click POST is one look-up)
+    """
+    CREATE TABLE reader_tokens (
+        token TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        secret TEXT NOT NULL
+    );
+    CREATE TABLE token_index (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        signature TEXT NOT NULL
+    );
+    """,
 ]
