@@ -103,9 +103,10 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
         yield config, store
 
 
-def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, fit: bool = True) -> BuildResult:
+def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, summaries: bool = True) -> BuildResult:
     now = datetime.now(UTC)
-    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note, fit=fit)
+    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note,
+                   summaries=summaries)
     report(result.problems)
     return result
 
@@ -170,7 +171,9 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
         for refusal in sending_problems(config):
             log.warning(f"{refusal.message()} (`digest send` refuses until then)")
         result = run_build(config, store, day, note)
-        edition = result.edition
+        with result.timings.stage("fit"):
+            edition, problems = render.fit(result.edition, config)
+        report(problems)
         with result.timings.stage("render"):
             data = addressed(config, store, edition, fmt, to)
             page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
@@ -254,7 +257,7 @@ def check_command(config_path: Path) -> None:
 def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day, fit=False)  # the ranking alone: nothing is rendered
+        result = run_build(config, store, day, summaries=False)  # the ranking alone: nothing summarized or rendered
     log.info(describe_window(config, result.edition.date))
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
