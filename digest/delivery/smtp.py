@@ -109,9 +109,8 @@ class SmtpSession:
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             if progress.handed and not progress.answered:
-                why = (f"gave no answer within {settings.deadline:g} s (delivery.smtp.deadline)" if deadline.passed
-                       else f"closed the connection before answering ({_smtp_failure(exc, where, self.config)})")
-                raise DeliveryError(f"smtp {where} was handed the whole message but {why}; it may have queued it",
+                why = f"delivery.smtp.deadline, {settings.deadline:g} s, passed" if deadline.passed else _text(str(exc) or type(exc).__name__)
+                raise DeliveryError(f"smtp {where} was handed the whole message but no answer came ({why}); it may have queued it",
                                     uncertain=True) from None
             if deadline.passed:
                 raise self._late() from None
