@@ -182,33 +182,37 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
 
 
 def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
-    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
+    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl).
+
+    A message (eml, json, jsonl) is dated the moment it is written, as one piped to `sendmail -t` is
+    sent then; html and text carry no date and stay the same bytes for the same edition."""
+    written = datetime.now(UTC).astimezone(config.newsletter.tz)
     if fmt != "jsonl" and to is None:
         if fmt in ("eml", "json") and len(config.newsletter.to) > 1:
             log.warning(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
                  f"(To: {mime.UNDISCLOSED}), as one message to all would show each reader the others' addresses; "
                  "use `digest send`, `build --to ADDRESS` or `build --format jsonl` for one message per reader")
-        return render.render(edition, config, fmt)
+        return render.render(edition, config, fmt, date=written)
     letter = render.letter(edition, config)
     key = secret(config, required=letter.needs_token)
     if fmt == "jsonl":
         listed = [Reader(normalise(to))] if to else readers(config, log.warning)
         opted = store.opt_outs()
-        return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n"
+        return (json.dumps(api_message(letter, reader, key, written), ensure_ascii=False).encode("utf-8") + b"\n"
                 for reader in listed if not opted_out(reader.address, reader_token(reader.address, key), opted))
     reader = Reader(normalise(to or ""))
     fill = reader_token(reader.address, key)
     if fmt == "eml":
-        return letter.eml(reader, fill)
-    document = letter.document(reader, fill)
+        return letter.eml(reader, fill, written)
+    document = letter.document(reader, fill, written)
     if fmt == "json":
         return mime.json_document(document)
     return (document["html"] if fmt == "html" else document["text"]).encode("utf-8")
 
 
-def api_message(letter: mime.Letter, reader: Reader, key: bytes | None) -> dict:
+def api_message(letter: mime.Letter, reader: Reader, key: bytes | None, date: datetime) -> dict:
     """One reader's ready message for an email API: to, from, subject, html, text, headers."""
-    document = letter.document(reader, reader_token(reader.address, key))
+    document = letter.document(reader, reader_token(reader.address, key), date)
     return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
             "html": document["html"], "text": document["text"], "headers": document["headers"]}
 

@@ -20,6 +20,7 @@ from digest.config import Config, ConfigError
 
 PLACEHOLDER = "{{subscriber}}"
 _DOUBLE_BRACE = re.compile(r"\{(?=\{|$)")  # a `{` that opens `{{`, or ends the text (where the next may start with one)
+NAME_CHARS = 100  # a reader's name, as the To shows it: room for any real name, and a To line that stays short
 TOKEN_CHARS = 24  # base32 of 15 bytes: letters and digits only, safe in a URL and in quoted-printable
 
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$|^[^@\s<>,;:\"()\[\]\\]+@localhost$")
@@ -72,7 +73,7 @@ def readers(config: Config, on_bad: Callable[[str], None]) -> Iterator[Reader]:
         if problem:
             on_bad(f"{where}: {problem}; skipped")
             return None
-        reader = Reader(normalise(address), " ".join(_CONTROLS.sub(" ", name).split()))
+        reader = Reader(normalise(address), " ".join(_CONTROLS.sub(" ", name).split())[:NAME_CHARS].rstrip())
         if reader.address in seen:
             return None
         seen.add(reader.address)
@@ -134,6 +135,16 @@ def token(address: str, key: bytes) -> str:
     """The reader's unsubscribe token: stable for an address and a secret, and no way back to the address."""
     digest = hmac.new(key, normalise(address).encode("utf-8"), hashlib.sha256).digest()
     return base64.b32encode(digest[:15]).decode("ascii").lower()
+
+
+def tag_key(config: Config) -> str:
+    """The key of each reader's Message-ID tag (hex), so the tag confirms no guessed address: derived
+    from the token secret when it is set (the same in every run, kept apart from the tokens' key),
+    else random, made anew for each letter and kept with it in the store."""
+    value = secret(config, required=False)
+    if value is None:
+        return os.urandom(32).hex()
+    return hmac.new(value, b"digest: the key of readers' Message-ID tags", hashlib.sha256).hexdigest()
 
 
 def is_token(text: str) -> bool:

@@ -9,7 +9,7 @@ did not fit, so its HTML is always under the clipping limit; call `fit` first to
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from digest.config import Config
 from digest.i18n import language
@@ -42,14 +42,15 @@ PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
 
 
-def render(edition: Edition, config: Config, fmt: str) -> bytes:
+def render(edition: Edition, config: Config, fmt: str, date: datetime | None = None) -> bytes:
     """The edition in format `fmt` (one of FORMATS), without a reader: `{{subscriber}}` is left in place.
+    `date`: the Date of an eml or json message (default: the edition's cut-off, the same every time).
     Raises TemplateError for a broken template."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt in ("eml", "json"):
         message = letter(edition, config)
-        return message.eml() if fmt == "eml" else mime.json_document(message.document())
+        return message.eml(date=date) if fmt == "eml" else mime.json_document(message.document(date=date))
     view = _view(edition, config)
     if fmt == "mjml":
         return mjml_source(view, config).encode("utf-8")
