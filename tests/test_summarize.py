@@ -266,6 +266,7 @@ def test_cli_unknown_algorithm_is_bad_usage() -> None:
 # --- quality on real news ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_precision_at_3_on_bbc_news() -> None:
     """The quality bar from the issue, on the shared BBC set (the bench prints the full table with
     ROUGE): centrality still counts where the lead is weak, well above the lead's 60%."""
@@ -319,6 +320,7 @@ def test_a_huge_text_is_summarized_from_its_lead_and_an_even_sample() -> None:
 NEWS_DEV = ROOT.parent / "shared" / "data" / "news-dev" / "news_dev.jsonl"
 
 
+@pytest.mark.slow
 def test_on_newsroom_copy_the_default_keeps_the_lead() -> None:
     """On the newsroom set, the lead's first sentence (once cleaned) opens nearly every summary:
     editors' highlights follow the inverted pyramid (the bench measures ROUGE against them)."""
