@@ -35,6 +35,7 @@ from digest.archive.page import public_page
 from digest.archive.site import publish_sent
 from digest.config import Config
 from digest.delivery import Outgoing, transport
+from digest.errors import EXIT_FAILED, EXIT_OK
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
@@ -69,7 +70,7 @@ class SendResult:
 
     @property
     def exit_status(self) -> int:
-        return 1 if self.failures else 0
+        return EXIT_FAILED if self.failures else EXIT_OK
 
     def follow(self, earlier: list[SendResult]) -> None:
         """Put what `earlier` sends of the same run (missed editions) before this one's own."""

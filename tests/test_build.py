@@ -140,8 +140,8 @@ def test_same_inputs_give_the_same_email_byte_for_byte(sample_project: Path) -> 
     assert len(first) > 1000
 
 
-def test_python_dash_m_and_help() -> None:
-    result = run_digest_process("--help")
+def test_help_lists_the_commands_and_the_build_options() -> None:
+    result = run_digest("--help")
     assert result.returncode == 0
     for command in ("build", "explain"):
         assert command in result.stdout.decode()

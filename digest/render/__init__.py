@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date
 
 from digest.config import Config
+from digest.formats import FORMATS
 from digest.i18n import language
 from digest.logs import log
 from digest.model import Edition, Problem, Story
@@ -29,7 +30,6 @@ from digest.render.view import (
 
 __all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "fit", "render"]
 
-FORMATS = ("html", "text", "mjml", "eml", "json")
 
 # Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
 # 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes, and it is checked
