@@ -16,13 +16,27 @@ from typing import Any, TextIO, get_args
 
 import click
 
-from digest import __version__, logs
+from digest import __version__, logs, roster
+from digest.compliance import envelope_problems, mail_law_problems, sending_problems, token_problems
 from digest.config import Algorithm, Config, date_problem, load_config
 from digest.errors import EXIT_FAILED, DigestError, UsageError
 from digest.formats import BUILD_FORMATS
 from digest.logs import log
 from digest.model import Problem
-from digest.store import Store
+from digest.readers import (
+    TOKEN_CHARS,
+    Reason,
+    address_problem,
+    is_token,
+    normalise,
+    reader_states,
+    restore,
+    settle_token_opt_outs,
+    suppress,
+    unsubscribe,
+)
+from digest.store import DeliveryStatus, EditionStatus, Store
+from digest.text.terminal import for_terminal
 
 # Each command imports what it uses when it runs: `digest --help`, `status` and `unsubscribe` start
 # without loading the pipeline, the renderer, sumy, NLTK or numpy (tests/test_startup.py holds them
@@ -137,29 +151,25 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output_path
 @main.command("check")
 @config_option
 def check_command(config_path: Path) -> None:
-    """Load every source once and list each: OK and the items found, or FAILED and why.
+    """Load every source once and list each: OK and the items found, or FAILED and why; then what would
+    stop `digest send` (no unsubscribe, an http one, from or to left out) and what mail providers frown on.
 
-    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
+    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source, and what
+    `send` would refuse, go to stderr.
     """
     from digest.sources import load_each
-    from digest.text.terminal import for_terminal
 
     with opened(config_path) as (config, store):
         loaded = load_each(config, datetime.now(UTC), store)
-    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed] + mail_law_problems(config))
+        refusals = sending_problems(config) + token_problems(config, store)
+    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed]
+           + mail_law_problems(config) + envelope_problems(config))
+    for refusal in refusals:
+        log.error(f"{refusal.message()} (`digest send` refuses until then)")
     for ctx in loaded:
         click.echo(for_terminal(ctx.status()))
     if any(ctx.failed for ctx in loaded):
         sys.exit(EXIT_FAILED)
-
-
-def mail_law_problems(config: Config) -> list[Problem]:
-    """What bulk-mail law asks of a newsletter sent to real readers (CAN-SPAM: a postal address in
-    every message) and the config lacks; an outbox only collects messages, so it is spared."""
-    if config.delivery.method != "outbox" and not config.email.postal_address:
-        return [Problem("email.postal_address", "is not set: bulk-mail law (CAN-SPAM, and most others) asks for the "
-                        "sender's postal address in every message; add it, e.g. \"Example News, 1 Main Street, Kyiv\"")]
-    return []
 
 
 @main.command("explain")
@@ -228,8 +238,6 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
 def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
     pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""
-    from digest.store import DeliveryStatus, EditionStatus
-
     with opened(config_path) as (config, store):
         record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
         if record is None:
@@ -242,6 +250,8 @@ def status_command(config_path: Path, day: datetime | None) -> None:
             when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
             said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
             click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
+        unmatched = settle_token_opt_outs(config, store, datetime.now(UTC))
+        click.echo(roster.counts(reader_states(config, store, lambda _problem: None), unmatched))
     if counts.get(DeliveryStatus.PENDING):
         sys.exit(EXIT_FAILED)
 
@@ -250,21 +260,71 @@ def status_command(config_path: Path, day: datetime | None) -> None:
 @config_option
 @click.argument("who", metavar="TOKEN|ADDRESS")
 def unsubscribe_command(config_path: Path, who: str) -> None:
-    """Record that a reader opted out (by the token from their unsubscribe link, or their address):
-    no edition is sent to them again, whatever the config or the subscribers file lists."""
-    from digest.readers import TOKEN_CHARS, address_problem, is_token, normalise
+    """Record that a reader opted out, by the token from their unsubscribe link (made with the current
+    secret or a previous one) or their address: no edition is sent to that address again, whatever the
+    config or the subscribers file lists. A token that matches no reader exits 1 and records nothing."""
+    if "@" in who and (problem := address_problem(who)):
+        raise UsageError(problem)
+    if "@" not in who and not is_token(who.strip().lower()):
+        raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
+    with opened(config_path) as (config, store):
+        before = store.suppression(normalise(who)) if "@" in who else None
+        address = unsubscribe(config, store, who, "digest unsubscribe", datetime.now(UTC))
+    if address is None:
+        raise DigestError(f"the token {who.strip()} matches no reader (tried the current secret and"
+                          f" {config.newsletter.unsubscribe_previous_secrets_env}); nothing recorded")
+    click.echo(f"{address}: {'was already suppressed (' + before.reason + ')' if before else 'unsubscribed'}")
 
-    with opened(config_path) as (_config, store):
-        if "@" in who:
-            if problem := address_problem(who):
-                raise UsageError(problem)
-            key = normalise(who)
-        else:
-            if not is_token(who.strip().lower()):
-                raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
-            key = who.strip().lower()
-        new = store.opt_out(key, datetime.now(UTC))
-    click.echo(f"{who}: {'unsubscribed' if new else 'was already unsubscribed'}")
+
+@main.group("readers", invoke_without_command=True)
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.pass_context
+def readers_command(ctx: click.Context, config_path: Path, fmt: str) -> None:
+    """List every reader and where they stand: active, pending confirmation, or suppressed (with the
+    reason, since when and where it came from). `readers suppress|restore ADDRESS` changes one."""
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    with opened(config_path) as (config, store):
+        settle_token_opt_outs(config, store, datetime.now(UTC))
+        states = reader_states(config, store, log.warning)
+        lines = roster.as_csv(states, config.newsletter.tz) if fmt == "csv" else (line + "\n" for line in roster.table(states, config.newsletter.tz))
+        for line in lines:
+            sys.stdout.write(line)
+    sys.stdout.flush()
+
+
+def _sub_config(ctx: click.Context, config_path: Path | None) -> Path:
+    """A subcommand's -c, else the group's (`digest readers -c FILE suppress ADDRESS`)."""
+    return config_path or ctx.obj
+
+
+sub_config_option = click.option("-c", "--config", "config_path", default=None, type=click.Path(dir_okay=False, readable=False, path_type=Path),
+                                 help="The config file (default: the one given before the subcommand, else ./config.yaml).")
+
+
+@readers_command.command("suppress")
+@sub_config_option
+@click.option("--reason", type=click.Choice([reason.value for reason in Reason]), default=Reason.BY_HAND.value, show_default=True)
+@click.argument("address")
+@click.pass_context
+def readers_suppress_command(ctx: click.Context, config_path: Path | None, reason: str, address: str) -> None:
+    """Send ADDRESS nothing more (recorded by hand, with the reason)."""
+    with opened(_sub_config(ctx, config_path)) as (_config, store):
+        new = suppress(store, address, Reason(reason), "digest readers suppress", datetime.now(UTC))
+    click.echo(f"{normalise(address)}: {'suppressed' if new else 'was already suppressed'}")
+
+
+@readers_command.command("restore")
+@sub_config_option
+@click.argument("address")
+@click.pass_context
+def readers_restore_command(ctx: click.Context, config_path: Path | None, address: str) -> None:
+    """Lift ADDRESS's suppression, whatever its reason: it gets the next edition if it is listed."""
+    with opened(_sub_config(ctx, config_path)) as (_config, store):
+        lifted = restore(store, address, datetime.now(UTC))
+    click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
 
 
 @main.command("schedule")

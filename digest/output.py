@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from digest import files, render
+from digest.compliance import sending_problems
 from digest.config import Config
 from digest.errors import DigestError, UsageError
 from digest.formats import EXTENSIONS
@@ -20,7 +21,7 @@ from digest.logs import log
 from digest.model import Edition
 from digest.pipeline import BuildResult, edition_day
 from digest.pipeline import build as build_edition
-from digest.readers import Reader, address_problem, normalise, opted_out, reader_token, readers, secret
+from digest.readers import Reader, address_problem, normalise, reader_token, recipients, secret
 from digest.render import mime
 from digest.store import Store
 
@@ -58,7 +59,9 @@ def build(config: Config, store: Store, day: date | None, fmt: str, output: str 
           note: str | None = None, open_page: bool = False) -> Written:
     """Build the edition and write it as `fmt` to `output` (a file, STDOUT, or None: OUTPUT.DIR/DATE.EXT);
     with `open_page`, also make sure its HTML is in a file, and name that file. Check `to` first
-    (check_reader_option), before the config is read."""
+    (check_reader_option), before the config is read. What would stop `digest send` is a warning here."""
+    for refusal in sending_problems(config):
+        log.warning(f"{refusal.message()} (`digest send` refuses until then)")
     result = coming_edition(config, store, day, note)
     edition = result.edition
     with result.timings.stage("render"):
@@ -86,10 +89,9 @@ def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str 
     letter = render.letter(edition, config)
     key = secret(config, required=letter.needs_token)
     if fmt == "jsonl":
-        listed = [Reader(normalise(to))] if to else readers(config, log.warning)
-        opted = store.opt_outs()
+        listed = [Reader(normalise(to))] if to else recipients(config, store, log.warning)
         return (json.dumps(letter.api_message(reader, reader_token(reader.address, key)), ensure_ascii=False).encode("utf-8") + b"\n"
-                for reader in listed if not opted_out(reader.address, reader_token(reader.address, key), opted))
+                for reader in listed)
     reader = Reader(normalise(to or ""))
     fill = reader_token(reader.address, key)
     if fmt == "eml":

@@ -33,13 +33,14 @@ from enum import StrEnum
 from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import publish_sent
+from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.delivery import Outgoing, transport
 from digest.errors import EXIT_FAILED, EXIT_OK
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
-from digest.readers import Reader, opted_out, reader_token, readers, secret
+from digest.readers import Exclusions, Reader, reader_token, recipients, secret, settle_token_opt_outs
 from digest.render.mime import Letter, reader_message_id
 from digest.signals import on_stop
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
@@ -97,6 +98,7 @@ def send(
     Raises StoreBusy when another send holds the store for longer than SEND_LOCK_WAIT seconds.
     """
     now = now or utcnow()
+    refuse_unsafe(config, store)
     by_clock = day is None and not config.edition.date
     day = edition_day(config, day, now, sending=True)
     if dry_run:
@@ -177,7 +179,6 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
                           f" as {plan.sent.message_id}; nothing to do (--force sends another copy)")
         log.info(result.summary)
         return result
-    opted: frozenset[str] | None = None  # read once the edition is built, for its listing and its delivery alike
     if plan.pending:
         record = plan.pending
     else:
@@ -185,14 +186,14 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         if rendered is None:
             result.summary = f"nothing sent for {day}"
             return result
-        letter, opted = rendered.letter, store.opt_outs()
-        key = secret(config, required=letter.needs_token)
-        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
-                                    if not opted_out(reader.address, reader_token(reader.address, key), opted))
+        letter = rendered.letter
+        secret(config, required=letter.needs_token)  # a missing secret stops the send before anything is recorded
+        settle_token_opt_outs(config, store, utcnow())
+        listed: Iterator[Reader] = recipients(config, store, lambda problem: _warn(result, problem))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
-                                   " who has not unsubscribed")
+                                   " who is not suppressed (see `digest readers`)")
             log.error(result.failures[-1])
             result.summary = f"nothing sent for {day}"
             return result
@@ -202,7 +203,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
             readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
         )
-    sent = _deliver_edition(config, store, record, result, opted=opted)
+    sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
     result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
@@ -264,10 +265,9 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
                     [item_id for story in stories for item_id in story.item_ids])
 
 
-def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult,
-                     opted: frozenset[str] | None = None) -> bool:
+def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult) -> bool:
     """Deliver the edition to each of its pending readers, one message each, recording each outcome as it
-    comes. True when no reader is left pending. `opted`: the opt-outs, when the caller has just read them."""
+    comes; a reader suppressed since the edition was recorded gets nothing. True when no reader is left pending."""
     day = record.date
     if record.letter is None:
         reason = f"the pending edition of {day} was recorded by an older digest; run `digest send --date {day} --force`"
@@ -275,7 +275,7 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
         log.error(reason)
         return False
     letter = Letter.from_json(record.letter)
-    opted = store.opt_outs() if opted is None else opted
+    excluded = Exclusions(config, store)
     key = secret(config, required=letter.needs_token)
     log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
     stopped: str | None = None
@@ -284,8 +284,8 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
             entries, unsubscribed = [], []
             for delivery in batch:
                 reader, fill = Reader(delivery.address, delivery.name), reader_token(delivery.address, key)
-                if opted_out(reader.address, fill, opted):
-                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed"))
+                if suppression := excluded(reader.address):
+                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, suppression.reason))
                 else:
                     entries.append(Outgoing(reader, fill, delivery.message_id))
             if unsubscribed:
@@ -331,7 +331,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
         result.preview = rendered.letter.eml()
-        listed = sum(1 for _ in readers(config, lambda problem: _warn(result, problem)))
+        listed = sum(1 for _ in recipients(config, store, lambda problem: _warn(result, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
                           f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
                           " nothing recorded")

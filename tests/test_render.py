@@ -366,8 +366,8 @@ def test_unknown_format_is_refused() -> None:
         render.render(edition(), config(), "pdf")
 
 
-def test_edition_without_links_or_times_still_renders() -> None:
-    bare = story(7, url=None, published=None, author=None, source="")
+def test_edition_without_links_or_names_still_renders() -> None:
+    bare = story(7, url=None, author=None, source="")
     ed = Edition(date=DAY, cutoff=edition().cutoff, title="", sections=[])
     ed.sections = edition().sections[:1]
     ed.sections[0].stories = [bare]
