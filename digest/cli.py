@@ -33,6 +33,7 @@ from digest.readers import (
     restore,
     settle_token_opt_outs,
     suppress,
+    token_keys,
     unsubscribe,
 )
 from digest.store import DeliveryStatus, EditionStatus, Store
@@ -241,6 +242,7 @@ def status_command(config_path: Path, day: datetime | None) -> None:
     with opened(config_path) as (config, store):
         record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
         if record is None:
+            click.echo(roster.summary(config, store, datetime.now(UTC)))
             raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
         counts = store.delivery_counts(record.date)
         click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
@@ -250,8 +252,7 @@ def status_command(config_path: Path, day: datetime | None) -> None:
             when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
             said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
             click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
-        unmatched = settle_token_opt_outs(config, store, datetime.now(UTC))
-        click.echo(roster.counts(reader_states(config, store, lambda _problem: None), unmatched))
+        click.echo(roster.summary(config, store, datetime.now(UTC)))
     if counts.get(DeliveryStatus.PENDING):
         sys.exit(EXIT_FAILED)
 
@@ -271,8 +272,9 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
         before = store.suppression(normalise(who)) if "@" in who else None
         address = unsubscribe(config, store, who, "digest unsubscribe", datetime.now(UTC))
     if address is None:
-        raise DigestError(f"the token {who.strip()} matches no reader (tried the current secret and"
-                          f" {config.newsletter.unsubscribe_previous_secrets_env}); nothing recorded")
+        tried = (f"tried the current secret and {config.newsletter.unsubscribe_previous_secrets_env}" if token_keys(config) else
+                 f"{config.newsletter.unsubscribe_secret_env} is not set, so no token can be matched")
+        raise DigestError(f"the token {who.strip()} matches no reader ({tried}); nothing recorded")
     click.echo(f"{address}: {'was already suppressed (' + before.reason + ')' if before else 'unsubscribed'}")
 
 

@@ -236,11 +236,43 @@ def _everyone(config: Config, store: Store) -> Iterator[str]:
 
 def find_reader(config: Config, store: Store, text: str) -> str | None:
     """The address an unsubscribe token belongs to (tried with the current secret and the previous ones),
-    or None when it matches nobody."""
-    wanted = text.strip().lower()
-    if not is_token(wanted):
+    or None when it matches nobody.
+
+    A web endpoint asks this for every one-click POST, so the store keeps an index of every token a
+    reader may hold, remade only when what it was made from (the secrets, the lists, the store's readers)
+    has changed since: a known token costs one look-up and an unknown one no more than that, however long the list.
+    """
+    wanted, keys = text.strip().lower(), token_keys(config)
+    if not is_token(wanted) or not keys:
         return None
-    return next((address for _token, address in _match_token(_everyone(config, store), frozenset([wanted]), token_keys(config))), None)
+    secrets_in_use = [_key_id(key) for key in keys]
+    found = store.token_address(wanted, secrets_in_use)
+    signature = _index_signature(config, store, secrets_in_use)
+    if found is not None or store.token_index_signature() == signature:
+        return found
+    everyone = dict.fromkeys(_everyone(config, store))  # each address once, in order
+    store.index_tokens(((token(address, key), address, key_id) for address in everyone for key, key_id in zip(keys, secrets_in_use, strict=True)),
+                       secrets_in_use, signature)
+    return store.token_address(wanted, secrets_in_use)
+
+
+def _key_id(key: bytes) -> str:
+    """A name for a secret that tells nothing of it: which secret a token in the index was made with."""
+    return hashlib.sha256(b"digest unsubscribe secret\0" + key).hexdigest()[:16]
+
+
+def _index_signature(config: Config, store: Store, secrets_in_use: list[str]) -> str:
+    """What the token index is made from, cheaply: the secrets, newsletter.to, the subscribers file's
+    size and time, and how many readers the store knows (subscriptions, deliveries, suppressions)."""
+    parts = [*secrets_in_use, *config.newsletter.to, store.readers_mark()]
+    if config.subscribers is not None:
+        path = config.resolve(config.subscribers.path)
+        try:
+            stat = path.stat()
+            parts += [str(path.resolve()), str(stat.st_mtime_ns), str(stat.st_size)]
+        except OSError:
+            parts.append(str(path))
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def suppress(store: Store, address: str, reason: Reason, source: str, now: datetime) -> bool:

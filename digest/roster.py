@@ -9,9 +9,12 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from digest.readers import ReaderState, State
+from digest.config import Config
+from digest.readers import ReaderState, State, reader_states, settle_token_opt_outs
+from digest.store import Store
 from digest.text.terminal import for_terminal
 
 COLUMNS = ["email", "name", "state", "reason", "since", "source", "listed"]
@@ -66,3 +69,9 @@ def counts(states: Iterable[ReaderState], unmatched: int = 0) -> str:
         line += (f"; {unmatched} {'opt-out' if unmatched == 1 else 'opt-outs'} recorded by token match no reader"
                  " (kept: whoever they belong to is still left out)")
     return line
+
+
+def summary(config: Config, store: Store, now: datetime) -> str:
+    """The readers line of `digest status`, after matching any opt-outs an older digest kept by token."""
+    unmatched = settle_token_opt_outs(config, store, now)
+    return counts(reader_states(config, store, lambda _problem: None), unmatched)

@@ -148,6 +148,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX deliveries_address ON deliveries (address, status);
     """,
+    # 7: the unsubscribe tokens readers may hold, by the secret they were made with (a one-click POST is one look-up)
+    """
+    CREATE TABLE reader_tokens (
+        token TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        secret TEXT NOT NULL
+    );
+    CREATE TABLE token_index (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        signature TEXT NOT NULL
+    );
+    """,
 ]
 CLUSTERS_KEPT = 8  # the latest groupings: today's, a preview or two, yesterday's
 
@@ -714,6 +726,34 @@ class Store:
                 return
             last = rows[-1][0]
             yield from (_subscription(row[1:]) for row in rows)
+
+    @_reads
+    def token_address(self, token: str, secrets: list[str]) -> str | None:
+        """The address whose token, made with one of `secrets` (their ids), is `token`."""
+        marks = ",".join("?" * len(secrets))
+        row = self.db.execute(f"SELECT address FROM reader_tokens WHERE token = ? AND secret IN ({marks})", (token, *secrets)).fetchone()
+        return row[0] if row else None
+
+    @_reads
+    def token_index_signature(self) -> str | None:
+        row = self.db.execute("SELECT signature FROM token_index WHERE id = 1").fetchone()
+        return row[0] if row else None
+
+    def index_tokens(self, tokens: Iterable[tuple[str, str, str]], secrets: list[str], signature: str) -> None:
+        """Keep (token, address, secret id) for every reader, forget tokens of secrets no longer in use, and
+        remember what the index was made from."""
+        with self.transaction() as db:
+            marks = ",".join("?" * len(secrets))
+            db.execute(f"DELETE FROM reader_tokens WHERE secret NOT IN ({marks})", secrets)
+            db.executemany("INSERT OR IGNORE INTO reader_tokens (token, address, secret) VALUES (?, ?, ?)", tokens)
+            db.execute("INSERT OR REPLACE INTO token_index (id, signature) VALUES (1, ?)", (signature,))
+
+    @_reads
+    def readers_mark(self) -> str:
+        """Changes whenever the store learns of a reader (a subscription, a delivery, a suppression)."""
+        return ":".join(str(value) for value in self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM subscriptions), (SELECT IFNULL(MAX(rowid), 0) FROM subscriptions),"
+            " (SELECT IFNULL(MAX(rowid), 0) FROM deliveries), (SELECT COUNT(*) FROM suppressions)").fetchone())
 
     @_reads
     def delivered_addresses(self) -> list[str]:

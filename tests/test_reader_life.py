@@ -20,6 +20,7 @@ from digest.readers import (
     Reason,
     State,
     confirm_subscription,
+    find_reader,
     reader_states,
     recipients,
     request_subscription,
@@ -268,3 +269,41 @@ def test_serve_base_url_makes_the_unsubscribe_link(tmp_path: Path) -> None:
     assert eml.exit_code == 0, eml.stderr
     assert parse(eml.stdout_bytes)["List-Unsubscribe"] == f"<https://example.com/news/unsubscribe/{their_token('ann@example.org')}>"
     assert parse(eml.stdout_bytes)["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_mailto_only_list_needs_no_secret_and_an_address_opt_out_holds(tmp_path: Path, mail_server: MailServer,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    project = smtp_readers(tmp_path, mail_server)
+    text = project.config.read_text().replace('unsubscribe_url: "https://example.com/unsubscribe/{{subscriber}}"',
+                                              'unsubscribe_mailto: "leave@example.com"')
+    project.config.write_text(text)
+    monkeypatch.delenv("DIGEST_UNSUBSCRIBE_SECRET")
+    assert project.digest("status").stdout.startswith("readers: 3 active, 0 pending confirmation, 0 suppressed")
+    assert project.digest("unsubscribe", "Bob@Example.NET").stdout.strip() == "bob@example.net: unsubscribed"
+    assert project.digest("unsubscribe", "bob@example.net").stdout.strip() == "bob@example.net: was already suppressed (unsubscribed)"
+    refused = project.digest("unsubscribe", their_token("cy@example.com"))
+    assert refused.exit_code == 1 and "DIGEST_UNSUBSCRIBE_SECRET is not set, so no token can be matched" in refused.stderr
+    sent = project.digest("send", "--date", str(DAY1))
+    assert sent.exit_code == 0, sent.stderr
+    assert received(mail_server) == ["ann@example.org", "cy@example.com"]
+    assert parse(mail_server.received[0].data)["List-Unsubscribe"] == "<mailto:leave@example.com>"
+    status = project.digest("status").stdout
+    assert "bob@example.net" not in status and "readers: 2 active, 0 pending confirmation, 1 suppressed (1 unsubscribed)" in status
+
+
+def test_the_token_index_follows_the_list_and_the_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project, _ = command_project(tmp_path)
+    reader_csv = tmp_path / "readers.csv"
+    reader_csv.write_text("email\nann@example.org\n")
+    project.config.write_text(project.config.read_text() + "subscribers: {path: readers.csv}\n")
+    config, store = opened(project)
+    with store:
+        assert find_reader(config, store, their_token("ann@example.org")) == "ann@example.org"  # the index is made
+        assert find_reader(config, store, their_token("zed@example.org")) is None
+        reader_csv.write_text("email\nann@example.org\nzed@example.org\n")  # a reader added since
+        assert find_reader(config, store, their_token("zed@example.org")) == "zed@example.org"
+        monkeypatch.setenv("DIGEST_UNSUBSCRIBE_SECRET", NEW_SECRET)  # the old secret dropped: its tokens are forgotten
+        assert find_reader(config, store, their_token("ann@example.org")) is None
+        assert find_reader(config, store, token("ann@example.org", NEW_SECRET.encode())) == "ann@example.org"
+        monkeypatch.setenv("DIGEST_UNSUBSCRIBE_SECRET_PREVIOUS", SECRET)
+        assert find_reader(config, store, their_token("zed@example.org")) == "zed@example.org"
