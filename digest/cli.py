@@ -184,7 +184,7 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
     from digest.output import coming_edition
 
     with opened(config_path) as (config, store):
-        result = coming_edition(config, store, day.date() if day else None, fit=False)  # the ranking alone: nothing is rendered
+        result = coming_edition(config, store, day.date() if day else None, summaries=False)  # the ranking alone: nothing summarized or rendered
     log.info(describe_window(config, result.edition.date))
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 

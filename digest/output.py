@@ -37,11 +37,11 @@ class Written:
     page: str | None = None
 
 
-def coming_edition(config: Config, store: Store, day: date | None, note: str | None = None, *, fit: bool = True) -> BuildResult:
+def coming_edition(config: Config, store: Store, day: date | None, note: str | None = None, *, summaries: bool = True) -> BuildResult:
     """The edition `build` and `explain` show: the one dated `day`, else the config's pinned one, else
     the one whose cut-off comes next (a preview). What went wrong on the way is logged as warnings."""
     now = datetime.now(UTC)
-    result = build_edition(config, edition_day(config, day, now, sending=False), now=now, store=store, note=note, fit=fit)
+    result = build_edition(config, edition_day(config, day, now, sending=False), now=now, store=store, note=note, summaries=summaries)
     for problem in result.problems:
         log.warning(str(problem))
     return result
@@ -63,7 +63,10 @@ def build(config: Config, store: Store, day: date | None, fmt: str, output: str 
     for refusal in sending_problems(config):
         log.warning(f"{refusal.message()} (`digest send` refuses until then)")
     result = coming_edition(config, store, day, note)
-    edition = result.edition
+    with result.timings.stage("fit"):
+        edition, problems = render.fit(result.edition, config)
+    for problem in problems:
+        log.warning(str(problem))
     with result.timings.stage("render"):
         data = addressed(config, store, edition, fmt, to)
         page = render.html(edition, config).encode("utf-8") if open_page and fmt != "html" else data

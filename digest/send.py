@@ -253,7 +253,8 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         warn(exc.problems)
         return nothing_to_send(f"the edition of {day} could not be built: {exc}")
     warn(built.problems)
-    edition = built.edition
+    edition, problems = render.fit(built.edition, config)
+    warn(problems)
     if not edition.stories():
         return nothing_to_send(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
     letter = render.letter(edition, config)  # the same message `digest build --format eml` writes, before a reader fills it

@@ -240,7 +240,7 @@ def test_the_ukrainian_archive_pages_read_ukrainian(tmp_path: Path) -> None:
     settings = load_config(ROOT / "sample" / "uk" / "config.yaml")
     settings.archive = ArchiveConfig(dir=str(tmp_path), base_url="https://example.com/uk/", per_page=1)
     day = dataclasses.replace(edition(), title=settings.newsletter.title)
-    render.fit(day, settings)
+    day = render.fit(day, settings).edition
     first = public_page(day, settings)
     pages = [first, dataclasses.replace(first, date=date(2026, 5, 15))]
     files = {name: data.decode() for name, data in site_files(settings, pages)}

@@ -242,6 +242,8 @@ def test_send_refuses_and_check_reports_what_breaks_the_promise_to_readers_while
     sent = project.digest("send", "--date", str(DAY1))
     assert sent.exit_code == 2 and key in sent.stderr and words in sent.stderr
     assert project.edition(DAY1) is None
+    scheduled = project.digest("schedule")  # said once, at start, rather than at every morning's run
+    assert scheduled.exit_code == 2 and key in scheduled.stderr
     checked = project.digest("check")  # it still lists the sources, and says what stops `send`
     assert checked.exit_code == 0 and key in checked.stderr and words in checked.stderr and "OK" in checked.stdout
     built = project.digest("build", "--date", str(DAY1), "-o", str(tmp_path / "out.html"))
