@@ -19,6 +19,7 @@ import click
 from digest import __version__, logs, roster
 from digest.compliance import envelope_problems, mail_law_problems, sending_problems, token_problems
 from digest.config import Algorithm, Config, date_problem, load_config
+from digest.edition import shown_number
 from digest.errors import EXIT_FAILED, DigestError, UsageError
 from digest.formats import BUILD_FORMATS
 from digest.logs import log
@@ -245,7 +246,7 @@ def status_command(config_path: Path, day: datetime | None) -> None:
             click.echo(roster.summary(config, store, datetime.now(UTC)))
             raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
         counts = store.delivery_counts(record.date)
-        click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
+        click.echo(f"edition {record.date} (No. {shown_number(config, record.date, record.number)}): {record.status}; " +
                    ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
                    (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
         for delivery in store.deliveries(record.date):

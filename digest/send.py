@@ -36,6 +36,7 @@ from digest.archive.site import publish_sent
 from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.delivery import Outgoing, transport
+from digest.edition import shown_number
 from digest.errors import EXIT_FAILED, EXIT_OK
 from digest.logs import log
 from digest.model import Problem
@@ -175,7 +176,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         _deliver_edition(config, store, record, result)
     if plan.sent:
         result.outcome = Outcome.ALREADY_SENT
-        result.summary = (f"the edition of {day} (No. {plan.sent.number}) was already sent at {_local(plan.sent.sent, config)}"
+        result.summary = (f"the edition of {day} (No. {_number(config, plan.sent)}) was already sent at {_local(plan.sent.sent, config)}"
                           f" as {plan.sent.message_id}; nothing to do (--force sends another copy)")
         log.info(result.summary)
         return result
@@ -206,7 +207,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
-    result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
+    result.summary = (f"sent the edition of {day} (No. {_number(config, record)}, {len(record.story_ids)} stories) to {_tally(counts)}"
                       if sent else f"the edition of {day} is pending for {counts.get(DeliveryStatus.PENDING, 0)} of {sum(counts.values())} readers;"
                       " the next `digest send` or scheduled run delivers to them")
     log.info(result.summary)
@@ -262,7 +263,7 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
-    return Rendered(letter, store.edition_number(day), [story.id for story in stories],
+    return Rendered(letter, shown_number(config, day, store.edition_number(day)), [story.id for story in stories],
                     [item_id for story in stories for item_id in story.item_ids])
 
 
@@ -278,7 +279,7 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
     letter = Letter.from_json(record.letter)
     excluded = Exclusions(config, store)
     key = secret(config, required=letter.needs_token)
-    log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
+    log.info(f"delivering the edition of {day} (No. {_number(config, record)}) by {config.delivery.method}")
     stopped: str | None = None
     with transport(config) as sender:
         for batch in _batches(store.deliveries(day, status=DeliveryStatus.PENDING), sender.batch):
@@ -370,6 +371,10 @@ def finish_before_stopping() -> Iterator[None]:
             handler(caught[0], None)
         elif handler == signal.SIG_DFL:
             os.kill(os.getpid(), caught[0])
+
+
+def _number(config: Config, record: EditionRecord) -> int:
+    return shown_number(config, record.date, record.number)
 
 
 def utcnow() -> datetime:

@@ -11,10 +11,10 @@ go to stderr), so the HTML is always under the clipping limit; call `fit` first 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import NamedTuple
 
 from digest.config import Config
+from digest.edition import issue_number
 from digest.formats import FORMATS
 from digest.i18n import language
 from digest.logs import log
@@ -91,15 +91,14 @@ def fit(chosen: Edition, config: Config) -> Fitted:
     """The chosen edition fitted to the email: what the templates and headers need filled in, and the
     lowest-ranked stories dropped until the HTML is under Gmail's clipping limit.
 
-    Fills the editor's note (the command line's, else the config's), the issue number (from
-    `email.first_issue`), the subject and the preheader. Fitting a fitted edition changes nothing.
+    Fills the editor's note (the command line's, else the config's), the issue number (see
+    edition.issue_number), the subject and the preheader. Fitting a fitted edition changes nothing.
     """
     edition = replace(chosen, sections=[replace(section, stories=list(section.stories)) for section in chosen.sections])
     if edition.note is None:
         edition.note = config.newsletter.note
-    if edition.number is None and config.email.first_issue:
-        number = (edition.date - date.fromisoformat(config.email.first_issue)).days + 1
-        edition.number = number if number > 0 else None
+    if edition.number is None:
+        edition.number = issue_number(config, edition.date)
     feed_before, dropped = _feed_count(edition), 0
     while True:  # subject and preheader name the top stories, so they follow what is dropped
         edition.subject = subject(edition, config)
