@@ -173,6 +173,8 @@ _STRONGER = frozenset({Reason.HARD_BOUNCE, Reason.SOFT_BOUNCES, Reason.COMPLAINT
 
 
 class State(StrEnum):
+    """Where a reader stands, as `digest readers` shows it."""
+
     ACTIVE = "active"
     PENDING = "pending"  # asked through `digest serve`, not confirmed yet
     SUPPRESSED = "suppressed"
@@ -212,7 +214,7 @@ def previous_secrets(config: Config) -> list[bytes]:
 def token_keys(config: Config) -> list[bytes]:
     """Every secret a token may have been made with: the current one first, then the previous ones."""
     current = secret(config, required=False)
-    return [key for key in dict.fromkeys([*([current] if current else []), *previous_secrets(config)])]
+    return list(dict.fromkeys([*([current] if current else []), *previous_secrets(config)]))
 
 
 def _match_token(candidates: Iterable[str], wanted: Collection[str], keys: list[bytes]) -> Iterator[tuple[str, str]]:
@@ -247,9 +249,11 @@ def find_reader(config: Config, store: Store, text: str) -> str | None:
         return None
     secrets_in_use = [_key_id(key) for key in keys]
     found = store.token_address(wanted, secrets_in_use)
-    signature = _index_signature(config, store, secrets_in_use)
-    if found is not None or store.token_index_signature() == signature:
+    if found is not None:
         return found
+    signature = _index_signature(config, store, secrets_in_use)
+    if store.token_index_signature() == signature:
+        return None
     everyone = dict.fromkeys(_everyone(config, store))  # each address once, in order
     store.index_tokens(((token(address, key), address, key_id) for address in everyone for key, key_id in zip(keys, secrets_in_use, strict=True)),
                        secrets_in_use, signature)
