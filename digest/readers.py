@@ -107,7 +107,8 @@ def subscriber_rows(config: Config, on_bad: Callable[[str], None]) -> Iterator[t
                     continue
                 name = cells[name_at] if name_at is not None and name_at < len(cells) else ""
                 if "@" in name:  # an address shown as a name: another reader's, or a lookalike of the sender
-                    on_bad(f"{where}: the name holds an @, as an address does; the reader is kept without a name")
+                    if normalise(name) != normalise(cells[at]):
+                        on_bad(f"{where}: the name holds an @, as an address does; the reader is kept without a name")
                     name = ""
                 yield cells[at], name, where
     except OSError as exc:
