@@ -432,9 +432,8 @@ def _check_addresses(config: Config) -> None:
     as IDNA ("xn--..."), the only form a mail header carries without SMTPUTF8."""
     settings = config.newsletter
     settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
-    for index, value in enumerate(settings.to):
-        _one_reader(value, f"newsletter.to[{index}]", config.file)
-    settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+    settings.to = [_one_reader(_ascii_address(value, f"newsletter.to[{index}]", config.file), f"newsletter.to[{index}]", config.file)
+                   for index, value in enumerate(settings.to)]
     if config.delivery.return_path is not None:
         config.delivery.return_path = _ascii_address(config.delivery.return_path, "delivery.return_path", config.file)
         if "@" not in config.delivery.return_path or parseaddr(config.delivery.return_path)[1] != config.delivery.return_path.strip():
@@ -445,7 +444,7 @@ def _check_addresses(config: Config) -> None:
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
-def _one_reader(value: str, key: str, file: Path) -> None:
+def _one_reader(value: str, key: str, file: Path) -> str:
     """One `newsletter.to` entry is one reader. Two addresses in one ("a@x.org, b@y.org") would be one
     message showing each reader the other's address (`build --format eml | sendmail -t`), or a reader
     dropped without a word; a comma outside quotes splits a name ("Bob, the builder <bob@x.org>")."""
@@ -458,6 +457,7 @@ def _one_reader(value: str, key: str, file: Path) -> None:
     if bare.count("@") > 1 or re.search(r"[,;]", re.sub(r"<[^>]*>", "", bare)):
         raise ConfigError(file, key, f"'{value}' is not one address: it has a second @, or a comma or semicolon outside quotes",
                           'write one reader per entry, and put a name with a comma in quotes: \'"Bob, the builder" <bob@example.org>\'')
+    return value
 
 
 def _ascii_address(value: str, key: str, file: Path) -> str:
