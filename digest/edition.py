@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from digest.config import Config, SectionConfig
 from digest.i18n import N_
-from digest.model import Edition, Item, Section, Story
+from digest.model import DatedItem, Edition, Section, Story
 from digest.rank import found_phrases, phrase_pattern, ranked
 
 # Their titles are English here and in `digest explain`; the email shows them in the newsletter's language.
@@ -91,14 +91,14 @@ def on_clock(wall_time: datetime, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(after, tz)
 
 
-def in_window(item: Item, start: datetime, cutoff: datetime) -> bool:
-    """Published at or after the start and before the cut-off. Every loaded item has a date (an undated
-    one is dated by the moment it was read); one built without a date is kept, as news of the run.
+def in_window(item: DatedItem, start: datetime, cutoff: datetime) -> bool:
+    """Published at or after the start and before the cut-off (an undated item was dated by the moment
+    it was read, so it is in the edition of that moment).
 
     Compared as instants: Python compares two datetimes of one zone on the wall clock, which is wrong
     in the hour a DST change repeats.
     """
-    return item.published is None or start.timestamp() <= item.published.timestamp() < cutoff.timestamp()
+    return start.timestamp() <= item.published.timestamp() < cutoff.timestamp()
 
 
 def build_edition(

@@ -13,7 +13,7 @@ from digest import dedupe, rank, render, summarize
 from digest import edition as editions
 from digest.config import Config
 from digest.errors import DigestError
-from digest.model import Edition, Item, Problem, Story
+from digest.model import DatedItem, Edition, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
 from digest.timing import Timings
@@ -86,7 +86,7 @@ def build(
     return BuildResult(edition, stories, problems, timings)
 
 
-def cluster(items: list[Item], config: Config, store: Store | None) -> list[Story]:
+def cluster(items: list[DatedItem], config: Config, store: Store | None) -> list[Story]:
     """`dedupe.cluster`, remembered in the store under the items' fingerprint: a rebuild of the same
     items (a preview after a template change) regroups them without comparing a text again."""
     threshold = config.ranking.duplicate_similarity

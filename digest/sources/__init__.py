@@ -3,6 +3,8 @@
 A loader is `load(ctx) -> list[Item]`. It raises `SourceFailed` when the whole source gives
 nothing (a dead server, a missing file) and calls `ctx.warn` for a bad part (one broken line):
 either way the rest of the digest is still built and stderr names the source and the reason.
+What a loader gives then goes through digest.sources.normalise, which makes each Item a DatedItem:
+the only kind the stages after loading take.
 """
 from __future__ import annotations
 
@@ -16,10 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from digest.config import Config, SourceConfig
-from digest.model import Item, Problem, stable_id
+from digest.identity import item_id, one_per_id
+from digest.model import DatedItem, Item, Problem
 from digest.progress import Progress
 from digest.store import FetchState, Store
-from digest.text.markup import canonical_url
 
 T = TypeVar("T")
 
@@ -37,7 +39,7 @@ class SourceContext:
     now: datetime
     store: Store | FetchStates | None = None  # where ETags and Last-Modified are kept between runs
     problems: list[Problem] = field(default_factory=list)
-    items: list[Item] = field(default_factory=list)  # what the loader gave, once it has run
+    items: list[DatedItem] = field(default_factory=list)  # what the source gave, once loaded and normalised
 
     @property
     def tz(self):
@@ -85,7 +87,7 @@ class SourceContext:
 
     def item(self, title: str, *, url: str | None = None, published: datetime | None = None, guid: str | None = None,
              **fields: Any) -> Item:
-        """An Item of this source: its id made by `item_id`, and its kind, section and language from
+        """An Item of this source: its id made by `identity.item_id`, and its kind, section and language from
         the source's settings, unless `fields` gives them."""
         values: dict[str, Any] = {
             "source": self.source.name,
@@ -166,16 +168,6 @@ class SourceContext:
         return self.read_bytes(path).decode("utf-8", errors="replace")
 
 
-def item_id(source: str, *, url: str | None, title: str, published: datetime | None, guid: str | None = None) -> str:
-    """An item's id: from its canonical URL (so one article reached through two sources is one item),
-    else from the source's own id for it, else from what it says and when."""
-    if url:
-        return stable_id("url", canonical_url(url))
-    if guid:
-        return stable_id(source, "guid", guid)
-    return stable_id(source, title, published.isoformat() if published else "")
-
-
 def parse_iso_date(value: str, tz) -> datetime | None:
     """An ISO 8601 date or date-time; one without an offset is taken in `tz`. None when it is not one."""
     text = value.strip()
@@ -197,7 +189,7 @@ def _loaders() -> dict[str, Loader]:
     return {"feed": feed.load, "html": html.load, "jsonl": jsonl.load, "pagetext": pagetext.load}
 
 
-def load_source(ctx: SourceContext) -> list[Item]:
+def load_source(ctx: SourceContext) -> list[DatedItem]:
     """Run one source's loader; a failure of the whole source becomes one Problem, never an exception."""
     from digest.sources.normalise import normalise
 
@@ -263,14 +255,8 @@ def load_each(config: Config, now: datetime, store: Store | None = None, *, prog
 
 def load_all(
     config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None
-) -> tuple[list[Item], list[Problem]]:
-    """Every configured source's items (same id twice: the fuller copy wins) and every problem met."""
-    items: dict[str, Item] = {}
-    problems: list[Problem] = []
-    for ctx in load_each(config, now, store, progress=progress):
-        for item in ctx.items:
-            kept = items.get(item.id)
-            if kept is None or len(item.body) > len(kept.body):
-                items[item.id] = item
-        problems.extend(ctx.problems)
-    return list(items.values()), problems
+) -> tuple[list[DatedItem], list[Problem]]:
+    """Every configured source's items (one per id: see digest.identity) and every problem met."""
+    loaded = load_each(config, now, store, progress=progress)
+    items = one_per_id(item for ctx in loaded for item in ctx.items)
+    return items, [problem for ctx in loaded for problem in ctx.problems]
