@@ -117,17 +117,24 @@ def _positive(value: float) -> str | None:
     return None if value > 0 else f"{value} must be more than 0"
 
 
+# What `from` and `to` are when the config leaves them out: enough for a preview, never for a send
+PLACEHOLDER_FROM = "Daily Digest <digest@example.com>"
+PLACEHOLDER_TO = "readers@example.com"
+
+
 @dataclass
 class NewsletterConfig:
     title: str = "Daily Digest"
     tagline: str = ""
     timezone: str = check(_timezone_problem, default="UTC")
     lang: str = check(lang_problem, default="en")  # the email's own words, dates and direction (digest.i18n)
-    from_: str = field(default="Daily Digest <digest@example.com>", metadata={"key": "from"})
-    to: list[str] = field(default_factory=lambda: ["readers@example.com"])
+    from_: str = field(default=PLACEHOLDER_FROM, metadata={"key": "from"})
+    to: list[str] = field(default_factory=lambda: [PLACEHOLDER_TO])  # `to: []` when only the subscribers file or `serve` list readers
     unsubscribe_url: str | None = check(_header_problem, default=None)
     unsubscribe_mailto: str | None = check(_header_problem, default=None)
     unsubscribe_secret_env: str = "DIGEST_UNSUBSCRIBE_SECRET"  # the variable holding the secret that makes each reader's token
+    # the variable holding earlier secrets, separated by commas: their tokens (in emails already sent) still unsubscribe
+    unsubscribe_previous_secrets_env: str = "DIGEST_UNSUBSCRIBE_SECRET_PREVIOUS"
     list_id: str | None = check(_header_problem, default=None)  # the List-Id header; default: the title as a label under the sender's domain
     archive_url: str | None = None
     note: str | None = None
@@ -344,6 +351,27 @@ def _base_url_problem(url: str) -> str | None:
     return None
 
 
+def _serve_url_problem(url: str | None) -> str | None:
+    """Links in the email (unsubscribe, confirm) start here: https, so mail clients may offer one-click unsubscribe."""
+    parts = urlsplit(url or "")
+    if url is not None and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment):
+        return f"'{url}' is not a plain http(s) address; write where the proxy exposes `digest serve`, e.g. https://example.com/newsletter"
+    return None
+
+
+@dataclass
+class BouncesConfig:
+    soft_limit: int = check(_positive, default=3)  # soft bounces in a row (no edition delivered between) that suppress an address
+
+
+@dataclass
+class ServeConfig:
+    """`digest serve`, the newsletter's small web endpoint, and the double opt-in it runs."""
+
+    base_url: str | None = check(_serve_url_problem, default=None)  # the public address of the server's root (the proxy maps it there)
+    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
+
+
 @dataclass
 class ArchiveConfig:
     """The web archive: every sent edition as a static page, an index and an Atom feed."""
@@ -382,9 +410,12 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
     subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
+    left_out: frozenset[str] = field(default=frozenset(), metadata={"internal": True})  # keys whose placeholders stand in
 
     def resolve(self, relative: str | Path) -> Path:
         """A path from the config, taken relative to the config file's folder."""
@@ -421,6 +452,10 @@ def load_config(path: str | Path) -> Config:
     config = _build(Config, raw, "", path)
     config.base_dir = path.resolve().parent
     config.file = path
+    newsletter = raw.get("newsletter") if isinstance(raw.get("newsletter"), dict) else {}
+    config.left_out = frozenset(f"newsletter.{key}" for key in ("from", "to") if key not in newsletter)
+    if config.serve.base_url and not config.newsletter.unsubscribe_url:  # `digest serve` answers the one-click POST
+        config.newsletter.unsubscribe_url = config.serve.base_url.rstrip("/") + "/unsubscribe/{{subscriber}}"
     _check_sources(config)
     _check_templates(config)
     if config.subscribers and not config.resolve(config.subscribers.path).is_file():

@@ -44,6 +44,23 @@ def window(config: Config, day: date) -> tuple[datetime, datetime]:
     return on_clock(start, config.newsletter.tz), on_clock(cutoff, config.newsletter.tz)
 
 
+def issue_number(config: Config, day: date) -> int | None:
+    """The number the email of `day` shows: with `email.first_issue`, counted in days from that date's
+    edition, No. 1 (so a preview knows it, and a day skipped leaves a gap, as a paper's numbering does);
+    None without it or before it. `shown_number` says it everywhere else."""
+    if not config.email.first_issue:
+        return None
+    number = (day - date.fromisoformat(config.email.first_issue)).days + 1
+    return number if number > 0 else None
+
+
+def shown_number(config: Config, day: date, counted: int) -> int:
+    """The edition's number as `send`, `status` and their logs say it: the one its email shows, else
+    (no `email.first_issue`) `counted`, the store's count of the editions recorded, which only a send
+    knows, so an email, built before it is sent, shows none."""
+    return issue_number(config, day) or counted
+
+
 def describe_window(config: Config, day: date) -> str:
     """One line for a person: which items the edition of `day` holds, on the newsletter's clock."""
     start, cutoff = window(config, day)
