@@ -17,9 +17,7 @@ from typing import Any, TextIO, get_args
 import click
 
 from digest import __version__, logs, roster
-from digest.compliance import envelope_problems, mail_law_problems, sending_problems, token_problems
 from digest.config import Algorithm, Config, date_problem, load_config
-from digest.edition import shown_number
 from digest.errors import EXIT_FAILED, DigestError, UsageError
 from digest.formats import BUILD_FORMATS
 from digest.logs import log
@@ -37,7 +35,7 @@ from digest.readers import (
     token_keys,
     unsubscribe,
 )
-from digest.store import DeliveryStatus, EditionStatus, Store
+from digest.store import Store
 from digest.text.terminal import for_terminal
 
 # Each command imports what it uses when it runs: `digest --help`, `status` and `unsubscribe` start
@@ -159,18 +157,16 @@ def check_command(config_path: Path) -> None:
     Exit 0 when every source works, 1 when any failed. Warnings about parts of a source, and what
     `send` would refuse, go to stderr.
     """
-    from digest.sources import load_each
+    from digest.check import check
 
     with opened(config_path) as (config, store):
-        loaded = load_each(config, datetime.now(UTC), store)
-        refusals = sending_problems(config) + token_problems(config, store)
-    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed]
-           + mail_law_problems(config) + envelope_problems(config))
-    for refusal in refusals:
+        checked = check(config, store, datetime.now(UTC))
+    report(checked.warnings)
+    for refusal in checked.refusals:
         log.error(f"{refusal.message()} (`digest send` refuses until then)")
-    for ctx in loaded:
+    for ctx in checked.sources:
         click.echo(for_terminal(ctx.status()))
-    if any(ctx.failed for ctx in loaded):
+    if checked.failed:
         sys.exit(EXIT_FAILED)
 
 
@@ -240,21 +236,15 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
 def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
     pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""
+    from digest.status import edition_status
+
     with opened(config_path) as (config, store):
-        record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
-        if record is None:
-            click.echo(roster.summary(config, store, datetime.now(UTC)))
-            raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
-        counts = store.delivery_counts(record.date)
-        click.echo(f"edition {record.date} (No. {shown_number(config, record.date, record.number)}): {record.status}; " +
-                   ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
-                   (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
-        for delivery in store.deliveries(record.date):
-            when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
-            said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
-            click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
-        click.echo(roster.summary(config, store, datetime.now(UTC)))
-    if counts.get(DeliveryStatus.PENDING):
+        shown = edition_status(config, store, day.date() if day else None, datetime.now(UTC))
+    for line in shown.lines:
+        click.echo(line)
+    if shown.missing:
+        raise DigestError(shown.missing)
+    if shown.pending:
         sys.exit(EXIT_FAILED)
 
 
