@@ -351,6 +351,63 @@ class ArchiveConfig:
         return self.base_url.rstrip("/") + "/"
 
 
+def _serve_url_problem(url: str) -> str | None:
+    """The public root the proxy maps to `digest serve`: the links of the emails and pages start here."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"'{url}' is not an http(s) URL; write the public address the proxy serves digest at, e.g. https://example.com/newsletter"
+    if parts.query or parts.fragment or _CONTROL.search(url):
+        return f"'{url}' has a query, a fragment or a control character; use the plain address, e.g. https://example.com/newsletter"
+    return None
+
+
+@dataclass
+class PostmarkHookConfig:
+    """Postmark's bounce and spam-complaint webhooks sign in with HTTP basic auth: the two variables hold the pair."""
+
+    username_env: str
+    password_env: str
+
+
+@dataclass
+class SendGridHookConfig:
+    public_key_env: str  # the variable holding the Signed Event Webhook's verification key (base64 or PEM)
+
+
+SNS_HOSTS = [r"sns\.[a-z0-9-]+\.amazonaws\.com", r"sns\.[a-z0-9-]+\.amazonaws\.com\.cn"]
+
+
+@dataclass
+class SesHookConfig:
+    topic_arns: list[str]  # the SNS topics whose notifications are taken; any other is refused
+    certificate_hosts: list[str] = field(default_factory=lambda: list(SNS_HOSTS))  # regexes a signing certificate's host must match
+
+
+@dataclass
+class WebhooksConfig:
+    postmark: PostmarkHookConfig | None = None  # None: the route answers 404
+    sendgrid: SendGridHookConfig | None = None
+    ses: SesHookConfig | None = None
+
+
+@dataclass
+class ServeConfig:
+    """`digest serve`: subscribe, confirm, one-click unsubscribe and the services' webhooks, behind a proxy."""
+
+    base_url: str = check(_serve_url_problem)  # the public root the proxy maps to the server
+    host: str = "127.0.0.1"  # where it listens: the proxy's side, not the world's
+    port: int = 8025
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])  # whose X-Forwarded-For names the client
+    subscribe_per_client: int = check(_positive, default=10)  # subscribe and confirm POSTs from one client an hour
+    subscribe_per_address: int = check(_positive, default=3)  # confirmation emails to one address a day
+    confirm_days: int = check(_positive, default=7)  # how long a confirmation link works
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+
+    @property
+    def root(self) -> str:
+        return self.base_url.rstrip("/")
+
+
 @dataclass
 class ScheduleConfig:
     at: list[str] = check(_clock_times_problem, default_factory=lambda: ["07:00"])
@@ -375,6 +432,7 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
     subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
+    serve: ServeConfig | None = None  # None: `digest serve` cannot run (it needs serve.base_url)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
@@ -420,9 +478,17 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(path, "subscribers.path", f"'{config.subscribers.path}' is not a file (paths are relative to the config file)",
                           "fix the path, or remove subscribers:")
     _check_archive(config)
+    _serve_unsubscribe_url(config)
     _check_smtp_login(config)
     _check_addresses(config)
     return config
+
+
+def _serve_unsubscribe_url(config: Config) -> None:
+    """With `digest serve` at serve.base_url and no unsubscribe URL of the user's own, the email's
+    unsubscribe link (and its one-click header) is the server's page."""
+    if config.serve and not config.newsletter.unsubscribe_url:
+        config.newsletter.unsubscribe_url = f"{config.serve.root}/unsubscribe/{{{{subscriber}}}}"
 
 
 def _check_addresses(config: Config) -> None:
