@@ -25,7 +25,7 @@ from aiosmtpd.controller import Controller
 
 from digest import render
 from digest.config import load_config
-from digest.deliver import deliver
+from digest.delivery import deliver
 from digest.pipeline import build
 from digest.store import Store
 

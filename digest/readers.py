@@ -19,6 +19,7 @@ from email.utils import parseaddr
 from digest.config import Config, ConfigError
 
 PLACEHOLDER = "{{subscriber}}"
+_DOUBLE_BRACE = re.compile(r"\{(?=\{|$)")  # a `{` that opens `{{`, or ends the text (where the next may start with one)
 TOKEN_CHARS = 24  # base32 of 15 bytes: letters and digits only, safe in a URL and in quoted-printable
 
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$|^[^@\s<>,;:\"()\[\]\\]+@localhost$")
@@ -30,6 +31,19 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 class Reader:
     address: str  # normalised: what the store, the token and the opt-outs are keyed by
     name: str = ""
+
+
+def inert(text: str) -> str:
+    """Text that cannot hold, or help make, the placeholder: a word joiner (U+2060, invisible) splits each `{{`.
+
+    The per-reader fill is textual, here and in an email service's substitutions (SendGrid fills
+    `{{subscriber}}` wherever the content has it), so text an item wrote must never spell it, or a
+    story's title would carry each reader's token to its author. Every line of item text reaches the
+    email through `render.view.clean_line`, which calls this; item links get the same from
+    `render.links.inert_url`. Slots the operator owns (the unsubscribe URL, the footer, templates)
+    never pass through either, so only they are filled.
+    """
+    return _DOUBLE_BRACE.sub("{\u2060", text)
 
 
 def normalise(address: str) -> str:

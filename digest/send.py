@@ -34,7 +34,7 @@ from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import publish_sent
 from digest.config import Config
-from digest.deliver import Outgoing, transport
+from digest.delivery import Outgoing, transport
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import yaml
 from conftest import ROOT
-from mailserver import free_port
 
 SECRET = "serve-test-secret"
 

@@ -13,7 +13,8 @@ import pytest
 from mailserver import MailServer, server_context
 
 from digest.config import Config, DeliveryConfig, SmtpConfig
-from digest.deliver import DeliveryError, deliver, outbox_name
+from digest.delivery import DeliveryError, deliver
+from digest.delivery.outbox import outbox_name
 
 MESSAGE_ID = "<2026-03-28.ukraine-daily@example.com>"
 USER, PASSWORD = "digest-bot", "s3cret-Pa55word"

@@ -7,7 +7,6 @@ import email.policy
 import re
 import socket
 import time
-from pathlib import Path
 
 import pytest
 from mailserver import MailServer, free_port

@@ -21,7 +21,7 @@ def outgoing(url: str | None, utm: dict[str, str]) -> str | None:
     reader, so they go whether or not the newsletter sets its own; other query parameters stay as
     they are, and a link with nothing to change is left exactly as it was.
     """
-    url = safe_url(url)
+    url = inert_url(safe_url(url))
     if url is not None and _NOT_IN_XML.search(url):
         return None  # a link no XML document may hold would stop MJML's parser, and the whole email with it
     if url is None or url.startswith("mailto:"):
@@ -32,6 +32,17 @@ def outgoing(url: str | None, utm: dict[str, str]) -> str | None:
     if not utm and len(kept) == len(query):
         return url
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(kept + sorted(utm.items())), parts.fragment))
+
+
+def inert_url(url: str | None) -> str | None:
+    """`url` with every brace percent-encoded (`%7B`, `%7D`, which a server reads as the same), so a
+    link an item gave can never hold the per-reader placeholder (see `readers.inert`); None when the
+    braces are in its host, which no real site's name has."""
+    if url is None or "{" not in url and "}" not in url:
+        return url
+    if any(brace in (urlsplit(url).netloc) for brace in "{}"):
+        return None
+    return url.replace("{", "%7B").replace("}", "%7D")
 
 
 def domain(url: str) -> str:

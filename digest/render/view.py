@@ -17,7 +17,8 @@ from digest.archive.urls import edition_url
 from digest.config import BUILT_IN_SECTIONS, Config
 from digest.i18n import Language, language, other_language
 from digest.model import Edition, Image, Story
-from digest.render.links import domain, outgoing
+from digest.readers import inert
+from digest.render.links import domain, inert_url, outgoing
 from digest.text.clean import author_or_none
 
 HEADLINE_CHARS = 300
@@ -31,13 +32,14 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069
 
 
 def clean_line(text: str | None, limit: int) -> str:
-    """Untrusted text as one readable line of at most `limit` characters, cut at a word with an ellipsis."""
+    """Untrusted text as one readable line of at most `limit` characters, cut at a word with an ellipsis,
+    that no per-reader fill will ever touch (see `readers.inert`)."""
     line = " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text or "")).split())
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.-") + "…"
+    if len(line) > limit:
+        cut = line[: limit - 1]
+        space = cut.rfind(" ")
+        line = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.-") + "…"
+    return inert(line)  # never a per-reader slot: only the operator's own text is filled per reader
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,10 @@ def _sized(image: Image | None) -> Image | None:
     if image is None:
         return None
     height = round(COLUMN_PIXELS * image.height / image.width) if image.width and image.height else None
-    return Image(url=image.url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
+    url = inert_url(image.url)
+    if url is None:
+        return None
+    return Image(url=url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
 
 
 def _mailto(address: str | None) -> str | None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from email.utils import format_datetime, parseaddr
 
 from digest.config import Config
-from digest.deliver import Outgoing, transport
+from digest.delivery import Outgoing, transport
 from digest.i18n import language
 from digest.logs import log
 from digest.readers import Reader

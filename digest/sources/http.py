@@ -50,7 +50,7 @@ class FetchResult:
         return self.headers.get_content_type() if self.headers.get("Content-Type") else ""
 
 
-class _Response(NamedTuple):
+class Response(NamedTuple):
     status: int
     reason: str
     headers: Message
@@ -58,8 +58,12 @@ class _Response(NamedTuple):
     address: str
 
 
-class _Retryable(Exception):
+class Retryable(SourceFailed):
     """A failure that may pass if we wait a moment; the message is for the user."""
+
+
+class TooLarge(SourceFailed):
+    """The answer passed the size cap; reading stopped there."""
 
 
 class FetchStateStore(Protocol):
@@ -91,7 +95,7 @@ def fetch(
         try:
             result = _attempt(url, settings, state, accept, public_only)
             break
-        except _Retryable as exc:
+        except Retryable as exc:
             if attempt + 1 == attempts:
                 tries = f" ({attempts} attempts)" if attempts > 1 else ""
                 raise SourceFailed(f"{exc}{tries}") from None
@@ -136,14 +140,23 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
         if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
             return FetchResult(b"", current, 304, from_cache=True, headers=response.headers, address=response.address)
         if 500 <= status < 600:
-            raise _Retryable(_status_text(status, response.reason))
+            raise Retryable(_status_text(status, response.reason))
         if not 200 <= status < 300:
             raise SourceFailed(_status_text(status, response.reason))
         return FetchResult(response.body, current, status, headers=response.headers, address=response.address)
 
 
-def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool) -> _Response:
-    """One HTTP exchange; the body is read only for a 2xx (and never past the cap or the deadline)."""
+def post(url: str, data: bytes, headers: dict[str, str], settings: FetchConfig) -> Response:
+    """One POST within `settings.timeout` (the whole exchange) and `settings.max_bytes` (the answer),
+    whatever its status. A redirect is returned as it is, never followed, so credentials in `headers`
+    never reach another origin. Raises Retryable (timed out, dropped), TooLarge or SourceFailed."""
+    deadline = time.monotonic() + settings.timeout
+    return _request(url, headers, settings, deadline, False, method="POST", data=data)
+
+
+def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool,
+             *, method: str = "GET", data: bytes | None = None) -> Response:
+    """One HTTP exchange; a GET's body is read only for a 2xx, a POST's always (never past the cap or the deadline)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
@@ -164,7 +177,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         try:
             connection.connect()
         except TimeoutError:
-            raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
+            raise Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
         sock = connection.sock  # kept: http.client lets go of it once a response says it will close
         address = sock.getpeername()[0]
         if public_only and not _is_public(address):
@@ -173,13 +186,14 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         try:
             sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, body=data, headers=headers)
             response = connection.getresponse()
-            body = _read_body(response, sock, settings, deadline) if 200 <= response.status < 300 else b""
+            wanted = 200 <= response.status < 300 or method != "GET"
+            body = _read_body(response, sock, settings, deadline) if wanted else b""
         except TimeoutError:
-            raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
+            raise Retryable(f"timed out after {_seconds(settings.timeout)}") from None
         except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
-            raise _Retryable(f"connection to {where} dropped before the response was complete") from None
+            raise Retryable(f"connection to {where} dropped before the response was complete") from None
         except http.client.HTTPException as exc:
             raise SourceFailed(f"{where} did not answer in HTTP ({type(exc).__name__})") from None
     except ConnectionRefusedError:
@@ -192,7 +206,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         raise SourceFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
     finally:
         connection.close()
-    return _Response(response.status, response.reason, response.msg, body, address)
+    return Response(response.status, response.reason, response.msg, body, address)
 
 
 def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings: FetchConfig, deadline: float) -> bytes:
@@ -200,7 +214,7 @@ def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings
     too_large = f"response larger than {_size(settings.max_bytes)} cap"
     declared = response.getheader("Content-Length")
     if declared and declared.strip().isdigit() and int(declared) > settings.max_bytes:
-        raise SourceFailed(too_large)
+        raise TooLarge(too_large)
     decoder = _decoder(response.getheader("Content-Encoding", ""))
     out = bytearray()
     while True:
@@ -213,11 +227,11 @@ def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings
         except zlib.error:
             raise SourceFailed(f"response is not valid {response.getheader('Content-Encoding')} data") from None
         if len(out) > settings.max_bytes or decoder and decoder.unconsumed_tail:
-            raise SourceFailed(too_large)
+            raise TooLarge(too_large)
     if decoder:
         out += decoder.flush()
         if len(out) > settings.max_bytes:
-            raise SourceFailed(too_large)
+            raise TooLarge(too_large)
     return bytes(out)
 
 
@@ -272,7 +286,7 @@ def _status_text(status: int, reason: str) -> str:
 def _remaining(deadline: float, settings: FetchConfig) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise _Retryable(f"timed out after {_seconds(settings.timeout)}")
+        raise Retryable(f"timed out after {_seconds(settings.timeout)}")
     return left
 
 

@@ -14,14 +14,14 @@ from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
-from digest.deliver import Outcome, Outgoing
-from digest.providers import Answer, Provider, api_headers
+from digest.delivery.api import Answer, HttpService, api_headers
+from digest.delivery.base import Outcome, Outgoing
 from digest.readers import PLACEHOLDER
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
 
-class SendGrid(Provider):
+class SendGrid(HttpService):
     name = "sendgrid"
     batch = 1000
     url = "https://api.sendgrid.com"
@@ -62,7 +62,7 @@ class SendGrid(Provider):
             return [Outcome(entry.reader.address, DeliveryStatus.SENT, receipt) for entry in entries]
         document = answer.json()
         errors = document.get("errors", []) if isinstance(document, dict) else []
-        said = "; ".join(str(error.get("message", "")) for error in errors if isinstance(error, dict)) or answer.body[:300].decode("utf-8", "replace")
+        said = "; ".join(str(error.get("message", ""))[:300] for error in errors[:10] if isinstance(error, dict)) or answer.text()
         blamed = {int(m.group(1)) for error in errors if isinstance(error, dict)
                   if (m := re.match(r"personalizations\.(\d+)\.to", str(error.get("field") or "")))}
         if answer.status == 400 and blamed and max(blamed) < len(entries):

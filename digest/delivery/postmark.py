@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from digest.deliver import Outcome, Outgoing
-from digest.providers import Answer, Provider, api_headers
+from digest.delivery.api import Answer, HttpService, api_headers
+from digest.delivery.base import Outcome, Outgoing
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
 REFUSED_CODES = {300, 406}
 
 
-class Postmark(Provider):
+class Postmark(HttpService):
     name = "postmark"
     batch = 500
     url = "https://api.postmarkapp.com"
@@ -42,14 +42,15 @@ class Postmark(Provider):
     def outcomes(self, entries: list[Outgoing], answer: Answer) -> list[Outcome]:
         results = answer.json()
         if answer.status != 200 or not isinstance(results, list) or len(results) != len(entries):
-            said = results.get("Message") if isinstance(results, dict) else answer.body[:300].decode("utf-8", "replace")
+            said = str(results.get("Message"))[:300] if isinstance(results, dict) else answer.text()
             return [Outcome(e.reader.address, DeliveryStatus.PENDING, f"postmark answered {answer.status}: {said}", stop=True) for e in entries]
         outcomes = []
         for entry, result in zip(entries, results, strict=False):
             code = result.get("ErrorCode") if isinstance(result, dict) else None
-            said = f"postmark {result.get('Message', '')} ({code})" if isinstance(result, dict) else "postmark: no answer"
+            code = code if type(code) is int else None  # an odd answer ({}, "0", true) is no code
+            said = f"postmark {str(result.get('Message', ''))[:300]} ({code})" if isinstance(result, dict) else "postmark: no answer"
             if code == 0:
-                outcomes.append(Outcome(entry.reader.address, DeliveryStatus.SENT, f"postmark accepted as {result.get('MessageID')}"))
+                outcomes.append(Outcome(entry.reader.address, DeliveryStatus.SENT, f"postmark accepted as {str(result.get('MessageID'))[:100]}"))
             else:
                 outcomes.append(Outcome(entry.reader.address, DeliveryStatus.REFUSED if code in REFUSED_CODES else DeliveryStatus.PENDING, said))
         return outcomes

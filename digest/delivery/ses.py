@@ -6,16 +6,19 @@ very bytes an SMTP relay would get, with their own To, List-Unsubscribe and Mess
 call, SendBulkEmail, only sends stored templates whose `{{...}}` tags SES itself fills, which would
 also fill any `{{` that a story's text happens to hold; raw messages cannot be misread that way.
 Credentials come only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); boto3's
-own retries are off so that the shared base's honour Retry-After.
+own retries are off so that the services' one retry loop (`retry.py`) honours Retry-After.
 """
 from __future__ import annotations
 
 import functools
 import os
+import time
+from collections.abc import Callable
 from datetime import datetime
 
-from digest.deliver import DeliveryError, Outcome, Outgoing
-from digest.providers import Provider, Retry, retry_after
+from digest.config import Config
+from digest.delivery.base import DeliveryError, Outcome, Outgoing
+from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
@@ -30,12 +33,12 @@ REFUSED = {"MessageRejected"}  # this message, for good (SES found it unacceptab
 THROTTLED = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException"}
 
 
-class Ses(Provider):
+class Ses:
     name = "ses"
     batch = 1  # one SendEmail call per reader: each recorded the moment SES accepts it
 
-    def __init__(self, config, **kwargs) -> None:
-        super().__init__(config, **kwargs)
+    def __init__(self, config: Config, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config, self.settings, self.sleep = config, config.delivery.api, sleep
         self.client = None
 
     def _client(self):
@@ -65,7 +68,7 @@ class Ses(Provider):
             try:
                 client = self._client()
                 message = letter.eml(entry.reader, entry.token, date)
-                sent_as = self.with_retries(functools.partial(self._send_raw, client, letter, address, message))
+                sent_as = with_retries(functools.partial(self._send_raw, client, letter, address, message), self.settings, self.sleep)
             except DeliveryError as exc:
                 outcomes.append(Outcome(address, DeliveryStatus.PENDING, str(exc), stop=True))
                 break
