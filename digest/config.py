@@ -380,7 +380,7 @@ SNS_HOSTS = [r"sns\.[a-z0-9-]+\.amazonaws\.com", r"sns\.[a-z0-9-]+\.amazonaws\.c
 @dataclass
 class SesHookConfig:
     topic_arns: list[str]  # the SNS topics whose notifications are taken; any other is refused
-    certificate_hosts: list[str] = field(default_factory=lambda: list(SNS_HOSTS))  # regexes a signing certificate's host must match
+    certificate_hosts: list[str] = field(default_factory=lambda: list(SNS_HOSTS))  # regexes the whole host[:port] of a certificate's URL must match
 
 
 @dataclass

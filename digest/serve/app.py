@@ -295,7 +295,7 @@ class Server:
         hook: SendGrid = self.hook(self.sendgrid)
         signature, timestamp = request.headers.get(SIGNATURE_HEADER), request.headers.get(TIMESTAMP_HEADER)
         if not signature or not timestamp:
-            raise Refused(403, N_("The webhook's signature does not verify."))
+            raise Refused(403, "The webhook's signature does not verify.")
         body = await read_body(request, WEBHOOK_BYTES)
         hook.check(signature, timestamp, body)
         return await self.record(hook.events(body), "sendgrid webhook")

@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from digest.config import ConfigError, PostmarkHookConfig, SendGridHookConfig
-from digest.i18n import N_
 from digest.serve.guard import Refused
 
 EVENTS_PER_REQUEST = 10_000  # past it, the rest of a batch is ignored (and said so): no service sends more at once
@@ -55,7 +54,7 @@ def json_body(body: bytes) -> Any:
     try:
         return json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError):
-        raise Refused(400, N_("The body is not JSON.")) from None
+        raise Refused(400, "The body is not JSON.") from None
 
 
 # Postmark: HTTP basic auth with the pair you set in the webhook's URL; one record per request.
@@ -73,13 +72,13 @@ class Postmark:
     def check(self, authorization: str) -> None:
         """401 unless the request carries exactly the configured pair (compared in constant time)."""
         if not hmac.compare_digest(authorization.strip().encode(), self.expected.encode()):
-            raise Refused(401, N_("The webhook's credentials are missing or wrong."))
+            raise Refused(401, "The webhook's credentials are missing or wrong.")
 
     @staticmethod
     def events(body: bytes) -> list[Event]:
         record = json_body(body)
         if not isinstance(record, dict):
-            raise Refused(400, N_("The body is not a webhook record."))
+            raise Refused(400, "The body is not a webhook record.")
         address, kind = record.get("Email"), record.get("RecordType")
         record_id = f"postmark:{kind}:{record['ID']}" if isinstance(record.get("ID"), int) else ""
         if not isinstance(address, str):
@@ -127,13 +126,13 @@ class SendGrid:
         try:
             self.key.verify(base64.b64decode(signature, validate=True), timestamp.encode("utf-8") + body, ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, binascii.Error, ValueError, UnicodeEncodeError):
-            raise Refused(403, N_("The webhook's signature does not verify.")) from None
+            raise Refused(403, "The webhook's signature does not verify.") from None
 
     @staticmethod
     def events(body: bytes) -> list[Event]:
         batch = json_body(body)
         if not isinstance(batch, list):
-            raise Refused(400, N_("The body is not a list of events."))
+            raise Refused(400, "The body is not a list of events.")
         found = []
         for event in batch[:EVENTS_PER_REQUEST]:
             if not isinstance(event, dict) or not isinstance(event.get("email"), str):

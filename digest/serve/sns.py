@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import json
 import re
 import threading
 from collections import OrderedDict
@@ -24,7 +23,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from digest.config import SNS_HOSTS, FetchConfig, SesHookConfig
-from digest.i18n import N_
 from digest.logs import log
 from digest.serve.guard import Refused
 from digest.serve.hooks import EVENTS_PER_REQUEST, Event, Kind, json_body
@@ -59,27 +57,23 @@ class Sns:
         self.lock = threading.Lock()
 
     def sns_url(self, url: object) -> str:
-        """`url` when it is https on an SNS host (no user, no other port); else 403."""
+        """`url` when it is https on an SNS host: its whole host[:port] matches one of the patterns, so
+        no user part, other port or look-alike host gets through; else 403."""
         parts = urlsplit(url) if isinstance(url, str) else None
-        try:
-            port = parts.port if parts else None
-        except ValueError:
-            port = -1
-        if (parts is None or parts.scheme != "https" or parts.username or parts.password or port not in (None, 443)
-                or not any(host.fullmatch(parts.hostname or "") for host in self.hosts)):
-            raise Refused(403, N_("The notification names a URL that is not on an SNS host."))
+        if parts is None or parts.scheme != "https" or not any(host.fullmatch(parts.netloc.lower()) for host in self.hosts):
+            raise Refused(403, "The notification names a URL that is not on an SNS host.")
         return str(url)
 
     def message(self, body: bytes) -> dict[str, Any]:
         """The verified message: from an allowed topic, signed by SNS. Raises Refused otherwise."""
         message = json_body(body)
         if not isinstance(message, dict) or message.get("Type") not in _SIGNED:
-            raise Refused(400, N_("The body is not an SNS message."))
+            raise Refused(400, "The body is not an SNS message.")
         if message.get("TopicArn") not in self.settings.topic_arns:
-            raise Refused(403, N_("The notification is from a topic this server does not take."))
+            raise Refused(403, "The notification is from a topic this server does not take.")
         version = message.get("SignatureVersion")
         if version not in _HASHES or not isinstance(message.get("Signature"), str):
-            raise Refused(403, N_("The notification's signature does not verify."))
+            raise Refused(403, "The notification's signature does not verify.")
         certificate = self.certificate(self.sns_url(message.get("SigningCertURL")))
         key = certificate.public_key()
         now = datetime.now(UTC)
@@ -88,7 +82,7 @@ class Sns:
                 raise InvalidSignature
             key.verify(base64.b64decode(message["Signature"], validate=True), string_to_sign(message), padding.PKCS1v15(), _HASHES[version]())
         except (InvalidSignature, binascii.Error, ValueError):
-            raise Refused(403, N_("The notification's signature does not verify.")) from None
+            raise Refused(403, "The notification's signature does not verify.") from None
         return message
 
     def certificate(self, url: str) -> x509.Certificate:
@@ -100,9 +94,9 @@ class Sns:
             found = x509.load_pem_x509_certificate(fetch(url, self.fetching, public_only=self.public_only).body)
         except SourceFailed as exc:
             log.warning(f"serve: SES webhook: the signing certificate {url} could not be fetched: {exc}")
-            raise Refused(403, N_("The notification's signature does not verify.")) from None
+            raise Refused(403, "The notification's signature does not verify.") from None
         except ValueError:
-            raise Refused(403, N_("The notification's signature does not verify.")) from None
+            raise Refused(403, "The notification's signature does not verify.") from None
         with self.lock:
             self.kept[url] = found
             while len(self.kept) > CERTIFICATES_KEPT:
@@ -116,7 +110,7 @@ class Sns:
             fetch(url, self.fetching, public_only=self.public_only)
         except SourceFailed as exc:
             log.warning(f"serve: SES webhook: confirming the subscription to {message.get('TopicArn')} failed: {exc}")
-            raise Refused(503, N_("The subscription could not be confirmed; SNS will ask again.")) from None
+            raise Refused(503, "The subscription could not be confirmed; SNS will ask again.") from None
         log.info(f"serve: SES webhook: subscribed to {message.get('TopicArn')}")
 
 
@@ -142,7 +136,3 @@ def ses_events(message: dict[str, Any]) -> list[Event]:
         return []
     return [Event(found, person["emailAddress"], f"ses:{message_id}:{person['emailAddress']}")
             for person in people[:EVENTS_PER_REQUEST] if isinstance(person, dict) and isinstance(person.get("emailAddress"), str)]
-
-
-def describe(message: dict[str, Any]) -> str:
-    return json.dumps({key: message.get(key) for key in ("Type", "TopicArn", "MessageId")})
