@@ -351,8 +351,10 @@ class ArchiveConfig:
         return self.base_url.rstrip("/") + "/"
 
 
-def _serve_url_problem(url: str) -> str | None:
+def _serve_url_problem(url: str | None) -> str | None:
     """The public root the proxy maps to `digest serve`: the links of the emails and pages start here."""
+    if url is None:
+        return None
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f"'{url}' is not an http(s) URL; write the public address the proxy serves digest at, e.g. https://example.com/newsletter"
@@ -394,18 +396,18 @@ class WebhooksConfig:
 class ServeConfig:
     """`digest serve`: subscribe, confirm, one-click unsubscribe and the services' webhooks, behind a proxy."""
 
-    base_url: str = check(_serve_url_problem)  # the public root the proxy maps to the server
+    base_url: str | None = check(_serve_url_problem, default=None)  # the public root the proxy maps to the server
     host: str = "127.0.0.1"  # where it listens: the proxy's side, not the world's
     port: int = 8025
     trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])  # whose X-Forwarded-For names the client
     subscribe_per_client: int = check(_positive, default=10)  # subscribe and confirm POSTs from one client an hour
     subscribe_per_address: int = check(_positive, default=3)  # confirmation emails to one address a day
-    confirm_days: int = check(_positive, default=7)  # how long a confirmation link works
+    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
 
     @property
     def root(self) -> str:
-        return self.base_url.rstrip("/")
+        return (self.base_url or "").rstrip("/")
 
 
 @dataclass
@@ -432,7 +434,7 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
     subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
-    serve: ServeConfig | None = None  # None: `digest serve` cannot run (it needs serve.base_url)
+    serve: ServeConfig = field(default_factory=ServeConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
@@ -487,7 +489,7 @@ def load_config(path: str | Path) -> Config:
 def _serve_unsubscribe_url(config: Config) -> None:
     """With `digest serve` at serve.base_url and no unsubscribe URL of the user's own, the email's
     unsubscribe link (and its one-click header) is the server's page."""
-    if config.serve and not config.newsletter.unsubscribe_url:
+    if config.serve.base_url and not config.newsletter.unsubscribe_url:
         config.newsletter.unsubscribe_url = f"{config.serve.root}/unsubscribe/{{{{subscriber}}}}"
 
 

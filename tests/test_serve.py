@@ -7,8 +7,10 @@ import email.policy
 import re
 import socket
 import time
+from pathlib import Path
 
 import pytest
+from conftest import run_digest
 from mailserver import MailServer, free_port
 from served import SECRET, Client, Served, form_fields, start, write_config
 
@@ -232,3 +234,20 @@ def test_a_thousand_subscribe_posts_from_one_client(served: Served, mail: MailSe
     assert Client(served, forwarded_for="192.0.2.100").fill_and_post("/subscribe", email="ivy@example.org").status == 200
     limited = client.post_form("/subscribe", {**fields, "email": "n1@example.org"})
     assert limited.headers["Retry-After"]
+
+
+def test_serve_refuses_to_start_without_base_url_or_a_webhook_secret(tmp_path: Path) -> None:
+    config = write_config(tmp_path, free_port(), free_port())
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.split("serve:")[0], encoding="utf-8")
+    result = run_digest("serve", "-c", str(config), env={"DIGEST_UNSUBSCRIBE_SECRET": SECRET})
+    assert result.returncode == 2 and b"serve.base_url: is not set" in result.stderr and b"Traceback" not in result.stderr
+    config.write_text(text.replace("serve:\n", "serve:\n  webhooks: {postmark: {username_env: NO_SUCH_USER_VAR, password_env: NO_SUCH_PASS_VAR}}\n"),
+                      encoding="utf-8")
+    result = run_digest("serve", "-c", str(config), env={"DIGEST_UNSUBSCRIBE_SECRET": SECRET})
+    assert result.returncode == 2 and b"NO_SUCH_USER_VAR is not set" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_base_url_makes_the_unsubscribe_url(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path, 8025, 25))
+    assert config.newsletter.unsubscribe_url == "http://127.0.0.1:8025/unsubscribe/{{subscriber}}"

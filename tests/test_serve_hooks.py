@@ -182,8 +182,8 @@ def test_ses_subscription_confirmation_is_answered_for_an_allowed_topic(served: 
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_ses_bounces_and_complaints_are_recorded(served: Served, sns_host: HTTPServer, keys, version: str) -> None:
     hard, soft = f"ses-hard-{version}@example.org", f"ses-soft-{version}@example.org"
-    complaint = json.dumps({"notificationType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": f"ses-spam-{version}@example.org"}],
-                            "complaintFeedbackType": "abuse"}})
+    spam = [{"emailAddress": f"ses-spam-{version}@example.org"}]
+    complaint = json.dumps({"notificationType": "Complaint", "complaint": {"complainedRecipients": spam, "complaintFeedbackType": "abuse"}})
     for body in (bounce(hard), bounce(soft, "Transient"), complaint):
         answer = ses(served, sns_message(sns_host, keys["sns"], "Notification", body, version=version))
         assert answer.status == 200, answer.text

@@ -18,8 +18,8 @@ __all__ = ["run"]
 
 def run(config: Config, host: str | None = None, port: int | None = None) -> None:
     """Serve until stopped (SIGINT or SIGTERM end it cleanly, letting answers in progress finish)."""
-    if config.serve is None:
-        raise ConfigError(config.file, "serve", "is not set, and `digest serve` needs serve.base_url",
+    if not config.serve.base_url:
+        raise ConfigError(config.file, "serve.base_url", "is not set, and `digest serve` needs it",
                           "add serve: {base_url: \"https://example.com/newsletter\"}, the public address your proxy maps to the server")
     settings = config.serve
     app = Server(config).app()

@@ -106,10 +106,9 @@ class Server:
     """One config's app: pages, limits, the store thread, the confirmation outbox, the webhooks."""
 
     def __init__(self, config: Config) -> None:
-        assert config.serve is not None
         self.config, self.settings = config, config.serve
         self.pages = Pages(config)
-        self.csrf = Csrf(self.settings.base_url)
+        self.csrf = Csrf(self.settings.root)
         self.per_client = RateLimit(self.settings.subscribe_per_client, HOUR)
         self.per_address = RateLimit(self.settings.subscribe_per_address, DAY)
         hooks = self.settings.webhooks

@@ -25,9 +25,8 @@ QUEUE_LIMIT = 200  # confirmation emails waiting at once; past it new ones are d
 
 def confirmation_letter(config: Config, address: str, url: str, now: datetime) -> Letter:
     """The message: subject, a text and an HTML part, each with the one link; no unsubscribe (nobody is subscribed yet)."""
-    assert config.serve is not None
     title = config.newsletter.title
-    values = {"title": title, "url": url, "days": str(config.serve.confirm_days)}
+    values = {"title": title, "url": url, "days": f"{config.serve.confirm_days:g}"}
     sender = parseaddr(config.newsletter.from_)[1] or "digest@localhost"
     tag = hashlib.sha256(url.encode("utf-8")).hexdigest()[:20]
     return Letter(

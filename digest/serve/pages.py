@@ -39,7 +39,6 @@ class Pages:
     """Renders the pages of one config; the stylesheet and its hash are worked out once."""
 
     def __init__(self, config: Config) -> None:
-        assert config.serve is not None
         self.config, self.words = config, language(config.newsletter.lang)
         self.root = config.serve.root
         self.css = render_template(config, "serve_style.css.j2").strip()
@@ -78,7 +77,7 @@ class Pages:
 
     def check_inbox(self, address: str) -> HTMLResponse:
         """The one answer to every accepted subscribe POST, whether or not the address is already a reader."""
-        days = str(self.config.serve.confirm_days) if self.config.serve else "7"
+        days = f"{self.config.serve.confirm_days:g}"
         return self.render(200, self._("Check your inbox"), [
             self._("If %(address)s can receive %(title)s, a message with a confirmation link is on its way to it.",
                    address=address, title=self.config.newsletter.title),
