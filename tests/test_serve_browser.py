@@ -87,7 +87,7 @@ def test_the_whole_round_in_chromium(browser, served: Served, mail: MailServer, 
     page.wait_for_selector(f"text={words['subscribed']}")
     look("confirmed")
 
-    reader = "ann@example.org"
+    reader = address  # the reader just added: their own link from now on
     page.goto(f"{served.url}/unsubscribe/{token(reader, SECRET.encode())}")
     look("unsubscribe")
     assert reader not in opted_out(served)  # the page alone changes nothing
