@@ -247,9 +247,14 @@ def _sections_problem(sections: list[SectionConfig]) -> str | None:
     return None
 
 
+# The summarizers `summary.algorithm` (and `digest summarize --algorithm`) may name: `news` is digest's
+# own, built for news; the others are sumy's. Listed here, in the schema, so a typo is a config error.
+Algorithm = Literal["news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson"]
+
+
 @dataclass
 class SummaryConfig:
-    algorithm: str = "news"
+    algorithm: Algorithm = "news"
     story_sentences: int = check(_positive, default=2)
     brief_sentences: int = check(_positive, default=1)
     story_words: int = check(_non_negative, default=60)  # a blurb's word budget (0: none); see summarize.budget

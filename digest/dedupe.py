@@ -31,6 +31,7 @@ from datetime import datetime
 
 import numpy as np
 
+from digest.identity import one_per_id
 from digest.model import Item, Story
 from digest.text.markup import canonical_url
 
@@ -103,9 +104,9 @@ class _Groups:
 def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stats: ClusterStats | None = None) -> list[Story]:
     """Group items reporting the same event into Stories (lead = fullest member), oldest story first.
 
-    An id given twice is one item: its fullest copy is kept.
+    An id given twice is one item (digest.identity's choice of copy).
     """
-    ordered = sorted(_distinct(items).values(), key=lambda item: (_timestamp(item.published), item.id))
+    ordered = sorted(one_per_id(items), key=lambda item: (_timestamp(item.published), item.id))
     groups = _Groups(len(ordered))
     stats = stats if stats is not None else ClusterStats()
     stats.items = len(ordered)
@@ -148,16 +149,6 @@ def _stories(groups: Iterable[list[Item]]) -> list[Story]:
     return stories
 
 
-def _distinct(items: Iterable[Item]) -> dict[str, Item]:
-    """One item per id: the copy that `lead_key` puts first (the last of equals)."""
-    by_id: dict[str, Item] = {}
-    for item in items:
-        kept = by_id.get(item.id)
-        if kept is None or lead_key(item) <= lead_key(kept):
-            by_id[item.id] = item
-    return by_id
-
-
 def fingerprint(items: Iterable[Item], threshold: float = DEFAULT_THRESHOLD) -> str:
     """A key for the grouping `cluster(items, threshold=threshold)` finds: sha256 over what decides
     it (each item's id, source, address, title and text; the fullest copy of an id given twice), in
@@ -166,14 +157,14 @@ def fingerprint(items: Iterable[Item], threshold: float = DEFAULT_THRESHOLD) -> 
     Dates only order members and stories, which `regroup` does afresh, so an undated item that a
     source dates by the time it was read leaves the key as it was.
     """
-    fields = sorted((item.id, item.source, item.url or "", item.title, item.body) for item in _distinct(items).values())
+    fields = sorted((item.id, item.source, item.url or "", item.title, item.body) for item in one_per_id(items))
     return hashlib.sha256(json.dumps([CLUSTER_VERSION, threshold, fields]).encode("ascii")).hexdigest()
 
 
 def regroup(items: Iterable[Item], groups: Iterable[Iterable[str]]) -> list[Story]:
     """The stories `cluster` gives for these items, from the item ids of its stories (remembered
     under their `fingerprint`), without comparing a text again."""
-    by_id = _distinct(items)
+    by_id = {item.id: item for item in one_per_id(items)}
     return _stories([by_id[item_id] for item_id in ids] for ids in groups)
 
 

@@ -363,6 +363,20 @@ def test_fetch_state_is_kept_by_the_calling_thread_and_discarded_by_a_dry_run(ht
         assert store.fetch_state(url).etag == '"r1"'
 
 
+def test_an_entry_titled_only_breaking_is_breaking_news_titled_by_its_text(tmp_path):
+    """The rule JSON lines follow too (test_jsonl): the label is the flag, the text's first sentence the headline."""
+    (tmp_path / "live.xml").write_text("""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Harbour live</title><link>https://live.example.org/harbour</link>
+<item><title>Breaking:</title><description>The north pier has collapsed. Nobody was on it.</description>
+<pubDate>Thu, 02 May 2024 07:10:00 +0300</pubDate></item>
+<item><title>Breaking:</title><pubDate>Thu, 02 May 2024 07:20:00 +0300</pubDate></item>
+</channel></rss>""")
+    (ctx,) = load_each(sources_config(feed("Harbour live", path="live.xml"), base=tmp_path), NOW)
+    (item,) = ctx.items
+    assert (item.title, item.breaking, item.body) == ("The north pier has collapsed", True, "The north pier has collapsed. Nobody was on it.")
+    assert [problem.reason for problem in ctx.problems] == ["1 item with only 'Breaking:' for a headline and no text; skipped"]
+
+
 def test_an_entry_without_a_link_links_to_the_feeds_site(tmp_path):
     """A live feed's post with no link of its own is still a link in the email: the feed's site."""
     (tmp_path / "live.xml").write_text("""<?xml version="1.0" encoding="utf-8"?>

@@ -15,11 +15,11 @@ import pytest
 from digest.dedupe import normalise_text
 from digest.rank import found_phrases, phrase_pattern
 from digest.render.view import clean_line
-from digest.sources.feed import _title_from, repair_utf8, screen_xml
+from digest.sources.feed import repair_utf8, screen_xml
 from digest.sources.pagetext import classify, parse_page
 from digest.summarize import fit_words, summarize, suspect
 from digest.summarize.prepare import leans_on_context
-from digest.text.clean import BREAKING_LABEL, author_or_none, clean_for_summary, clean_headline, is_furniture, strip_breaking_label
+from digest.text.clean import BREAKING_LABEL, author_or_none, clean_for_summary, clean_headline, headline_from, is_furniture, strip_breaking_label
 from digest.text.markup import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
 from digest.text.sentences import split_sentences, tokenize_words
 
@@ -81,7 +81,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "parse_page": lambda text: parse_page(text, source="s", tz=UTC, now=NOW),
     "summarize": lambda text: summarize(text, 3, title="A title"),
     "summarize lexrank": lambda text: summarize(text, 3, algorithm="lexrank"),
-    "title_from": _title_from,
+    "headline_from": headline_from,
     "safe_url": lambda text: safe_url("https://example.com/" + text),
     "canonical_url": lambda text: canonical_url("https://example.com/" + text),
     "breaking label": BREAKING_LABEL.match,

@@ -52,12 +52,16 @@ def test_defaults_and_html_body(tmp_path):
 
 
 def test_a_breaking_label_is_dropped_and_flags_the_item_as_for_every_kind(tmp_path):
-    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"), line(id="b", title="Breaking:"),
-                                  line(id="c", title="Grid holds", section="Urgent")], breaking_categories=["urgent"])
+    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"),
+                                  line(id="b", title="Breaking:", body="The dam above Orlivka gave way. Crews are there."),
+                                  line(id="c", title="Grid holds", section="Urgent"), line(id="d", title="BREAKING NEWS -", body="")],
+                       breaking_categories=["urgent"])
     labelled, label_only, by_section = load_source(ctx)
     assert (labelled.title, labelled.breaking) == ("Dam breached", True)
-    assert (label_only.title, label_only.breaking) == ("Breaking:", False)  # nothing left to call the headline
+    # only the label: breaking news, titled by its text (a feed entry titled so is read the same way: test_feed)
+    assert (label_only.title, label_only.breaking) == ("The dam above Orlivka gave way", True)
     assert (by_section.title, by_section.breaking) == ("Grid holds", True)
+    assert str(ctx.problems[0]) == "source 'CMS': 1 item with only 'Breaking:' for a headline and no text; skipped"
 
 
 def test_source_time_zone_wins_over_the_newsletters(tmp_path):

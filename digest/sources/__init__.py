@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from digest.config import Config, SourceConfig
-from digest.model import Item, Problem, stable_id
+from digest.identity import item_id, one_per_id
+from digest.model import Item, Problem
 from digest.progress import Progress
 from digest.store import FetchState, Store
-from digest.text.markup import canonical_url
 
 T = TypeVar("T")
 
@@ -85,7 +85,7 @@ class SourceContext:
 
     def item(self, title: str, *, url: str | None = None, published: datetime | None = None, guid: str | None = None,
              **fields: Any) -> Item:
-        """An Item of this source: its id made by `item_id`, and its kind, section and language from
+        """An Item of this source: its id made by `identity.item_id`, and its kind, section and language from
         the source's settings, unless `fields` gives them."""
         values: dict[str, Any] = {
             "source": self.source.name,
@@ -164,16 +164,6 @@ class SourceContext:
     def read_text(self, path: Path) -> str:
         """A UTF-8 file's text; bytes that are not UTF-8 become U+FFFD rather than failing the file."""
         return self.read_bytes(path).decode("utf-8", errors="replace")
-
-
-def item_id(source: str, *, url: str | None, title: str, published: datetime | None, guid: str | None = None) -> str:
-    """An item's id: from its canonical URL (so one article reached through two sources is one item),
-    else from the source's own id for it, else from what it says and when."""
-    if url:
-        return stable_id("url", canonical_url(url))
-    if guid:
-        return stable_id(source, "guid", guid)
-    return stable_id(source, title, published.isoformat() if published else "")
 
 
 def parse_iso_date(value: str, tz) -> datetime | None:
@@ -264,13 +254,7 @@ def load_each(config: Config, now: datetime, store: Store | None = None, *, prog
 def load_all(
     config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None
 ) -> tuple[list[Item], list[Problem]]:
-    """Every configured source's items (same id twice: the fuller copy wins) and every problem met."""
-    items: dict[str, Item] = {}
-    problems: list[Problem] = []
-    for ctx in load_each(config, now, store, progress=progress):
-        for item in ctx.items:
-            kept = items.get(item.id)
-            if kept is None or len(item.body) > len(kept.body):
-                items[item.id] = item
-        problems.extend(ctx.problems)
-    return list(items.values()), problems
+    """Every configured source's items (one per id: see digest.identity) and every problem met."""
+    loaded = load_each(config, now, store, progress=progress)
+    items = one_per_id(item for ctx in loaded for item in ctx.items)
+    return items, [problem for ctx in loaded for problem in ctx.problems]

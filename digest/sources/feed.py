@@ -27,10 +27,11 @@ from xml.parsers import expat
 import feedparser
 
 from digest import images
+from digest.identity import item_id
 from digest.model import Item
-from digest.sources import SourceContext, SourceFailed, item_id
+from digest.sources import SourceContext, SourceFailed
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
-from digest.text.clean import clean_headline
+from digest.text.clean import clean_headline, headline_from
 from digest.text.markup import fold, html_to_text, plain_text, safe_url, to_text
 
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -231,7 +232,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
         bodies.append(_text(entry.summary_detail, typed=typed))
     body = max(bodies, key=len, default="")
     title = _text(entry.title_detail, typed=typed) if entry.get("title_detail") else ""
-    title, flagged = clean_headline(fold(title) if title else _title_from(body))
+    title = clean_headline(fold(title) if title else headline_from(body))
     if not title:
         return None
     url = safe_url(entry.get("link"), base)
@@ -239,7 +240,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
     tags = tuple(dict.fromkeys(filter(None, (fold(tag.get("label") or tag.get("term") or "") for tag in entry.get("tags", [])))))
     author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
     return ctx.item(title, url=url, published=published, guid=entry.get("id"), body=body, author=fold(author) or None,
-                    tags=tags, breaking=flagged, lang=lang, image=images.from_feed_entry(entry, base))
+                    tags=tags, lang=lang, image=images.from_feed_entry(entry, base))
 
 
 def add_full_text(items: list[Item], ctx: SourceContext) -> None:
@@ -278,14 +279,6 @@ def _text(detail: feedparser.FeedParserDict, *, typed: bool) -> str:
     if detail.get("type") != "text/plain":
         return html_to_text(value)
     return plain_text(value) if typed else to_text(value)
-
-
-def _title_from(body: str, limit: int = 100) -> str:
-    """A title for an untitled entry (RSS 2.0 allows them): its first sentence, cut at a word."""
-    first = re.split(r"(?<=[.!?…])\s", body.split("\n\n")[0], maxsplit=1)[0] if body else ""
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _date(parsed) -> datetime | None:

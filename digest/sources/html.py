@@ -109,6 +109,5 @@ def load(ctx: SourceContext) -> list[Item]:
 
 
 def to_item(article: Article, ctx: SourceContext) -> Item:
-    title, breaking = clean_headline(article.title)
-    return ctx.item(title, url=article.url, published=article.published, body=article.text, author=article.author,
-                    tags=article.tags, breaking=breaking, image=article.image)
+    return ctx.item(clean_headline(article.title), url=article.url, published=article.published, body=article.text,
+                    author=article.author, tags=article.tags, image=article.image)

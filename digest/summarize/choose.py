@@ -1,12 +1,15 @@
 """One text's summary: prepare it, let the named summarizer choose, give the sentences in article order."""
 from __future__ import annotations
 
+from typing import get_args
+
+from digest.config import Algorithm
 from digest.summarize.prepare import prepare
 from digest.summarize.sumy_adapter import document, summarizer
 
 __all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm", "summarize"]
 
-ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
+ALGORITHMS: tuple[str, ...] = get_args(Algorithm)  # the config's schema names them
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
 SUMMARY_VERSION = "5"
 
