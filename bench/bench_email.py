@@ -60,7 +60,7 @@ def main() -> None:
     for ukrainian in (False, True):
         for stories, briefs in SHAPES:
             ed = make(stories, briefs, ukrainian)
-            render.fit(ed, settings)
+            ed = render.fit(ed, settings).edition
             dropped = stories + briefs - len(ed.stories())
             html = render.render(ed, settings, "html").decode()
             sent = transfer_encoding(html)[1]

@@ -16,12 +16,13 @@ from typing import Any, TextIO
 
 import click
 
-from digest import __version__, files, logs, rank, render, summarize
+from digest import __version__, files, logs, rank, render, roster, summarize
 from digest.archive.site import publish
 from digest.archive.urls import INDEX
+from digest.compliance import envelope_problems, mail_law_problems, sending_problems, token_problems
 from digest.config import Config, date_problem, load_config
 from digest.daily import run_schedule
-from digest.edition import describe_window
+from digest.edition import describe_window, shown_number
 from digest.errors import DigestError, UsageError
 from digest.logs import log
 from digest.model import Edition, Problem
@@ -29,13 +30,19 @@ from digest.pipeline import BuildError, BuildResult, build, edition_day
 from digest.readers import (
     TOKEN_CHARS,
     Reader,
+    Reason,
     address_problem,
     is_token,
     normalise,
-    opted_out,
+    reader_states,
     reader_token,
-    readers,
+    recipients,
+    restore,
     secret,
+    settle_token_opt_outs,
+    suppress,
+    token_keys,
+    unsubscribe,
 )
 from digest.render import mime
 from digest.send import send
@@ -96,9 +103,10 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
         yield config, store
 
 
-def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, fit: bool = True) -> BuildResult:
+def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, summaries: bool = True) -> BuildResult:
     now = datetime.now(UTC)
-    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note, fit=fit)
+    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note,
+                   summaries=summaries)
     report(result.problems)
     return result
 
@@ -160,8 +168,12 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
     if to is not None and fmt == "mjml":
         raise UsageError("--to does not apply to mjml (the template source); use html, text, eml, json or jsonl")
     with opened(config_path) as (config, store):
+        for refusal in sending_problems(config):
+            log.warning(f"{refusal.message()} (`digest send` refuses until then)")
         result = run_build(config, store, day, note)
-        edition = result.edition
+        with result.timings.stage("fit"):
+            edition, problems = render.fit(result.edition, config)
+        report(problems)
         with result.timings.stage("render"):
             data = addressed(config, store, edition, fmt, to)
             page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
@@ -192,10 +204,8 @@ def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str 
     letter = render.letter(edition, config)
     key = secret(config, required=letter.needs_token)
     if fmt == "jsonl":
-        listed = [Reader(normalise(to))] if to else readers(config, log.warning)
-        opted = store.opt_outs()
-        return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n"
-                for reader in listed if not opted_out(reader.address, reader_token(reader.address, key), opted))
+        listed = [Reader(normalise(to))] if to else recipients(config, store, log.warning)
+        return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n" for reader in listed)
     reader = Reader(normalise(to or ""))
     fill = reader_token(reader.address, key)
     if fmt == "eml":
@@ -221,26 +231,23 @@ def default_target(config: Config, day: date, fmt: str) -> str:
 @main.command("check")
 @config_option
 def check_command(config_path: Path) -> None:
-    """Load every source once and list each: OK and the items found, or FAILED and why.
+    """Load every source once and list each: OK and the items found, or FAILED and why; then what would
+    stop `digest send` (no unsubscribe, an http one, from or to left out) and what mail providers frown on.
 
-    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
+    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source, and what
+    `send` would refuse, go to stderr.
     """
     with opened(config_path) as (config, store):
         loaded = load_each(config, datetime.now(UTC), store)
-    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed] + mail_law_problems(config))
+        refusals = sending_problems(config) + token_problems(config, store)
+    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed]
+           + mail_law_problems(config) + envelope_problems(config))
+    for refusal in refusals:
+        log.error(f"{refusal.message()} (`digest send` refuses until then)")
     for ctx in loaded:
         click.echo(for_terminal(ctx.status()))
     if any(ctx.failed for ctx in loaded):
         sys.exit(1)
-
-
-def mail_law_problems(config: Config) -> list[Problem]:
-    """What bulk-mail law asks of a newsletter sent to real readers (CAN-SPAM: a postal address in
-    every message) and the config lacks; an outbox only collects messages, so it is spared."""
-    if config.delivery.method != "outbox" and not config.email.postal_address:
-        return [Problem("email.postal_address", "is not set: bulk-mail law (CAN-SPAM, and most others) asks for the "
-                        "sender's postal address in every message; add it, e.g. \"Example News, 1 Main Street, Kyiv\"")]
-    return []
 
 
 @main.command("explain")
@@ -250,7 +257,7 @@ def mail_law_problems(config: Config) -> list[Problem]:
 def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day, fit=False)  # the ranking alone: nothing is rendered
+        result = run_build(config, store, day, summaries=False)  # the ranking alone: nothing summarized or rendered
     log.info(describe_window(config, result.edition.date))
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
@@ -302,15 +309,17 @@ def status_command(config_path: Path, day: datetime | None) -> None:
     with opened(config_path) as (config, store):
         record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
         if record is None:
+            click.echo(roster.summary(config, store, datetime.now(UTC)))
             raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
         counts = store.delivery_counts(record.date)
-        click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
+        click.echo(f"edition {record.date} (No. {shown_number(config, record.date, record.number)}): {record.status}; " +
                    ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
                    (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
         for delivery in store.deliveries(record.date):
             when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
             said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
             click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
+        click.echo(roster.summary(config, store, datetime.now(UTC)))
     if counts.get(DeliveryStatus.PENDING):
         sys.exit(1)
 
@@ -319,19 +328,72 @@ def status_command(config_path: Path, day: datetime | None) -> None:
 @config_option
 @click.argument("who", metavar="TOKEN|ADDRESS")
 def unsubscribe_command(config_path: Path, who: str) -> None:
-    """Record that a reader opted out (by the token from their unsubscribe link, or their address):
-    no edition is sent to them again, whatever the config or the subscribers file lists."""
-    with opened(config_path) as (_config, store):
-        if "@" in who:
-            if problem := address_problem(who):
-                raise UsageError(problem)
-            key = normalise(who)
-        else:
-            if not is_token(who.strip().lower()):
-                raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
-            key = who.strip().lower()
-        new = store.opt_out(key, datetime.now(UTC))
-    click.echo(f"{who}: {'unsubscribed' if new else 'was already unsubscribed'}")
+    """Record that a reader opted out, by the token from their unsubscribe link (made with the current
+    secret or a previous one) or their address: no edition is sent to that address again, whatever the
+    config or the subscribers file lists. A token that matches no reader exits 1 and records nothing."""
+    if "@" in who and (problem := address_problem(who)):
+        raise UsageError(problem)
+    if "@" not in who and not is_token(who.strip().lower()):
+        raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
+    with opened(config_path) as (config, store):
+        before = store.suppression(normalise(who)) if "@" in who else None
+        address = unsubscribe(config, store, who, "digest unsubscribe", datetime.now(UTC))
+    if address is None:
+        tried = (f"tried the current secret and {config.newsletter.unsubscribe_previous_secrets_env}" if token_keys(config) else
+                 f"{config.newsletter.unsubscribe_secret_env} is not set, so no token can be matched")
+        raise DigestError(f"the token {who.strip()} matches no reader ({tried}); nothing recorded")
+    click.echo(f"{address}: {'was already suppressed (' + before.reason + ')' if before else 'unsubscribed'}")
+
+
+@main.group("readers", invoke_without_command=True)
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.pass_context
+def readers_command(ctx: click.Context, config_path: Path, fmt: str) -> None:
+    """List every reader and where they stand: active, pending confirmation, or suppressed (with the
+    reason, since when and where it came from). `readers suppress|restore ADDRESS` changes one."""
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    with opened(config_path) as (config, store):
+        settle_token_opt_outs(config, store, datetime.now(UTC))
+        states = reader_states(config, store, log.warning)
+        lines = roster.as_csv(states, config.newsletter.tz) if fmt == "csv" else (line + "\n" for line in roster.table(states, config.newsletter.tz))
+        for line in lines:
+            sys.stdout.write(line)
+    sys.stdout.flush()
+
+
+def _sub_config(ctx: click.Context, config_path: Path | None) -> Path:
+    """A subcommand's -c, else the group's (`digest readers -c FILE suppress ADDRESS`)."""
+    return config_path or ctx.obj
+
+
+sub_config_option = click.option("-c", "--config", "config_path", default=None, type=click.Path(dir_okay=False, readable=False, path_type=Path),
+                                 help="The config file (default: the one given before the subcommand, else ./config.yaml).")
+
+
+@readers_command.command("suppress")
+@sub_config_option
+@click.option("--reason", type=click.Choice([reason.value for reason in Reason]), default=Reason.BY_HAND.value, show_default=True)
+@click.argument("address")
+@click.pass_context
+def readers_suppress_command(ctx: click.Context, config_path: Path | None, reason: str, address: str) -> None:
+    """Send ADDRESS nothing more (recorded by hand, with the reason)."""
+    with opened(_sub_config(ctx, config_path)) as (_config, store):
+        new = suppress(store, address, Reason(reason), "digest readers suppress", datetime.now(UTC))
+    click.echo(f"{normalise(address)}: {'suppressed' if new else 'was already suppressed'}")
+
+
+@readers_command.command("restore")
+@sub_config_option
+@click.argument("address")
+@click.pass_context
+def readers_restore_command(ctx: click.Context, config_path: Path | None, address: str) -> None:
+    """Lift ADDRESS's suppression, whatever its reason: it gets the next edition if it is listed."""
+    with opened(_sub_config(ctx, config_path)) as (_config, store):
+        lifted = restore(store, address, datetime.now(UTC))
+    click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
 
 
 @main.command("serve")

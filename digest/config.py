@@ -115,17 +115,24 @@ def _positive(value: float) -> str | None:
     return None if value > 0 else f"{value} must be more than 0"
 
 
+# What `from` and `to` are when the config leaves them out: enough for a preview, never for a send
+PLACEHOLDER_FROM = "Daily Digest <digest@example.com>"
+PLACEHOLDER_TO = "readers@example.com"
+
+
 @dataclass
 class NewsletterConfig:
     title: str = "Daily Digest"
     tagline: str = ""
     timezone: str = check(_timezone_problem, default="UTC")
     lang: str = check(lang_problem, default="en")  # the email's own words, dates and direction (digest.i18n)
-    from_: str = field(default="Daily Digest <digest@example.com>", metadata={"key": "from"})
-    to: list[str] = field(default_factory=lambda: ["readers@example.com"])
+    from_: str = field(default=PLACEHOLDER_FROM, metadata={"key": "from"})
+    to: list[str] = field(default_factory=lambda: [PLACEHOLDER_TO])  # `to: []` when only the subscribers file or `serve` list readers
     unsubscribe_url: str | None = check(_header_problem, default=None)
     unsubscribe_mailto: str | None = check(_header_problem, default=None)
     unsubscribe_secret_env: str = "DIGEST_UNSUBSCRIBE_SECRET"  # the variable holding the secret that makes each reader's token
+    # the variable holding earlier secrets, separated by commas: their tokens (in emails already sent) still unsubscribe
+    unsubscribe_previous_secrets_env: str = "DIGEST_UNSUBSCRIBE_SECRET_PREVIOUS"
     list_id: str | None = check(_header_problem, default=None)  # the List-Id header; default: the title as a label under the sender's domain
     archive_url: str | None = None
     note: str | None = None
@@ -343,6 +350,11 @@ def _base_url_problem(url: str) -> str | None:
 
 
 @dataclass
+class BouncesConfig:
+    soft_limit: int = check(_positive, default=3)  # soft bounces in a row (no edition delivered between) that suppress an address
+
+
+@dataclass
 class ArchiveConfig:
     """The web archive: every sent edition as a static page, an index and an Atom feed."""
 
@@ -357,7 +369,8 @@ class ArchiveConfig:
 
 
 def _serve_url_problem(url: str | None) -> str | None:
-    """The public root the proxy maps to `digest serve`: the links of the emails and pages start here."""
+    """The public root the proxy maps to `digest serve`: the links in the email (unsubscribe, confirm) and
+    the pages start here; https, so mail clients may offer one-click unsubscribe."""
     if url is None:
         return None
     parts = urlsplit(url)
@@ -439,10 +452,12 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
     subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
     serve: ServeConfig = field(default_factory=ServeConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
+    left_out: frozenset[str] = field(default=frozenset(), metadata={"internal": True})  # keys whose placeholders stand in
 
     def resolve(self, relative: str | Path) -> Path:
         """A path from the config, taken relative to the config file's folder."""
@@ -479,23 +494,19 @@ def load_config(path: str | Path) -> Config:
     config = _build(Config, raw, "", path)
     config.base_dir = path.resolve().parent
     config.file = path
+    newsletter = raw.get("newsletter") if isinstance(raw.get("newsletter"), dict) else {}
+    config.left_out = frozenset(f"newsletter.{key}" for key in ("from", "to") if key not in newsletter)
+    if config.serve.base_url and not config.newsletter.unsubscribe_url:  # `digest serve` answers the one-click POST
+        config.newsletter.unsubscribe_url = config.serve.base_url.rstrip("/") + "/unsubscribe/{{subscriber}}"
     _check_sources(config)
     _check_templates(config)
     if config.subscribers and not config.resolve(config.subscribers.path).is_file():
         raise ConfigError(path, "subscribers.path", f"'{config.subscribers.path}' is not a file (paths are relative to the config file)",
                           "fix the path, or remove subscribers:")
     _check_archive(config)
-    _serve_unsubscribe_url(config)
     _check_smtp_login(config)
     _check_addresses(config)
     return config
-
-
-def _serve_unsubscribe_url(config: Config) -> None:
-    """With `digest serve` at serve.base_url and no unsubscribe URL of the user's own, the email's
-    unsubscribe link (and its one-click header) is the server's page."""
-    if config.serve.base_url and not config.newsletter.unsubscribe_url:
-        config.newsletter.unsubscribe_url = f"{config.serve.root}/unsubscribe/{{{{subscriber}}}}"
 
 
 def _check_addresses(config: Config) -> None:

@@ -22,6 +22,7 @@ from datetime import datetime, time, timedelta
 
 import schedule
 
+from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.edition import on_clock
 from digest.logs import log
@@ -47,6 +48,7 @@ def run_schedule(
     stop = stop or threading.Event()
     nap = nap or stop.wait
     if send_fn is None:
+        refuse_unsafe(config, store)  # a config `send` refuses is said once, at start, not at every run
         def send_fn(trigger: str) -> bool:
             return send(config, store, trigger=trigger).exit_status == 0
     with store.lock("schedule"):

@@ -1,7 +1,7 @@
 """The reader's language: the words the tool writes itself, its dates and times, its writing direction.
 
     language = i18n.language(config.newsletter.lang)
-    language.gettext("Top story"); language.long_date(day); language.clock(moment, tz, None); language.dir
+    language.gettext("Top story"); language.long_date(day); language.clock(moment, tz); language.dir
 
 Every word the email, its text twin and the archive pages write themselves goes through the gettext
 catalogue of `newsletter.lang` (digest/locales/LANG/LC_MESSAGES/digest.mo); dates and times come from
@@ -101,13 +101,11 @@ class Language:
         """The subject's date: "14 травня 2026 р.", "14 May 2026"."""
         return format_date(day, "long", locale=self._date_locale)
 
-    def clock(self, moment: datetime | None, tz: ZoneInfo, time_format: str | None = None, day: date | None = None) -> str:
+    def clock(self, moment: datetime, tz: ZoneInfo, time_format: str | None = None, day: date | None = None) -> str:
         """A time in the newsletter's time zone: the locale's clock ("23:02" in Ukrainian, "11:02 PM" in
         English), or the 12- or 24-hour one `email.time_format` asks for, in the locale's words. When
         the time is not on `day` (the edition's), its day goes with it ("25 June, 11:02 PM"), so an
         item from the evening before does not read as later than the morning's."""
-        if moment is None:
-            return ""
         if time_format is None:
             pattern = str(self.locale.time_formats["short"].pattern)
             time_format = "12h" if "h" in pattern or "K" in pattern else "24h"

@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from digest.model import Item, stable_id
+from digest.model import DatedItem, stable_id
 from digest.text.clean import strip_breaking_label
 from digest.text.markup import canonical_url
 
-I = TypeVar("I", bound=Item)  # noqa: E741  # an Item, dated or not
+I = TypeVar("I", bound=DatedItem)  # noqa: E741
 
 
 def url_id(url: str) -> str:
@@ -55,10 +55,10 @@ def _headline(title: str) -> str:
     return strip_breaking_label(title)[0]
 
 
-def preferred(item: Item) -> tuple:
+def preferred(item: DatedItem) -> tuple:
     """The order in which copies of one id are chosen, the first wins: the fullest text, then the
     earliest date, then by source, headline and link, so the choice never depends on load order."""
-    return (-len(item.body), item.published.timestamp() if item.published else float("inf"), item.source, item.title, item.url or "")
+    return (-len(item.body), item.published.timestamp(), item.source, item.title, item.url or "")
 
 
 def one_per_id(items: Iterable[I]) -> list[I]:

@@ -1,8 +1,12 @@
-"""The one data model that travels through every stage: Item -> Story -> Edition."""
+"""The one data model that travels through every stage: Item -> DatedItem -> Story -> Edition.
+
+A loader reads its input into Items, leaving `published` None when the input gives no date;
+digest.sources.normalise turns each into a DatedItem, and every stage after it takes only those,
+so "every item has a date" is a type that mypy checks, not a branch each stage writes again."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any, Literal
@@ -62,12 +66,30 @@ class Item:
         return suspect(self.body)
 
 
+@dataclass(kw_only=True)
+class DatedItem(Item):
+    """An item as every stage after loading takes it: with its date (aware), the source's own or,
+    when it gave none or one in the future, the moment it was read (see `dated`)."""
+
+    published: datetime
+
+    @classmethod
+    def of(cls, item: Item, published: datetime) -> DatedItem:
+        """`item`, dated `published` (a new object: what the loader made stays as it was)."""
+        values = {name: getattr(item, name) for name in _ITEM_FIELDS}
+        values["published"] = published
+        return cls(**values)
+
+
+_ITEM_FIELDS = tuple(f.name for f in fields(Item))
+
+
 @dataclass
 class Story:
     """Items that report the same thing; the lead item speaks for the cluster."""
 
-    lead: Item
-    members: list[Item]
+    lead: DatedItem
+    members: list[DatedItem]
     summary: list[str] = field(default_factory=list)
     score: float = 0.0
     components: dict[str, float] = field(default_factory=dict)

@@ -2,6 +2,7 @@
 
 Summaries come last on purpose: only the stories that make the edition are summarized, and each
 summary is looked up in the store's cache first, so a rebuild of the same day summarizes nothing.
+Nothing here renders: fitting the edition to the email is digest.render.fit's, the step after.
 """
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from digest import dedupe, rank, render, summarize
+from digest import dedupe, rank, summarize
 from digest import edition as editions
 from digest.config import Config
 from digest.errors import DigestError
-from digest.model import Edition, Item, Problem, Story
+from digest.model import DatedItem, Edition, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
 from digest.timing import Timings
@@ -51,13 +52,13 @@ def edition_day(config: Config, requested: date | None, now: datetime, *, sendin
 
 def build(
     config: Config, day: date, *, now: datetime, store: Store | None = None, note: str | None = None,
-    timings: Timings | None = None, fit: bool = True,
+    timings: Timings | None = None, summaries: bool = True,
 ) -> BuildResult:
-    """Build the edition of `day` from every configured source, ready to render in any format.
+    """Build the edition of `day` from every configured source: chosen, laid out and summarized, for
+    digest.render.fit to fit to the email.
 
     `note` is the editor's note (default: newsletter.note). `timings` (one is made if not given) gets
-    each stage's seconds. `fit=False` leaves the edition as chosen, unrendered (what `explain` needs).
-    Raises render.TemplateError when a template is broken: the user's to fix, like a config error.
+    each stage's seconds. `summaries=False` leaves every summary empty: `explain` shows none.
     """
     timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
@@ -75,18 +76,16 @@ def build(
         sent = store.sent_ids(before=day) if store is not None else frozenset()
         edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
         edition.note = note
-    with timings.stage("summaries"):
-        problems.extend(summarize_stories(edition.stories(), config, store))
-    if fit:  # the last step: the only one that renders, to decide what the email holds
-        with timings.stage("fit"):
-            problems.extend(render.fit(edition, config))
+    if summaries:
+        with timings.stage("summaries"):
+            problems.extend(summarize_stories(edition.stories(), config, store))
     if store is not None:
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)
     return BuildResult(edition, stories, problems, timings)
 
 
-def cluster(items: list[Item], config: Config, store: Store | None) -> list[Story]:
+def cluster(items: list[DatedItem], config: Config, store: Store | None) -> list[Story]:
     """`dedupe.cluster`, remembered in the store under the items' fingerprint: a rebuild of the same
     items (a preview after a template change) regroups them without comparing a text again."""
     threshold = config.ranking.duplicate_similarity

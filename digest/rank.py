@@ -4,10 +4,9 @@
     recency    = 0.5 ** (age / ranking.half_life_hours)
     importance = 1 + breaking + priority + coverage + source + substance + keywords
 
-`age` runs from the story's newest report to the edition's cut-off (never below 0). Every loaded item
-has a date: the normalising step (digest.sources.normalise) dates an undated one by the moment it was
-read, so it ranks as fresh news. An item built without a date (in code, never by a loader) is taken the
-same way, as of the cut-off.
+`age` runs from the story's newest report to the edition's cut-off (never below 0). Every item has a
+date (a DatedItem): the normalising step (digest.sources.normalise) dates an undated one by the moment
+it was read, so it ranks as fresh news.
 
 The importance signals, each weighted in `config.yaml` under `ranking.weights`:
 
@@ -64,16 +63,14 @@ def found_phrases(pattern: re.Pattern[str] | None, text: str) -> set[str]:
     return {" ".join(match.group(0).casefold().split()) for match in pattern.finditer(text)}
 
 
-def newest(story: Story) -> datetime | None:
-    """The newest report's date; None only for a story of items built without one (see above)."""
-    dates = [member.published for member in story.members if member.published]
-    return max(dates) if dates else None
+def newest(story: Story) -> datetime:
+    """The newest report's date."""
+    return max(member.published for member in story.members)
 
 
 def sort_key(story: Story) -> tuple:
     """Best first: score, then the newest report, then the id, so equal inputs give one order."""
-    moment = newest(story)
-    return (-story.score, -moment.timestamp() if moment else math.inf, story.id)
+    return (-story.score, -newest(story).timestamp(), story.id)
 
 
 def ranked(stories: Iterable[Story]) -> list[Story]:
@@ -88,8 +85,7 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
     keywords = phrase_pattern(ranking.keywords)
     stories = list(stories)
     for story in stories:
-        moment = newest(story)
-        age_hours = max(0.0, (cutoff.timestamp() - moment.timestamp()) / 3600) if moment else 0.0
+        age_hours = max(0.0, (cutoff.timestamp() - newest(story).timestamp()) / 3600)
         recency = 0.5 ** (age_hours / ranking.half_life_hours)
         signals = _signals(story, sources, ranking.weights)
         signals["keywords"] = sum(keyword_weights[phrase] for phrase in found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))

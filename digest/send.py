@@ -33,12 +33,14 @@ from enum import StrEnum
 from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import publish_sent
+from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.delivery import Outgoing, transport
+from digest.edition import shown_number
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
-from digest.readers import Reader, opted_out, reader_token, readers, secret
+from digest.readers import Exclusions, Reader, reader_token, recipients, secret, settle_token_opt_outs
 from digest.render.mime import Letter, reader_message_id
 from digest.signals import on_stop
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
@@ -96,6 +98,7 @@ def send(
     Raises StoreBusy when another send holds the store for longer than SEND_LOCK_WAIT seconds.
     """
     now = now or utcnow()
+    refuse_unsafe(config, store)
     by_clock = day is None and not config.edition.date
     day = edition_day(config, day, now, sending=True)
     if dry_run:
@@ -172,11 +175,10 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         _deliver_edition(config, store, record, result)
     if plan.sent:
         result.outcome = Outcome.ALREADY_SENT
-        result.summary = (f"the edition of {day} (No. {plan.sent.number}) was already sent at {_local(plan.sent.sent, config)}"
+        result.summary = (f"the edition of {day} (No. {_number(config, plan.sent)}) was already sent at {_local(plan.sent.sent, config)}"
                           f" as {plan.sent.message_id}; nothing to do (--force sends another copy)")
         log.info(result.summary)
         return result
-    opted: frozenset[str] | None = None  # read once the edition is built, for its listing and its delivery alike
     if plan.pending:
         record = plan.pending
     else:
@@ -184,14 +186,14 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         if rendered is None:
             result.summary = f"nothing sent for {day}"
             return result
-        letter, opted = rendered.letter, store.opt_outs()
-        key = secret(config, required=letter.needs_token)
-        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
-                                    if not opted_out(reader.address, reader_token(reader.address, key), opted))
+        letter = rendered.letter
+        secret(config, required=letter.needs_token)  # a missing secret stops the send before anything is recorded
+        settle_token_opt_outs(config, store, utcnow())
+        listed: Iterator[Reader] = recipients(config, store, lambda problem: _warn(result, problem))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
-                                   " who has not unsubscribed")
+                                   " who is not suppressed (see `digest readers`)")
             log.error(result.failures[-1])
             result.summary = f"nothing sent for {day}"
             return result
@@ -201,10 +203,10 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
             readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
         )
-    sent = _deliver_edition(config, store, record, result, opted=opted)
+    sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
-    result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
+    result.summary = (f"sent the edition of {day} (No. {_number(config, record)}, {len(record.story_ids)} stories) to {_tally(counts)}"
                       if sent else f"the edition of {day} is pending for {counts.get(DeliveryStatus.PENDING, 0)} of {sum(counts.values())} readers;"
                       " the next `digest send` or scheduled run delivers to them")
     log.info(result.summary)
@@ -251,7 +253,8 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         warn(exc.problems)
         return nothing_to_send(f"the edition of {day} could not be built: {exc}")
     warn(built.problems)
-    edition = built.edition
+    edition, problems = render.fit(built.edition, config)
+    warn(problems)
     if not edition.stories():
         return nothing_to_send(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
     letter = render.letter(edition, config)  # the same message `digest build --format eml` writes, before a reader fills it
@@ -259,14 +262,13 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
-    return Rendered(letter, store.edition_number(day), [story.id for story in stories],
+    return Rendered(letter, shown_number(config, day, store.edition_number(day)), [story.id for story in stories],
                     [item_id for story in stories for item_id in story.item_ids])
 
 
-def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult,
-                     opted: frozenset[str] | None = None) -> bool:
+def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult) -> bool:
     """Deliver the edition to each of its pending readers, one message each, recording each outcome as it
-    comes. True when no reader is left pending. `opted`: the opt-outs, when the caller has just read them."""
+    comes; a reader suppressed since the edition was recorded gets nothing. True when no reader is left pending."""
     day = record.date
     if record.letter is None:
         reason = f"the pending edition of {day} was recorded by an older digest; run `digest send --date {day} --force`"
@@ -274,17 +276,17 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
         log.error(reason)
         return False
     letter = Letter.from_json(record.letter)
-    opted = store.opt_outs() if opted is None else opted
+    excluded = Exclusions(config, store)
     key = secret(config, required=letter.needs_token)
-    log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
+    log.info(f"delivering the edition of {day} (No. {_number(config, record)}) by {config.delivery.method}")
     stopped: str | None = None
     with transport(config) as sender:
         for batch in _batches(store.deliveries(day, status=DeliveryStatus.PENDING), sender.batch):
             entries, unsubscribed = [], []
             for delivery in batch:
                 reader, fill = Reader(delivery.address, delivery.name), reader_token(delivery.address, key)
-                if opted_out(reader.address, fill, opted):
-                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed"))
+                if suppression := excluded(reader.address):
+                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, suppression.reason))
                 else:
                     entries.append(Outgoing(reader, fill, delivery.message_id))
             if unsubscribed:
@@ -330,7 +332,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
         result.preview = rendered.letter.eml()
-        listed = sum(1 for _ in readers(config, lambda problem: _warn(result, problem)))
+        listed = sum(1 for _ in recipients(config, store, lambda problem: _warn(result, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
                           f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
                           " nothing recorded")
@@ -368,6 +370,10 @@ def finish_before_stopping() -> Iterator[None]:
             handler(caught[0], None)
         elif handler == signal.SIG_DFL:
             os.kill(os.getpid(), caught[0])
+
+
+def _number(config: Config, record: EditionRecord) -> int:
+    return shown_number(config, record.date, record.number)
 
 
 def utcnow() -> datetime:

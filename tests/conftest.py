@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
-from digest.model import Item, stable_id
+from digest.model import DatedItem, Item, stable_id
 
 pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
 
@@ -64,11 +64,14 @@ def run_digest(
 
 @pytest.fixture
 def make_item():
-    """Build an Item from the few fields a test cares about; `at` is Kyiv wall-clock time (None: undated)."""
+    """Build a DatedItem (what the stages after loading take) from the few fields a test cares about;
+    `at` is Kyiv wall-clock time. at=None: an undated Item, as a loader gives one."""
 
     def make(title: str, body: str = "", *, source: str = "Wire", kind: str = "brief", at: str | None = "2024-06-25 12:00", **fields) -> Item:
-        published = datetime.fromisoformat(at).replace(tzinfo=KYIV) if at else None
         item_id = fields.pop("id", None) or stable_id(source, kind, title, at or "")
-        return Item(id=item_id, source=source, kind=kind, title=title, body=body, published=published, **fields)
+        if at is None:
+            return Item(id=item_id, source=source, kind=kind, title=title, body=body, **fields)
+        published = datetime.fromisoformat(at).replace(tzinfo=KYIV)
+        return DatedItem(id=item_id, source=source, kind=kind, title=title, body=body, published=published, **fields)
 
     return make

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -113,6 +114,8 @@ def test_explain_lists_the_story_once_and_breaking_above_fresher_routine_briefs(
     assert len(text) == len(rows)
     assert sum("Pentagon chief" in line for line in text) == 1
     assert all(line.rstrip().endswith(row["title"]) for line, row in zip(text, rows, strict=False))
+    with sqlite3.connect(seed_config.parent / "state" / "digest.db") as store:  # explain shows no summary, so it made none
+        assert store.execute("SELECT COUNT(*) FROM summaries").fetchone() == (0,)
 
 
 def test_shipped_config_builds_the_sample_day_offline(sample_project: Path) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from digest import identity
-from digest.model import Item
+from digest.model import DatedItem
 
 AT = datetime(2026, 5, 14, 9, 0, tzinfo=UTC)
 
 
-def copy(body: str, source: str = "Wire", published: datetime = AT) -> Item:
-    return Item(id="same", source=source, kind="story", title="Dam holds", body=body, published=published)
+def copy(body: str, source: str = "Wire", published: datetime = AT) -> DatedItem:
+    return DatedItem(id="same", source=source, kind="story", title="Dam holds", body=body, published=published)
 
 
 def test_the_fullest_copy_then_the_earliest_stands_for_an_id_whatever_the_order() -> None:

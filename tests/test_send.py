@@ -224,6 +224,17 @@ def table_rows(db: Path) -> dict[str, list]:
         return {table: conn.execute(f"SELECT * FROM {table}").fetchall() for table in tables}
 
 
+def test_send_and_status_say_the_issue_number_the_email_shows(tmp_path: Path) -> None:
+    project = Project(tmp_path, "  method: outbox\n  outbox: outbox", "email: {first_issue: '2026-05-01'}")
+    ok(project.digest("send", "--date", str(DAY2)))  # the store's first edition: its own count would say No. 1
+    stderr = ok(project.digest("send", "--date", str(DAY1)))
+    assert "sent the edition of 2026-05-14 (No. 14, 3 stories)" in stderr
+    shown = sorted(parse(path.read_bytes()).get_body(("html",)).get_content() for path in (tmp_path / "outbox").iterdir())
+    assert sorted(("Issue 14" in html, "Issue 15" in html) for html in shown) == [(False, True), (True, False)]  # each its own
+    assert project.digest("status", "--date", str(DAY1)).stdout.startswith("edition 2026-05-14 (No. 14): sent")
+    assert project.digest("status", "--date", str(DAY2)).stdout.startswith("edition 2026-05-15 (No. 15): sent")
+
+
 def test_dry_run_shows_the_message_and_records_nothing(tmp_path: Path) -> None:
     project = Project(tmp_path, "  method: outbox\n  outbox: outbox")
     ok(project.digest("send", "--date", str(DAY2)))  # day 2 sent first, so the store is not empty

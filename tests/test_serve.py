@@ -15,7 +15,7 @@ from mailserver import MailServer, free_port
 from served import SECRET, Client, Served, form_fields, start, write_config
 
 from digest.config import load_config
-from digest.readers import token
+from digest.readers import Reader, recipients, token
 from digest.store import Store
 
 pytestmark = pytest.mark.slow  # each module starts a server process
@@ -40,7 +40,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, mail: MailServer) -> Served
 def opted_out(served: Served) -> frozenset[str]:
     config = load_config(served.config)
     with Store(config.resolve(config.store.path)) as store:
-        return store.opt_outs()
+        return frozenset(store.suppressions())
 
 
 def confirmations(mail: MailServer, address: str, count: int = 1, wait: float = 30) -> list[email.message.EmailMessage]:
@@ -74,8 +74,13 @@ def test_double_opt_in_over_http(served: Served, mail: MailServer) -> None:
     assert page.status == 200 and "Confirm your subscription" in page.text
     action, fields = form_fields(page.text)
     assert action == link and "csrf" in fields
+    config = load_config(served.config)
+    with Store(config.resolve(config.store.path)) as store:
+        assert "carol@example.org" not in {reader.address for reader in recipients(config, store, print)}  # pending: not yet
     done = client.post_form(path, fields)
     assert done.status == 200 and "You are subscribed" in done.text
+    with Store(config.resolve(config.store.path)) as store:
+        assert Reader("carol@example.org", "Carol") in set(recipients(config, store, print))  # a reader of the next edition
     replayed = client.post_form(path, fields)
     assert replayed.status == 404 and "expired or was already used" in replayed.text
 

@@ -70,7 +70,14 @@ def served(tmp_path_factory, keys, sns_host, certificate) -> Served:
 def suppressed(served: Served) -> frozenset[str]:
     config = load_config(served.config)
     with Store(config.resolve(config.store.path)) as store:
-        return store.opt_outs()
+        return frozenset(store.suppressions())
+
+
+def reasons(served: Served, *addresses: str) -> list[str]:
+    config = load_config(served.config)
+    with Store(config.resolve(config.store.path)) as store:
+        found = store.suppressions()
+    return [str(found[address].reason) for address in addresses]
 
 
 def basic(user: str, password: str) -> str:
@@ -101,6 +108,7 @@ def test_postmark_hard_bounce_and_spam_complaint_suppress(served: Served) -> Non
         assert postmark(served, record).status == 200
     now = suppressed(served)
     assert {"gone@example.org", "angry@example.org"} <= now and not {"full@example.org", "fine@example.org"} & now
+    assert reasons(served, "gone@example.org", "angry@example.org") == ["hard-bounce", "complaint"]
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"RecordType": "Bounce", "Email": "a\\r\\nBcc: x@example.org"}', b"\xff\xfe"])
@@ -189,6 +197,7 @@ def test_ses_bounces_and_complaints_are_recorded(served: Served, sns_host: HTTPS
         assert answer.status == 200, answer.text
     now = suppressed(served)
     assert {hard, f"ses-spam-{version}@example.org"} <= now and soft not in now
+    assert reasons(served, hard, f"ses-spam-{version}@example.org") == ["hard-bounce", "complaint"]
 
 
 @pytest.mark.parametrize("forgery", ["other key", "other topic", "certificate elsewhere", "http certificate", "look-alike host", "tampered"])

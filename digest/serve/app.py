@@ -34,8 +34,19 @@ from digest.config import Config
 from digest.errors import DigestError
 from digest.i18n import N_
 from digest.logs import log
-from digest.readers import Reader, address_problem, is_token, normalise
-from digest.serve._interim import Reason, confirm_subscription, request_subscription, soft_bounce, suppress, unsubscribe
+from digest.readers import (
+    Reader,
+    ReaderError,
+    Reason,
+    address_problem,
+    confirm_subscription,
+    is_token,
+    normalise,
+    request_subscription,
+    soft_bounce,
+    suppress,
+    unsubscribe,
+)
 from digest.serve.guard import FORM_BYTES, WEBHOOK_BYTES, Csrf, RateLimit, Refused, clean_address, clean_name, parse_form, read_body
 from digest.serve.hooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Event, Kind, Postmark, SendGrid
 from digest.serve.mail import Outbox
@@ -176,6 +187,9 @@ class Server:
         """Run call(store) in the store's thread; a store that stays busy or broken is a 503, said on stderr."""
         try:
             return await self.store.run(call)
+        except ReaderError as exc:  # an address the checks before should have refused: said, never a 503
+            log.warning(f"serve: {exc}")
+            raise Refused(400, N_("That is not an email address like name@example.com.")) from None
         except DigestError as exc:
             log.error(f"serve: {exc.message()}")
             raise Refused(503, N_("The newsletter's records are busy; please try again in a moment.")) from None

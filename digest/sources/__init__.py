@@ -3,6 +3,8 @@
 A loader is `load(ctx) -> list[Item]`. It raises `SourceFailed` when the whole source gives
 nothing (a dead server, a missing file) and calls `ctx.warn` for a bad part (one broken line):
 either way the rest of the digest is still built and stderr names the source and the reason.
+What a loader gives then goes through digest.sources.normalise, which makes each Item a DatedItem:
+the only kind the stages after loading take.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from typing import Any, TypeVar
 
 from digest.config import Config, SourceConfig
 from digest.identity import item_id, one_per_id
-from digest.model import Item, Problem
+from digest.model import DatedItem, Item, Problem
 from digest.progress import Progress
 from digest.store import FetchState, Store
 
@@ -37,7 +39,7 @@ class SourceContext:
     now: datetime
     store: Store | FetchStates | None = None  # where ETags and Last-Modified are kept between runs
     problems: list[Problem] = field(default_factory=list)
-    items: list[Item] = field(default_factory=list)  # what the loader gave, once it has run
+    items: list[DatedItem] = field(default_factory=list)  # what the source gave, once loaded and normalised
 
     @property
     def tz(self):
@@ -187,7 +189,7 @@ def _loaders() -> dict[str, Loader]:
     return {"feed": feed.load, "html": html.load, "jsonl": jsonl.load, "pagetext": pagetext.load}
 
 
-def load_source(ctx: SourceContext) -> list[Item]:
+def load_source(ctx: SourceContext) -> list[DatedItem]:
     """Run one source's loader; a failure of the whole source becomes one Problem, never an exception."""
     from digest.sources.normalise import normalise
 
@@ -253,7 +255,7 @@ def load_each(config: Config, now: datetime, store: Store | None = None, *, prog
 
 def load_all(
     config: Config, now: datetime, store: Store | None = None, *, progress: bool | None = None
-) -> tuple[list[Item], list[Problem]]:
+) -> tuple[list[DatedItem], list[Problem]]:
     """Every configured source's items (one per id: see digest.identity) and every problem met."""
     loaded = load_each(config, now, store, progress=progress)
     items = one_per_id(item for ctx in loaded for item in ctx.items)

@@ -7,6 +7,9 @@ bounded redirects with loop detection, retries with exponential backoff only whe
 (timeouts, dropped connections, 5xx), and conditional GET: the ETag and Last-Modified of the last
 good response are kept in the store, so an unchanged feed costs one 304.
 
+The email services' API calls (`digest.delivery.api`) come through `post`: the same deadline and
+size cap, but no redirect is followed, so the credentials in their headers stay with their origin.
+
 It is built on http.client rather than urllib because urllib cannot bound the total time of a
 response (its timeout is per socket operation, so a server dripping one byte a second never times
 out) nor tell a connect timeout from a read timeout.

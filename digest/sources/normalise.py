@@ -8,16 +8,14 @@ and a headline's "Breaking:" label in place; from here on every item has a date 
 from __future__ import annotations
 
 from digest import identity
-from digest.model import Item
+from digest.model import DatedItem, Item
 from digest.sources import SourceContext
 from digest.text.clean import BREAKING_LABEL, clean_headline, headline_from, strip_breaking_label
 
 
-def normalise(items: list[Item], ctx: SourceContext) -> list[Item]:
+def normalise(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
     """A source's items as the rest of digest sees them; stderr hears of what was changed or dropped."""
-    items = breaking(items, ctx)
-    date_by_read(items, ctx)
-    return identity.distinct(items, ctx.warn)
+    return identity.distinct(date_by_read(breaking(items, ctx), ctx), ctx.warn)
 
 
 def breaking(items: list[Item], ctx: SourceContext) -> list[Item]:
@@ -43,7 +41,7 @@ def mark_breaking(item: Item, categories: frozenset[str]) -> bool:
     return bool(item.title)
 
 
-def date_by_read(items: list[Item], ctx: SourceContext) -> None:
+def date_by_read(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
     """Items without a date, and items dated after the moment they were read, are dated by that moment,
     and stderr names the source and the items. An undated item is taken as news of the run (the input
     gives nothing older to go by). Any amount ahead counts: an item dated a few hours ahead would otherwise
@@ -51,9 +49,9 @@ def date_by_read(items: list[Item], ctx: SourceContext) -> None:
     undated = [item for item in items if item.published is None]
     future = [item for item in items if item.published and item.published.timestamp() > ctx.now.timestamp()]
     for which, redated in (("without a date", undated), ("dated in the future", future)):
-        for item in redated:
-            item.published = ctx.now
         if redated:
             titles = ", ".join(f"'{item.title[:60]}'" for item in redated[:3]) + (" ..." if len(redated) > 3 else "")
             dated = "they were" if len(redated) > 1 else "it was"
             ctx.warn(f"{len(redated)} item{'s' * (len(redated) > 1)} {which} ({titles}); dated by the time {dated} read")
+    ahead = ctx.now.timestamp()
+    return [DatedItem.of(item, item.published if item.published and item.published.timestamp() <= ahead else ctx.now) for item in items]

@@ -201,7 +201,8 @@ def write_project(folder: Path, *suspects: dict, fetch: dict | None = None, stor
     settings = {"connect_timeout": 1, "timeout": 1, "retries": 0, "backoff": 0, "max_bytes": 2_000_000, **(fetch or {})}
     config = folder / "config.yaml"
     config.write_text(
-        "newsletter: {title: Harbour Daily, timezone: UTC, from: 'Harbour Daily <daily@example.com>', to: [readers@example.com]}\n"
+        "newsletter: {title: Harbour Daily, timezone: UTC, from: 'Harbour Daily <daily@example.com>', to: [readers@example.com],"
+        " unsubscribe_url: 'https://example.com/unsubscribe'}\n"
         f"sources: {json.dumps(sources)}\n"
         f"fetch: {json.dumps(settings)}\n"
         f"store: {json.dumps({'path': 'state/digest.db', **(store or {})})}\n"
