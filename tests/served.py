@@ -18,6 +18,9 @@ from pathlib import Path
 import yaml
 from conftest import ROOT
 
+from digest.config import load_config
+from digest.store import Store
+
 SECRET = "serve-test-secret"
 
 
@@ -53,6 +56,12 @@ class Served:
             return Answer(response.status, response.msg, response.read())
         finally:
             connection.close()
+
+    def suppressions(self) -> dict:
+        """The store's suppressed addresses, each with its reason, as the server left them."""
+        config = load_config(self.config)
+        with Store(config.resolve(config.store.path)) as store:
+            return store.suppressions()
 
     def stderr(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")

@@ -16,9 +16,6 @@ from mailserver import free_port, server_context
 from pytest_httpserver import HTTPServer
 from served import Served, start, write_config
 
-from digest.config import load_config
-from digest.store import Store
-
 pytestmark = pytest.mark.slow
 
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:digest-bounces"
@@ -68,15 +65,11 @@ def served(tmp_path_factory, keys, sns_host, certificate) -> Served:
 
 
 def suppressed(served: Served) -> frozenset[str]:
-    config = load_config(served.config)
-    with Store(config.resolve(config.store.path)) as store:
-        return frozenset(store.suppressions())
+    return frozenset(served.suppressions())
 
 
 def reasons(served: Served, *addresses: str) -> list[str]:
-    config = load_config(served.config)
-    with Store(config.resolve(config.store.path)) as store:
-        found = store.suppressions()
+    found = served.suppressions()
     return [str(found[address].reason) for address in addresses]
 
 
