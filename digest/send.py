@@ -37,6 +37,7 @@ from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.delivery import Outgoing, transport
 from digest.edition import shown_number
+from digest.errors import EXIT_FAILED, EXIT_OK
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
@@ -71,7 +72,7 @@ class SendResult:
 
     @property
     def exit_status(self) -> int:
-        return 1 if self.failures else 0
+        return EXIT_FAILED if self.failures else EXIT_OK
 
     def follow(self, earlier: list[SendResult]) -> None:
         """Put what `earlier` sends of the same run (missed editions) before this one's own."""

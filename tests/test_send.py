@@ -285,6 +285,7 @@ def copies_by_message_id(mailbox: Path) -> dict[str, int]:
     return counts
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["started", "received"], ids=["before-delivery", "during-delivery"])
 def test_killed_before_the_mail_system_accepted_then_rerun_delivers_once(tmp_path: Path, stage: str) -> None:
     project, mailbox = command_project(tmp_path)
@@ -306,6 +307,7 @@ def test_killed_before_the_mail_system_accepted_then_rerun_delivers_once(tmp_pat
         assert [run.outcome for run in reversed(store.runs())] == ["interrupted", "sent"]
 
 
+@pytest.mark.slow
 def test_killed_after_the_record_nothing_is_sent_twice(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path)
     (mailbox / "refuse").touch()
@@ -330,6 +332,7 @@ def test_killed_after_the_record_nothing_is_sent_twice(tmp_path: Path) -> None:
     assert copies_by_message_id(mailbox) == {reader_message_id(project.edition(day).message_id, READER): 1 for day in (DAY1, DAY2)}
 
 
+@pytest.mark.slow
 def test_killed_between_acceptance_and_record_the_second_copy_has_the_same_message_id(tmp_path: Path) -> None:
     """The one window the README admits: the copy delivered twice is identical, same Message-ID."""
     project, mailbox = command_project(tmp_path)
@@ -348,6 +351,7 @@ def test_killed_between_acceptance_and_record_the_second_copy_has_the_same_messa
     assert copies_by_message_id(mailbox) == {reader_message_id(project.edition(DAY1).message_id, READER): 2}
 
 
+@pytest.mark.slow
 def test_sigterm_during_delivery_waits_for_the_record(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path)
     (mailbox / "sigterm-parent").touch()
@@ -399,6 +403,7 @@ def test_a_broken_template_is_exit_2_naming_file_and_line_and_sends_nothing(tmp_
     assert delivered(mailbox) == [] and project.edition(DAY1) is None
 
 
+@pytest.mark.slow
 def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))
@@ -427,6 +432,7 @@ def test_schedule_catches_up_refuses_a_second_instance_and_stops_on_sigterm(tmp_
     assert runs["send"].outcome == "sent" and runs["send"].detail.startswith("catch-up: sent the edition of 2026-05-14")
 
 
+@pytest.mark.slow
 def test_schedule_finishes_the_running_send_before_it_stops(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path, 'schedule: {at: ["00:00"]}')
     project.config.write_text(project.config.read_text().replace("  window_hours: 48", f'  window_hours: 48\n  date: "{DAY1}"'))

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_digest
 
+pytestmark = pytest.mark.slow  # SpamAssassin takes seconds a message
+
 SPAMASSASSIN = shutil.which("spamassassin")
 SECRET = {"DIGEST_UNSUBSCRIBE_SECRET": "a-test-secret-of-some-length-0123456789"}
 MOST = 0.1  # points a sent edition may score

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from digest.config import Config
 from digest.edition import issue_number
+from digest.formats import FORMATS
 from digest.i18n import language
 from digest.logs import log
 from digest.model import Edition, Problem, Story
@@ -31,7 +32,6 @@ from digest.render.view import (
 
 __all__ = ["CLIP_LIMIT", "FORMATS", "Fitted", "TemplateError", "fit", "html", "letter", "message_id", "render"]
 
-FORMATS = ("html", "text", "mjml", "eml", "json")
 
 # Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
 # 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes, and it is checked

@@ -195,6 +195,13 @@ class Letter:
             "headers": self.headers(reader, token, date),
         }
 
+    def api_message(self, reader: Reader, token: str | None) -> dict:
+        """One reader's ready message for an email API (`build --format jsonl`): to, from, subject,
+        html, text, headers."""
+        document = self.document(reader, token)
+        return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
+                "html": document["html"], "text": document["text"], "headers": document["headers"]}
+
     def _constant(self, name: str) -> bytes:
         """Subject, From and the To of the message without a reader, folded and encoded once (encoded
         words for any non-ASCII)."""
