@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
+import os
 import re
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from email.utils import parseaddr
+from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -514,12 +516,32 @@ def _check_addresses(config: Config) -> None:
     as IDNA ("xn--..."), the only form a mail header carries without SMTPUTF8."""
     settings = config.newsletter
     settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
-    settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+    settings.to = [_one_reader(_ascii_address(value, f"newsletter.to[{index}]", config.file), f"newsletter.to[{index}]", config.file)
+                   for index, value in enumerate(settings.to)]
     if config.delivery.return_path is not None:
         config.delivery.return_path = _ascii_address(config.delivery.return_path, "delivery.return_path", config.file)
         if "@" not in config.delivery.return_path or parseaddr(config.delivery.return_path)[1] != config.delivery.return_path.strip():
             raise ConfigError(config.file, "delivery.return_path", f"'{config.delivery.return_path}' is not a bare address",
                               "write the address alone, e.g. bounces@example.com")
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _one_reader(value: str, key: str, file: Path) -> str:
+    """One `newsletter.to` entry is one reader. Two addresses in one ("a@x.org, b@y.org") would be one
+    message showing each reader the other's address (`build --format eml | sendmail -t`), or a reader
+    dropped without a word; a comma outside quotes splits a name ("Bob, the builder <bob@x.org>")."""
+    bare = _QUOTED.sub('""', value)  # a quoted name may hold a comma or an @
+    addresses = [(name, address) for name, address in getaddresses([value]) if "@" in address]
+    if bare.count("@") > 1 and len(addresses) > 1:
+        listed = ", ".join(json.dumps(formataddr(pair), ensure_ascii=False) for pair in addresses)
+        raise ConfigError(file, key, f"'{value}' holds {len(addresses)} addresses; each entry is one reader",
+                          f"give each reader an entry of its own: to: [{listed}]")
+    if bare.count("@") > 1 or re.search(r"[,;]", re.sub(r"<[^>]*>", "", bare)):
+        raise ConfigError(file, key, f"'{value}' is not one address: it has a second @, or a comma or semicolon outside quotes",
+                          'write one reader per entry, and put a name with a comma in quotes: \'"Bob, the builder" <bob@example.org>\'')
+    return value
 
 
 def _ascii_address(value: str, key: str, file: Path) -> str:
@@ -593,16 +615,21 @@ def _check_templates(config: Config) -> None:
 
 def _check_archive(config: Config) -> None:
     """The archive folder is published as it is, so it must not hold (or be) the config's or the
-    store's folder: a web server serving it would serve them too."""
+    store's folder, the subscribers file or output.dir (where `build --format jsonl` writes every
+    reader's address and token): a web server serving it would serve them too. Checked on the paths
+    as written and as their links lead."""
     if config.archive is None:
         return
     folder = config.resolve(config.archive.dir).resolve()
-    private = {"the config file": config.file.resolve(), "the store": config.resolve(config.store.path).resolve(),
-               "the outbox": config.resolve(config.delivery.outbox).resolve()}
-    for what, path in private.items():
-        if folder == path or folder in path.parents:
-            raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
-                              "use a folder of its own for the archive, e.g. archive/ or public/")
+    private = {"the config file": config.file, "the store": config.resolve(config.store.path),
+               "the outbox": config.resolve(config.delivery.outbox), "output.dir": config.resolve(config.output.dir)}
+    if config.subscribers:
+        private["the subscribers file"] = config.resolve(config.subscribers.path)
+    for what, written in private.items():
+        for path in (Path(os.path.abspath(written)), written.resolve()):
+            if folder == path or folder in path.parents:
+                raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
+                                  "use a folder of its own for the archive, e.g. archive/ or public/")
     if folder.exists() and not folder.is_dir():
         raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' is a file, not a folder", "name a folder")
 

@@ -27,6 +27,7 @@ from xml.parsers import expat
 import feedparser
 
 from digest import images
+from digest.i18n import language_tag
 from digest.identity import item_id
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed
@@ -41,7 +42,6 @@ XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9.
 SURROGATE_REFERENCE = re.compile(  # &#xD800; to &#xDFFF;, and 55296 to 57343 in decimal
     rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9]\d\d|56\d{3}|57[0-2]\d\d|573[0-3]\d|5734[0-3]));"
 )
-LANGUAGE_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 # feedparser's notes that do not make a feed any less readable
 HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
@@ -199,8 +199,8 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
 
     base = document.base or parsed.feed.get("link")
     typed = str(parsed.get("version", "")).startswith("atom")
-    language = LANGUAGE_TAG.match(parsed.feed.get("language") or "")
-    lang = ctx.source.lang or (language.group(1).lower() if language else ctx.lang)
+    language = language_tag(parsed.feed.get("language"))
+    lang = ctx.source.lang or (re.split("[-_]", language)[0].lower() if language else ctx.lang)
     read: list[tuple[feedparser.FeedParserDict, Item]] = []
     site = safe_url(parsed.feed.get("link"), document.base)
     for number, entry in enumerate(parsed.entries, start=1):
