@@ -51,6 +51,12 @@ def scraped_id(source: str, kind: str, title: str, published: datetime) -> str:
     return stable_id(source, kind, _headline(title), published.isoformat())
 
 
+def _made(key: str) -> bool:
+    """Whether `key` has the shape of an id made here (16 hex digits): one that has not is the source's
+    own, with no need to work out its link's id to tell."""
+    return len(key) == 16 and all(char in "0123456789abcdef" for char in key)
+
+
 def _headline(title: str) -> str:
     return strip_breaking_label(title)[0]
 
@@ -80,7 +86,7 @@ def distinct(items: Sequence[I], warn: Callable[[str], None]) -> list[I]:
     one link are left for `one_per_id` over every source, as versions of one article.
     """
     # whether each item's id is its own rather than made from its link (worked out once: 10,000-entry feeds exist)
-    own = [not (item.url and item.id == url_id(item.url)) for item in items]
+    own = [not (item.url and _made(item.id) and item.id == url_id(item.url)) for item in items]
     texts: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for item, is_own in zip(items, own, strict=True):
         if is_own:

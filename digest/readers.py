@@ -83,7 +83,7 @@ def readers(config: Config, on_bad: Callable[[str], None]) -> Iterator[Reader]:
         if problem:
             on_bad(f"{where}: {problem}; skipped")
             return None
-        reader = Reader(normalise(address), " ".join(_CONTROLS.sub(" ", name).split()))
+        reader = Reader(normalise(address), _clean_name(name))
         if reader.address in seen:
             return None
         seen.add(reader.address)
@@ -204,6 +204,16 @@ def token(address: str, key: bytes) -> str:
     return base64.b32encode(digest[:15]).decode("ascii").lower()
 
 
+def tag_key(config: Config) -> str:
+    """The key of each reader's Message-ID tag (hex), so the tag confirms no guessed address: derived
+    from the token secret when it is set (the same in every run, kept apart from the tokens' key),
+    else random, made anew for each letter and kept with it in the store."""
+    value = secret(config, required=False)
+    if value is None:
+        return os.urandom(32).hex()
+    return hmac.new(value, b"digest: the key of readers' Message-ID tags", hashlib.sha256).hexdigest()
+
+
 def is_token(text: str) -> bool:
     """Whether `text` has the shape `token` gives (the one `digest unsubscribe` takes besides an address)."""
     return _TOKEN.fullmatch(text) is not None
@@ -260,7 +270,8 @@ def _checked(address: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    return " ".join(_CONTROLS.sub(" ", name).split())[:NAME_CHARS]
+    """One line of at most NAME_CHARS: with the To folded (render.mime), no name makes a line too long."""
+    return " ".join(_CONTROLS.sub(" ", name).split())[:NAME_CHARS].rstrip()
 
 
 def previous_secrets(config: Config) -> list[bytes]:
