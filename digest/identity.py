@@ -14,16 +14,17 @@ item per id" choice takes the same copy, by `preferred`. The recipes, in the ord
 
 A headline is taken without its "Breaking:" label: an update that drops the label is the same item.
 Items of one source that share an id of the source's own but differ in text (a guid reused by a
-broken feed) each get an id of their own made from it (`distinct`).
+broken feed) each get an id of their own made from it (`distinct`), and entries of one feed that
+share a link (a live blog's posts) get ids from their guids instead (`apart_from_shared_links`).
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from digest.model import DatedItem, stable_id
+from digest.model import DatedItem, Item, stable_id
 from digest.text.clean import strip_breaking_label
 from digest.text.markup import canonical_url
 
@@ -59,6 +60,16 @@ def _made(key: str) -> bool:
 
 def _headline(title: str) -> str:
     return strip_breaking_label(title)[0]
+
+
+def apart_from_shared_links(items: Sequence[tuple[Item, str | None]], source: str) -> None:
+    """Items of one feed document (each with its guid, if any) that link to one page, a live blog's
+    posts each at its #anchor, are items of their own: their id comes from their guid, else their
+    headline and date, not from the shared link, which would make them one item and keep one of them."""
+    sharing = Counter(item.id for item, _ in items if item.url)
+    for item, guid in items:
+        if item.url and sharing[item.id] > 1:
+            item.id = item_id(source, url=None, guid=guid, title=item.title, published=item.published)
 
 
 def preferred(item: DatedItem) -> tuple:

@@ -18,7 +18,6 @@ import codecs
 import io
 import re
 import xml.sax
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,9 +25,8 @@ from xml.parsers import expat
 
 import feedparser
 
-from digest import images
+from digest import identity, images
 from digest.i18n import language_tag
-from digest.identity import item_id
 from digest.model import Item
 from digest.sources import SourceContext, SourceFailed
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
@@ -210,18 +208,8 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
             continue
         item.page = site
         read.append((entry, item))
-    _own_ids_for_shared_links(read, ctx)
+    identity.apart_from_shared_links([(item, entry.get("id")) for entry, item in read], ctx.source.name)
     return [item for _, item in read]
-
-
-def _own_ids_for_shared_links(read: list[tuple[feedparser.FeedParserDict, Item]], ctx: SourceContext) -> None:
-    """Entries of one feed that link to one page (a live blog's posts, each at its #anchor) are items of
-    their own: their id comes from their guid, else their title and date, not from the shared link,
-    which would make them one item and keep only one of them."""
-    sharing = Counter(item.id for _, item in read if item.url)
-    for entry, item in read:
-        if item.url and sharing[item.id] > 1:
-            item.id = item_id(ctx.source.name, url=None, guid=entry.get("id"), title=item.title, published=item.published)
 
 
 def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base: str | None, lang: str, typed: bool = False) -> Item | None:
