@@ -351,25 +351,9 @@ def _base_url_problem(url: str) -> str | None:
     return None
 
 
-def _serve_url_problem(url: str | None) -> str | None:
-    """Links in the email (unsubscribe, confirm) start here: https, so mail clients may offer one-click unsubscribe."""
-    parts = urlsplit(url or "")
-    if url is not None and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment):
-        return f"'{url}' is not a plain http(s) address; write where the proxy exposes `digest serve`, e.g. https://example.com/newsletter"
-    return None
-
-
 @dataclass
 class BouncesConfig:
     soft_limit: int = check(_positive, default=3)  # soft bounces in a row (no edition delivered between) that suppress an address
-
-
-@dataclass
-class ServeConfig:
-    """`digest serve`, the newsletter's small web endpoint, and the double opt-in it runs."""
-
-    base_url: str | None = check(_serve_url_problem, default=None)  # the public address of the server's root (the proxy maps it there)
-    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
 
 
 @dataclass
@@ -384,6 +368,66 @@ class ArchiveConfig:
     @property
     def root_url(self) -> str:
         return self.base_url.rstrip("/") + "/"
+
+
+def _serve_url_problem(url: str | None) -> str | None:
+    """The public root the proxy maps to `digest serve`: the links in the email (unsubscribe, confirm) and
+    the pages start here; https, so mail clients may offer one-click unsubscribe."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"'{url}' is not an http(s) URL; write the public address the proxy serves digest at, e.g. https://example.com/newsletter"
+    if parts.query or parts.fragment or _CONTROL.search(url):
+        return f"'{url}' has a query, a fragment or a control character; use the plain address, e.g. https://example.com/newsletter"
+    return None
+
+
+@dataclass
+class PostmarkHookConfig:
+    """Postmark's bounce and spam-complaint webhooks sign in with HTTP basic auth: the two variables hold the pair."""
+
+    username_env: str
+    password_env: str
+
+
+@dataclass
+class SendGridHookConfig:
+    public_key_env: str  # the variable holding the Signed Event Webhook's verification key (base64 or PEM)
+
+
+SNS_HOSTS = [r"sns\.[a-z0-9-]+\.amazonaws\.com", r"sns\.[a-z0-9-]+\.amazonaws\.com\.cn"]
+
+
+@dataclass
+class SesHookConfig:
+    topic_arns: list[str]  # the SNS topics whose notifications are taken; any other is refused
+    certificate_hosts: list[str] = field(default_factory=lambda: list(SNS_HOSTS))  # regexes the whole host[:port] of a certificate's URL must match
+
+
+@dataclass
+class WebhooksConfig:
+    postmark: PostmarkHookConfig | None = None  # None: the route answers 404
+    sendgrid: SendGridHookConfig | None = None
+    ses: SesHookConfig | None = None
+
+
+@dataclass
+class ServeConfig:
+    """`digest serve`: subscribe, confirm, one-click unsubscribe and the services' webhooks, behind a proxy."""
+
+    base_url: str | None = check(_serve_url_problem, default=None)  # the public root the proxy maps to the server
+    host: str = "127.0.0.1"  # where it listens: the proxy's side, not the world's
+    port: int = 8025
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])  # whose X-Forwarded-For names the client
+    subscribe_per_client: int = check(_positive, default=10)  # subscribe and confirm POSTs from one client an hour
+    subscribe_per_address: int = check(_positive, default=3)  # confirmation emails to one address a day
+    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+
+    @property
+    def root(self) -> str:
+        return (self.base_url or "").rstrip("/")
 
 
 @dataclass
