@@ -1,56 +1,46 @@
 """The command line: thin commands over the library, with the contract the README documents.
 
-Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (warnings allowed),
-1 could not build or deliver (or, with --strict, a source failed), 2 bad usage or bad config.
+Data goes to stdout, logs and warnings to stderr. Exit status (digest.errors): 0 built or sent
+(warnings allowed), 1 could not build or deliver (or, with --strict, a source failed), 2 bad usage
+or bad config.
 """
 from __future__ import annotations
 
 import json
 import sys
-import webbrowser
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 import click
 
-from digest import __version__, files, logs, rank, render, roster, summarize
-from digest.archive.site import publish
-from digest.archive.urls import INDEX
-from digest.compliance import envelope_problems, mail_law_problems, sending_problems, token_problems
-from digest.config import Config, date_problem, load_config
-from digest.daily import run_schedule
-from digest.edition import describe_window, shown_number
-from digest.errors import DigestError, UsageError
+from digest import __version__, logs, roster
+from digest.config import Algorithm, Config, date_problem, load_config
+from digest.errors import EXIT_FAILED, DigestError, UsageError
+from digest.formats import BUILD_FORMATS
 from digest.logs import log
-from digest.model import Edition, Problem
-from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.model import Problem
 from digest.readers import (
     TOKEN_CHARS,
-    Reader,
     Reason,
     address_problem,
     is_token,
     normalise,
     reader_states,
-    reader_token,
-    recipients,
     restore,
-    secret,
     settle_token_opt_outs,
     suppress,
     token_keys,
     unsubscribe,
 )
-from digest.render import mime
-from digest.send import RESEND_HINT, send
-from digest.sources import load_each
-from digest.store import DeliveryStatus, EditionStatus, Store
+from digest.store import Store
 from digest.text.terminal import for_terminal
 
-EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json", "jsonl": "jsonl"}
+# Each command imports what it uses when it runs: `digest --help`, `status` and `unsubscribe` start
+# without loading the pipeline, the renderer, sumy, NLTK or numpy (tests/test_startup.py holds them
+# to it; bench/startup.py times them).
 
 config_option = click.option(
     "-c", "--config", "config_path", default="config.yaml", show_default=True,
@@ -89,8 +79,7 @@ class Commands(click.Group):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
-            if isinstance(exc, BuildError):
-                report(exc.problems)  # what went wrong on the way, before why nothing was built
+            report(getattr(exc, "problems", []))  # a BuildError's: what went wrong on the way, before why nothing was built
             log.error(exc.message())
             ctx.exit(exc.exit_status)
 
@@ -101,27 +90,6 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
     config = load_config(config_path)
     with Store(config.resolve(config.store.path), timeout=config.store.wait) as store:
         yield config, store
-
-
-def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, summaries: bool = True) -> BuildResult:
-    now = datetime.now(UTC)
-    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note,
-                   summaries=summaries)
-    report(result.problems)
-    return result
-
-
-def write_output(data: bytes | Iterable[bytes], target: str) -> None:
-    """Write to stdout for "-", else as digest.files.write_output does: never a half-written file.
-    `data` may be chunks, written as they come (a jsonl of every reader's message)."""
-    if target == "-":
-        sys.stdout.buffer.write(data) if isinstance(data, bytes) else sys.stdout.buffer.writelines(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        files.write_output(Path(target), data)
-    except OSError as exc:
-        raise DigestError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -146,15 +114,15 @@ def main() -> None:
 @main.command("build")
 @config_option
 @date_option
-@click.option("--format", "fmt", type=click.Choice([*render.FORMATS, "jsonl"]), default="html", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(BUILD_FORMATS), default="html", show_default=True,
               help="What to write; jsonl: one ready message per reader, for an email API.")
-@click.option("-o", "--output", "output", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
+@click.option("-o", "--output", "output_path", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
 @click.option("--to", "to", default=None, metavar="ADDRESS", help="Write this reader's own message (their token in place of {{subscriber}}).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
 @click.option("--note", default=None, help="The editor's note at the top of the email (instead of newsletter.note).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the edition's HTML in your web browser too.")
 @click.option("--timings", is_flag=True, envvar="DIGEST_TIMINGS", help="Print each stage's seconds on stderr (also: DIGEST_TIMINGS=1).")
-def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, to: str | None, strict: bool,
+def build_command(config_path: Path, day: datetime | None, fmt: str, output_path: str | None, to: str | None, strict: bool,
                   note: str | None, open_browser: bool, timings: bool) -> None:
     """Build one edition and write it as html, text, mjml, eml, json or jsonl.
 
@@ -163,69 +131,21 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
     Sources that fail are named on stderr and the edition is built from the rest (exit 0; 1 with --strict).
     A broken template (a user's `templates:` folder) exits 2 naming the file and the line.
     """
-    if to is not None and (problem := address_problem(to)):
-        raise UsageError(f"--to: {problem}")
-    if to is not None and fmt == "mjml":
-        raise UsageError("--to does not apply to mjml (the template source); use html, text, eml, json or jsonl")
+    from digest import output  # the pipeline and the renderer
+
+    output.check_reader_option(to, fmt)
     with opened(config_path) as (config, store):
-        for refusal in sending_problems(config):
-            log.warning(f"{refusal.message()} (`digest send` refuses until then)")
-        result = run_build(config, store, day, note)
-        with result.timings.stage("fit"):
-            edition, problems = render.fit(result.edition, config)
-        report(problems)
-        with result.timings.stage("render"):
-            data = addressed(config, store, edition, fmt, to)
-            page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
-        target = output or default_target(config, edition.date, fmt)
-        with result.timings.stage("write"):
-            write_output(data, target)
-        if target != "-":
-            click.echo(target)
-        if open_browser:
-            opened_page = target if fmt == "html" and target != "-" else default_target(config, edition.date, "html")
-            if opened_page != target:
-                write_output(page, opened_page)
-            webbrowser.open(Path(opened_page).resolve().as_uri())
+        written = output.build(config, store, day.date() if day else None, fmt, output_path, to=to, note=note, open_page=open_browser)
+    if written.target != output.STDOUT:
+        click.echo(written.target)
+    if written.page:
+        import webbrowser
+
+        webbrowser.open(Path(written.page).resolve().as_uri())
     if timings:
-        log.info(result.timings.format())
-    if strict and result.source_failed:
+        log.info(written.result.timings.format())
+    if strict and written.result.source_failed:
         raise DigestError("a source failed and --strict is on")
-
-
-def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
-    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
-    if fmt != "jsonl" and to is None:
-        if fmt in ("eml", "json") and len(config.newsletter.to) > 1:
-            log.warning(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
-                 f"(To: {mime.UNDISCLOSED}), as one message to all would show each reader the others' addresses; "
-                 "use `digest send`, `build --to ADDRESS` or `build --format jsonl` for one message per reader")
-        return render.render(edition, config, fmt)
-    letter = render.letter(edition, config)
-    key = secret(config, required=letter.needs_token)
-    if fmt == "jsonl":
-        listed = [Reader(normalise(to))] if to else recipients(config, store, log.warning)
-        return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n" for reader in listed)
-    reader = Reader(normalise(to or ""))
-    fill = reader_token(reader.address, key)
-    if fmt == "eml":
-        return letter.eml(reader, fill)
-    document = letter.document(reader, fill)
-    if fmt == "json":
-        return mime.json_document(document)
-    return (document["html"] if fmt == "html" else document["text"]).encode("utf-8")
-
-
-def api_message(letter: mime.Letter, reader: Reader, key: bytes | None) -> dict:
-    """One reader's ready message for an email API: to, from, subject, html, text, headers."""
-    document = letter.document(reader, reader_token(reader.address, key))
-    return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
-            "html": document["html"], "text": document["text"], "headers": document["headers"]}
-
-
-def default_target(config: Config, day: date, fmt: str) -> str:
-    """OUTPUT.DIR/DATE.EXT, where `build` writes when -o is not given."""
-    return str(config.resolve(config.output.dir) / f"{day.isoformat()}.{EXTENSIONS[fmt]}")
 
 
 @main.command("check")
@@ -237,17 +157,17 @@ def check_command(config_path: Path) -> None:
     Exit 0 when every source works, 1 when any failed. Warnings about parts of a source, and what
     `send` would refuse, go to stderr.
     """
+    from digest.check import check
+
     with opened(config_path) as (config, store):
-        loaded = load_each(config, datetime.now(UTC), store)
-        refusals = sending_problems(config) + token_problems(config, store)
-    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed]
-           + mail_law_problems(config) + envelope_problems(config))
-    for refusal in refusals:
+        checked = check(config, store, datetime.now(UTC))
+    report(checked.warnings)
+    for refusal in checked.refusals:
         log.error(f"{refusal.message()} (`digest send` refuses until then)")
-    for ctx in loaded:
+    for ctx in checked.sources:
         click.echo(for_terminal(ctx.status()))
-    if any(ctx.failed for ctx in loaded):
-        sys.exit(1)
+    if checked.failed:
+        sys.exit(EXIT_FAILED)
 
 
 @main.command("explain")
@@ -256,8 +176,12 @@ def check_command(config_path: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of text.")
 def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
+    from digest import rank
+    from digest.edition import describe_window
+    from digest.output import coming_edition
+
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day, summaries=False)  # the ranking alone: nothing summarized or rendered
+        result = coming_edition(config, store, day.date() if day else None, summaries=False)  # the ranking alone: nothing summarized or rendered
     log.info(describe_window(config, result.edition.date))
     click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
 
@@ -276,10 +200,13 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
     send or scheduled run. A reader whose copy was handed over without an answer is marked uncertain
     and gets it again only with --resend-uncertain. Exit 1 when a delivery failed or is uncertain.
     """
+    from digest.output import STDOUT, write
+    from digest.send import send
+
     with opened(config_path) as (config, store):
         result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run, resend_uncertain=resend_uncertain)
     if result.preview is not None:
-        write_output(result.preview, "-")
+        write(result.preview, STDOUT)
     sys.exit(result.exit_status)
 
 
@@ -292,6 +219,9 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
     `digest send` does this after each edition; run it after changing the archive's settings or
     templates, or to get a lost folder back: the store keeps every page. Prints the index's path.
     """
+    from digest.archive.site import publish
+    from digest.archive.urls import INDEX
+
     with opened(config_path) as (config, store):
         if config.archive is None:
             raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
@@ -310,24 +240,16 @@ def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
     pending (why), uncertain (handed over, no answer), refused for good, or opted out. Exit 1 while
     any reader is pending or uncertain."""
+    from digest.status import edition_status
+
     with opened(config_path) as (config, store):
-        record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
-        if record is None:
-            click.echo(roster.summary(config, store, datetime.now(UTC)))
-            raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
-        counts = store.delivery_counts(record.date)
-        click.echo(f"edition {record.date} (No. {shown_number(config, record.date, record.number)}): {record.status}; " +
-                   ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
-                   (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
-        if counts.get(DeliveryStatus.UNCERTAIN):
-            click.echo(f"uncertain: the mail system may have taken these copies; {RESEND_HINT.format(day=record.date)}")
-        for delivery in store.deliveries(record.date):
-            when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
-            said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
-            click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
-        click.echo(roster.summary(config, store, datetime.now(UTC)))
-    if counts.get(DeliveryStatus.PENDING) or counts.get(DeliveryStatus.UNCERTAIN):
-        sys.exit(1)
+        shown = edition_status(config, store, day.date() if day else None, datetime.now(UTC))
+    for line in shown.lines:
+        click.echo(line)
+    if shown.missing:
+        raise DigestError(shown.missing)
+    if shown.pending:
+        sys.exit(EXIT_FAILED)
 
 
 @main.command("unsubscribe")
@@ -402,6 +324,19 @@ def readers_restore_command(ctx: click.Context, config_path: Path | None, addres
     click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
 
 
+@main.command("serve")
+@config_option
+@click.option("--host", default=None, help="The address to listen on. Default: serve.host (127.0.0.1: the proxy's side).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="The port to listen on. Default: serve.port (8025).")
+def serve_command(config_path: Path, host: str | None, port: int | None) -> None:
+    """Run the newsletter's web endpoint behind your reverse proxy: subscribe with double opt-in,
+    one-click unsubscribe (RFC 8058) and the email services' bounce and complaint webhooks.
+    Runs until stopped; serve.base_url is the public address the proxy maps to it."""
+    from digest.serve import run  # the web stack is loaded only for this command
+
+    run(load_config(config_path), host, port)
+
+
 @main.command("schedule")
 @config_option
 def schedule_command(config_path: Path) -> None:
@@ -410,6 +345,8 @@ def schedule_command(config_path: Path) -> None:
     Started after today's time with today's edition unsent, it sends it at once. SIGTERM or Ctrl-C
     lets a running send finish, then exits 0. One scheduler per store.
     """
+    from digest.daily import run_schedule
+
     with opened(config_path) as (config, store):
         logs.to_stderr("digest schedule", timestamps=True)
         status = run_schedule(config, store)
@@ -418,7 +355,7 @@ def schedule_command(config_path: Path) -> None:
 
 @main.command("summarize")
 @click.option("-n", "--sentences", type=click.IntRange(min=1), default=3, show_default=True, help="Sentences in each summary.")
-@click.option("--algorithm", type=click.Choice(summarize.ALGORITHMS), default=summarize.ALGORITHMS[0], show_default=True,
+@click.option("--algorithm", type=click.Choice(get_args(Algorithm)), default=get_args(Algorithm)[0], show_default=True,
               help="The default is built for news; the others are sumy's.")
 @click.option("--lang", default="en", show_default=True, help="The text's language: an ISO code (en, uk) or a name.")
 @click.option("--title", default=None, help="The headline, which the summary will not repeat (plain text input only).")
@@ -434,6 +371,8 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
     With --jsonl, each input line is one document; a line that is not a JSON object with a "text"
     string is named on stderr with its line number and skipped. Large batches use every core.
     """
+    from digest import summarize
+
     if not jsonl:
         chosen = summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm)
         for sentence in summarize.fit_words(chosen, words or 0):

@@ -46,12 +46,14 @@ from digest.config import Config
 from digest.delivery import Outcome as DeliveryOutcome
 from digest.delivery import Outgoing, transport
 from digest.edition import shown_number
+from digest.errors import EXIT_FAILED, EXIT_OK
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
 from digest.readers import Exclusions, Reader, reader_token, recipients, secret, settle_token_opt_outs
-from digest.render.mime import Letter, reader_message_id
+from digest.render.mime import Letter
 from digest.signals import on_stop
+from digest.status import RESEND_HINT
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
@@ -80,7 +82,7 @@ class SendResult:
 
     @property
     def exit_status(self) -> int:
-        return 1 if self.failures else 0
+        return EXIT_FAILED if self.failures else EXIT_OK
 
     def follow(self, earlier: list[SendResult]) -> None:
         """Put what `earlier` sends of the same run (missed editions) before this one's own."""
@@ -218,7 +220,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         record = store.record_pending(
             day, message_id=letter.message_id, subject=letter.subject, letter=letter.to_json(),
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
-            readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
+            readers=((reader.address, reader.name, letter.reader_message_id(reader.address)) for reader in listed),
         )
     sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
@@ -317,7 +319,7 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
                 # Recorded as handed over (uncertain) before the mail system sees it: if the answer is
                 # never recorded (a crash, a full disk, a store kept locked), the copy is never re-sent unasked.
                 store.hand_over(day, [entry.reader.address for entry in entries], utcnow())
-                outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
+                outcomes = sender.send(letter, entries, _written(config))
                 store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
             _report(day, outcomes, result)
             stopped = next((outcome.said for outcome in outcomes if outcome.stop), stopped)
@@ -332,10 +334,6 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
     elif not any(uncertain_ones(result, day)):  # uncertain since an earlier run: said, not failed again (nothing here can help)
         _warn(result, f"the edition of {day} is uncertain for {_readers(uncertain)} and known sent to none; {RESEND_HINT.format(day=day)}")
     return False
-
-
-RESEND_HINT = ("check the mail system's log, then `digest send --date {day} --resend-uncertain` sends those copies again"
-               " (the same Message-ID)")
 
 
 def _report(day: date, outcomes: list[DeliveryOutcome], result: SendResult) -> None:
@@ -383,7 +381,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
     if plan.sent:
         result.summary = f"dry run: the edition of {day} was already sent as {plan.sent.message_id}; nothing would be sent"
     elif plan.pending:
-        result.preview = Letter.from_json(plan.pending.letter).eml() if plan.pending.letter else None
+        result.preview = Letter.from_json(plan.pending.letter).eml(date=_written(config)) if plan.pending.letter else None
         pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
         result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
@@ -392,7 +390,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         if rendered is None:
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
-        result.preview = rendered.letter.eml()
+        result.preview = rendered.letter.eml(date=_written(config))
         listed = sum(1 for _ in recipients(config, store, lambda problem: _warn(result, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
                           f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
@@ -440,6 +438,11 @@ def _number(config: Config, record: EditionRecord) -> int:
 def utcnow() -> datetime:
     """The clock every run record is stamped with (a function, so tests can move it)."""
     return datetime.now(UTC)
+
+
+def _written(config: Config) -> datetime:
+    """A message's Date: the moment it is handed over (or, in a dry run, shown), in the newsletter's zone."""
+    return utcnow().astimezone(config.newsletter.tz)
 
 
 def _local(moment: datetime | None, config: Config) -> str:

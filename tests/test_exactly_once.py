@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 from mailserver import MailServer, Received
 from test_readers import READERS, reader_project, unsubscribe_secret  # noqa: F401 (autouse: the secret is set)
-from test_send import DAY1, DAY2, Project, parse
-
-from digest.render.mime import reader_message_id
+from test_send import DAY1, DAY2, Project, parse, readers_message_id
 
 ANN, BOB, CY = READERS
 
@@ -55,7 +53,7 @@ def test_an_answer_after_the_deadline_is_uncertain_and_never_sent_again_unasked(
     assert resent.exit_code == 0, resent.stderr
     assert mail_server.handler.copies() == {ANN: 2, BOB: 1, CY: 1}  # the second copy, asked for
     ann = [parse(got.data) for got in mail_server.received if got.rcpt_tos == [ANN]]
-    assert ann[0]["Message-ID"] == ann[1]["Message-ID"] == reader_message_id(project.edition(DAY1).message_id, ANN)
+    assert ann[0]["Message-ID"] == ann[1]["Message-ID"] == readers_message_id(project.edition(DAY1), ANN)
     assert statuses(project) == {ANN: "sent", BOB: "sent", CY: "sent"}
     assert project.digest("send", "--date", str(DAY1), "--resend-uncertain").exit_code == 0
     assert mail_server.handler.copies() == {ANN: 2, BOB: 1, CY: 1}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from mailserver import free_port
-from test_providers import Answer, Call, api, api_project, json_answer, outcomes  # noqa: F401 (api: the fixture)
+from test_providers import Answer, Api, Call, api_project, json_answer, outcomes
 from test_readers import READERS, unsubscribe_secret  # noqa: F401 (autouse: the secret is set)
 from test_send import DAY1, DAY2
 
@@ -37,6 +37,20 @@ def taken(call: Call) -> list[str]:
     if "personalizations" in body:
         return [p["to"][0]["email"] for p in body["personalizations"]]
     return body["Destination"]["ToAddresses"]
+
+
+@pytest.fixture
+def api():
+    """A loopback fake of an email service: `api(answer)` starts one; all are stopped after the test."""
+    servers: list[Api] = []
+
+    def start(answer):
+        servers.append(Api(answer).start())
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture

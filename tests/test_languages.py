@@ -196,6 +196,7 @@ def test_a_shipped_catalogue_is_whole_and_its_mo_is_compiled_from_it(po: Path) -
     assert po.with_suffix(".mo").read_bytes() == compiled.getvalue(), "run pybabel compile (README, Languages)"
 
 
+@pytest.mark.slow
 def test_the_template_holds_every_string_the_code_and_templates_use(tmp_path: Path) -> None:
     """A string added to a template but not extracted would be English in every edition, silently."""
     extracted = tmp_path / "digest.pot"
@@ -253,6 +254,7 @@ def test_the_ukrainian_archive_pages_read_ukrainian(tmp_path: Path) -> None:
         assert not words(visible_text(html)) - given - {"atom"}, name  # Atom is the feed format's name
 
 
+@pytest.mark.slow
 def test_the_installed_package_holds_every_module_template_and_compiled_catalogue(tmp_path: Path) -> None:
     """What `pip install .` installs from a clean checkout: every module of digest/ (a package left out
     of pyproject.toml's list installs a digest that cannot start), every template, every .mo."""

@@ -138,6 +138,7 @@ def test_a_permanent_refusal_is_recorded_and_reported_not_retried(tmp_path: Path
     assert re.search(r"^refused\s+bob@example.net", project.digest("status", "--date", str(DAY1)).stdout, re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_killed_mid_list_then_rerun_sends_each_reader_exactly_once(tmp_path: Path) -> None:
     project, mailbox = command_project(tmp_path)
     reader_project(tmp_path, project.config.read_text().split("delivery:\n")[1].split("\n\n")[0])  # same command delivery

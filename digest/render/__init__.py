@@ -11,10 +11,12 @@ go to stderr), so the HTML is always under the clipping limit; call `fit` first 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import NamedTuple
 
 from digest.config import Config
 from digest.edition import issue_number
+from digest.formats import FORMATS
 from digest.i18n import language
 from digest.logs import log
 from digest.model import Edition, Problem, Story
@@ -31,12 +33,12 @@ from digest.render.view import (
 
 __all__ = ["CLIP_LIMIT", "FORMATS", "Fitted", "TemplateError", "fit", "html", "letter", "message_id", "render"]
 
-FORMATS = ("html", "text", "mjml", "eml", "json")
 
 # Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
 # 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes, and it is checked
-# against the HTML part as sent (transfer-encoded, never smaller than the HTML itself), since tests
-# of Gmail find the limit moves with the encoding.
+# against the HTML part as each reader gets it (their token filled in, CRLF line ends,
+# transfer-encoded as sent, never smaller than the decoded HTML), since tests of Gmail find the
+# limit moves with the encoding; see mime.html_part_size.
 CLIP_LIMIT = 102_000
 SUBJECT_CHARS = 70  # what most inboxes show of a subject; the headline is cut to keep the subject within it
 SUBJECT_HEADLINE_MIN = 40  # ... but never below this: a subject template with much text of its own runs longer
@@ -44,14 +46,15 @@ PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
 
 
-def render(edition: Edition, config: Config, fmt: str) -> bytes:
+def render(edition: Edition, config: Config, fmt: str, date: datetime | None = None) -> bytes:
     """The edition in format `fmt` (one of FORMATS), without a reader: `{{subscriber}}` is left in place.
+    `date`: the Date of an eml or json message (default: the edition's cut-off, the same every time).
     Raises TemplateError for a broken template."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt in ("eml", "json"):
         message = letter(edition, config)
-        return message.eml() if fmt == "eml" else mime.json_document(message.document())
+        return message.eml(date=date) if fmt == "eml" else mime.json_document(message.document(date=date))
     view = email_view(_fitted(edition, config), config)
     if fmt == "mjml":
         return mjml_source(view, config).encode("utf-8")
@@ -177,8 +180,8 @@ def _drop_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMI
 
 
 def _size(edition: Edition, config: Config) -> int:
-    """The HTML part's size in the message: what Gmail measures."""
-    return mime.transfer_encoding(html(edition, config))[1]
+    """The HTML part's size as each reader gets it: what Gmail measures (see mime.html_part_size)."""
+    return mime.html_part_size(html(edition, config))
 
 
 def _drop_order(edition: Edition) -> list[Story]:

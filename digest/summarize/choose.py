@@ -5,7 +5,6 @@ from typing import get_args
 
 from digest.config import Algorithm
 from digest.summarize.prepare import prepare
-from digest.summarize.sumy_adapter import document, summarizer
 
 __all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm", "summarize"]
 
@@ -43,6 +42,10 @@ def summarize(
         return []
     if len(doc.sentences) <= sentences:
         return list(doc.sentences)
+    # sumy, and NLTK with its stemmers, are loaded here, when a text needs a choice: a build whose
+    # summaries all come from the cache, and every command that summarizes nothing, never load them
+    from digest.summarize.sumy_adapter import document, summarizer
+
     model, index_of = document(doc)
     chosen = summarizer(algorithm, lang)(model, sentences)
     return [doc.sentences[i] for i in sorted({index_of[s] for s in chosen})]

@@ -45,6 +45,15 @@ RUN_SECONDS = 20.0  # any one run of the command line, whatever the case
 RSS_MARGIN_MB = 120  # a case may use this much more memory than a build of the good source alone
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every case here runs the command line in processes of its own (its exit status, time and peak
+    memory are the contract), a second or more each: the whole suite is `slow`, out of the quick loop."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.slow)
+
+
 # --- the HTTP server --------------------------------------------------------------------------------
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
