@@ -5,7 +5,9 @@ server: never two unless the operator asked (--resend-uncertain), and an edition
 when its stories reached someone."""
 from __future__ import annotations
 
+import email.utils
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,36 @@ def test_an_acceptance_the_store_could_not_record_is_never_sent_again(tmp_path: 
     assert sum(1 for got in mail_server.received if DAY1.strftime("%Y%m%d") in parse(got.data)["Message-ID"]) == 3
     day1 = [got for got in mail_server.received if DAY1.strftime("%Y%m%d") in parse(got.data)["Message-ID"]]
     assert sorted(rcpt for got in day1 for rcpt in got.rcpt_tos) == sorted(READERS)  # one copy each
+
+
+QUEUE = """import pathlib, sys, time
+data = sys.stdin.buffer.read()
+box = pathlib.Path(sys.argv[1])
+box.mkdir(exist_ok=True)
+(box / f"{time.time_ns()}.eml").write_bytes(data)
+if (box.parent / "stall").exists():
+    time.sleep(30)
+"""
+
+
+def test_a_command_stopped_at_its_timeout_after_it_had_the_message_is_uncertain(tmp_path: Path) -> None:
+    """A sendmail that queued the message and then hung past delivery.command_timeout: on main, pending and sent again next run."""
+    (tmp_path / "queue.py").write_text(QUEUE)
+    (tmp_path / "stall").touch()
+    project = reader_project(tmp_path, f"  method: command\n  command: '{sys.executable} queue.py {tmp_path / 'queued'}'\n  command_timeout: 1")
+
+    def copies() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for path in (tmp_path / "queued").glob("*.eml"):
+            address = email.utils.parseaddr(parse(path.read_bytes())["To"])[1].lower()
+            counts[address] = counts.get(address, 0) + 1
+        return counts
+
+    first = project.digest("send", "--date", str(DAY1))
+    assert first.exit_code == 1 and "it had the whole message, so it may have queued it" in first.stderr
+    (tmp_path / "stall").unlink()
+    project.digest("send", "--date", str(DAY1))
+    assert copies() == {ANN: 1, BOB: 1, CY: 1}
+    assert statuses(project) == {ANN: "uncertain", BOB: "sent", CY: "sent"}
+    assert project.digest("send", "--date", str(DAY1), "--resend-uncertain").exit_code == 0
+    assert copies() == {ANN: 2, BOB: 1, CY: 1}

@@ -54,8 +54,9 @@ def deliver_by_command(message: bytes, message_id: str, config: Config) -> str:
         raise DeliveryError(masked(f"`{argv[0]}` (delivery.command) was not found; install it or give its full path")) from None
     except PermissionError:
         raise DeliveryError(masked(f"`{argv[0]}` (delivery.command) is not executable")) from None
-    except subprocess.TimeoutExpired:
-        raise DeliveryError(masked(f"`{command}` did not finish within {timeout:g} s and was stopped")) from None
+    except TimedOut as exc:
+        taken = "; it had the whole message, so it may have queued it" if exc.fed else ""
+        raise DeliveryError(masked(f"`{command}` did not finish within {timeout:g} s and was stopped{taken}"), uncertain=exc.fed) from None
     said = _last_lines(stderr or stdout)
     if status < 0:
         problem = f"`{command}` was killed by {signal.Signals(-status).name}" + (f": {said}" if said else "")
@@ -82,12 +83,21 @@ def _fill(word: str) -> str:
     return _VARIABLE.sub(value, word)
 
 
+class TimedOut(subprocess.TimeoutExpired):
+    """The command was stopped at its timeout; `fed`: the whole message had gone into its stdin by then,
+    so it may have queued the message before it was stopped."""
+
+    def __init__(self, argv: list[str], timeout: float, *, fed: bool) -> None:
+        super().__init__(argv, timeout)
+        self.fed = fed
+
+
 def _run(argv: list[str], data: bytes, timeout: float, cwd: Path) -> tuple[int, bytes, bytes]:
     """Run `argv` with `data` on its stdin until it exits: (exit status, the tails of stdout and stderr).
 
     stdin, stdout and stderr are served together (a command may print before it has read all of its
     input), each non-blocking. Past `timeout` the command and everything it started are killed and
-    TimeoutExpired is raised.
+    TimedOut is raised.
     """
     deadline = time.monotonic() + timeout
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
@@ -107,7 +117,7 @@ def _run(argv: list[str], data: bytes, timeout: float, cwd: Path) -> tuple[int, 
             if left <= 0:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-                raise subprocess.TimeoutExpired(argv, timeout)
+                raise TimedOut(argv, timeout, fed=not unsent)
             for key, _ in selector.select(min(left, POLL)):
                 if key.fd in kept:
                     if not _read_into(key.fd, kept[key.fd]):
