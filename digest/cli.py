@@ -320,6 +320,19 @@ def readers_restore_command(ctx: click.Context, config_path: Path | None, addres
     click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
 
 
+@main.command("serve")
+@config_option
+@click.option("--host", default=None, help="The address to listen on. Default: serve.host (127.0.0.1: the proxy's side).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="The port to listen on. Default: serve.port (8025).")
+def serve_command(config_path: Path, host: str | None, port: int | None) -> None:
+    """Run the newsletter's web endpoint behind your reverse proxy: subscribe with double opt-in,
+    one-click unsubscribe (RFC 8058) and the email services' bounce and complaint webhooks.
+    Runs until stopped; serve.base_url is the public address the proxy maps to it."""
+    from digest.serve import run  # the web stack is loaded only for this command
+
+    run(load_config(config_path), host, port)
+
+
 @main.command("schedule")
 @config_option
 def schedule_command(config_path: Path) -> None:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
+import os
 import re
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from email.utils import parseaddr
+from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -349,25 +351,9 @@ def _base_url_problem(url: str) -> str | None:
     return None
 
 
-def _serve_url_problem(url: str | None) -> str | None:
-    """Links in the email (unsubscribe, confirm) start here: https, so mail clients may offer one-click unsubscribe."""
-    parts = urlsplit(url or "")
-    if url is not None and (parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment):
-        return f"'{url}' is not a plain http(s) address; write where the proxy exposes `digest serve`, e.g. https://example.com/newsletter"
-    return None
-
-
 @dataclass
 class BouncesConfig:
     soft_limit: int = check(_positive, default=3)  # soft bounces in a row (no edition delivered between) that suppress an address
-
-
-@dataclass
-class ServeConfig:
-    """`digest serve`, the newsletter's small web endpoint, and the double opt-in it runs."""
-
-    base_url: str | None = check(_serve_url_problem, default=None)  # the public address of the server's root (the proxy maps it there)
-    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
 
 
 @dataclass
@@ -382,6 +368,66 @@ class ArchiveConfig:
     @property
     def root_url(self) -> str:
         return self.base_url.rstrip("/") + "/"
+
+
+def _serve_url_problem(url: str | None) -> str | None:
+    """The public root the proxy maps to `digest serve`: the links in the email (unsubscribe, confirm) and
+    the pages start here; https, so mail clients may offer one-click unsubscribe."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"'{url}' is not an http(s) URL; write the public address the proxy serves digest at, e.g. https://example.com/newsletter"
+    if parts.query or parts.fragment or _CONTROL.search(url):
+        return f"'{url}' has a query, a fragment or a control character; use the plain address, e.g. https://example.com/newsletter"
+    return None
+
+
+@dataclass
+class PostmarkHookConfig:
+    """Postmark's bounce and spam-complaint webhooks sign in with HTTP basic auth: the two variables hold the pair."""
+
+    username_env: str
+    password_env: str
+
+
+@dataclass
+class SendGridHookConfig:
+    public_key_env: str  # the variable holding the Signed Event Webhook's verification key (base64 or PEM)
+
+
+SNS_HOSTS = [r"sns\.[a-z0-9-]+\.amazonaws\.com", r"sns\.[a-z0-9-]+\.amazonaws\.com\.cn"]
+
+
+@dataclass
+class SesHookConfig:
+    topic_arns: list[str]  # the SNS topics whose notifications are taken; any other is refused
+    certificate_hosts: list[str] = field(default_factory=lambda: list(SNS_HOSTS))  # regexes the whole host[:port] of a certificate's URL must match
+
+
+@dataclass
+class WebhooksConfig:
+    postmark: PostmarkHookConfig | None = None  # None: the route answers 404
+    sendgrid: SendGridHookConfig | None = None
+    ses: SesHookConfig | None = None
+
+
+@dataclass
+class ServeConfig:
+    """`digest serve`: subscribe, confirm, one-click unsubscribe and the services' webhooks, behind a proxy."""
+
+    base_url: str | None = check(_serve_url_problem, default=None)  # the public root the proxy maps to the server
+    host: str = "127.0.0.1"  # where it listens: the proxy's side, not the world's
+    port: int = 8025
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])  # whose X-Forwarded-For names the client
+    subscribe_per_client: int = check(_positive, default=10)  # subscribe and confirm POSTs from one client an hour
+    subscribe_per_address: int = check(_positive, default=3)  # confirmation emails to one address a day
+    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+
+    @property
+    def root(self) -> str:
+        return (self.base_url or "").rstrip("/")
 
 
 @dataclass
@@ -470,12 +516,32 @@ def _check_addresses(config: Config) -> None:
     as IDNA ("xn--..."), the only form a mail header carries without SMTPUTF8."""
     settings = config.newsletter
     settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
-    settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+    settings.to = [_one_reader(_ascii_address(value, f"newsletter.to[{index}]", config.file), f"newsletter.to[{index}]", config.file)
+                   for index, value in enumerate(settings.to)]
     if config.delivery.return_path is not None:
         config.delivery.return_path = _ascii_address(config.delivery.return_path, "delivery.return_path", config.file)
         if "@" not in config.delivery.return_path or parseaddr(config.delivery.return_path)[1] != config.delivery.return_path.strip():
             raise ConfigError(config.file, "delivery.return_path", f"'{config.delivery.return_path}' is not a bare address",
                               "write the address alone, e.g. bounces@example.com")
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _one_reader(value: str, key: str, file: Path) -> str:
+    """One `newsletter.to` entry is one reader. Two addresses in one ("a@x.org, b@y.org") would be one
+    message showing each reader the other's address (`build --format eml | sendmail -t`), or a reader
+    dropped without a word; a comma outside quotes splits a name ("Bob, the builder <bob@x.org>")."""
+    bare = _QUOTED.sub('""', value)  # a quoted name may hold a comma or an @
+    addresses = [(name, address) for name, address in getaddresses([value]) if "@" in address]
+    if bare.count("@") > 1 and len(addresses) > 1:
+        listed = ", ".join(json.dumps(formataddr(pair), ensure_ascii=False) for pair in addresses)
+        raise ConfigError(file, key, f"'{value}' holds {len(addresses)} addresses; each entry is one reader",
+                          f"give each reader an entry of its own: to: [{listed}]")
+    if bare.count("@") > 1 or re.search(r"[,;]", re.sub(r"<[^>]*>", "", bare)):
+        raise ConfigError(file, key, f"'{value}' is not one address: it has a second @, or a comma or semicolon outside quotes",
+                          'write one reader per entry, and put a name with a comma in quotes: \'"Bob, the builder" <bob@example.org>\'')
+    return value
 
 
 def _ascii_address(value: str, key: str, file: Path) -> str:
@@ -549,16 +615,21 @@ def _check_templates(config: Config) -> None:
 
 def _check_archive(config: Config) -> None:
     """The archive folder is published as it is, so it must not hold (or be) the config's or the
-    store's folder: a web server serving it would serve them too."""
+    store's folder, the subscribers file or output.dir (where `build --format jsonl` writes every
+    reader's address and token): a web server serving it would serve them too. Checked on the paths
+    as written and as their links lead."""
     if config.archive is None:
         return
     folder = config.resolve(config.archive.dir).resolve()
-    private = {"the config file": config.file.resolve(), "the store": config.resolve(config.store.path).resolve(),
-               "the outbox": config.resolve(config.delivery.outbox).resolve()}
-    for what, path in private.items():
-        if folder == path or folder in path.parents:
-            raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
-                              "use a folder of its own for the archive, e.g. archive/ or public/")
+    private = {"the config file": config.file, "the store": config.resolve(config.store.path),
+               "the outbox": config.resolve(config.delivery.outbox), "output.dir": config.resolve(config.output.dir)}
+    if config.subscribers:
+        private["the subscribers file"] = config.resolve(config.subscribers.path)
+    for what, written in private.items():
+        for path in (Path(os.path.abspath(written)), written.resolve()):
+            if folder == path or folder in path.parents:
+                raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
+                                  "use a folder of its own for the archive, e.g. archive/ or public/")
     if folder.exists() and not folder.is_dir():
         raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' is a file, not a folder", "name a folder")
 

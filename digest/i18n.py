@@ -30,7 +30,9 @@ SOURCE_LANGUAGE = "en"  # the language of the message ids, the templates' own wo
 # `en-US` writes "Thursday, May 14, 2026". Only dates: times follow the tag itself.
 _DATE_LOCALE = {"en": "en_GB"}
 
-_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+# BCP 47's shape: a language of 2 to 8 letters, then subtags of 1 to 8 letters or digits ("_" as CMSs write it)
+_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+MAX_TAG = 35  # RFC 5646's advice on the longest tag worth keeping
 
 log = logging.getLogger(__name__)
 _reported: set[tuple[str, str]] = set()  # (language, message id) already reported missing
@@ -117,10 +119,20 @@ class Language:
         return str(self._date_locale.datetime_formats["medium"]).replace("{1}", on).replace("{0}", shown)
 
 
+def language_tag(text: str | None) -> str | None:
+    """`text` trimmed when it has the shape of a language tag ("en", "uk-UA", "pt_BR"), else None.
+
+    The one check for a language named by item data, which is untrusted: a tag also becomes an HTML
+    attribute and part of a file name (sumy's stop-word lists), where "../" would lead anywhere."""
+    text = (text or "").strip()
+    return text if len(text) <= MAX_TAG and _TAG.fullmatch(text) else None
+
+
 def other_language(tag: str | None, words: Language) -> str | None:
     """An item's language tag ("en-GB") when it is another language than the edition's, for its `lang`
     attribute; None when it is the same, or not a well-formed tag (item data is untrusted)."""
-    if not tag or not _TAG.fullmatch(tag):
+    tag = language_tag(tag)
+    if not tag:
         return None
     return None if re.split("[-_]", tag)[0].lower() == words.locale.language else tag.replace("_", "-")
 

@@ -7,23 +7,25 @@ item per id" choice takes the same copy, by `preferred`. The recipes, in the ord
 - a CMS export's own `id`, as the line gives it (the export is the authority on its items);
 - an item with a link: its canonical URL (`url_id`), so one article reached through two sources,
   or with tracking parameters, is one item;
-- else the source's own id for it (a feed's guid, a CMS export's `id`), within that source;
-- else what it says and when: its headline and date, within its source (`item_id`). A scraped
+- else the source's own id for it (a feed's guid), within that source;
+- else what it says and when: its headline and the date the source gave (none: ""), within its
+  source (`item_id`). A scraped
   page's items also carry their kind (`scraped_id`): an article and a brief with one headline and
   minute are two items.
 
 A headline is taken without its "Breaking:" label: an update that drops the label is the same item.
 Items of one source that share an id of the source's own but differ in text (a guid reused by a
-broken feed) each get an id of their own made from it (`distinct`).
+broken feed) each get an id of their own made from it (`distinct`), and entries of one feed that
+share a link (a live blog's posts) get ids from their guids instead (`apart_from_shared_links`).
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from digest.model import DatedItem, stable_id
+from digest.model import DatedItem, Item, stable_id
 from digest.text.clean import strip_breaking_label
 from digest.text.markup import canonical_url
 
@@ -51,8 +53,24 @@ def scraped_id(source: str, kind: str, title: str, published: datetime) -> str:
     return stable_id(source, kind, _headline(title), published.isoformat())
 
 
+def _made(key: str) -> bool:
+    """Whether `key` has the shape of an id made here (16 hex digits): one that has not is the source's
+    own, with no need to work out its link's id to tell."""
+    return len(key) == 16 and all(char in "0123456789abcdef" for char in key)
+
+
 def _headline(title: str) -> str:
     return strip_breaking_label(title)[0]
+
+
+def apart_from_shared_links(items: Sequence[tuple[Item, str | None]], source: str) -> None:
+    """Items of one feed document (each with its guid, if any) that link to one page, a live blog's
+    posts each at its #anchor, are items of their own: their id comes from their guid, else their
+    headline and date, not from the shared link, which would make them one item and keep one of them."""
+    sharing = Counter(item.id for item, _ in items if item.url)
+    for item, guid in items:
+        if item.url and sharing[item.id] > 1:
+            item.id = item_id(source, url=None, guid=guid, title=item.title, published=item.published)
 
 
 def preferred(item: DatedItem) -> tuple:
@@ -80,7 +98,7 @@ def distinct(items: Sequence[I], warn: Callable[[str], None]) -> list[I]:
     one link are left for `one_per_id` over every source, as versions of one article.
     """
     # whether each item's id is its own rather than made from its link (worked out once: 10,000-entry feeds exist)
-    own = [not (item.url and item.id == url_id(item.url)) for item in items]
+    own = [not (item.url and _made(item.id) and item.id == url_id(item.url)) for item in items]
     texts: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for item, is_own in zip(items, own, strict=True):
         if is_own:

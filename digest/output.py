@@ -82,24 +82,28 @@ def build(config: Config, store: Store, day: date | None, fmt: str, output: str 
 
 
 def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
-    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
+    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl).
+
+    A message (eml, json, jsonl) is dated the moment it is written, as one piped to `sendmail -t` is
+    sent then; html and text carry no date and stay the same bytes for the same edition."""
+    written = datetime.now(UTC).astimezone(config.newsletter.tz)
     if fmt != "jsonl" and to is None:
         if fmt in ("eml", "json") and len(config.newsletter.to) > 1:
             log.warning(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
                         f"(To: {mime.UNDISCLOSED}), as one message to all would show each reader the others' addresses; "
                         "use `digest send`, `build --to ADDRESS` or `build --format jsonl` for one message per reader")
-        return render.render(edition, config, fmt)
+        return render.render(edition, config, fmt, date=written)
     letter = render.letter(edition, config)
     key = secret(config, required=letter.needs_token)
     if fmt == "jsonl":
         listed = [Reader(normalise(to))] if to else recipients(config, store, log.warning)
-        return (json.dumps(letter.api_message(reader, reader_token(reader.address, key)), ensure_ascii=False).encode("utf-8") + b"\n"
+        return (json.dumps(letter.api_message(reader, reader_token(reader.address, key), written), ensure_ascii=False).encode("utf-8") + b"\n"
                 for reader in listed)
     reader = Reader(normalise(to or ""))
     fill = reader_token(reader.address, key)
     if fmt == "eml":
-        return letter.eml(reader, fill)
-    document = letter.document(reader, fill)
+        return letter.eml(reader, fill, written)
+    document = letter.document(reader, fill, written)
     if fmt == "json":
         return mime.json_document(document)
     return (document["html"] if fmt == "html" else document["text"]).encode("utf-8")

@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO
 
 from digest.config import Config, ConfigError
 from digest.errors import UsageError
@@ -81,7 +83,7 @@ def readers(config: Config, on_bad: Callable[[str], None]) -> Iterator[Reader]:
         if problem:
             on_bad(f"{where}: {problem}; skipped")
             return None
-        reader = Reader(normalise(address), " ".join(_CONTROLS.sub(" ", name).split()))
+        reader = Reader(normalise(address), _clean_name(name))
         if reader.address in seen:
             return None
         seen.add(reader.address)
@@ -99,30 +101,87 @@ def readers(config: Config, on_bad: Callable[[str], None]) -> Iterator[Reader]:
 
 
 def subscriber_rows(config: Config, on_bad: Callable[[str], None]) -> Iterator[tuple[str, str, str]]:
-    """(email, name, where) for each row of the subscribers CSV, which needs an `email` column."""
+    """(email, name, where) for each row of the subscribers CSV, which needs an `email` column.
+
+    One line is one row, read on its own: a stray opening quote spoils its own row, where the csv
+    module would read on through the following rows and make their addresses one reader's name. A row
+    that is not UTF-8, not CSV, or longer than MAX_ROW_BYTES is named with its line and skipped, and
+    the rest are still read; only a header that cannot be read refuses the file.
+    """
     if config.subscribers is None:
         return
     path = config.resolve(config.subscribers.path)
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = csv.reader(handle)
-            header = [cell.strip().lower() for cell in next(rows, [])]
-            if "email" not in header:
-                raise ConfigError(config.file, "subscribers.path", f"{path} has no `email` column in its first line",
-                                  "start the file with a header line such as: email,name")
+        with open(path, "rb") as handle:
+            lines = _lines(handle)
+            first = next(lines, (1, b""))[1]
+            header = _header(first, path, config)
             at, name_at = header.index("email"), header.index("name") if "name" in header else None
-            for row in rows:
-                where = f"{path}: line {rows.line_num}"
-                if not any(cell.strip() for cell in row):
+            for number, raw in lines:
+                where = f"{path}: line {number}"
+                cells, problem = _row(raw)
+                if problem:
+                    on_bad(f"{where}: {problem}; skipped")
                     continue
-                if len(row) <= at:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                if len(cells) <= at:
                     on_bad(f"{where}: the row has no email column; skipped")
                     continue
-                yield row[at], row[name_at] if name_at is not None and name_at < len(row) else "", where
+                name = cells[name_at] if name_at is not None and name_at < len(cells) else ""
+                if "@" in name:  # an address shown as a name: another reader's, or a lookalike of the sender
+                    if normalise(name) != normalise(cells[at]):
+                        on_bad(f"{where}: the name holds an @, as an address does; the reader is kept without a name")
+                    name = ""
+                yield cells[at], name, where
     except OSError as exc:
         raise ConfigError(config.file, "subscribers.path", f"{path} cannot be read ({exc.strerror or exc})", "fix the path") from None
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ConfigError(config.file, "subscribers.path", f"{path} is not a UTF-8 CSV file ({exc})", "save it as UTF-8 CSV") from None
+
+
+MAX_ROW_BYTES = 16_384  # far past any subscriber's row (an address is at most 254 bytes), far below memory trouble
+
+
+def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, the line without its end) for each line; None for a line over MAX_ROW_BYTES,
+    which is passed over without being held in memory."""
+    number = 0
+    while line := handle.readline(MAX_ROW_BYTES + 1):
+        number += 1
+        if len(line) > MAX_ROW_BYTES and not line.endswith(b"\n"):
+            while (rest := handle.readline(MAX_ROW_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+            continue
+        yield number, line.rstrip(b"\r\n")
+
+
+def _row(raw: bytes | None) -> tuple[list[str], str | None]:
+    """One line's cells, or why it is no row."""
+    if raw is None:
+        return [], f"the row is longer than {MAX_ROW_BYTES:,} bytes"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [], f"byte {exc.start + 1} is not UTF-8 (save the file as UTF-8)"
+    try:
+        return next(csv.reader([text], strict=True), []), None
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return [], "a quote opens a field and does not close it on this line"
+        return [], f"the row is not CSV ({exc})"
+
+
+def _header(raw: bytes | None, path: Path, config: Config) -> list[str]:
+    """The first line's column names, lower-cased; a header that cannot be read refuses the file."""
+    cells, problem = _row(raw.removeprefix(b"\xef\xbb\xbf") if raw else raw)
+    if problem:
+        raise ConfigError(config.file, "subscribers.path", f"{path}: line 1 (the header): {problem}",
+                          "save it as a UTF-8 CSV file that starts with a header line such as: email,name")
+    header = [cell.strip().lower() for cell in cells]
+    if "email" not in header:
+        raise ConfigError(config.file, "subscribers.path", f"{path} has no `email` column in its first line",
+                          "start the file with a header line such as: email,name")
+    return header
 
 
 def secret(config: Config, *, required: bool = True) -> bytes | None:
@@ -143,6 +202,16 @@ def token(address: str, key: bytes) -> str:
     """The reader's unsubscribe token: stable for an address and a secret, and no way back to the address."""
     digest = hmac.new(key, normalise(address).encode("utf-8"), hashlib.sha256).digest()
     return base64.b32encode(digest[:15]).decode("ascii").lower()
+
+
+def tag_key(config: Config) -> str:
+    """The key of each reader's Message-ID tag (hex), so the tag confirms no guessed address: derived
+    from the token secret when it is set (the same in every run, kept apart from the tokens' key),
+    else random, made anew for each letter and kept with it in the store."""
+    value = secret(config, required=False)
+    if value is None:
+        return os.urandom(32).hex()
+    return hmac.new(value, b"digest: the key of readers' Message-ID tags", hashlib.sha256).hexdigest()
 
 
 def is_token(text: str) -> bool:
@@ -201,7 +270,8 @@ def _checked(address: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    return " ".join(_CONTROLS.sub(" ", name).split())[:NAME_CHARS]
+    """One line of at most NAME_CHARS: with the To folded (render.mime), no name makes a line too long."""
+    return " ".join(_CONTROLS.sub(" ", name).split())[:NAME_CHARS].rstrip()
 
 
 def previous_secrets(config: Config) -> list[bytes]:

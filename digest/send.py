@@ -42,7 +42,7 @@ from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
 from digest.readers import Exclusions, Reader, reader_token, recipients, secret, settle_token_opt_outs
-from digest.render.mime import Letter, reader_message_id
+from digest.render.mime import Letter
 from digest.signals import on_stop
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
 
@@ -202,7 +202,7 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         record = store.record_pending(
             day, message_id=letter.message_id, subject=letter.subject, letter=letter.to_json(),
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
-            readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
+            readers=((reader.address, reader.name, letter.reader_message_id(reader.address)) for reader in listed),
         )
     sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
@@ -295,7 +295,7 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
             if not entries:
                 continue
             with finish_before_stopping():
-                outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
+                outcomes = sender.send(letter, entries, _written(config))
                 store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
             for outcome in outcomes:
                 if outcome.status is DeliveryStatus.SENT:
@@ -323,7 +323,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
     if plan.sent:
         result.summary = f"dry run: the edition of {day} was already sent as {plan.sent.message_id}; nothing would be sent"
     elif plan.pending:
-        result.preview = Letter.from_json(plan.pending.letter).eml() if plan.pending.letter else None
+        result.preview = Letter.from_json(plan.pending.letter).eml(date=_written(config)) if plan.pending.letter else None
         pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
         result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
@@ -332,7 +332,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         if rendered is None:
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
-        result.preview = rendered.letter.eml()
+        result.preview = rendered.letter.eml(date=_written(config))
         listed = sum(1 for _ in recipients(config, store, lambda problem: _warn(result, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
                           f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
@@ -380,6 +380,11 @@ def _number(config: Config, record: EditionRecord) -> int:
 def utcnow() -> datetime:
     """The clock every run record is stamped with (a function, so tests can move it)."""
     return datetime.now(UTC)
+
+
+def _written(config: Config) -> datetime:
+    """A message's Date: the moment it is handed over (or, in a dry run, shown), in the newsletter's zone."""
+    return utcnow().astimezone(config.newsletter.tz)
 
 
 def _local(moment: datetime | None, config: Config) -> str:

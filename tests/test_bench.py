@@ -75,3 +75,20 @@ def test_email_check_bench_prints_every_client_with_the_baseline() -> None:
     for client in ("apple-mail.ios", "gmail.desktop-webmail", "outlook.windows", "yahoo.desktop-webmail"):
         cells = [cell.strip() for cell in rows[client].strip("|").split("|")]
         assert all(re.fullmatch(r"\d+", cell) for cell in cells[1:-1]), rows[client]
+
+
+@pytest.mark.slow
+def test_serve_bench_loses_no_write_beside_a_send() -> None:
+    """bench/serve.py on a small list: one-click POSTs while `digest send` writes to the same store; the
+    bench itself fails unless every POST got 200, the send exited 0 and every opt-out and outcome is kept."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "serve.py"), "--readers", "400", "--seconds", "1", "--clients", "2"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert re.search(r"[\d,]+ opt-outs posted, all recorded", result.stdout)
+    names = ("do-nothing endpoint (baseline)", "one-click unsubscribe", "one-click unsubscribe during the send",
+             "do-nothing endpoint during the send")
+    for name in names:
+        row = next(line for line in result.stdout.splitlines() if line.startswith(f"| {name} |"))
+        assert len(re.findall(NUMBER, row)) >= 5, row

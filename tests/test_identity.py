@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from digest import identity
-from digest.model import DatedItem
+from digest.model import DatedItem, Item
 
 AT = datetime(2026, 5, 14, 9, 0, tzinfo=UTC)
 
@@ -34,3 +34,16 @@ def test_a_headline_makes_the_same_id_with_or_without_its_breaking_label() -> No
 def test_one_link_is_one_id_across_sources_and_tracking_parameters() -> None:
     assert identity.item_id("A", url="https://Example.com/story?utm_source=x", title="One", published=None) == identity.item_id(
         "B", url="https://example.com/story", title="Other", published=AT, guid="g1")
+
+
+def test_posts_of_a_live_page_that_share_its_link_are_items_of_their_own() -> None:
+    def post(title: str) -> Item:
+        return Item(id=identity.url_id("https://example.com/live"), source="Live", kind="brief", title=title,
+                    url="https://example.com/live#post", published=AT)
+
+    first, second, alone = post("Pier closed"), post("Ferry back"), post("Only one")
+    alone.url, alone.id = "https://example.com/other", identity.url_id("https://example.com/other")
+    identity.apart_from_shared_links([(first, "g-1"), (second, None), (alone, "g-3")], "Live")
+    assert first.id == identity.item_id("Live", url=None, guid="g-1", title="Pier closed", published=AT)
+    assert second.id == identity.item_id("Live", url=None, title="Ferry back", published=AT)  # no guid: headline and date
+    assert alone.id == identity.url_id("https://example.com/other")  # a link of its own keeps its id

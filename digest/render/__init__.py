@@ -11,6 +11,7 @@ go to stderr), so the HTML is always under the clipping limit; call `fit` first 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import NamedTuple
 
 from digest.config import Config
@@ -44,14 +45,15 @@ PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
 
 
-def render(edition: Edition, config: Config, fmt: str) -> bytes:
+def render(edition: Edition, config: Config, fmt: str, date: datetime | None = None) -> bytes:
     """The edition in format `fmt` (one of FORMATS), without a reader: `{{subscriber}}` is left in place.
+    `date`: the Date of an eml or json message (default: the edition's cut-off, the same every time).
     Raises TemplateError for a broken template."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt in ("eml", "json"):
         message = letter(edition, config)
-        return message.eml() if fmt == "eml" else mime.json_document(message.document())
+        return message.eml(date=date) if fmt == "eml" else mime.json_document(message.document(date=date))
     view = email_view(_fitted(edition, config), config)
     if fmt == "mjml":
         return mjml_source(view, config).encode("utf-8")

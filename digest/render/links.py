@@ -6,7 +6,10 @@ module only adds campaign tags on top, so a link the reader clicks is always one
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import ada_url
 
 from digest.text.markup import is_tracking, safe_url
 
@@ -46,6 +49,32 @@ def inert_url(url: str | None) -> str | None:
 
 
 def domain(url: str) -> str:
-    """The host a link goes to, for link text that says where it leads ("Read more on example.com")."""
-    host = urlsplit(url).hostname or ""
-    return host.removeprefix("www.")
+    """The host a link goes to, for link text that says where it leads ("Read more on example.com"),
+    shown as a browser's address bar shows it: bidi controls (which can make `bbc.co.uk‮.evil.example`
+    read as another host) removed, and a label that mixes scripts (`bbс.co.uk`, its "с" Cyrillic)
+    in punycode (`xn--bb-pmc.co.uk`), so the host a reader sees is the one the link goes to."""
+    host = _BIDI.sub("", urlsplit(url).hostname or "")
+    encoded = ada_url.idna_to_ascii(host).decode("ascii") if host else ""
+    labels = encoded.split(".") if encoded else [_punycode(label) for label in host.split(".")]
+    return ".".join(_shown(label) for label in labels).removeprefix("www.")
+
+
+# Bidi controls and marks: invisible, they reorder what is around them (Unicode's Bidi_Control).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Scripts a browser lets one label mix (Chromium's IDN display policy): Japanese, Chinese, Korean with Latin.
+_MIXES = ({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}, {"LATIN", "CJK", "BOPOMOFO"}, {"LATIN", "CJK", "HANGUL"})
+
+
+def _shown(label: str) -> str:
+    """An ASCII label as shown: a punycode one (`xn--`) in its own letters when they are of one script
+    (`гавань`), else as it is."""
+    if not label.startswith("xn--"):
+        return label
+    letters = ada_url.idna_to_unicode(label)
+    scripts = {unicodedata.name(char, "?").split(" ")[0] for char in letters if unicodedata.category(char).startswith("L")}
+    return letters if letters and (len(scripts) <= 1 or any(scripts <= mix for mix in _MIXES)) else label
+
+
+def _punycode(label: str) -> str:
+    """A label IDNA refuses (a joiner where none may be), as punycode of its characters: never shown raw."""
+    return label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")

@@ -9,6 +9,7 @@ the only kind the stages after loading take.
 from __future__ import annotations
 
 import glob
+import importlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -183,17 +184,20 @@ def parse_iso_date(value: str, tz) -> datetime | None:
 Loader = Callable[[SourceContext], list[Item]]
 
 
-def _loaders() -> dict[str, Loader]:
-    from digest.sources import feed, html, jsonl, pagetext
+LOADERS = ("feed", "html", "jsonl", "pagetext")  # each kind's module in digest.sources
 
-    return {"feed": feed.load, "html": html.load, "jsonl": jsonl.load, "pagetext": pagetext.load}
+
+def _loader(kind: str) -> Loader | None:
+    """The kind's `load`, its module imported only when a source of that kind is loaded: feedparser
+    and trafilatura cost a second of imports that a day of JSON lines has no use for."""
+    return importlib.import_module(f"digest.sources.{kind}").load if kind in LOADERS else None
 
 
 def load_source(ctx: SourceContext) -> list[DatedItem]:
     """Run one source's loader; a failure of the whole source becomes one Problem, never an exception."""
     from digest.sources.normalise import normalise
 
-    loader = _loaders().get(ctx.source.kind)
+    loader = _loader(ctx.source.kind)
     where = f"source '{ctx.source.name}'"
     if loader is None:
         ctx.problems.append(Problem(where, f"kind '{ctx.source.kind}' is not supported yet", source_failed=True))

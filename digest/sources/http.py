@@ -89,8 +89,9 @@ def fetch(
     """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands.
 
     `public_only` refuses servers at loopback, private or link-local addresses, checked on the
-    connected socket of every hop (so after DNS and at every redirect): a public feed must not lead
-    digest to an intranet page, whether by a redirect or by its entries' links.
+    addresses DNS gives for every hop (so at every redirect too) before any is connected to: a public
+    feed must not lead digest to an intranet page, whether by a redirect or by its entries' links,
+    nor even to a TCP or TLS handshake with one.
     """
     state = store.fetch_state(url) if store else None
     attempts = settings.retries + 1
@@ -176,6 +177,8 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         )
     else:
         connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+    if public_only:
+        connection._create_connection = _public_connection  # type: ignore[attr-defined]  # http.client's hook for opening the socket
     try:
         try:
             connection.connect()
@@ -183,9 +186,6 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
             raise Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
         sock = connection.sock  # kept: http.client lets go of it once a response says it will close
         address = sock.getpeername()[0]
-        if public_only and not _is_public(address):
-            raise SourceFailed(f"refused: {host} is at a non-public address ({address}); "
-                               "set allow_private: true on the source if it is an intranet server")
         try:
             sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -268,6 +268,30 @@ class _Deflate:
 
     def flush(self) -> bytes:
         return self.inner.flush() if self.inner else b""
+
+
+def _public_connection(host_port: tuple[str, int], timeout: float | None = None, source_address: object = None) -> socket.socket:
+    """A TCP connection to the host's first public address that answers, every address checked before
+    any is connected to: a loopback, private or link-local server gets no packet, let alone a TLS
+    handshake. `socket.create_connection`, less the addresses that are not public."""
+    host, port = host_port
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    public = [info for info in found if _is_public(str(info[4][0]))]
+    if not public:
+        raise SourceFailed(f"refused: {host} is at a non-public address ({found[0][4][0]}); "
+                           "set allow_private: true on the source if it is an intranet server")
+    failure: OSError | None = None
+    for family, kind, proto, _, sockaddr in public:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            failure = exc
+    assert failure is not None
+    raise failure
 
 
 def _is_public(address: str) -> bool:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from digest.i18n import MAX_TAG, language_tag
+
 __all__ = [
     "SentenceTokenizer",
     "language_name",
@@ -82,8 +84,11 @@ _ACRONYM_IN_TEXT = re.compile(r"\b(?:[^\W\d_]\.){2,}", re.UNICODE)
 
 
 def language_name(lang: str) -> str:
-    """sumy's language name ("english", "ukrainian") for an ISO code or a name."""
-    return _language_name(lang.strip().lower() or "en")
+    """sumy's language name ("english", "ukrainian") for an ISO code or a name; "" for anything else,
+    which must never become part of the file name sumy reads its stop words from."""
+    text = lang.strip() or "en"
+    name = text.isascii() and text.isalpha() and len(text) <= MAX_TAG
+    return _language_name(text.lower()) if name or language_tag(text) else ""
 
 
 # sumy is imported inside the three functions below, when a text is first summarized: its stemmers
@@ -102,8 +107,9 @@ def stop_words_for(lang: str) -> frozenset[str]:
     """sumy's stop words for the language, lower case; empty when sumy has none."""
     from sumy.utils import get_stop_words
 
+    name = language_name(lang)
     try:
-        return frozenset(word.lower() for word in get_stop_words(language_name(lang)))
+        return frozenset(word.lower() for word in get_stop_words(name)) if name else frozenset()
     except LookupError:
         return frozenset()
 
@@ -114,8 +120,9 @@ def stemmer_for(lang: str) -> Callable[[str], str]:
     memoised, since news repeats its words and stemming is most of a summary's cost."""
     from sumy.nlp.stemmers import Stemmer, null_stemmer
 
+    name = language_name(lang)
     try:
-        stemmer: Callable[[str], str] = Stemmer(language_name(lang))
+        stemmer: Callable[[str], str] = Stemmer(name) if name else null_stemmer
     except LookupError:
         stemmer = null_stemmer
     return lru_cache(maxsize=200_000)(stemmer)

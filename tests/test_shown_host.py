@@ -1,0 +1,34 @@
+"""The host shown under each headline is the host the link goes to, as a browser's address bar shows it:
+no bidi control to make it read as another, and a label that mixes scripts (a lookalike) in punycode,
+while a name in one script of its own (Cyrillic, Japanese) stays readable. Through the real command line."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sample_edition import Page
+from test_send import DAY1, Project
+
+LINKS = {
+    "override": ("https://bbc.co.uk\u202e.evil.example/story", "bbc.co.uk.evil.example"),
+    "lookalike": ("https://bb\u0441.co.uk/story", "xn--bb-pmc.co.uk"),  # a Cyrillic "с" among Latin letters
+    "cyrillic": ("https://\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440/story", "\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440"),
+    "punycode": ("https://xn--80aafc7c0e.xn--j1amh/other", "\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440"),
+    "japanese": ("https://\u4f8b\u3048.jp/story", "\u4f8b\u3048.jp"),
+}
+
+
+def test_the_shown_host_is_the_one_the_link_goes_to(tmp_path: Path) -> None:
+    project = Project(tmp_path, "  method: outbox\n  outbox: outbox")
+    with (project.root / "items.jsonl").open("a") as items:
+        for n, (name, (url, _)) in enumerate(LINKS.items()):
+            items.write(json.dumps({"id": name, "kind": "story", "published": f"{DAY1}T1{n}:30:00", "url": url,
+                                    "title": f"Story {name} from a site", "body": f"The {name} site reports it. It has more."}) + "\n")
+    result = project.digest("build", "--date", str(DAY1), "--format", "html", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    text = Page(result.stdout).text
+    for name, (_, shown) in LINKS.items():
+        assert f"Story {name} from a site" in text
+        assert shown in text, (name, shown)
+    assert "\u202e" not in text
+    assert "bb\u0441.co.uk" not in text  # the lookalike, as its letters would fool a reader
