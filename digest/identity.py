@@ -7,8 +7,9 @@ item per id" choice takes the same copy, by `preferred`. The recipes, in the ord
 - a CMS export's own `id`, as the line gives it (the export is the authority on its items);
 - an item with a link: its canonical URL (`url_id`), so one article reached through two sources,
   or with tracking parameters, is one item;
-- else the source's own id for it (a feed's guid, a CMS export's `id`), within that source;
-- else what it says and when: its headline and date, within its source (`item_id`). A scraped
+- else the source's own id for it (a feed's guid), within that source;
+- else what it says and when: its headline and the date the source gave (none: ""), within its
+  source (`item_id`). A scraped
   page's items also carry their kind (`scraped_id`): an article and a brief with one headline and
   minute are two items.
 

@@ -69,7 +69,7 @@ class Item:
 @dataclass(kw_only=True)
 class DatedItem(Item):
     """An item as every stage after loading takes it: with its date (aware), the source's own or,
-    when it gave none or one in the future, the moment it was read (see `dated`)."""
+    when it gave none or one in the future, the moment it was read (digest.sources.normalise)."""
 
     published: datetime
 

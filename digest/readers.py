@@ -117,8 +117,9 @@ def subscriber_rows(config: Config, on_bad: Callable[[str], None]) -> Iterator[t
             first = next(lines, (1, b""))[1]
             header = _header(first, path, config)
             at, name_at = header.index("email"), header.index("name") if "name" in header else None
+            shown = str(path)
             for number, raw in lines:
-                where = f"{path}: line {number}"
+                where = f"{shown}: line {number}"
                 cells, problem = _row(raw)
                 if problem:
                     on_bad(f"{where}: {problem}; skipped")
@@ -163,6 +164,8 @@ def _row(raw: bytes | None) -> tuple[list[str], str | None]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         return [], f"byte {exc.start + 1} is not UTF-8 (save the file as UTF-8)"
+    if '"' not in text and "\r" not in text:
+        return text.split(","), None  # what the csv module gives a line without quotes, at a tenth of its cost
     try:
         return next(csv.reader([text], strict=True), []), None
     except csv.Error as exc:

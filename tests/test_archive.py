@@ -94,7 +94,7 @@ def test_two_days_sent_make_two_pages_an_index_a_feed_and_emails_that_link_there
 
     # the folder holds the archive and nothing else, and comes back byte for byte from the store
     before = folder_bytes(public)
-    assert set(before) == {"2026/05/14/index.html", "2026/05/15/index.html", "index.html", "feed.xml"}
+    assert set(before) == {"2026/05/14/index.html", "2026/05/15/index.html", "index.html", "feed.xml", ".digest-archive.json"}
     shutil.rmtree(public)
     result = ok(project.digest("archive", "--rebuild"))
     assert "2 editions" in result

@@ -97,8 +97,8 @@ def test_list_unsubscribe_follows_what_is_configured() -> None:
 
 
 def test_json_for_an_email_api() -> None:
-    ed = edition()
     settings = config()
+    ed = render.fit(edition(), settings).edition
     document = json.loads(render.render(ed, settings, "json"))
     assert list(document) == ["subject", "preheader", "from", "to", "html", "text", "headers"]
     assert document["subject"] == ed.subject and document["preheader"] == ed.preheader

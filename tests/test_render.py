@@ -14,7 +14,7 @@ from sample_edition import DAY, HOSTILE_HEADLINE, TZ, Page, config, edition, hos
 from digest import render
 from digest.config import ConfigError, load_config
 from digest.model import Edition
-from digest.render.mime import transfer_encoding
+from digest.render.mime import html_part_size
 from digest.render.view import HEADLINE_CHARS
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
@@ -290,11 +290,11 @@ def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
         f"Gmail's clipping limit ({render.CLIP_LIMIT:,} bytes)"]
     assert min(s.score for s in kept) > max(s.score for s in briefs if s not in kept)
     html = html_of(ed)
-    assert len(html.encode("utf-8")) < transfer_encoding(html)[1] < render.CLIP_LIMIT  # measured as sent
+    assert len(html.encode("utf-8")) < html_part_size(html) < render.CLIP_LIMIT  # measured as sent
     assert render.fit(ed, config()) == (ed, [])  # fitting again changes nothing
     best_dropped = max((s for s in briefs if s not in kept), key=lambda s: s.score)
     ed.sections[2].stories.append(best_dropped)
-    assert transfer_encoding(render.html(ed, config()))[1] >= render.CLIP_LIMIT  # no more dropped than needed
+    assert html_part_size(render.html(ed, config())) >= render.CLIP_LIMIT  # no more dropped than needed
 
 
 # Templates: the user's own, and their mistakes

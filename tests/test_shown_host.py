@@ -15,6 +15,8 @@ LINKS = {
     "cyrillic": ("https://\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440/story", "\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440"),
     "punycode": ("https://xn--80aafc7c0e.xn--j1amh/other", "\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440"),
     "japanese": ("https://\u4f8b\u3048.jp/story", "\u4f8b\u3048.jp"),
+    "whole": ("https://\u0430\u0440\u0440\u04cf\u0435.com/story", "xn--80ak6aa92e.com"),  # all Cyrillic, reads "apple"
+    "owl": ("https://\u0441\u043e\u0432\u0430.com/story", "\u0441\u043e\u0432\u0430.com"),  # all Cyrillic, reads as itself
 }
 
 
@@ -31,4 +33,4 @@ def test_the_shown_host_is_the_one_the_link_goes_to(tmp_path: Path) -> None:
         assert f"Story {name} from a site" in text
         assert shown in text, (name, shown)
     assert "\u202e" not in text
-    assert "bb\u0441.co.uk" not in text  # the lookalike, as its letters would fool a reader
+    assert "bb\u0441.co.uk" not in text and "\u0430\u0440\u0440\u04cf\u0435.com" not in text  # the lookalikes, as their letters would fool a reader

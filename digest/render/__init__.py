@@ -36,8 +36,9 @@ __all__ = ["CLIP_LIMIT", "FORMATS", "Fitted", "TemplateError", "fit", "html", "l
 
 # Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
 # 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes, and it is checked
-# against the HTML part as sent (transfer-encoded, never smaller than the HTML itself), since tests
-# of Gmail find the limit moves with the encoding.
+# against the HTML part as each reader gets it (their token filled in, CRLF line ends,
+# transfer-encoded as sent, never smaller than the decoded HTML), since tests of Gmail find the
+# limit moves with the encoding; see mime.html_part_size.
 CLIP_LIMIT = 102_000
 SUBJECT_CHARS = 70  # what most inboxes show of a subject; the headline is cut to keep the subject within it
 SUBJECT_HEADLINE_MIN = 40  # ... but never below this: a subject template with much text of its own runs longer
@@ -179,8 +180,8 @@ def _drop_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMI
 
 
 def _size(edition: Edition, config: Config) -> int:
-    """The HTML part's size in the message: what Gmail measures."""
-    return mime.transfer_encoding(html(edition, config))[1]
+    """The HTML part's size as each reader gets it: what Gmail measures (see mime.html_part_size)."""
+    return mime.html_part_size(html(edition, config))
 
 
 def _drop_order(edition: Edition) -> list[Story]:

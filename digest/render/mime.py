@@ -27,7 +27,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 
 from digest.config import Config
 from digest.model import Edition, stable_id
-from digest.readers import PLACEHOLDER, Reader, tag_key
+from digest.readers import PLACEHOLDER, TOKEN_CHARS, Reader, tag_key
 
 # CRLF line ends as RFC 5322 wants them on the wire (sendmail and smtplib accept them); encoded-word
 # headers rather than raw UTF-8, so the message passes any relay, with or without SMTPUTF8.
@@ -46,6 +46,17 @@ def transfer_encoding(body: str) -> tuple[str, int]:
     sizes = {"quoted-printable": len(quopri.encodestring(data)), "base64": len(base64.encodebytes(data))}
     name = min(sizes, key=lambda key: (sizes[key], key != "quoted-printable"))
     return name, sizes[name]
+
+
+def html_part_size(html: str) -> int:
+    """The size of the HTML part as a reader gets it, what Gmail's clipping limit is held to: filled
+    with a token (every one is TOKEN_CHARS long) wherever `{{subscriber}}` is, and the larger of the
+    part as the message carries it (CRLF line ends, transfer-encoded by the same code that sends it)
+    and as the mail client decodes it. A reader's name never enters the HTML; only the token does."""
+    fill = b"t" * TOKEN_CHARS
+    encoded = _encode(html, transfer_encoding(html)[0], len(fill))
+    decoded = len(fill.join(encoded[0]))
+    return max(decoded, sum(len(piece) for piece in _fill(encoded, fill)))
 
 
 def message_id(edition: Edition, config: Config) -> str:
