@@ -55,7 +55,7 @@ def confirmations(mail: MailServer, address: str, count: int = 1, wait: float = 
 
 def confirm_link(message: email.message.EmailMessage) -> str:
     text = message.get_body(preferencelist=("plain",)).get_content()
-    return re.search(r"http://\S+/confirm/\S+", text).group(0)
+    return re.search(r"https?://\S+/confirm/\S+", text).group(0)
 
 
 def test_double_opt_in_over_http(served: Served, mail: MailServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -207,3 +208,26 @@ def test_ses_forgeries_get_403_and_record_nothing(served: Served, sns_host: HTTP
     answer = ses(served, message)
     assert answer.status == 403
     assert address not in suppressed(served) and "ses-someone-else@example.org" not in suppressed(served)
+
+
+@pytest.mark.parametrize("path", ["/webhooks/postmark", "/webhooks/sendgrid", "/webhooks/ses"])
+def test_a_100_mb_webhook_body_is_refused_on_its_headers(served: Served, path: str) -> None:
+    """413 while the client has sent 1 KB of the 100 MB it declared (Postmark's credentials are good, so the cap is what refuses)."""
+    headers = (f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: {basic(USER, PASSWORD)}\r\n"
+               "X-Twilio-Email-Event-Webhook-Signature: AAAA\r\nX-Twilio-Email-Event-Webhook-Timestamp: 1\r\n"
+               f"Content-Length: {100 * 1024 * 1024}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(headers.encode() + b"[" * 1024)
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
+    assert served.request("GET", "/subscribe").status == 200
+
+
+def test_a_replayed_soft_bounce_counts_once(served: Served) -> None:
+    soft = {"RecordType": "Bounce", "ID": 900, "Type": "SoftBounce", "Email": "replayed@example.org", "Inactive": False}
+    for _ in range(3):  # the same event, retried by the service
+        assert postmark(served, soft).status == 200
+    assert "replayed@example.org" not in suppressed(served)
+    for number in (901, 902):  # two more soft bounces: three in a row, the default bounces.soft_limit
+        assert postmark(served, {**soft, "ID": number}).status == 200
+    assert reasons(served, "replayed@example.org") == ["soft-bounces"]

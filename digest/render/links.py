@@ -56,7 +56,8 @@ def domain(url: str) -> str:
     host = _BIDI.sub("", urlsplit(url).hostname or "")
     encoded = ada_url.idna_to_ascii(host).decode("ascii") if host else ""
     labels = encoded.split(".") if encoded else [_punycode(label) for label in host.split(".")]
-    return ".".join(_shown(label) for label in labels).removeprefix("www.")
+    latin_tld = not labels[-1].startswith("xn--")
+    return ".".join(_shown(label, latin_tld) for label in labels).removeprefix("www.")
 
 
 # Bidi controls and marks: invisible, they reorder what is around them (Unicode's Bidi_Control).
@@ -65,14 +66,22 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MIXES = ({"LATIN", "CJK", "HIRAGANA", "KATAKANA"}, {"LATIN", "CJK", "BOPOMOFO"}, {"LATIN", "CJK", "HANGUL"})
 
 
-def _shown(label: str) -> str:
+# Cyrillic letters that read as Latin ones: a label of nothing else (`аррӏе`) under a Latin top-level
+# domain poses as a Latin name, and a browser shows it in punycode (a whole-script lookalike).
+_LATIN_LOOKALIKES = frozenset("аԁеһіјӏорԛѕԝхуьъсҽпгѵѡ")
+
+
+def _shown(label: str, latin_tld: bool) -> str:
     """An ASCII label as shown: a punycode one (`xn--`) in its own letters when they are of one script
-    (`гавань`), else as it is."""
+    (`гавань`) and do not pose as Latin ones, else as it is."""
     if not label.startswith("xn--"):
         return label
     letters = ada_url.idna_to_unicode(label)
     scripts = {unicodedata.name(char, "?").split(" ")[0] for char in letters if unicodedata.category(char).startswith("L")}
-    return letters if letters and (len(scripts) <= 1 or any(scripts <= mix for mix in _MIXES)) else label
+    if not letters or not (len(scripts) <= 1 or any(scripts <= mix for mix in _MIXES)):
+        return label
+    lookalike = latin_tld and all(char in _LATIN_LOOKALIKES for char in letters if unicodedata.category(char).startswith("L"))
+    return label if lookalike else letters
 
 
 def _punycode(label: str) -> str:

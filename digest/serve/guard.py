@@ -35,8 +35,8 @@ _UNWANTED = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a
 
 
 class Refused(Exception):
-    """A request answered with `status` and a message for the person who sent it: a catalogue string
-    (translated where it is shown) and the values that fill it in."""
+    """A request answered with `status` and why: on a page, a catalogue string (N_) translated there and
+    filled with `values`; to a webhook, plain English for the service's log."""
 
     def __init__(self, status: int, message: str, **values: str) -> None:
         super().__init__(message % values if values else message)
