@@ -28,13 +28,8 @@ from digest.delivery.base import DeliveryError, Outcome, Outgoing
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.logs import log
 from digest.render.mime import Letter
-<<<<<<< HEAD
-from digest.sources import SourceFailed
-from digest.sources.http import REDIRECTS, Unanswered, post
-=======
 from digest.sources.context import SourceFailed
-from digest.sources.http import REDIRECTS, TooLarge, post
->>>>>>> main
+from digest.sources.http import REDIRECTS, Unanswered, post
 from digest.store import DeliveryStatus
 
 ANSWER_CAP = 1_000_000  # bytes of a service's answer read at most; a 500-message batch answers in about 100 kB
