@@ -77,6 +77,22 @@ def envelope_problems(config: Config) -> list[Problem]:
     return []
 
 
+def dkim_problems(config: Config) -> list[Problem]:
+    """A DKIM key that cannot help: a service that builds the message itself signs it with its own, and a
+    signature by a domain not aligned with From's does not count for DMARC."""
+    settings = config.delivery.dkim
+    if settings is None:
+        return []
+    if config.delivery.method == "api" and config.delivery.api.provider in ("postmark", "sendgrid"):
+        return [Problem("delivery.dkim", f"does nothing with {config.delivery.api.provider}, which builds and signs the message"
+                        " itself: authenticate your domain in its settings instead (README: Deliverability)")]
+    sender = parseaddr(config.newsletter.from_)[1].rpartition("@")[2].lower()
+    if not aligned(settings.domain.lower(), sender):
+        return [Problem("delivery.dkim.domain", f"is {settings.domain}, From at {sender}: DMARC's DKIM alignment fails;"
+                        f" sign as {sender} or a domain it is under")]
+    return []
+
+
 def aligned(one: str, other: str) -> bool:
     """Relaxed alignment, as DMARC has it, near enough without the public suffix list: the same domain,
     or one under the other."""
