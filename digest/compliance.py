@@ -34,7 +34,20 @@ def sending_problems(config: Config) -> list[ConfigError]:
     if "newsletter.to" in config.left_out:
         problems.append(ConfigError(config.file, "newsletter.to", f"is not set: the placeholder {PLACEHOLDER_TO} would get every edition",
                                     "list your readers, or write to: [] when the subscribers file or `digest serve` lists them"))
-    return problems
+    return problems + key_problems(config)
+
+
+def key_problems(config: Config) -> list[ConfigError]:
+    """A DKIM key (delivery.dkim) that cannot sign: every message would fail, so nothing starts."""
+    if config.delivery.dkim is None:
+        return []
+    from digest.delivery.dkim import load_key  # dkimpy, loaded only when a key is configured
+
+    try:
+        load_key(config, config.delivery.dkim)
+    except ConfigError as exc:
+        return [exc]
+    return []
 
 
 def token_problems(config: Config, store: Store) -> list[ConfigError]:

@@ -523,10 +523,6 @@ def load_config(path: str | Path) -> Config:
     _check_archive(config)
     _check_smtp_login(config)
     _check_addresses(config)
-    if config.delivery.dkim is not None:
-        from digest.delivery.dkim import load_key  # dkimpy, loaded only when a key is configured
-
-        load_key(config, config.delivery.dkim)
     return config
 
 

@@ -149,9 +149,10 @@ def test_a_bad_key_file_is_a_config_error_naming_the_key(tmp_path: Path, content
     else:
         assert isinstance(content, bytes)
         (tmp_path / "dkim.key").write_bytes(content)
-    for command in ("send", "check"):
+    project.config.write_text(project.config.read_text() + 'serve: {base_url: "https://example.com/newsletter"}\n')
+    for command, status in (("send", 2), ("serve", 2), ("check", 0)):  # check reports what send would refuse
         result = project.digest(command)
-        assert result.exit_code == 2
+        assert result.exit_code == status, command
         assert "delivery.dkim.private_key_file" in result.stderr and str(tmp_path / "dkim.key") in result.stderr and said in result.stderr
         assert "Traceback" not in result.stderr
     assert not list(tmp_path.glob("outbox/*.eml"))
