@@ -320,6 +320,27 @@ def readers_restore_command(ctx: click.Context, config_path: Path | None, addres
     click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
 
 
+@main.command("bounce")
+@config_option
+@click.argument("file", metavar="[FILE|-]", default=None, required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--mbox", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Every message of this mbox file.")
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Every message of this Maildir not yet seen (each is then marked seen).")
+def bounce_command(config_path: Path, file: str | None, mbox: Path | None, maildir: Path | None) -> None:
+    """Record bounces and spam complaints: one message from FILE or stdin (an MTA alias
+    `bounces: "|digest bounce -c /srv/news/config.yaml"`), or a folder's. A 5.x.x failure suppresses the
+    reader, a 4.x.x one counts as soft, a complaint suppresses. Exit 0 whatever the message: one that
+    cannot be read is kept in bounces.unread and named on stderr."""
+    from digest.bounces.intake import run
+
+    if sum(x is not None for x in (file, mbox, maildir)) > 1:
+        raise UsageError("give one of FILE, --mbox or --maildir")
+    config = load_config(config_path)
+    tally = run(config, file=file, mbox=mbox, maildir=maildir, stdin=sys.stdin.buffer, out=click.echo, now=datetime.now(UTC))
+    log.info(f"bounce: {tally.recorded} recorded, {tally.not_readers} not about a reader, {tally.ignored} needing nothing,"
+             f" {len(tally.kept)} kept unread")
+
+
 @main.command("serve")
 @config_option
 @click.option("--host", default=None, help="The address to listen on. Default: serve.host (127.0.0.1: the proxy's side).")

@@ -354,6 +354,7 @@ def _base_url_problem(url: str) -> str | None:
 @dataclass
 class BouncesConfig:
     soft_limit: int = check(_positive, default=3)  # soft bounces in a row (no edition delivered between) that suppress an address
+    unread: str | None = None  # where `digest bounce` keeps what it cannot read (relative to this file); default: bounces.unread beside the store
 
 
 @dataclass

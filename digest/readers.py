@@ -411,6 +411,13 @@ def confirm_subscription(config: Config, store: Store, confirm_token: str, now: 
     return Reader(*found) if found else None
 
 
+def is_reader(config: Config, store: Store, address: str) -> bool:
+    """Whether `address` (normalised) is or was on the list: listed now, asked to subscribe, mailed an
+    edition, or suppressed. A bounce or complaint about anyone else records nothing."""
+    return (store.subscription(address) is not None or store.suppression(address) is not None or store.was_mailed(address)
+            or any(reader.address == address for reader in readers(config, lambda _problem: None)))
+
+
 def _is_listed(config: Config, store: Store, address: str) -> bool:
     subscription = store.subscription(address)
     if subscription is not None and subscription.status == "confirmed":

@@ -27,7 +27,7 @@ def test_pipeline_bench_prints_every_figure(shared) -> None:
 
     header = next(line for line in out.splitlines() if line.startswith("| items | run |"))
     columns = [cell.strip() for cell in header.strip("|").split("|")]
-    for stage in ("sources", "dedupe", "rank", "edition", "summaries", "render", "start-up+other", "total s", "items/s", "peak RSS MB"):
+    for stage in ("sources", "dedupe", "rank", "edition", "summaries", "render", "start-up+other", "total s", "CPU s", "items/s", "peak RSS MB"):
         assert stage in columns, f"no {stage} column in {columns}"
     for run in ("cold", "warm"):
         row = next(line for line in out.splitlines() if line.startswith(f"| 200 | {run} |"))
@@ -38,8 +38,10 @@ def test_pipeline_bench_prints_every_figure(shared) -> None:
 
     comparison = next(line for line in out.splitlines() if line.startswith("| 200 |") and "x |" in line)
     cells = [cell.strip() for cell in comparison.strip("|").split("|")]
-    naive, cold, ratio, warm, summarized, every, every_item_build = cells[1:]
+    naive, cold, ratio, cpu_ratio, warm, summarized, every, every_item_build = cells[1:]
     assert float(naive) > 0 and float(cold) > 0 and float(warm) > 0 and float(every) > 0
+    naive_cpu, cold_cpu, cpu_times = re.fullmatch(rf"({NUMBER}) / ({NUMBER}) = ({NUMBER})x", cpu_ratio).groups()
+    assert float(naive_cpu) > 0 and float(cold_cpu) > 0 and abs(float(cpu_times) - float(naive_cpu) / float(cold_cpu)) < 0.11
     assert float(every_item_build) > float(every)
     assert ratio == f"{float(naive) / float(cold):.1f}x" or abs(float(ratio[:-1]) - float(naive) / float(cold)) < 0.11
     assert 0 < int(summarized) <= 200

@@ -43,6 +43,17 @@ def _delivery(row: tuple) -> Delivery:
 
 
 class Deliveries(Base):
+    @reads
+    def address_of_message(self, message_id: str) -> str | None:
+        """The reader a copy with this Message-ID went to (a bounce quoting it names them), or None."""
+        row = self.db.execute("SELECT address FROM deliveries WHERE message_id = ? LIMIT 1", (message_id,)).fetchone()
+        return row[0] if row else None
+
+    @reads
+    def was_mailed(self, address: str) -> bool:
+        """Whether any edition was made for `address` (a reader once, even if listed nowhere now)."""
+        return self.db.execute("SELECT 1 FROM deliveries WHERE address = ? LIMIT 1", (address,)).fetchone() is not None
+
     def deliveries(self, day: date, *, status: DeliveryStatus | None = None) -> Iterator[Delivery]:
         """The edition's deliveries (or those with `status`) in the order the readers were listed, read in chunks."""
         where, args = ("AND status = ?", (status,)) if status else ("", ())
