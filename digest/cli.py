@@ -118,7 +118,8 @@ def main() -> None:
               help="What to write; jsonl: one ready message per reader, for an email API.")
 @click.option("-o", "--output", "output_path", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
 @click.option("--to", "to", default=None, metavar="ADDRESS", help="Write this reader's own message (their token in place of {{subscriber}}).")
-@click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
+@click.option("--strict", is_flag=True, help="Exit 1 when any source failed or an entry of the editor's ledger matched nothing"
+              " (the edition is still written).")
 @click.option("--note", default=None, help="The editor's note at the top of the email (instead of newsletter.note).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the edition's HTML in your web browser too.")
 @click.option("--timings", is_flag=True, envvar="DIGEST_TIMINGS", help="Print each stage's seconds on stderr (also: DIGEST_TIMINGS=1).")
@@ -146,6 +147,8 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output_path
         log.info(written.result.timings.format())
     if strict and written.result.source_failed:
         raise DigestError("a source failed and --strict is on")
+    if strict and written.result.ledger_unused:
+        raise DigestError("an entry of the editor's ledger did nothing (see the warnings above) and --strict is on")
 
 
 @main.command("check")
@@ -183,7 +186,7 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
     with opened(config_path) as (config, store):
         result = coming_edition(config, store, day.date() if day else None, summaries=False)  # the ranking alone: nothing summarized or rendered
     log.info(describe_window(config, result.edition.date))
-    click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
+    click.echo(rank.format_explain(rank.explain_rows(result.stories, as_given=True), as_json=as_json), nl=False)
 
 
 @main.command("send")

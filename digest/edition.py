@@ -119,22 +119,31 @@ def in_window(item: DatedItem, start: datetime, cutoff: datetime) -> bool:
 
 
 def build_edition(
-    stories: Iterable[Story], config: Config, day: date, *, sent_story_ids: Collection[str] = frozenset()
+    stories: Iterable[Story], config: Config, day: date, *, sent_story_ids: Collection[str] = frozenset(),
+    chosen: list[Story] | None = None,
 ) -> Edition:
-    """Lay scored stories out as one day's edition: top story, rule sections, other stories, News Feed."""
+    """Lay scored stories out as one day's edition: top story, rule sections, other stories, News Feed.
+
+    `chosen`: the stories the edition holds, in reading order, as the editor's ledger arranged them
+    (digest.desk.apply); default: the best-ranked not sent before, up to `edition.max_stories`. A
+    story the editor pinned first is the top story; one the editor gave a section goes there."""
     stories = ranked(stories)
     for story in stories:
         story.section = None  # left out, unless placed below
-    chosen = [story for story in stories if not _was_sent(story, sent_story_ids)][: config.edition.max_stories]
+    if chosen is None:
+        chosen = [story for story in stories if not was_sent(story, sent_story_ids)][: config.edition.max_stories]
     rules = [(rule, phrase_pattern(rule.keywords)) for rule in config.sections]
     source_sections = {source.name: source.section for source in config.sources}
     layouts = {rule.key: rule for rule in (TOP, *config.sections, STORIES, FEED)}
     placed: dict[str, list[Story]] = {key: [] for key in layouts}
 
-    top = next((story for story in chosen if story.kind == "story"), chosen[0] if chosen else None)
+    pinned_first = chosen and chosen[0].desk and chosen[0].desk.pin == 1
+    top = chosen[0] if pinned_first else next((story for story in chosen if story.kind == "story"), chosen[0] if chosen else None)
     for story in chosen:
         if story is top:
             key = TOP.key
+        elif story.desk and story.desk.section in layouts:
+            key = story.desk.section
         else:
             rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, source_sections)), None)
             fits = rule and (rule.limit is None or len(placed[rule.key]) < rule.limit)
@@ -153,7 +162,8 @@ def build_edition(
     return Edition(date=day, cutoff=cutoff, title=config.newsletter.title, sections=sections)
 
 
-def _was_sent(story: Story, sent_ids: Collection[str]) -> bool:
+def was_sent(story: Story, sent_ids: Collection[str]) -> bool:
+    """Was the story, or any of its items, in an earlier edition?"""
     return story.id in sent_ids or any(item_id in sent_ids for item_id in story.item_ids)
 
 

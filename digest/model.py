@@ -50,6 +50,7 @@ class Item:
     via: str | None = None  # the configured source it came through, when `source` names another outlet
     image: Image | None = None  # the lead picture the source gives (feeds, pages, exports)
     page: str | None = None  # the page it was read from (a feed's site, a scraped page): its link when it has none
+    undated: bool = False  # the input gave no date: shown without a time of day, ranked as old as its edition's window
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -84,6 +85,20 @@ class DatedItem(Item):
 
 
 @dataclass
+class DeskEdits:
+    """What the editor's ledger did to a story (digest.desk.apply): each field set only when it did."""
+
+    pin: int | None = None  # the position the editor gave it, 1 = the top story
+    drop: str | None = None  # why it is kept out of the email
+    title: str | None = None  # the headline the editor wrote
+    blurb: str | None = None  # the text the editor wrote, in place of the summary
+    section: str | None = None  # the section the editor put it in
+    key: str | None = None  # the editor's one line for key developments
+    added: bool = False  # a story the feeds do not carry, added by the editor
+    notes: list[str] = field(default_factory=list)  # what `digest explain` says of each edit
+
+
+@dataclass
 class Story:
     """Items that report the same thing; the lead item speaks for the cluster."""
 
@@ -93,6 +108,7 @@ class Story:
     score: float = 0.0
     components: dict[str, float] = field(default_factory=dict)
     section: str | None = None
+    desk: DeskEdits | None = None  # the editor's edits, when the ledger names the story
 
     @property
     def id(self) -> str:
@@ -104,7 +120,13 @@ class Story:
 
     @property
     def title(self) -> str:
-        return self.lead.title
+        """The editor's headline when the ledger gives one, else the lead's."""
+        return self.desk.title if self.desk and self.desk.title else self.lead.title
+
+    @property
+    def key(self) -> str | None:
+        """The editor's line for key developments (the ledger's `key:`), or None."""
+        return self.desk.key if self.desk else None
 
     @property
     def url(self) -> str | None:
@@ -161,6 +183,7 @@ class Problem:
     where: str
     reason: str
     source_failed: bool = False  # the whole source gave nothing; --strict turns this into exit 1
+    ledger: bool = False  # an entry of the editor's ledger that did nothing; --strict turns this into exit 1
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from digest import dedupe, rank, summarize
 from digest import edition as editions
 from digest.config import Config
+from digest.desk import Ledger, ledger_for
+from digest.desk.apply import arrange
 from digest.errors import DigestError
 from digest.model import DatedItem, Edition, Problem, Story
 from digest.sources import load_all
@@ -31,13 +33,19 @@ class BuildError(DigestError):
 @dataclass
 class BuildResult:
     edition: Edition
-    stories: list[Story]  # every ranked story in the window, best first (what `explain` shows)
+    stories: list[Story]  # every story in the window: the edition's in reading order, then the rest best first (what `explain` shows)
     problems: list[Problem]
     timings: Timings = field(default_factory=Timings)  # seconds per stage, in the order they ran
+    ledger: Ledger | None = None  # the editor's ledger the edition was built with (digest.desk)
 
     @property
     def source_failed(self) -> bool:
         return any(problem.source_failed for problem in self.problems)
+
+    @property
+    def ledger_unused(self) -> bool:
+        """An entry of the editor's ledger matched nothing, or pinned beyond the edition."""
+        return any(problem.ledger for problem in self.problems)
 
 
 def edition_day(config: Config, requested: date | None, now: datetime, *, sending: bool) -> date:
@@ -57,13 +65,16 @@ def build(
     """Build the edition of `day` from every configured source: chosen, laid out and summarized, for
     digest.render.fit to fit to the email.
 
-    `note` is the editor's note (default: newsletter.note). `timings` (one is made if not given) gets
+    `note` is the editor's note (default: the ledger's, else newsletter.note). `timings` (one is made if not given) gets
     each stage's seconds. `summaries=False` leaves every summary empty: `explain` shows none.
     """
     timings = timings if timings is not None else Timings()
     start, cutoff = editions.window(config, day)
+    desk_problems: list[Problem] = []
+    ledger = ledger_for(config, store, day, desk_problems)  # read first: a broken ledger stops the build before any fetch
     with timings.stage("sources"):
         items, problems = load_all(config, now, store)
+    problems.extend(desk_problems)
     if config.sources and sum(problem.source_failed for problem in problems) == len(config.sources):
         raise BuildError("every source failed (see the warnings above): there is nothing to build an edition from", problems)
     with timings.stage("window"):
@@ -74,15 +85,21 @@ def build(
         stories = rank.score(clusters, cutoff, config)
     with timings.stage("edition"):
         sent = store.sent_ids(before=day) if store is not None else frozenset()
-        edition = editions.build_edition(stories, config, day, sent_story_ids=sent)
-        edition.note = note
+        available = [story for story in stories if not editions.was_sent(story, sent)]
+        arranged = arrange(available, stories, ledger, limit=config.edition.max_stories, day=day, cutoff=cutoff)
+        problems.extend(arranged.problems)
+        edition = editions.build_edition(stories, config, day, sent_story_ids=sent, chosen=arranged.chosen)
+        edition.note = note if note is not None else (ledger.note if ledger else None)
     if summaries:
         with timings.stage("summaries"):
-            problems.extend(summarize_stories(edition.stories(), config, store))
+            problems.extend(summarize_stories([story for story in edition.stories() if not (story.desk and story.desk.blurb)], config, store))
+    for story in edition.stories():
+        if story.desk and story.desk.blurb:
+            story.summary = [story.desk.blurb]
     if store is not None:
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)
-    return BuildResult(edition, stories, problems, timings)
+    return BuildResult(edition, arranged.everything, problems, timings, ledger)
 
 
 def cluster(items: list[DatedItem], config: Config, store: Store | None) -> list[Story]:

@@ -115,8 +115,11 @@ def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWei
     }
 
 
-def explain_rows(stories: Iterable[Story]) -> list[dict]:
-    """What `digest explain` shows, one dict per story in rank order (the --json lines' contract)."""
+def explain_rows(stories: Iterable[Story], *, as_given: bool = False) -> list[dict]:
+    """What `digest explain` shows, one dict per story in rank order (the --json lines' contract), or,
+    `as_given`, in the order given: the pipeline's, the edition's stories as the editor arranged them,
+    then the rest best first.
+    `desk` lists what the editor's ledger did to the story ("pinned by the editor, was #7")."""
     return [
         {
             "rank": rank,
@@ -127,18 +130,22 @@ def explain_rows(stories: Iterable[Story]) -> list[dict]:
             "title": story.title,
             "kind": story.kind,
             "item_ids": story.item_ids,
+            "desk": list(story.desk.notes) if story.desk else [],
+            "key": story.key,
         }
-        for rank, story in enumerate(ranked(stories), start=1)
+        for rank, story in enumerate(stories if as_given else ranked(stories), start=1)
     ]
 
 
 def format_explain(rows: list[dict], *, as_json: bool = False) -> str:
-    """The rows as JSON lines, or as text: rank, score, non-zero components, [kind, section, xcoverage], title last."""
+    """The rows as JSON lines, or as text: rank, score, non-zero components, [kind, section, xcoverage; the editor's
+    edits], title last."""
     if as_json:
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     lines = []
     for row in rows:
         parts = " ".join(f"{name}={value:+.4f}" for name, value in row["components"].items() if value)
-        where = f"[{row['kind']}, {row['section'] or '-'}, x{row['coverage']}]"
+        desk = "".join(f"; {note}" for note in row["desk"])
+        where = f"[{row['kind']}, {row['section'] or '-'}, x{row['coverage']}{desk}]"
         lines.append(f"{row['rank']:>3}  {row['score']:7.4f}  {parts}  {where}  {row['title']}\n")
     return "".join(lines)

@@ -88,6 +88,7 @@ class Rendered:
     number: int
     story_ids: list[str]
     item_ids: list[str]
+    ledger: tuple[str, str] | None = None  # the editor's ledger it was built with (name, text), kept with the edition
 
 
 def send(
@@ -204,6 +205,8 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
             readers=((reader.address, reader.name, letter.reader_message_id(reader.address)) for reader in listed),
         )
+        if rendered.ledger is not None:
+            store.keep_ledger(day, *rendered.ledger, utcnow())
     sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
@@ -263,8 +266,9 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
+    ledger = (built.ledger.name, built.ledger.text) if built.ledger else ("", "")
     return Rendered(letter, shown_number(config, day, store.edition_number(day)), [story.id for story in stories],
-                    [item_id for story in stories for item_id in story.item_ids])
+                    [item_id for story in stories for item_id in story.item_ids], ledger if config.edition.desk else None)
 
 
 def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult) -> bool:

@@ -1,5 +1,5 @@
 """The host shown under each headline is the host the link goes to, as a browser's address bar shows it:
-no bidi control to make it read as another, and a label that mixes scripts (a lookalike) in punycode,
+a link whose host holds a bidi control goes nowhere a browser can go, so it is dropped; and a label that mixes scripts (a lookalike) in punycode,
 while a name in one script of its own (Cyrillic, Japanese) stays readable. Through the real command line."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sample_edition import Page
 from test_send import DAY1, Project
 
 LINKS = {
-    "override": ("https://bbc.co.uk\u202e.evil.example/story", "bbc.co.uk.evil.example"),
+    "override": ("https://bbc.co.uk\u202e.evil.example/story", None),  # no browser can go there: no link, no host
     "lookalike": ("https://bb\u0441.co.uk/story", "xn--bb-pmc.co.uk"),  # a Cyrillic "с" among Latin letters
     "cyrillic": ("https://\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440/story", "\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440"),
     "punycode": ("https://xn--80aafc7c0e.xn--j1amh/other", "\u0433\u0430\u0432\u0430\u043d\u044c.\u0443\u043a\u0440"),
@@ -31,6 +31,6 @@ def test_the_shown_host_is_the_one_the_link_goes_to(tmp_path: Path) -> None:
     text = Page(result.stdout).text
     for name, (_, shown) in LINKS.items():
         assert f"Story {name} from a site" in text
-        assert shown in text, (name, shown)
-    assert "\u202e" not in text
+        assert shown is None or shown in text, (name, shown)
+    assert "\u202e" not in text and "evil.example" not in result.stdout
     assert "bb\u0441.co.uk" not in text and "\u0430\u0440\u0440\u04cf\u0435.com" not in text  # the lookalikes, as their letters would fool a reader

@@ -93,13 +93,14 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
     url = outgoing(story.url or lead.page, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     author = clean_line(author_or_none(lead.author), NAME_CHARS)
-    byline = " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
+    added = bool(story.desk and story.desk.added)  # the editor's own link: no outlet to credit
+    byline = "" if added else " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
     return StoryView(
-        headline=clean_line(lead.title, HEADLINE_CHARS) or words.gettext("(untitled)"),
+        headline=clean_line(story.title, HEADLINE_CHARS) or words.gettext("(untitled)"),
         url=url,
         domain=domain(url) if url and not url.startswith("mailto:") else "",
         summary=tuple(p for p in paragraphs if p),
-        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format, day),
+        time="" if lead.undated else words.clock(lead.published, config.newsletter.tz, config.email.time_format, day),
         breaking=story.breaking,
         byline=byline,
         lang=other_language(lead.lang, words),

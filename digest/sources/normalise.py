@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from digest import identity
 from digest.model import DatedItem, Item
-from digest.sources import SourceContext
+from digest.sources.context import SourceContext
 from digest.text.clean import BREAKING_LABEL, clean_headline, headline_from, strip_breaking_label
 
 
@@ -54,4 +54,8 @@ def date_by_read(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
             dated = "they were" if len(redated) > 1 else "it was"
             ctx.warn(f"{len(redated)} item{'s' * (len(redated) > 1)} {which} ({titles}); dated by the time {dated} read")
     ahead = ctx.now.timestamp()
-    return [DatedItem.of(item, item.published if item.published and item.published.timestamp() <= ahead else ctx.now) for item in items]
+    kept: list[DatedItem] = []
+    for item in items:
+        kept.append(DatedItem.of(item, item.published if item.published and item.published.timestamp() <= ahead else ctx.now))
+        kept[-1].undated = item.published is None  # shown without a time of day, ranked with no recency advantage
+    return kept

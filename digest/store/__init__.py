@@ -9,6 +9,7 @@ from __future__ import annotations
 from digest.store.base import StoreBusy, StoreError
 from digest.store.cache import CLUSTERS_KEPT, Cache, FetchState
 from digest.store.deliveries import Deliveries, Delivery, DeliveryStatus
+from digest.store.desk import Approval, Desk
 from digest.store.editions import EditionRecord, Editions, EditionStatus
 from digest.store.pages import PageRecord, Pages
 from digest.store.readers import Readers, Subscription, Suppression
@@ -16,7 +17,7 @@ from digest.store.runs import RunRecord, Runs
 from digest.store.schema import MIGRATIONS
 
 
-class Store(Editions, Deliveries, Readers, Pages, Cache, Runs):
+class Store(Editions, Deliveries, Readers, Pages, Cache, Runs, Desk):
     """One SQLite file; every write is one transaction."""
 
     def __enter__(self) -> Store:
@@ -27,6 +28,6 @@ class Store(Editions, Deliveries, Readers, Pages, Cache, Runs):
 
 
 __all__ = [
-    "CLUSTERS_KEPT", "MIGRATIONS", "Delivery", "DeliveryStatus", "EditionRecord", "EditionStatus", "FetchState",
+    "CLUSTERS_KEPT", "Approval", "MIGRATIONS", "Delivery", "DeliveryStatus", "EditionRecord", "EditionStatus", "FetchState",
     "PageRecord", "RunRecord", "Store", "StoreBusy", "StoreError", "Subscription", "Suppression",
 ]

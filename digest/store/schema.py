@@ -139,4 +139,24 @@ MIGRATIONS: list[str] = [
         signature TEXT NOT NULL
     );
     """,
+    # 8: the editor's desk: each edition's ledger as it was sent, sign-offs, and the edition each undated item went to
+    """
+    CREATE TABLE ledgers (
+        date TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        stored TEXT NOT NULL
+    );
+    CREATE TABLE approvals (
+        date TEXT PRIMARY KEY,
+        approver TEXT NOT NULL,
+        approved TEXT NOT NULL,
+        fingerprint TEXT NOT NULL
+    );
+    CREATE TABLE undated_items (
+        item TEXT PRIMARY KEY,
+        edition TEXT NOT NULL,
+        seen TEXT NOT NULL
+    );
+    """,
 ]

@@ -195,8 +195,9 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
         return cleaned if parts.path else None
     if not parts.hostname or parts.username is not None or _SPACE_OR_CONTROL.search(cleaned):
         return None
-    if _browser_host(browser_sees, base) != _browser_host(f"{scheme}://{parts.netloc}/"):
-        return None
+    browser_host = _browser_host(browser_sees, base)
+    if browser_host is None or browser_host != _browser_host(f"{scheme}://{parts.netloc}/"):
+        return None  # a host no browser can reach is no link either (a bidi override in the name, say)
     return urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, parts.fragment))
 
 

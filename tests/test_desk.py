@@ -1,0 +1,183 @@
+"""The editor's desk, end to end: a ledger file written as an editor writes one, the real command line,
+a real store, the email as delivered to the outbox, and what `digest explain` says of each edit."""
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import run_digest
+
+DAY = date(2026, 5, 14)
+
+# A morning of a made-up port city's news, written for these tests: (id, title, body, hour, kind)
+ITEMS = [
+    ("ferry", "Ferry strike halts crossings to the islands",
+     "All ferry crossings to the islands stopped on Thursday as crews walked out over pay. The union says the strike lasts two days. "
+     "Island shops expect shortages of fresh food.", 11, "story"),
+    ("budget", "Council passes the harbour budget after a long night",
+     "The council passed the harbour budget by 27 votes to 12 after a debate that ran past midnight. Dredging gets the largest share. "
+     "The opposition wanted more for the fish market.", 10, "story"),
+    ("rumour", "Explosions reported near the old fort",
+     "Residents reported loud bangs near the old fort. The cause was not immediately clear.", 12, "story"),
+    ("school", "New school opens in the dockside district",
+     "A primary school for 400 pupils opened in the dockside district, the first there in forty years.", 9, "story"),
+    ("weather", "Storm warning for the coast on Friday",
+     "Forecasters warned of gales on the coast on Friday afternoon.", 8, "brief"),
+]
+
+
+@pytest.fixture
+def newsroom(tmp_path: Path) -> Path:
+    """A config with `edition.desk: editions/`, a day of items and an outbox."""
+    lines = [json.dumps({"id": item_id, "title": title, "body": body, "kind": kind, "url": f"https://port.example/{item_id}",
+                         "published": f"{DAY}T{hour:02d}:00:00"}) for item_id, title, body, hour, kind in ITEMS]
+    (tmp_path / "items.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "editions").mkdir()
+    (tmp_path / "config.yaml").write_text("""
+newsletter:
+  title: Portside Morning
+  timezone: Europe/Kyiv
+  from: "Portside Morning <morning@example.com>"
+  to: ["reader@example.com"]
+  unsubscribe_url: "https://example.com/unsubscribe"
+sources:
+  - {name: newsroom, kind: jsonl, path: items.jsonl}
+edition:
+  cutoff: "24:00"
+  desk: editions/
+store: {path: state/digest.db}
+delivery: {method: outbox, outbox: outbox}
+""")
+    return tmp_path
+
+
+def ledger(root: Path, text: str, day: date = DAY) -> Path:
+    path = root / "editions" / f"{day}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def digest(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_digest(args[0], "-c", str(root / "config.yaml"), *args[1:], cwd=root)
+
+
+def explain(root: Path, *args: str) -> list[dict]:
+    done = digest(root, "explain", "--date", str(DAY), "--json", *args)
+    assert done.returncode == 0, done.stderr.decode()
+    return [json.loads(line) for line in done.stdout.decode().splitlines()]
+
+
+def delivered(root: Path) -> list[email.message.EmailMessage]:
+    return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for path in sorted((root / "outbox").iterdir())]
+
+
+def html_of(message: email.message.EmailMessage) -> str:
+    return message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def text_of(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+DAY_ONE = """\
+note: "Good morning. The strike is the day's story."
+stories:
+  - {match: "rumour", drop: "unconfirmed: legal hold"}
+  - {match: "https://port.example/school", pin: 1}
+  - match: budget
+    title: "Harbour budget passes: dredging first"
+    key: "The council passed the harbour budget, dredging first."
+add:
+  - {title: "Read the full budget", url: "https://port.example/budget.pdf", blurb: "All 212 pages, as the council published them.", kind: brief}
+"""
+
+
+def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) -> None:
+    ledger(newsroom, DAY_ONE)
+    rows = explain(newsroom)
+    by_id = {row["item_ids"][0]: row for row in rows}
+    assert rows[0]["item_ids"] == ["school"] and rows[0]["section"] == "top"
+    assert rows[0]["desk"] == ["pinned by the editor, was #4"]
+    assert by_id["rumour"]["desk"] == ["dropped: unconfirmed: legal hold"] and by_id["rumour"]["section"] is None
+    assert by_id["budget"]["title"] == "Harbour budget passes: dredging first"
+    assert by_id["budget"]["key"] == "The council passed the harbour budget, dredging first."
+    assert by_id["budget"]["desk"][0] == "retitled by the editor (was 'Council passes the harbour budget after a long night')"
+    added = [row for row in rows if row["desk"] == ["added by the editor"]]
+    assert [row["title"] for row in added] == ["Read the full budget"]
+    text = digest(newsroom, "explain", "--date", str(DAY)).stdout.decode()
+    assert "pinned by the editor, was #4]  New school opens" in text and "dropped: unconfirmed: legal hold]" in text
+
+    sent = digest(newsroom, "send", "--date", str(DAY))
+    assert sent.returncode == 0, sent.stderr.decode()
+    (message,) = delivered(newsroom)
+    body, html = text_of(message), html_of(message)
+    assert message["Subject"] == "New school opens in the dockside district"
+    assert "Explosions reported" not in body and "Explosions reported" not in html
+    assert "Harbour budget passes: dredging first" in body and "Council passes the harbour budget" not in body
+    assert body.index("Good morning. The strike is the day's story.") < body.index("TOP STORY") < body.index("New school opens")
+    assert "https://port.example/budget.pdf" in html and "All 212 pages" in body
+    assert body.index("NEWS FEED") < body.index("Read the full budget")
+
+
+def test_a_sent_edition_keeps_its_ledger_whatever_the_file_says_later(newsroom: Path) -> None:
+    ledger(newsroom, DAY_ONE)
+    assert digest(newsroom, "send", "--date", str(DAY)).returncode == 0
+    first = digest(newsroom, "build", "--date", str(DAY), "--format", "html", "-o", "-")
+    ledger(newsroom, 'stories:\n  - {match: "ferry", drop: "changed my mind"}\n')
+    again = digest(newsroom, "build", "--date", str(DAY), "--format", "html", "-o", "-")
+    assert again.returncode == 0
+    assert again.stdout == first.stdout and b"Ferry strike" in again.stdout
+    assert b"changed after the edition of 2026-05-14 was recorded; the ledger it was sent with is used" in again.stderr
+
+
+def test_an_entry_that_matches_nothing_is_a_warning_and_an_error_with_strict(newsroom: Path) -> None:
+    ledger(newsroom, 'stories:\n  - {match: "ferry", pin: 1}\n  - {match: "no-such-story", drop: "x"}\n  - {match: "school", pin: 40}\n')
+    done = digest(newsroom, "build", "--date", str(DAY), "-o", "out.html")
+    assert done.returncode == 0
+    stderr = done.stderr.decode()
+    assert "editions/2026-05-14.yaml: line 3: stories[1]: match 'no-such-story' matches nothing in the edition of 2026-05-14" in stderr
+    assert "editions/2026-05-14.yaml: line 4: stories[2]: pin: 40 is beyond the edition's 6 stories; the story goes last" in stderr
+    strict = digest(newsroom, "build", "--date", str(DAY), "-o", "out.html", "--strict")
+    assert strict.returncode == 1 and b"--strict" in strict.stderr
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("stories:\n  - {match: ferry, pin: 1\n", "editions/2026-05-14.yaml: line 3, column 1: is not valid YAML"),
+    ("stories:\n  - {match: ferry, pinned: 1}\n", "line 2: stories[0].pinned: is not a ledger key; use match, pin, drop"),
+    ("stories:\n  - {match: 42, pin: 1}\n", "line 2: stories[0].match: should be a story id, item id or url in quotes, not a number ('42')"),
+    ("stories:\n  - {match: [a, b], pin: 1}\n", "line 2: stories[0].match: should be a story id, item id or url in quotes, not a list"),
+    ("stories:\n  - {match: ferry, pin: 0}\n", "line 2: stories[0].pin: should be a position in the edition, 1 for the top story"),
+    ("headline: x\n", "line 1: headline: is not a ledger key; use note, stories, add"),
+    ("add:\n  - {title: Click, url: \"javascript:alert(1)\"}\n", "line 2: add[0].url: 'javascript:alert(1)' is not an http(s) link"),
+    ("stories:\n  - {match: ferry, section: sport}\n", "line 2: stories[0].section: 'sport' is not a section; use one of stories, feed"),
+])
+def test_a_broken_ledger_is_exit_2_naming_file_line_and_key(newsroom: Path, text: str, said: str) -> None:
+    ledger(newsroom, text)
+    done = digest(newsroom, "build", "--date", str(DAY), "-o", "out.html")
+    assert done.returncode == 2
+    stderr = done.stderr.decode()
+    assert said in stderr and "editions/2026-05-14.yaml" in stderr
+    assert "Traceback" not in stderr
+    assert not (newsroom / "out.html").exists()
+
+
+def test_a_5_mb_blurb_is_refused_naming_the_key(newsroom: Path) -> None:
+    ledger(newsroom, "stories:\n  - match: ferry\n    blurb: " + "a" * 5_000_000 + "\n")
+    done = digest(newsroom, "send", "--date", str(DAY))
+    assert done.returncode == 2 and b"Traceback" not in done.stderr
+    assert b"editions/2026-05-14.yaml: line 3: stories[0].blurb: is 5,000,000 characters; at most 2,000" in done.stderr
+    assert not (newsroom / "outbox").exists() or not list((newsroom / "outbox").iterdir())
+
+
+def test_the_editors_words_are_escaped_like_any_item_text(newsroom: Path) -> None:
+    ledger(newsroom, 'note: "<script>alert(1)</script> Morning"\nstories:\n  - {match: ferry, title: "<b>Ferry</b> {{subscriber}}"}\n')
+    done = digest(newsroom, "build", "--date", str(DAY), "--format", "html", "-o", "-")
+    assert done.returncode == 0
+    assert b"<script>alert(1)" not in done.stdout and b"&lt;script&gt;" in done.stdout
+    assert b"<b>Ferry</b>" not in done.stdout and b"&lt;b&gt;Ferry&lt;/b&gt;" in done.stdout
