@@ -258,16 +258,11 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
     `digest send` does this after each edition; run it after changing the archive's settings or
     templates, or to get a lost folder back: the store keeps every page. Prints the index's path.
     """
-    from digest.archive.site import publish
+    from digest.archive.site import write_archive
     from digest.archive.urls import INDEX
 
     with opened(config_path) as (config, store):
-        if config.archive is None:
-            raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
-        try:
-            done = publish(config, store, rebuild=rebuild)
-        except OSError as exc:
-            raise DigestError(f"cannot write the archive: {exc}") from exc
+        done = write_archive(config, store, rebuild=rebuild)
     log.info(f"archive: {done}")
     click.echo(done.folder / INDEX)
 
