@@ -21,7 +21,7 @@ from digest.config import Config, FetchConfig
 from digest.delivery.base import DeliveryError, Outcome, Outgoing
 from digest.delivery.retry import RETRY_STATUSES, Retry, retry_after, with_retries
 from digest.render.mime import Letter
-from digest.sources import SourceFailed
+from digest.sources.context import SourceFailed
 from digest.sources.http import REDIRECTS, TooLarge, post
 from digest.store import DeliveryStatus
 

@@ -27,7 +27,7 @@ from digest import jsonlines
 from digest.i18n import language_tag
 from digest.images import lead_image
 from digest.model import Image, Item, Kind
-from digest.sources import SourceContext, parse_iso_date
+from digest.sources.context import SourceContext, parse_iso_date
 from digest.text.markup import inline_text, safe_url, to_text
 
 TEXT_FIELDS = ("section", "author", "source", "lang")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from digest import identity
 from digest.model import DatedItem, Item
-from digest.sources import SourceContext
+from digest.sources.context import SourceContext
 from digest.text.clean import BREAKING_LABEL, clean_headline, headline_from, strip_breaking_label
 
 

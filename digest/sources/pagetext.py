@@ -16,7 +16,7 @@ from pathlib import Path
 
 from digest.identity import scraped_id
 from digest.model import Item, Kind
-from digest.sources import SourceContext
+from digest.sources.context import SourceContext
 from digest.text.clean import CHROME_LINE, clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
