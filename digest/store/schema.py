@@ -159,4 +159,12 @@ MIGRATIONS: list[str] = [
         seen TEXT NOT NULL
     );
     """,
+    # 9: editions held for an editor's sign-off, and those skipped at their approval deadline
+    """
+    CREATE TABLE holds (
+        date TEXT PRIMARY KEY,
+        since TEXT NOT NULL,
+        skipped TEXT
+    );
+    """,
 ]
