@@ -209,6 +209,7 @@ class EditionConfig:
     window_hours: float = check(_window_problem, default=24.0)
     cutoff: str | None = check(lambda v: v and _time_problem(v), default=None)  # None: the first schedule.at time
     max_stories: int = check(_non_negative, default=40)
+    key_developments: int = check(_non_negative, default=0)  # lines of key developments above the stories; 0: none
     desk: str | None = None  # the editor's ledger: a folder of YYYY-MM-DD.yaml files (relative to this file); None: no ledger
     approval: Literal["none", "required"] = "none"  # required: `send` and `schedule` wait for `digest approve`
     approval_deadline: str | None = check(lambda v: v and _time_problem(v), default=None)  # schedule: stop waiting at this time of day
