@@ -13,20 +13,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import parseaddr
 
-from digest.bounces.events import (
-    MAX_EVENTS,
-    Event,
-    Ignored,
-    Kind,
-    Original,
-    Report,
-    Unreadable,
-    one_line,
-    parts,
-    status_in,
-    status_kind,
-    text_of,
-)
+from digest.bounces.events import MAX_EVENTS, Event, Ignored, Kind, Original, Report, Unreadable, one_line, parts, status_in, status_kind, text_of
 
 _ADDRESS = r"[^\s<>@,;:\"()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}"
 Found = list[tuple[str, str]]  # (address, what was said about it)
