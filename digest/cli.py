@@ -2,7 +2,7 @@
 
 Data goes to stdout, logs and warnings to stderr. Exit status (digest.errors): 0 built or sent
 (warnings allowed), 1 could not build or deliver (or, with --strict, a source failed), 2 bad usage
-or bad config.
+or bad config, 3 the edition waits for an editor's `digest approve`.
 """
 from __future__ import annotations
 
@@ -201,7 +201,8 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
 
     An edition that could not be delivered stays pending and goes out, byte for byte, with the next
     send or scheduled run. A reader whose copy was handed over without an answer is marked uncertain
-    and gets it again only with --resend-uncertain. Exit 1 when a delivery failed or is uncertain.
+    and gets it again only with --resend-uncertain. Exit 1 when a delivery failed or is uncertain;
+    exit 3 while the edition waits for `digest approve` (edition.approval: required).
     """
     from digest.output import STDOUT, write
     from digest.send import send
@@ -213,6 +214,44 @@ def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: 
     sys.exit(result.exit_status)
 
 
+@main.command("approve")
+@config_option
+@dated("the edition a send is waiting on, else the coming edition")
+@click.option("--by", "approver", required=True, metavar="NAME", help="Who signs the edition off (recorded with the time).")
+def approve_command(config_path: Path, day: datetime | None, approver: str) -> None:
+    """Sign an edition off (edition.approval: required): `send` and `schedule` deliver it from then on.
+
+    The approval is given to the ledger as it stands: editing the ledger afterwards withdraws it.
+    A broken ledger cannot be approved (exit 2)."""
+    from digest.desk import signoff
+
+    name = " ".join(approver.split())
+    if not name or len(name) > 100:
+        raise UsageError("--by: give the approver's name (at most 100 characters)")
+    now = datetime.now(UTC)
+    with opened(config_path) as (config, store):
+        said = signoff.approve(config, store, day.date() if day else signoff.default_day(config, store, now), name, now)
+    click.echo(for_terminal(said))
+
+
+@main.command("proof")
+@config_option
+@dated("the edition a send is waiting on, else the coming edition")
+@click.option("--to", "addresses", required=True, multiple=True, metavar="ADDRESS",
+              help="Where the proof goes (repeat for several); only there.")
+def proof_command(config_path: Path, day: datetime | None, addresses: tuple[str, ...]) -> None:
+    """Send the edition as it stands to these addresses only, its subject marked "[Proof]", through the
+    configured delivery. Nothing is recorded: a proof is never the edition and never counts as sent."""
+    from digest.desk import signoff
+    from digest.desk.proof import send_proof
+
+    now = datetime.now(UTC)
+    with opened(config_path) as (config, store):
+        lines = send_proof(config, store, day.date() if day else signoff.default_day(config, store, now), list(addresses), now)
+    for line in lines:
+        click.echo(for_terminal(line))
+
+
 @main.command("archive")
 @config_option
 @click.option("--rebuild", is_flag=True, help="Rewrite every file, even those that look up to date.")
@@ -222,16 +261,11 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
     `digest send` does this after each edition; run it after changing the archive's settings or
     templates, or to get a lost folder back: the store keeps every page. Prints the index's path.
     """
-    from digest.archive.site import publish
+    from digest.archive.site import write_archive
     from digest.archive.urls import INDEX
 
     with opened(config_path) as (config, store):
-        if config.archive is None:
-            raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
-        try:
-            done = publish(config, store, rebuild=rebuild)
-        except OSError as exc:
-            raise DigestError(f"cannot write the archive: {exc}") from exc
+        done = write_archive(config, store, rebuild=rebuild)
     log.info(f"archive: {done}")
     click.echo(done.folder / INDEX)
 

@@ -51,7 +51,7 @@ def run_schedule(
     if send_fn is None:
         refuse_unsafe(config, store)  # a config `send` refuses is said once, at start, not at every run
         def send_fn(trigger: str) -> bool:
-            return send(config, store, trigger=trigger).exit_status == EXIT_OK
+            return send(config, store, trigger=trigger, scheduled=True).exit_status == EXIT_OK
     with store.lock("schedule"):
         store.close_interrupted_runs("schedule", utcnow())
         run_id = store.start_run("schedule", utcnow())

@@ -10,6 +10,7 @@ from __future__ import annotations
 EXIT_OK = 0  # built or sent (warnings allowed)
 EXIT_FAILED = 1  # could not build, write or deliver (or something is still pending)
 EXIT_USAGE = 2  # bad usage or bad config: the message names the file, the key and the fix
+EXIT_WAITING = 3  # the edition waits for an editor's `digest approve` (edition.approval: required)
 
 
 class DigestError(Exception):

@@ -45,8 +45,9 @@ from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.delivery import Outcome as DeliveryOutcome
 from digest.delivery import Outgoing, transport
+from digest.desk import signoff
 from digest.edition import shown_number
-from digest.errors import EXIT_FAILED, EXIT_OK
+from digest.errors import EXIT_FAILED, EXIT_OK, EXIT_WAITING
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
@@ -66,6 +67,8 @@ class Outcome(StrEnum):
     ALREADY_SENT = "already-sent"
     FAILED = "failed"
     DRY_RUN = "dry-run"
+    WAITING = "waiting"  # for the editor's `digest approve`
+    SKIPPED = "skipped"  # unapproved at edition.approval_deadline, and edition.on_deadline: skip
 
 
 @dataclass
@@ -79,10 +82,11 @@ class SendResult:
     failures: list[str] = field(default_factory=list)  # every delivery or build failure, each with its reason
     warnings: list[str] = field(default_factory=list)  # problems that did not stop the edition
     preview: bytes | None = None  # --dry-run: the message that would be sent
+    waiting: str | None = None  # why the edition waits for the editor (edition.approval: required)
 
     @property
     def exit_status(self) -> int:
-        return EXIT_FAILED if self.failures else EXIT_OK
+        return EXIT_FAILED if self.failures else EXIT_WAITING if self.waiting else EXIT_OK
 
     def follow(self, earlier: list[SendResult]) -> None:
         """Put what `earlier` sends of the same run (missed editions) before this one's own."""
@@ -103,10 +107,12 @@ class Rendered:
 
 def send(
     config: Config, store: Store, day: date | None = None, *, force: bool = False, dry_run: bool = False,
-    now: datetime | None = None, trigger: str = "", resend_uncertain: bool = False,
+    now: datetime | None = None, trigger: str = "", scheduled: bool = False, resend_uncertain: bool = False,
 ) -> SendResult:
     """Build and deliver the edition of `day` (default: today in the newsletter's time zone) at most once.
 
+    With `edition.approval: required`, an edition not yet approved waits (exit 3); `scheduled` (a run of
+    `digest schedule`) follows `edition.on_deadline` once `edition.approval_deadline` has passed.
     `resend_uncertain`: the operator's word that the readers marked uncertain (handed over, no answer)
     did not get the edition: they are delivered to again, with the same Message-IDs.
 
@@ -130,7 +136,7 @@ def send(
                 log.info(f"sending the edition of {day} again to the {_readers(again)} marked uncertain, as asked" if again
                          else f"no reader of the edition of {day} is marked uncertain; nothing to send again")
             caught_up = [_catch_up(config, store, missed, now) for missed in (missed_days(store, day) if by_clock else [])]
-            result = _send_locked(config, store, day, force=force, now=now)
+            result = _send_locked(config, store, day, force=force, now=now, scheduled=scheduled)
             result.follow(caught_up)
             result.warnings += publish_sent(config, store, result.delivered)
         except BaseException as exc:
@@ -158,11 +164,15 @@ def missed_days(store: Store, day: date) -> list[date]:
 def _catch_up(config: Config, store: Store, day: date, now: datetime) -> SendResult:
     """Send a missed day's edition. One that turns out empty or unbuildable is a warning, not a
     failure: the day's own edition decides the exit status."""
+    if store.skipped(day):
+        log.info(f"the edition of {day} was skipped at its approval deadline; not catching up on it")
+        return SendResult(day, Outcome.SKIPPED, f"the edition of {day} was skipped")
     log.info(f"the edition of {day} was never sent; building it first")
     result = _send_locked(config, store, day, force=False, now=now)
     if store.edition(day) is None:
-        result.warnings.extend(f"the missed edition of {day} was skipped: {reason}" for reason in result.failures)
+        result.warnings.extend(f"the missed edition of {day} was skipped: {reason}" for reason in [*result.failures, result.waiting or ""] if reason)
         result.failures.clear()
+        result.waiting = None
     return result
 
 
@@ -186,7 +196,7 @@ def _plan(store: Store, day: date, force: bool) -> Plan:
     return Plan(earlier, pending=existing)
 
 
-def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime) -> SendResult:
+def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime, scheduled: bool = False) -> SendResult:
     result = SendResult(day, Outcome.FAILED, "")
     plan = _plan(store, day, force)
     for record in plan.earlier:
@@ -202,6 +212,8 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     if plan.pending:
         record = plan.pending
     else:
+        if held := _held(config, store, day, scheduled, result):
+            return held
         rendered = _build_and_render(config, store, day, plan.replaces, now, result)
         if rendered is None:
             result.summary = f"nothing sent for {day}"
@@ -235,6 +247,29 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
                       else f"the edition of {day} is uncertain for {_readers(counts.get(DeliveryStatus.UNCERTAIN, 0))}:"
                       " none is known to have got it")
     log.info(result.summary)
+    return result
+
+
+def _held(config: Config, store: Store, day: date, scheduled: bool, result: SendResult) -> SendResult | None:
+    """The result of a send that must not go yet (the edition waits for the editor, or was skipped at its
+    deadline); None when it may go. A broken ledger raises LedgerError (exit 2): never an unedited edition."""
+    waiting = signoff.holding(config, store, day)
+    if waiting is None:
+        return None
+    deadline = signoff.deadline(config, day)
+    if scheduled and deadline is not None and utcnow() >= deadline:
+        passed = f"the approval deadline ({_local(deadline, config)}) passed without approval of the edition of {day}"
+        if config.edition.on_deadline == "send":
+            _warn(result, f"{passed}; sending it unapproved, as edition.on_deadline: send says")
+            return None
+        store.skip(day, utcnow())
+        result.outcome, result.summary = Outcome.SKIPPED, f"{passed}; skipped, as edition.on_deadline: skip says"
+        log.warning(result.summary)
+        return result
+    store.hold(day, utcnow())
+    result.outcome, result.waiting = Outcome.WAITING, waiting
+    result.summary = waiting + (f"; `digest schedule` waits until {_local(deadline, config)}" if scheduled and deadline else "")
+    log.warning(result.summary)
     return result
 
 

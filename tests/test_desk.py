@@ -6,7 +6,7 @@ import email
 import email.policy
 import json
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -98,7 +98,13 @@ add:
 """
 
 
+def require_approval(root: Path, extra: str = "") -> None:
+    config = root / "config.yaml"
+    config.write_text(config.read_text().replace("  desk: editions/\n", "  desk: editions/\n  approval: required\n" + extra))
+
+
 def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) -> None:
+    require_approval(newsroom)
     ledger(newsroom, DAY_ONE)
     rows = explain(newsroom)
     by_id = {row["item_ids"][0]: row for row in rows}
@@ -113,6 +119,12 @@ def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) 
     text = digest(newsroom, "explain", "--date", str(DAY)).stdout.decode()
     assert "pinned by the editor, was #4]  New school opens" in text and "dropped: unconfirmed: legal hold]" in text
 
+    waiting = digest(newsroom, "send", "--date", str(DAY))
+    assert waiting.returncode == 3
+    assert "waiting for approval of the edition of 2026-05-14 (digest approve --date 2026-05-14 --by NAME)" in waiting.stderr.decode()
+    assert not (newsroom / "outbox").exists()
+    approved = digest(newsroom, "approve", "--by", "Olena Marchuk")  # without --date: the edition the send waits on
+    assert approved.returncode == 0 and approved.stdout.decode().startswith("the edition of 2026-05-14 is approved by Olena Marchuk at ")
     sent = digest(newsroom, "send", "--date", str(DAY))
     assert sent.returncode == 0, sent.stderr.decode()
     (message,) = delivered(newsroom)
@@ -181,3 +193,71 @@ def test_the_editors_words_are_escaped_like_any_item_text(newsroom: Path) -> Non
     assert done.returncode == 0
     assert b"<script>alert(1)" not in done.stdout and b"&lt;script&gt;" in done.stdout
     assert b"<b>Ferry</b>" not in done.stdout and b"&lt;b&gt;Ferry&lt;/b&gt;" in done.stdout
+
+
+def test_a_change_to_the_ledger_after_approval_withdraws_it(newsroom: Path) -> None:
+    require_approval(newsroom)
+    ledger(newsroom, DAY_ONE)
+    assert digest(newsroom, "approve", "--date", str(DAY), "--by", "Olena").returncode == 0
+    ledger(newsroom, DAY_ONE.replace("legal hold", "legal hold, per counsel"))
+    done = digest(newsroom, "send", "--date", str(DAY))
+    assert done.returncode == 3 and not (newsroom / "outbox").exists()
+    assert "editions/2026-05-14.yaml changed after Olena approved it at 20" in done.stderr.decode()
+    assert digest(newsroom, "approve", "--date", str(DAY), "--by", "Olena").returncode == 0
+    assert digest(newsroom, "send", "--date", str(DAY)).returncode == 0 and len(delivered(newsroom)) == 1
+
+
+def test_a_broken_ledger_never_lets_an_unedited_edition_out(newsroom: Path) -> None:
+    require_approval(newsroom)
+    ledger(newsroom, DAY_ONE)
+    assert digest(newsroom, "approve", "--date", str(DAY), "--by", "Olena").returncode == 0
+    ledger(newsroom, DAY_ONE + "  - {title: oops\n")
+    for command in ("send", "approve"):
+        done = digest(newsroom, command, "--date", str(DAY), *(["--by", "Olena"] if command == "approve" else []))
+        assert done.returncode == 2 and b"editions/2026-05-14.yaml: line" in done.stderr and b"Traceback" not in done.stderr
+    assert not (newsroom / "outbox").exists()
+
+
+def test_a_proof_goes_to_its_addresses_only_and_is_never_the_edition(newsroom: Path) -> None:
+    require_approval(newsroom)
+    ledger(newsroom, DAY_ONE)
+    done = digest(newsroom, "proof", "--date", str(DAY), "--to", "editor@example.com", "--to", "desk@example.com")
+    assert done.returncode == 0, done.stderr.decode()
+    proofs = delivered(newsroom)
+    assert sorted(message["To"] for message in proofs) == ["desk@example.com", "editor@example.com"]
+    assert {message["Subject"] for message in proofs} == {"[Proof] New school opens in the dockside district"}
+    assert digest(newsroom, "status", "--date", str(DAY)).returncode != 0  # no edition recorded
+    assert digest(newsroom, "send", "--date", str(DAY)).returncode == 3  # a proof is no approval
+    assert digest(newsroom, "approve", "--date", str(DAY), "--by", "Olena").returncode == 0
+    assert digest(newsroom, "send", "--date", str(DAY)).returncode == 0
+    editions = [message for message in delivered(newsroom) if not message["Subject"].startswith("[Proof]")]
+    assert [message["To"] for message in editions] == ["reader@example.com"]
+    assert editions[0]["Message-ID"] not in {message["Message-ID"] for message in proofs}
+
+
+@pytest.mark.parametrize("on_deadline", ["skip", "send"])
+def test_schedule_waits_for_approval_until_the_deadline_then_does_what_on_deadline_says(
+        newsroom: Path, monkeypatch: pytest.MonkeyPatch, on_deadline: str) -> None:
+    from digest import send as sending
+    from digest.config import load_config
+    from digest.errors import EXIT_OK, EXIT_WAITING
+    from digest.store import Store
+
+    require_approval(newsroom, f"  approval_deadline: \"09:00\"\n  on_deadline: {on_deadline}\n")
+    ledger(newsroom, DAY_ONE)
+    config = load_config(newsroom / "config.yaml")
+    clock = [datetime(2026, 5, 15, 4, 0, tzinfo=UTC)]  # 07:00 in Kyiv, the morning after the edition's day
+    monkeypatch.setattr(sending, "utcnow", lambda: clock[0])
+    with Store(newsroom / "state/digest.db") as store:
+        early = sending.send(config, store, DAY, scheduled=True)
+        assert early.exit_status == EXIT_WAITING and "`digest schedule` waits until 2026-05-15 09:00 EEST" in early.summary
+        clock[0] = datetime(2026, 5, 15, 6, 0, tzinfo=UTC)  # 09:00 in Kyiv: the deadline
+        late = sending.send(config, store, DAY, scheduled=True)
+        assert late.exit_status == EXIT_OK
+        said = "the approval deadline (2026-05-15 09:00 EEST) passed without approval of the edition of 2026-05-14"
+        if on_deadline == "skip":
+            assert late.summary == said + "; skipped, as edition.on_deadline: skip says"
+            assert store.edition(DAY) is None and store.skipped(DAY)
+        else:
+            assert late.warnings[0] == said + "; sending it unapproved, as edition.on_deadline: send says"
+            assert store.edition(DAY) is not None and len(delivered(newsroom)) == 1

@@ -20,6 +20,7 @@ from markupsafe import Markup
 from digest.archive.folder import fingerprint, made_before, record, remove_stale, target
 from digest.archive.urls import FEED, INDEX, edition_folder, edition_url, index_folder, relative
 from digest.config import Config
+from digest.errors import DigestError, UsageError
 from digest.files import write_atomically
 from digest.i18n import Language, language
 from digest.logs import log
@@ -61,6 +62,17 @@ class Published:
         files = "1 file" if self.written == 1 else f"{self.written} files"
         removed = f", {self.removed} removed" if self.removed else ""
         return f"{editions} in {self.folder} ({files} written{removed})"
+
+
+def write_archive(config: Config, store: Store, *, rebuild: bool = False) -> Published:
+    """`digest archive`: publish, as a command's errors (no `archive:` in the config is exit 2, a
+    file that cannot be written exit 1)."""
+    if config.archive is None:
+        raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
+    try:
+        return publish(config, store, rebuild=rebuild)
+    except OSError as exc:
+        raise DigestError(f"cannot write the archive: {exc}") from exc
 
 
 def publish(config: Config, store: Store, *, rebuild: bool = False) -> Published:

@@ -66,15 +66,15 @@ class MessageSender:
 
     batch = 1
 
-    def __init__(self, post: Post) -> None:
-        self.post = post
+    def __init__(self, post: Post, sign: Callable[[bytes], bytes] = lambda message: message) -> None:
+        self.post, self.sign = post, sign  # sign: DKIM (delivery.dkim), the last step before the bytes go
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
         outcomes = []
         for entry in entries:
             address = entry.reader.address
             try:
-                receipt = self.post(letter.eml(entry.reader, entry.token, date), entry.message_id, address)
+                receipt = self.post(self.sign(letter.eml(entry.reader, entry.token, date)), entry.message_id, address)
             except DeliveryError as exc:
                 outcomes.append(Outcome(address, failed_status(exc), str(exc), stop=exc.uncertain or not exc.reader))
                 if exc.uncertain or not exc.reader:

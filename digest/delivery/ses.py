@@ -24,6 +24,7 @@ from datetime import datetime
 
 from digest.config import Config
 from digest.delivery.base import DeliveryError, Outcome, Outgoing
+from digest.delivery.dkim import signer
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
@@ -45,6 +46,7 @@ class Ses:
     def __init__(self, config: Config, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config, self.settings, self.sleep = config, config.delivery.api, sleep
         self.client = None
+        self.sign = signer(config)  # the raw message is final here: DKIM-signed when delivery.dkim is set
 
     def _client(self):
         """The sesv2 client, made at the first reader from the environment and kept for the rest."""
@@ -72,7 +74,7 @@ class Ses:
             address = entry.reader.address
             try:
                 client = self._client()
-                message = letter.eml(entry.reader, entry.token, date)
+                message = self.sign(letter.eml(entry.reader, entry.token, date))
                 sent_as = with_retries(functools.partial(self._send_raw, client, letter, address, message), self.settings, self.sleep)
             except DeliveryError as exc:
                 outcomes.append(Outcome(address, DeliveryStatus.UNCERTAIN if exc.uncertain else DeliveryStatus.PENDING, str(exc), stop=True))

@@ -58,3 +58,26 @@ class Desk(Base):
         with self.transaction() as db:
             db.executemany("INSERT OR IGNORE INTO undated_items (item, edition, seen) VALUES (?, ?, ?)",
                            ((item, day.isoformat(), now.isoformat()) for item in item_ids))
+
+    def hold(self, day: date, now: datetime) -> None:
+        """Note that a send of `day` is waiting for the editor (what `digest approve` approves by default)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO holds (date, since) VALUES (?, ?)", (day.isoformat(), now.isoformat()))
+
+    def skip(self, day: date, now: datetime) -> None:
+        """Note that the edition of `day` was skipped at its approval deadline: no later send catches it up."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO holds (date, since, skipped) VALUES (?, ?, ?) ON CONFLICT (date) DO UPDATE SET skipped = excluded.skipped",
+                       (day.isoformat(), now.isoformat(), now.isoformat()))
+
+    @reads
+    def skipped(self, day: date) -> bool:
+        row = self.db.execute("SELECT skipped FROM holds WHERE date = ?", (day.isoformat(),)).fetchone()
+        return bool(row and row[0])
+
+    @reads
+    def held(self) -> list[date]:
+        """The editions a send is waiting on (held, not skipped, not yet recorded), oldest first."""
+        rows = self.db.execute("SELECT h.date FROM holds h WHERE h.skipped IS NULL"
+                               " AND NOT EXISTS (SELECT 1 FROM editions e WHERE e.date = h.date) ORDER BY h.date")
+        return [date.fromisoformat(day) for (day,) in rows]

@@ -175,7 +175,15 @@ MIGRATIONS: list[str | Rebuild] = [
         seen TEXT NOT NULL
     );
     """,
-    # 9: a reader's copy may be `uncertain`: handed to the mail system with no answer recorded (never re-sent unasked)
+    # 9: editions held for an editor's sign-off, and those skipped at their approval deadline
+    """
+    CREATE TABLE holds (
+        date TEXT PRIMARY KEY,
+        since TEXT NOT NULL,
+        skipped TEXT
+    );
+    """,
+    # 10: a reader's copy may be `uncertain`: handed to the mail system with no answer recorded (never re-sent unasked)
     Rebuild(
         "deliveries",
         """
