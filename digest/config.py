@@ -211,6 +211,7 @@ class EditionConfig:
     window_hours: float = check(_window_problem, default=24.0)
     cutoff: str | None = check(lambda v: v and _time_problem(v), default=None)  # None: the first schedule.at time
     max_stories: int = check(_non_negative, default=40)
+    key_developments: int = check(_non_negative, default=0)  # lines of key developments above the stories; 0: none
     desk: str | None = None  # the editor's ledger: a folder of YYYY-MM-DD.yaml files (relative to this file); None: no ledger
     approval: Literal["none", "required"] = "none"  # required: `send` and `schedule` wait for `digest approve`
     approval_deadline: str | None = check(lambda v: v and _time_problem(v), default=None)  # schedule: stop waiting at this time of day
@@ -331,6 +332,15 @@ class ApiConfig:
 
 
 @dataclass
+class DkimConfig:
+    """The newsletter's DKIM key: the TXT record `<selector>._domainkey.<domain>` holds its public half."""
+
+    domain: str  # d=: the From domain (or a parent of it), for DMARC alignment
+    selector: str  # s=: e.g. s1
+    private_key_file: str  # RSA, PEM, at least 1024 bits (2048 advised); relative to this file
+
+
+@dataclass
 class DeliveryConfig:
     method: Literal["command", "smtp", "outbox", "api"] = "outbox"
     command: str = "sendmail -t"
@@ -340,6 +350,7 @@ class DeliveryConfig:
     api: ApiConfig = field(default_factory=ApiConfig)
     # where bounces go (the envelope sender): `-f ADDRESS` added to the command, SMTP's MAIL FROM; default: From
     return_path: str | None = None
+    dkim: DkimConfig | None = None  # sign each message (README: Deliverability)
 
 
 @dataclass

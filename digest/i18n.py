@@ -103,6 +103,10 @@ class Language:
         """The subject's date: "14 травня 2026 р.", "14 May 2026"."""
         return format_date(day, "long", locale=self._date_locale)
 
+    def day_month(self, day: date) -> str:
+        """The key developments' date: "14 May", "14 травня" (the day of the month in the locale's case)."""
+        return format_skeleton("MMMMd", day, locale=self._date_locale)
+
     def clock(self, moment: datetime, tz: ZoneInfo, time_format: str | None = None, day: date | None = None) -> str:
         """A time in the newsletter's time zone: the locale's clock ("23:02" in Ukrainian, "11:02 PM" in
         English), or the 12- or 24-hour one `email.time_format` asks for, in the locale's words. When

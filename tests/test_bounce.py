@@ -14,7 +14,7 @@ from test_readers import SECRET, smtp_readers
 from test_send import DAY1, DAY2, Project, parse
 
 from digest.bounces import Kind, Unreadable, read
-from digest.bounces.parse import MAX_MESSAGE_BYTES
+from digest.bounces.events import MAX_MESSAGE_BYTES
 from digest.cli import main
 
 SAMPLES = Path(__file__).parent / "data" / "bounces"

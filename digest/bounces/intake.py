@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from digest.bounces.parse import MAX_MESSAGE_BYTES, Event, Kind, Report, Unreadable, read
+from digest.bounces.events import MAX_MESSAGE_BYTES, Event, Kind, Report, Unreadable
+from digest.bounces.parse import read
 from digest.config import Config
 from digest.files import write_atomically
 from digest.logs import log

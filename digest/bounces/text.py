@@ -13,20 +13,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import parseaddr
 
-from digest.bounces.parse import (
-    MAX_EVENTS,
-    Event,
-    Ignored,
-    Kind,
-    Original,
-    Report,
-    Unreadable,
-    _parts,
-    one_line,
-    status_in,
-    status_kind,
-    text_of,
-)
+from digest.bounces.events import MAX_EVENTS, Event, Ignored, Kind, Original, Report, Unreadable, one_line, parts, status_in, status_kind, text_of
 
 _ADDRESS = r"[^\s<>@,;:\"()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}"
 Found = list[tuple[str, str]]  # (address, what was said about it)
@@ -111,7 +98,7 @@ def _status(said: str, text: str) -> str | None:
 
 def plain_notice(message: Message, original: Original) -> Report:
     """The report of a notice in plain words. Raises Unreadable when no known format matches or it names nobody."""
-    text = next((text_of(part) for part in _parts(message) if part.get_content_type() == "text/plain"), "")
+    text = next((text_of(part) for part in parts(message) if part.get_content_type() == "text/plain"), "")
     envelope = f"Subject: {one_line(str(message.get('Subject', '')), 300)}\nFrom: {parseaddr(str(message.get('From', '')))[1]}\n"
     seen = envelope + text
     chosen = next((known for known in FORMATS if known.looks.search(seen)), None)

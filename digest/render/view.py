@@ -18,6 +18,7 @@ from digest.config import BUILT_IN_SECTIONS, Config, sender
 from digest.i18n import Language, language, other_language
 from digest.model import Edition, Image, Story
 from digest.readers import inert
+from digest.render.keylines import key_line, key_stories
 from digest.render.links import domain, inert_url, outgoing
 from digest.text.clean import author_or_none
 
@@ -53,6 +54,14 @@ class StoryView:
     byline: str
     lang: str | None  # the item's language when it is not the newsletter's (an English story in a Ukrainian edition)
     image: Image | None  # the lead picture, sized for the column (width, and height when the source gave both)
+    anchor: str  # its id in the page, which key developments link to ("story-3": the third in reading order)
+
+
+@dataclass(frozen=True)
+class KeyLineView:
+    text: str  # one sentence (see render.keylines)
+    anchor: str  # the story's anchor below
+    lang: str | None  # the story's language when it is not the newsletter's
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,8 @@ class EmailView:
     number: int | None
     note: tuple[str, ...]
     sections: tuple[SectionView, ...]
+    key_heading: str  # "Key developments on 14 May", in the newsletter's language
+    key_developments: tuple[KeyLineView, ...]  # empty when edition.key_developments is 0
     archive_url: str | None
     unsubscribe_url: str | None
     unsubscribe_mailto: str | None
@@ -88,7 +99,7 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
     return {key: value.replace("{date}", edition.date.isoformat()) for key, value in config.email.utm.items()}
 
 
-def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date) -> StoryView:
+def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date, anchor: str = "") -> StoryView:
     lead = story.lead
     url = outgoing(story.url or lead.page, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
@@ -105,6 +116,7 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
         byline=byline,
         lang=other_language(lead.lang, words),
         image=_sized(next((member.image for member in (lead, *story.members) if member.image), None)),
+        anchor=anchor,
     )
 
 
@@ -113,12 +125,16 @@ def email_view(edition: Edition, config: Config) -> EmailView:
     settings, email = config.newsletter, config.email
     words = language(settings.lang)
     utm = utm_tags(edition, config)
+    anchors = {id(story): f"story-{position}" for position, story in enumerate(edition.stories(), start=1)}
     sections = tuple(
         SectionView(section.key, _section_title(section.key, section.title, words), section.layout,
-                    tuple(story_view(story, config, utm, words, edition.date) for story in section.stories))
+                    tuple(story_view(story, config, utm, words, edition.date, anchors[id(story)]) for story in section.stories))
         for section in edition.sections
         if section.stories
     )
+    key_lines = tuple(KeyLineView(line, anchors[id(story)], other_language(story.lead.lang, words))
+                      for story in key_stories(edition, config.edition.key_developments)
+                      if (line := clean_line(key_line(story), HEADLINE_CHARS)))
     note = tuple(p for p in (clean_line(p, PARAGRAPH_CHARS * 2) for p in (edition.note or "").split("\n\n")) if p)
     return EmailView(
         lang=settings.lang,
@@ -131,6 +147,8 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         number=edition.number,
         note=note,
         sections=sections,
+        key_heading=clean_line(words.gettext("Key developments on %(date)s") % {"date": words.day_month(edition.date)}, NAME_CHARS),
+        key_developments=key_lines,
         archive_url=outgoing(edition_url(config, edition.date) or settings.archive_url, utm),
         # the unsubscribe link goes out as configured: its {{subscriber}} is filled per reader (render.mime.Letter)
         unsubscribe_url=settings.unsubscribe_url if outgoing(settings.unsubscribe_url, {}) else None,
