@@ -9,7 +9,7 @@ from email.message import Message
 from email.utils import parseaddr
 from enum import StrEnum
 
-MAX_MESSAGE_BYTES = 10_000_000  # a bounce quotes at most one newsletter; anything larger is kept unread
+MAX_MESSAGE_BYTES = 2_000_000  # a bounce quotes at most one newsletter (well under 200 KB); anything larger is kept unread
 MAX_EVENTS = 100  # recipients taken from one report (one newsletter message has one)
 MAX_TEXT = 200_000  # characters of a text part searched for a notice's recipients and status
 MAX_SAID = 300  # characters kept of what the mail system said
@@ -62,6 +62,7 @@ class Unreadable(Exception):
 
 def one_line(text: str, limit: int = MAX_SAID) -> str:
     """Text from a mail system as one short printable line."""
+    text = text[:limit * 4]  # enough for `limit` once runs of spaces are squeezed; the rest is never looked at
     return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:limit]
 
 
