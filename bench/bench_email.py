@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from sample_edition import config, edition  # noqa: E402
 
 from digest import render  # noqa: E402
-from digest.render.mime import transfer_encoding  # noqa: E402
+from digest.render.mime import html_part_size  # noqa: E402
 from digest.render.text import plain_text  # noqa: E402
 from digest.render.view import email_view  # noqa: E402
 
@@ -60,10 +60,10 @@ def main() -> None:
     for ukrainian in (False, True):
         for stories, briefs in SHAPES:
             ed = make(stories, briefs, ukrainian)
-            render.fit(ed, settings)
+            ed = render.fit(ed, settings).edition
             dropped = stories + briefs - len(ed.stories())
             html = render.render(ed, settings, "html").decode()
-            sent = transfer_encoding(html)[1]
+            sent = html_part_size(html)
             view = email_view(ed, settings)
             times = [timed(lambda view=view: plain_text(view, settings), runs), timed(lambda ed=ed: render.html(ed, settings), runs),
                      timed(lambda shape=(stories, briefs, ukrainian): render.render(make(*shape), settings, "eml"), runs)]

@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digest.dedupe import ClusterStats, cluster, jaccard, normalise_text, shingles  # noqa: E402
-from digest.model import Item  # noqa: E402
+from digest.model import DatedItem  # noqa: E402
 
 FUNCTION_WORDS = "the of and to in a on for that with said is was by at from as has it after were are have".split()
 SOURCES = ["Capital Herald", "Wire Service", "Eastern Courier", "Harbour Post", "Morning Ledger"]
@@ -70,12 +70,12 @@ def edited(rng: random.Random, original: str, words: list[str]) -> str:
     return result + " Reporting by " + rng.choice(SOURCES) + "."
 
 
-def generate(count: int, seed: int = 1) -> tuple[list[Item], dict[str, int]]:
+def generate(count: int, seed: int = 1) -> tuple[list[DatedItem], dict[str, int]]:
     """`count` items and, for each, the origin it was copied from (its own position when original)."""
     rng = random.Random(seed)
     words = vocabulary(rng)
     weights = [1 / (rank + 1) ** 1.1 for rank in range(len(words))]
-    items: list[Item] = []
+    items: list[DatedItem] = []
     origin: dict[str, int] = {}
     for n in range(count):
         source = rng.choice(SOURCES)
@@ -91,7 +91,7 @@ def generate(count: int, seed: int = 1) -> tuple[list[Item], dict[str, int]]:
             length = rng.randint(250, 600) if kind == "story" else rng.randint(40, 90)
             title = text(rng, words, weights, rng.randint(6, 12)).rstrip(".")
             body, root = text(rng, words, weights, length), n
-        item = Item(id=f"item-{n:05d}", source=source, kind=kind, title=title, body=body, published=published)
+        item = DatedItem(id=f"item-{n:05d}", source=source, kind=kind, title=title, body=body, published=published)
         items.append(item)
         origin[item.id] = root
     return items, origin
@@ -125,7 +125,7 @@ def measure(count: int, repeat: int) -> dict:
     }
 
 
-def naive_all_pairs(items: list[Item], pairs_cap: int) -> tuple[float, int]:
+def naive_all_pairs(items: list[DatedItem], pairs_cap: int) -> tuple[float, int]:
     """The baseline: the exact Jaccard on every pair (or on the first `pairs_cap` of them), timed."""
     began = time.process_time()
     sets = [shingles(normalise_text(f"{item.title}\n{item.body}")) for item in items]

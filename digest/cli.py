@@ -1,49 +1,43 @@
 """The command line: thin commands over the library, with the contract the README documents.
 
-Data goes to stdout, logs and warnings to stderr. Exit status: 0 built or sent (warnings allowed),
-1 could not build or deliver (or, with --strict, a source failed), 2 bad usage or bad config.
+Data goes to stdout, logs and warnings to stderr. Exit status (digest.errors): 0 built or sent
+(warnings allowed), 1 could not build or deliver (or, with --strict, a source failed), 2 bad usage
+or bad config, 3 the edition waits for an editor's `digest approve`.
 """
 from __future__ import annotations
 
 import json
 import sys
-import webbrowser
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 import click
 
-from digest import __version__, files, logs, rank, render, summarize
-from digest.archive.site import publish
-from digest.archive.urls import INDEX
-from digest.config import Config, date_problem, load_config
-from digest.daily import run_schedule
-from digest.edition import describe_window
-from digest.errors import DigestError, UsageError
+from digest import __version__, logs, roster
+from digest.config import Algorithm, Config, date_problem, load_config
+from digest.errors import EXIT_FAILED, DigestError, UsageError
+from digest.formats import BUILD_FORMATS
 from digest.logs import log
-from digest.model import Edition, Problem
-from digest.pipeline import BuildError, BuildResult, build, edition_day
+from digest.model import Problem
 from digest.readers import (
-    TOKEN_CHARS,
-    Reader,
-    address_problem,
-    is_token,
+    Reason,
     normalise,
-    opted_out,
-    reader_token,
-    readers,
-    secret,
+    reader_states,
+    restore,
+    settle_token_opt_outs,
+    suppress,
+    unsubscribe_by_hand,
+    who_problem,
 )
-from digest.render import mime
-from digest.send import send
-from digest.sources import load_each
-from digest.store import DeliveryStatus, EditionStatus, Store
+from digest.store import Store
 from digest.text.terminal import for_terminal
 
-EXTENSIONS = {"html": "html", "text": "txt", "mjml": "mjml", "eml": "eml", "json": "json", "jsonl": "jsonl"}
+# Each command imports what it uses when it runs: `digest --help`, `status` and `unsubscribe` start
+# without loading the pipeline, the renderer, sumy, NLTK or numpy (tests/test_startup.py holds them
+# to it; bench/startup.py times them).
 
 config_option = click.option(
     "-c", "--config", "config_path", default="config.yaml", show_default=True,
@@ -82,8 +76,7 @@ class Commands(click.Group):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
-            if isinstance(exc, BuildError):
-                report(exc.problems)  # what went wrong on the way, before why nothing was built
+            report(getattr(exc, "problems", []))  # a BuildError's: what went wrong on the way, before why nothing was built
             log.error(exc.message())
             ctx.exit(exc.exit_status)
 
@@ -94,26 +87,6 @@ def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
     config = load_config(config_path)
     with Store(config.resolve(config.store.path), timeout=config.store.wait) as store:
         yield config, store
-
-
-def run_build(config: Config, store: Store, day: datetime | None, note: str | None = None, *, fit: bool = True) -> BuildResult:
-    now = datetime.now(UTC)
-    result = build(config, edition_day(config, day.date() if day else None, now, sending=False), now=now, store=store, note=note, fit=fit)
-    report(result.problems)
-    return result
-
-
-def write_output(data: bytes | Iterable[bytes], target: str) -> None:
-    """Write to stdout for "-", else as digest.files.write_output does: never a half-written file.
-    `data` may be chunks, written as they come (a jsonl of every reader's message)."""
-    if target == "-":
-        sys.stdout.buffer.write(data) if isinstance(data, bytes) else sys.stdout.buffer.writelines(data)
-        sys.stdout.buffer.flush()
-        return
-    try:
-        files.write_output(Path(target), data)
-    except OSError as exc:
-        raise DigestError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,15 +111,16 @@ def main() -> None:
 @main.command("build")
 @config_option
 @date_option
-@click.option("--format", "fmt", type=click.Choice([*render.FORMATS, "jsonl"]), default="html", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(BUILD_FORMATS), default="html", show_default=True,
               help="What to write; jsonl: one ready message per reader, for an email API.")
-@click.option("-o", "--output", "output", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
+@click.option("-o", "--output", "output_path", default=None, help="A file, or - for stdout. Default: OUTPUT.DIR/DATE.EXT from the config.")
 @click.option("--to", "to", default=None, metavar="ADDRESS", help="Write this reader's own message (their token in place of {{subscriber}}).")
-@click.option("--strict", is_flag=True, help="Exit 1 when any source failed (the edition is still written).")
+@click.option("--strict", is_flag=True, help="Exit 1 when any source failed or an entry of the editor's ledger matched nothing"
+              " (the edition is still written).")
 @click.option("--note", default=None, help="The editor's note at the top of the email (instead of newsletter.note).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the edition's HTML in your web browser too.")
 @click.option("--timings", is_flag=True, envvar="DIGEST_TIMINGS", help="Print each stage's seconds on stderr (also: DIGEST_TIMINGS=1).")
-def build_command(config_path: Path, day: datetime | None, fmt: str, output: str | None, to: str | None, strict: bool,
+def build_command(config_path: Path, day: datetime | None, fmt: str, output_path: str | None, to: str | None, strict: bool,
                   note: str | None, open_browser: bool, timings: bool) -> None:
     """Build one edition and write it as html, text, mjml, eml, json or jsonl.
 
@@ -155,92 +129,45 @@ def build_command(config_path: Path, day: datetime | None, fmt: str, output: str
     Sources that fail are named on stderr and the edition is built from the rest (exit 0; 1 with --strict).
     A broken template (a user's `templates:` folder) exits 2 naming the file and the line.
     """
-    if to is not None and (problem := address_problem(to)):
-        raise UsageError(f"--to: {problem}")
-    if to is not None and fmt == "mjml":
-        raise UsageError("--to does not apply to mjml (the template source); use html, text, eml, json or jsonl")
+    from digest import output  # the pipeline and the renderer
+
+    output.check_reader_option(to, fmt)
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day, note)
-        edition = result.edition
-        with result.timings.stage("render"):
-            data = addressed(config, store, edition, fmt, to)
-            page = render.html(edition, config).encode("utf-8") if open_browser and fmt != "html" else data
-        target = output or default_target(config, edition.date, fmt)
-        with result.timings.stage("write"):
-            write_output(data, target)
-        if target != "-":
-            click.echo(target)
-        if open_browser:
-            opened_page = target if fmt == "html" and target != "-" else default_target(config, edition.date, "html")
-            if opened_page != target:
-                write_output(page, opened_page)
-            webbrowser.open(Path(opened_page).resolve().as_uri())
+        written = output.build(config, store, day.date() if day else None, fmt, output_path, to=to, note=note, open_page=open_browser)
+    if written.target != output.STDOUT:
+        click.echo(written.target)
+    if written.page:
+        import webbrowser
+
+        webbrowser.open(Path(written.page).resolve().as_uri())
     if timings:
-        log.info(result.timings.format())
-    if strict and result.source_failed:
+        log.info(written.result.timings.format())
+    if strict and written.result.source_failed:
         raise DigestError("a source failed and --strict is on")
-
-
-def addressed(config: Config, store: Store, edition: Edition, fmt: str, to: str | None) -> bytes | Iterator[bytes]:
-    """What `build` writes: the edition's document, one reader's (--to), or a line per reader (jsonl)."""
-    if fmt != "jsonl" and to is None:
-        if fmt in ("eml", "json") and len(config.newsletter.to) > 1:
-            log.warning(f"newsletter.to lists {len(config.newsletter.to)} readers: this message is addressed to none of them "
-                 f"(To: {mime.UNDISCLOSED}), as one message to all would show each reader the others' addresses; "
-                 "use `digest send`, `build --to ADDRESS` or `build --format jsonl` for one message per reader")
-        return render.render(edition, config, fmt)
-    letter = render.letter(edition, config)
-    key = secret(config, required=letter.needs_token)
-    if fmt == "jsonl":
-        listed = [Reader(normalise(to))] if to else readers(config, log.warning)
-        opted = store.opt_outs()
-        return (json.dumps(api_message(letter, reader, key), ensure_ascii=False).encode("utf-8") + b"\n"
-                for reader in listed if not opted_out(reader.address, reader_token(reader.address, key), opted))
-    reader = Reader(normalise(to or ""))
-    fill = reader_token(reader.address, key)
-    if fmt == "eml":
-        return letter.eml(reader, fill)
-    document = letter.document(reader, fill)
-    if fmt == "json":
-        return mime.json_document(document)
-    return (document["html"] if fmt == "html" else document["text"]).encode("utf-8")
-
-
-def api_message(letter: mime.Letter, reader: Reader, key: bytes | None) -> dict:
-    """One reader's ready message for an email API: to, from, subject, html, text, headers."""
-    document = letter.document(reader, reader_token(reader.address, key))
-    return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
-            "html": document["html"], "text": document["text"], "headers": document["headers"]}
-
-
-def default_target(config: Config, day: date, fmt: str) -> str:
-    """OUTPUT.DIR/DATE.EXT, where `build` writes when -o is not given."""
-    return str(config.resolve(config.output.dir) / f"{day.isoformat()}.{EXTENSIONS[fmt]}")
+    if strict and written.result.ledger_unused:
+        raise DigestError("an entry of the editor's ledger did nothing (see the warnings above) and --strict is on")
 
 
 @main.command("check")
 @config_option
 def check_command(config_path: Path) -> None:
-    """Load every source once and list each: OK and the items found, or FAILED and why.
+    """Load every source once and list each: OK and the items found, or FAILED and why; then what would
+    stop `digest send` (no unsubscribe, an http one, from or to left out) and what mail providers frown on.
 
-    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source go to stderr.
+    Exit 0 when every source works, 1 when any failed or none is configured. Warnings about parts of a source, and what
+    `send` would refuse, go to stderr.
     """
+    from digest.check import check
+
     with opened(config_path) as (config, store):
-        loaded = load_each(config, datetime.now(UTC), store)
-    report([problem for ctx in loaded for problem in ctx.problems if not problem.source_failed] + mail_law_problems(config))
-    for ctx in loaded:
+        checked = check(config, store, datetime.now(UTC))
+    report(checked.warnings)
+    for refusal in checked.refusals:
+        log.error(f"{refusal.message()} (`digest send` refuses until then)")
+    for ctx in checked.sources:
         click.echo(for_terminal(ctx.status()))
-    if any(ctx.failed for ctx in loaded):
-        sys.exit(1)
-
-
-def mail_law_problems(config: Config) -> list[Problem]:
-    """What bulk-mail law asks of a newsletter sent to real readers (CAN-SPAM: a postal address in
-    every message) and the config lacks; an outbox only collects messages, so it is spared."""
-    if config.delivery.method != "outbox" and not config.email.postal_address:
-        return [Problem("email.postal_address", "is not set: bulk-mail law (CAN-SPAM, and most others) asks for the "
-                        "sender's postal address in every message; add it, e.g. \"Example News, 1 Main Street, Kyiv\"")]
-    return []
+    if checked.failed:
+        sys.exit(EXIT_FAILED)
 
 
 @main.command("explain")
@@ -249,10 +176,14 @@ def mail_law_problems(config: Config) -> list[Problem]:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line instead of text.")
 def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> None:
     """Show every story of the edition in rank order: rank, score, the score's parts, then the title."""
+    from digest import rank
+    from digest.edition import describe_window
+    from digest.output import coming_edition
+
     with opened(config_path) as (config, store):
-        result = run_build(config, store, day, fit=False)  # the ranking alone: nothing is rendered
+        result = coming_edition(config, store, day.date() if day else None, summaries=False)  # the ranking alone: nothing summarized or rendered
     log.info(describe_window(config, result.edition.date))
-    click.echo(rank.format_explain(rank.explain_rows(result.stories), as_json=as_json), nl=False)
+    click.echo(rank.format_explain(rank.explain_rows(result.stories, as_given=True), as_json=as_json), nl=False)
 
 
 @main.command("send")
@@ -260,17 +191,62 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
 @date_option
 @click.option("--dry-run", is_flag=True, help="Build and show what would be sent (the .eml on stdout); record nothing.")
 @click.option("--force", is_flag=True, help="Send again although this date's edition was sent: a new copy, with a new Message-ID.")
-def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool) -> None:
+@click.option("--resend-uncertain", is_flag=True,
+              help="Send again to the readers marked uncertain (the mail system may have taken their copy): only once you know it did not.")
+def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool, resend_uncertain: bool) -> None:
     """Build the edition and deliver it by delivery.method, at most once per date.
 
     An edition that could not be delivered stays pending and goes out, byte for byte, with the next
-    send or scheduled run. Exit 1 when a delivery failed.
+    send or scheduled run. A reader whose copy was handed over without an answer is marked uncertain
+    and gets it again only with --resend-uncertain. Exit 1 when a delivery failed or is uncertain;
+    exit 3 while the edition waits for `digest approve` (edition.approval: required).
     """
+    from digest.output import STDOUT, write
+    from digest.send import send
+
     with opened(config_path) as (config, store):
-        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
+        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run, resend_uncertain=resend_uncertain)
     if result.preview is not None:
-        write_output(result.preview, "-")
+        write(result.preview, STDOUT)
     sys.exit(result.exit_status)
+
+
+@main.command("approve")
+@config_option
+@dated("the edition a send is waiting on, else the coming edition")
+@click.option("--by", "approver", required=True, metavar="NAME", help="Who signs the edition off (recorded with the time).")
+def approve_command(config_path: Path, day: datetime | None, approver: str) -> None:
+    """Sign an edition off (edition.approval: required): `send` and `schedule` deliver it from then on.
+
+    The approval is given to the ledger as it stands: editing the ledger afterwards withdraws it.
+    A broken ledger cannot be approved (exit 2)."""
+    from digest.desk import signoff
+
+    name = " ".join(approver.split())
+    if not name or len(name) > 100:
+        raise UsageError("--by: give the approver's name (at most 100 characters)")
+    now = datetime.now(UTC)
+    with opened(config_path) as (config, store):
+        said = signoff.approve(config, store, day.date() if day else signoff.default_day(config, store, now), name, now)
+    click.echo(for_terminal(said))
+
+
+@main.command("proof")
+@config_option
+@dated("the edition a send is waiting on, else the coming edition")
+@click.option("--to", "addresses", required=True, multiple=True, metavar="ADDRESS",
+              help="Where the proof goes (repeat for several); only there.")
+def proof_command(config_path: Path, day: datetime | None, addresses: tuple[str, ...]) -> None:
+    """Send the edition as it stands to these addresses only, its subject marked "[Proof]", through the
+    configured delivery. Nothing is recorded: a proof is never the edition and never counts as sent."""
+    from digest.desk import signoff
+    from digest.desk.proof import send_proof
+
+    now = datetime.now(UTC)
+    with opened(config_path) as (config, store):
+        lines = send_proof(config, store, day.date() if day else signoff.default_day(config, store, now), list(addresses), now)
+    for line in lines:
+        click.echo(for_terminal(line))
 
 
 @main.command("archive")
@@ -282,13 +258,11 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
     `digest send` does this after each edition; run it after changing the archive's settings or
     templates, or to get a lost folder back: the store keeps every page. Prints the index's path.
     """
+    from digest.archive.site import write_archive
+    from digest.archive.urls import INDEX
+
     with opened(config_path) as (config, store):
-        if config.archive is None:
-            raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
-        try:
-            done = publish(config, store, rebuild=rebuild)
-        except OSError as exc:
-            raise DigestError(f"cannot write the archive: {exc}") from exc
+        done = write_archive(config, store, rebuild=rebuild)
     log.info(f"archive: {done}")
     click.echo(done.folder / INDEX)
 
@@ -298,40 +272,117 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
 @dated("the latest edition recorded")
 def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
-    pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""
+    pending (why), uncertain (handed over, no answer), refused for good, or opted out. Exit 1 while
+    any reader is pending or uncertain."""
+    from digest.status import edition_status
+
     with opened(config_path) as (config, store):
-        record = store.edition(day.date()) if day else next(reversed(store.editions()), None)
-        if record is None:
-            raise DigestError(f"no edition {'of ' + str(day.date()) + ' ' if day else ''}has been sent or recorded in {store.path}")
-        counts = store.delivery_counts(record.date)
-        click.echo(f"edition {record.date} (No. {record.number}): {record.status}; " +
-                   ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
-                   (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else ""))
-        for delivery in store.deliveries(record.date):
-            when = delivery.sent.astimezone(config.newsletter.tz).strftime("%Y-%m-%d %H:%M") if delivery.sent else "-"
-            said = delivery.receipt if delivery.status is DeliveryStatus.SENT else (delivery.reason or "")
-            click.echo(f"{delivery.status:<9}  {delivery.address}  {when}  attempts {delivery.attempts}  {said}".rstrip())
-    if counts.get(DeliveryStatus.PENDING):
-        sys.exit(1)
+        shown = edition_status(config, store, day.date() if day else None, datetime.now(UTC))
+    for line in shown.lines:
+        click.echo(line)
+    if shown.missing:
+        raise DigestError(shown.missing)
+    if shown.pending:
+        sys.exit(EXIT_FAILED)
 
 
 @main.command("unsubscribe")
 @config_option
 @click.argument("who", metavar="TOKEN|ADDRESS")
 def unsubscribe_command(config_path: Path, who: str) -> None:
-    """Record that a reader opted out (by the token from their unsubscribe link, or their address):
-    no edition is sent to them again, whatever the config or the subscribers file lists."""
-    with opened(config_path) as (_config, store):
-        if "@" in who:
-            if problem := address_problem(who):
-                raise UsageError(problem)
-            key = normalise(who)
-        else:
-            if not is_token(who.strip().lower()):
-                raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
-            key = who.strip().lower()
-        new = store.opt_out(key, datetime.now(UTC))
-    click.echo(f"{who}: {'unsubscribed' if new else 'was already unsubscribed'}")
+    """Record that a reader opted out, by the token from their unsubscribe link (made with the current
+    secret or a previous one) or their address: no edition is sent to that address again, whatever the
+    config or the subscribers file lists. A token that matches no reader exits 1 and records nothing."""
+    if problem := who_problem(who):
+        raise UsageError(problem)
+    with opened(config_path) as (config, store):
+        said = unsubscribe_by_hand(config, store, who, datetime.now(UTC))
+    click.echo(said)
+
+
+@main.group("readers", invoke_without_command=True)
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.pass_context
+def readers_command(ctx: click.Context, config_path: Path, fmt: str) -> None:
+    """List every reader and where they stand: active, pending confirmation, or suppressed (with the
+    reason, since when and where it came from). `readers suppress|restore ADDRESS` changes one."""
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    with opened(config_path) as (config, store):
+        settle_token_opt_outs(config, store, datetime.now(UTC))
+        states = reader_states(config, store, log.warning)
+        lines = roster.as_csv(states, config.newsletter.tz) if fmt == "csv" else (line + "\n" for line in roster.table(states, config.newsletter.tz))
+        for line in lines:
+            sys.stdout.write(line)
+    sys.stdout.flush()
+
+
+def _sub_config(ctx: click.Context, config_path: Path | None) -> Path:
+    """A subcommand's -c, else the group's (`digest readers -c FILE suppress ADDRESS`)."""
+    return config_path or ctx.obj
+
+
+sub_config_option = click.option("-c", "--config", "config_path", default=None, type=click.Path(dir_okay=False, readable=False, path_type=Path),
+                                 help="The config file (default: the one given before the subcommand, else ./config.yaml).")
+
+
+@readers_command.command("suppress")
+@sub_config_option
+@click.option("--reason", type=click.Choice([reason.value for reason in Reason]), default=Reason.BY_HAND.value, show_default=True)
+@click.argument("address")
+@click.pass_context
+def readers_suppress_command(ctx: click.Context, config_path: Path | None, reason: str, address: str) -> None:
+    """Send ADDRESS nothing more (recorded by hand, with the reason)."""
+    with opened(_sub_config(ctx, config_path)) as (_config, store):
+        new = suppress(store, address, Reason(reason), "digest readers suppress", datetime.now(UTC))
+    click.echo(f"{normalise(address)}: {'suppressed' if new else 'was already suppressed'}")
+
+
+@readers_command.command("restore")
+@sub_config_option
+@click.argument("address")
+@click.pass_context
+def readers_restore_command(ctx: click.Context, config_path: Path | None, address: str) -> None:
+    """Lift ADDRESS's suppression, whatever its reason: it gets the next edition if it is listed."""
+    with opened(_sub_config(ctx, config_path)) as (_config, store):
+        lifted = restore(store, address, datetime.now(UTC))
+    click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
+
+
+@main.command("bounce")
+@config_option
+@click.argument("file", metavar="[FILE|-]", default=None, required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@click.option("--mbox", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None, help="Every message of this mbox file.")
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Every message of this Maildir not yet seen (each is then marked seen).")
+def bounce_command(config_path: Path, file: str | None, mbox: Path | None, maildir: Path | None) -> None:
+    """Record bounces and spam complaints: one message from FILE or stdin (an MTA alias
+    `bounces: "|digest bounce -c /srv/news/config.yaml"`), or a folder's. A 5.x.x failure suppresses the
+    reader, a 4.x.x one counts as soft, a complaint suppresses. Exit 0 whatever the message: one that
+    cannot be read is kept in bounces.unread and named on stderr."""
+    from digest.bounces.intake import run
+
+    if sum(x is not None for x in (file, mbox, maildir)) > 1:
+        raise UsageError("give one of FILE, --mbox or --maildir")
+    config = load_config(config_path)
+    tally = run(config, file=file, mbox=mbox, maildir=maildir, stdin=sys.stdin.buffer, out=click.echo, now=datetime.now(UTC))
+    log.info(f"bounce: {tally.recorded} recorded, {tally.not_readers} not about a reader, {tally.ignored} needing nothing,"
+             f" {len(tally.kept)} kept unread")
+
+
+@main.command("serve")
+@config_option
+@click.option("--host", default=None, help="The address to listen on. Default: serve.host (127.0.0.1: the proxy's side).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="The port to listen on. Default: serve.port (8025).")
+def serve_command(config_path: Path, host: str | None, port: int | None) -> None:
+    """Run the newsletter's web endpoint behind your reverse proxy: subscribe with double opt-in,
+    one-click unsubscribe (RFC 8058) and the email services' bounce and complaint webhooks.
+    Runs until stopped; serve.base_url is the public address the proxy maps to it."""
+    from digest.serve import run  # the web stack is loaded only for this command
+
+    run(load_config(config_path), host, port)
 
 
 @main.command("schedule")
@@ -342,6 +393,8 @@ def schedule_command(config_path: Path) -> None:
     Started after today's time with today's edition unsent, it sends it at once. SIGTERM or Ctrl-C
     lets a running send finish, then exits 0. One scheduler per store.
     """
+    from digest.daily import run_schedule
+
     with opened(config_path) as (config, store):
         logs.to_stderr("digest schedule", timestamps=True)
         status = run_schedule(config, store)
@@ -350,7 +403,7 @@ def schedule_command(config_path: Path) -> None:
 
 @main.command("summarize")
 @click.option("-n", "--sentences", type=click.IntRange(min=1), default=3, show_default=True, help="Sentences in each summary.")
-@click.option("--algorithm", type=click.Choice(summarize.ALGORITHMS), default=summarize.ALGORITHMS[0], show_default=True,
+@click.option("--algorithm", type=click.Choice(get_args(Algorithm)), default=get_args(Algorithm)[0], show_default=True,
               help="The default is built for news; the others are sumy's.")
 @click.option("--lang", default="en", show_default=True, help="The text's language: an ISO code (en, uk) or a name.")
 @click.option("--title", default=None, help="The headline, which the summary will not repeat (plain text input only).")
@@ -366,6 +419,8 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
     With --jsonl, each input line is one document; a line that is not a JSON object with a "text"
     string is named on stderr with its line number and skipped. Large batches use every core.
     """
+    from digest import summarize
+
     if not jsonl:
         chosen = summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm)
         for sentence in summarize.fit_words(chosen, words or 0, lang):

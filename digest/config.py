@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
+import os
 import re
 import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from email.utils import parseaddr
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -115,17 +119,24 @@ def _positive(value: float) -> str | None:
     return None if value > 0 else f"{value} must be more than 0"
 
 
+# What `from` and `to` are when the config leaves them out: enough for a preview, never for a send
+PLACEHOLDER_FROM = "Daily Digest <digest@example.com>"
+PLACEHOLDER_TO = "readers@example.com"
+
+
 @dataclass
 class NewsletterConfig:
     title: str = "Daily Digest"
     tagline: str = ""
     timezone: str = check(_timezone_problem, default="UTC")
     lang: str = check(lang_problem, default="en")  # the email's own words, dates and direction (digest.i18n)
-    from_: str = field(default="Daily Digest <digest@example.com>", metadata={"key": "from"})
-    to: list[str] = field(default_factory=lambda: ["readers@example.com"])
+    from_: str = field(default=PLACEHOLDER_FROM, metadata={"key": "from"})
+    to: list[str] = field(default_factory=lambda: [PLACEHOLDER_TO])  # `to: []` when only the subscribers file or `serve` list readers
     unsubscribe_url: str | None = check(_header_problem, default=None)
     unsubscribe_mailto: str | None = check(_header_problem, default=None)
     unsubscribe_secret_env: str = "DIGEST_UNSUBSCRIBE_SECRET"  # the variable holding the secret that makes each reader's token
+    # the variable holding earlier secrets, separated by commas: their tokens (in emails already sent) still unsubscribe
+    unsubscribe_previous_secrets_env: str = "DIGEST_UNSUBSCRIBE_SECRET_PREVIOUS"
     list_id: str | None = check(_header_problem, default=None)  # the List-Id header; default: the title as a label under the sender's domain
     archive_url: str | None = None
     note: str | None = None
@@ -200,6 +211,11 @@ class EditionConfig:
     window_hours: float = check(_window_problem, default=24.0)
     cutoff: str | None = check(lambda v: v and _time_problem(v), default=None)  # None: the first schedule.at time
     max_stories: int = check(_non_negative, default=40)
+    key_developments: int = check(_non_negative, default=0)  # lines of key developments above the stories; 0: none
+    desk: str | None = None  # the editor's ledger: a folder of YYYY-MM-DD.yaml files (relative to this file); None: no ledger
+    approval: Literal["none", "required"] = "none"  # required: `send` and `schedule` wait for `digest approve`
+    approval_deadline: str | None = check(lambda v: v and _time_problem(v), default=None)  # schedule: stop waiting at this time of day
+    on_deadline: Literal["send", "skip"] = "skip"  # what `schedule` does with an edition still unapproved at the deadline
 
 
 @dataclass
@@ -247,9 +263,14 @@ def _sections_problem(sections: list[SectionConfig]) -> str | None:
     return None
 
 
+# The summarizers `summary.algorithm` (and `digest summarize --algorithm`) may name: `news` is digest's
+# own, built for news; the others are sumy's. Listed here, in the schema, so a typo is a config error.
+Algorithm = Literal["news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson"]
+
+
 @dataclass
 class SummaryConfig:
-    algorithm: str = "news"
+    algorithm: Algorithm = "news"
     story_sentences: int = check(_positive, default=2)
     brief_sentences: int = check(_positive, default=1)
     story_words: int = check(_non_negative, default=60)  # a blurb's word budget (0: none); see summarize.budget
@@ -311,6 +332,15 @@ class ApiConfig:
 
 
 @dataclass
+class DkimConfig:
+    """The newsletter's DKIM key: the TXT record `<selector>._domainkey.<domain>` holds its public half."""
+
+    domain: str  # d=: the From domain (or a parent of it), for DMARC alignment
+    selector: str  # s=: e.g. s1
+    private_key_file: str  # RSA, PEM, at least 1024 bits (2048 advised); relative to this file
+
+
+@dataclass
 class DeliveryConfig:
     method: Literal["command", "smtp", "outbox", "api"] = "outbox"
     command: str = "sendmail -t"
@@ -320,6 +350,7 @@ class DeliveryConfig:
     api: ApiConfig = field(default_factory=ApiConfig)
     # where bounces go (the envelope sender): `-f ADDRESS` added to the command, SMTP's MAIL FROM; default: From
     return_path: str | None = None
+    dkim: DkimConfig | None = None  # sign each message (README: Deliverability)
 
 
 @dataclass
@@ -338,6 +369,12 @@ def _base_url_problem(url: str) -> str | None:
 
 
 @dataclass
+class BouncesConfig:
+    soft_limit: int = check(_positive, default=3)  # soft bounces in a row (no edition delivered between) that suppress an address
+    unread: str | None = None  # where `digest bounce` keeps what it cannot read (relative to this file); default: bounces.unread beside the store
+
+
+@dataclass
 class ArchiveConfig:
     """The web archive: every sent edition as a static page, an index and an Atom feed."""
 
@@ -349,6 +386,66 @@ class ArchiveConfig:
     @property
     def root_url(self) -> str:
         return self.base_url.rstrip("/") + "/"
+
+
+def _serve_url_problem(url: str | None) -> str | None:
+    """The public root the proxy maps to `digest serve`: the links in the email (unsubscribe, confirm) and
+    the pages start here; https, so mail clients may offer one-click unsubscribe."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"'{url}' is not an http(s) URL; write the public address the proxy serves digest at, e.g. https://example.com/newsletter"
+    if parts.query or parts.fragment or _CONTROL.search(url):
+        return f"'{url}' has a query, a fragment or a control character; use the plain address, e.g. https://example.com/newsletter"
+    return None
+
+
+@dataclass
+class PostmarkHookConfig:
+    """Postmark's bounce and spam-complaint webhooks sign in with HTTP basic auth: the two variables hold the pair."""
+
+    username_env: str
+    password_env: str
+
+
+@dataclass
+class SendGridHookConfig:
+    public_key_env: str  # the variable holding the Signed Event Webhook's verification key (base64 or PEM)
+
+
+SNS_HOSTS = [r"sns\.[a-z0-9-]+\.amazonaws\.com", r"sns\.[a-z0-9-]+\.amazonaws\.com\.cn"]
+
+
+@dataclass
+class SesHookConfig:
+    topic_arns: list[str]  # the SNS topics whose notifications are taken; any other is refused
+    certificate_hosts: list[str] = field(default_factory=lambda: list(SNS_HOSTS))  # regexes the whole host[:port] of a certificate's URL must match
+
+
+@dataclass
+class WebhooksConfig:
+    postmark: PostmarkHookConfig | None = None  # None: the route answers 404
+    sendgrid: SendGridHookConfig | None = None
+    ses: SesHookConfig | None = None
+
+
+@dataclass
+class ServeConfig:
+    """`digest serve`: subscribe, confirm, one-click unsubscribe and the services' webhooks, behind a proxy."""
+
+    base_url: str | None = check(_serve_url_problem, default=None)  # the public root the proxy maps to the server
+    host: str = "127.0.0.1"  # where it listens: the proxy's side, not the world's
+    port: int = 8025
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])  # whose X-Forwarded-For names the client
+    subscribe_per_client: int = check(_positive, default=10)  # subscribe and confirm POSTs from one client an hour
+    subscribe_per_address: int = check(_positive, default=3)  # confirmation emails to one address a day
+    confirm_days: float = check(_positive, default=7.0)  # how long a confirmation link works
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+
+    @property
+    def root(self) -> str:
+        return (self.base_url or "").rstrip("/")
 
 
 @dataclass
@@ -375,9 +472,12 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     archive: ArchiveConfig | None = None  # None: no web archive (newsletter.archive_url, if set, is the email's link)
     subscribers: SubscribersConfig | None = None  # readers beyond newsletter.to
+    bounces: BouncesConfig = field(default_factory=BouncesConfig)
+    serve: ServeConfig = field(default_factory=ServeConfig)
     templates: str | None = None  # a folder of the user's own templates
     base_dir: Path = field(default=Path("."), metadata={"internal": True})
     file: Path = field(default=Path("config.yaml"), metadata={"internal": True})
+    left_out: frozenset[str] = field(default=frozenset(), metadata={"internal": True})  # keys whose placeholders stand in
 
     def resolve(self, relative: str | Path) -> Path:
         """A path from the config, taken relative to the config file's folder."""
@@ -389,6 +489,19 @@ class Config:
 
     def source_tz(self, source: SourceConfig) -> ZoneInfo:
         return ZoneInfo(source.timezone) if source.timezone else self.newsletter.tz
+
+
+def sender(config: Config) -> str:
+    """The From: `newsletter.from` as written when it gives a name; else its address under the
+    newsletter's title, so a bare address (or the placeholder, when `from` is left out) is not sent
+    as "Daily Digest" or as a nameless address."""
+    name, address = parseaddr(config.newsletter.from_)
+    if name and "newsletter.from" not in config.left_out:
+        return config.newsletter.from_
+    try:
+        return str(Address(display_name=" ".join(config.newsletter.title.split()), addr_spec=address)) if address else config.newsletter.from_
+    except (ValueError, IndexError, HeaderParseError):
+        return config.newsletter.from_
 
 
 def load_config(path: str | Path) -> Config:
@@ -414,6 +527,10 @@ def load_config(path: str | Path) -> Config:
     config = _build(Config, raw, "", path)
     config.base_dir = path.resolve().parent
     config.file = path
+    newsletter = raw.get("newsletter") if isinstance(raw.get("newsletter"), dict) else {}
+    config.left_out = frozenset(f"newsletter.{key}" for key in ("from", "to") if key not in newsletter)
+    if config.serve.base_url and not config.newsletter.unsubscribe_url:  # `digest serve` answers the one-click POST
+        config.newsletter.unsubscribe_url = config.serve.base_url.rstrip("/") + "/unsubscribe/{{subscriber}}"
     _check_sources(config)
     _check_templates(config)
     if config.subscribers and not config.resolve(config.subscribers.path).is_file():
@@ -430,12 +547,32 @@ def _check_addresses(config: Config) -> None:
     as IDNA ("xn--..."), the only form a mail header carries without SMTPUTF8."""
     settings = config.newsletter
     settings.from_ = _ascii_address(settings.from_, "newsletter.from", config.file)
-    settings.to = [_ascii_address(value, f"newsletter.to[{index}]", config.file) for index, value in enumerate(settings.to)]
+    settings.to = [_one_reader(_ascii_address(value, f"newsletter.to[{index}]", config.file), f"newsletter.to[{index}]", config.file)
+                   for index, value in enumerate(settings.to)]
     if config.delivery.return_path is not None:
         config.delivery.return_path = _ascii_address(config.delivery.return_path, "delivery.return_path", config.file)
         if "@" not in config.delivery.return_path or parseaddr(config.delivery.return_path)[1] != config.delivery.return_path.strip():
             raise ConfigError(config.file, "delivery.return_path", f"'{config.delivery.return_path}' is not a bare address",
                               "write the address alone, e.g. bounces@example.com")
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _one_reader(value: str, key: str, file: Path) -> str:
+    """One `newsletter.to` entry is one reader. Two addresses in one ("a@x.org, b@y.org") would be one
+    message showing each reader the other's address (`build --format eml | sendmail -t`), or a reader
+    dropped without a word; a comma outside quotes splits a name ("Bob, the builder <bob@x.org>")."""
+    bare = _QUOTED.sub('""', value)  # a quoted name may hold a comma or an @
+    addresses = [(name, address) for name, address in getaddresses([value]) if "@" in address]
+    if bare.count("@") > 1 and len(addresses) > 1:
+        listed = ", ".join(json.dumps(formataddr(pair), ensure_ascii=False) for pair in addresses)
+        raise ConfigError(file, key, f"'{value}' holds {len(addresses)} addresses; each entry is one reader",
+                          f"give each reader an entry of its own: to: [{listed}]")
+    if bare.count("@") > 1 or re.search(r"[,;]", re.sub(r"<[^>]*>", "", bare)):
+        raise ConfigError(file, key, f"'{value}' is not one address: it has a second @, or a comma or semicolon outside quotes",
+                          'write one reader per entry, and put a name with a comma in quotes: \'"Bob, the builder" <bob@example.org>\'')
+    return value
 
 
 def _ascii_address(value: str, key: str, file: Path) -> str:
@@ -509,16 +646,21 @@ def _check_templates(config: Config) -> None:
 
 def _check_archive(config: Config) -> None:
     """The archive folder is published as it is, so it must not hold (or be) the config's or the
-    store's folder: a web server serving it would serve them too."""
+    store's folder, the subscribers file or output.dir (where `build --format jsonl` writes every
+    reader's address and token): a web server serving it would serve them too. Checked on the paths
+    as written and as their links lead."""
     if config.archive is None:
         return
     folder = config.resolve(config.archive.dir).resolve()
-    private = {"the config file": config.file.resolve(), "the store": config.resolve(config.store.path).resolve(),
-               "the outbox": config.resolve(config.delivery.outbox).resolve()}
-    for what, path in private.items():
-        if folder == path or folder in path.parents:
-            raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
-                              "use a folder of its own for the archive, e.g. archive/ or public/")
+    private = {"the config file": config.file, "the store": config.resolve(config.store.path),
+               "the outbox": config.resolve(config.delivery.outbox), "output.dir": config.resolve(config.output.dir)}
+    if config.subscribers:
+        private["the subscribers file"] = config.resolve(config.subscribers.path)
+    for what, written in private.items():
+        for path in (Path(os.path.abspath(written)), written.resolve()):
+            if folder == path or folder in path.parents:
+                raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' would publish {what} ({path})",
+                                  "use a folder of its own for the archive, e.g. archive/ or public/")
     if folder.exists() and not folder.is_dir():
         raise ConfigError(config.file, "archive.dir", f"'{config.archive.dir}' is a file, not a folder", "name a folder")
 

@@ -22,8 +22,10 @@ from datetime import datetime, time, timedelta
 
 import schedule
 
+from digest.compliance import refuse_unsafe
 from digest.config import Config
 from digest.edition import on_clock
+from digest.errors import EXIT_OK
 from digest.logs import log
 from digest.pipeline import edition_day
 from digest.send import send, utcnow
@@ -47,8 +49,9 @@ def run_schedule(
     stop = stop or threading.Event()
     nap = nap or stop.wait
     if send_fn is None:
+        refuse_unsafe(config, store)  # a config `send` refuses is said once, at start, not at every run
         def send_fn(trigger: str) -> bool:
-            return send(config, store, trigger=trigger).exit_status == 0
+            return send(config, store, trigger=trigger, scheduled=True).exit_status == EXIT_OK
     with store.lock("schedule"):
         store.close_interrupted_runs("schedule", utcnow())
         run_id = store.start_run("schedule", utcnow())
@@ -63,7 +66,7 @@ def run_schedule(
         finally:
             store.end_run(run_id, "stopped", utcnow())
     log.info("stopped")
-    return 0
+    return EXIT_OK
 
 
 def _loop(config: Config, store: Store, send_fn: Callable[[str], bool], nap: Callable[[float], object],

@@ -27,11 +27,11 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
-from digest.model import Item, Story
+from digest.identity import one_per_id
+from digest.model import DatedItem, Item, Story
 from digest.text.markup import canonical_url
 
 # Bump whenever a change here could group the same items differently, so remembered groupings refresh.
@@ -62,13 +62,9 @@ def item_text(item: Item) -> str:
     return f"{item.title}\n{item.body}"
 
 
-def lead_key(item: Item) -> tuple:
-    """Fullest (most words) first, then earliest (undated last), then id: the order of a story's members."""
-    return (-len(item.body.split()), _timestamp(item.published), item.id)
-
-
-def _timestamp(moment: datetime | None) -> float:
-    return moment.timestamp() if moment else float("inf")
+def lead_key(item: DatedItem) -> tuple:
+    """Fullest (most words) first, then earliest, then id: the order of a story's members."""
+    return (-len(item.body.split()), item.published.timestamp(), item.id)
 
 
 @dataclass
@@ -100,12 +96,12 @@ class _Groups:
         self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stats: ClusterStats | None = None) -> list[Story]:
+def cluster(items: Sequence[DatedItem], *, threshold: float = DEFAULT_THRESHOLD, stats: ClusterStats | None = None) -> list[Story]:
     """Group items reporting the same event into Stories (lead = fullest member), oldest story first.
 
-    An id given twice is one item: its fullest copy is kept.
+    An id given twice is one item (digest.identity's choice of copy).
     """
-    ordered = sorted(_distinct(items).values(), key=lambda item: (_timestamp(item.published), item.id))
+    ordered = sorted(one_per_id(items), key=lambda item: (item.published.timestamp(), item.id))
     groups = _Groups(len(ordered))
     stats = stats if stats is not None else ClusterStats()
     stats.items = len(ordered)
@@ -131,34 +127,24 @@ def cluster(items: Sequence[Item], *, threshold: float = DEFAULT_THRESHOLD, stat
     stats.texts = len(texts)
     _join_near_duplicates(texts, groups, threshold, stats)
 
-    members: dict[int, list[Item]] = defaultdict(list)
+    members: dict[int, list[DatedItem]] = defaultdict(list)
     for at, item in enumerate(ordered):
         members[groups.find(at)].append(item)
     return _stories(members.values())
 
 
-def _stories(groups: Iterable[list[Item]]) -> list[Story]:
+def _stories(groups: Iterable[list[DatedItem]]) -> list[Story]:
     """Each group as a Story led by its fullest item, the oldest story first."""
     stories = []
     for group in groups:
         if len(group) > 1:  # sort() would read even a lone item's words
             group.sort(key=lead_key)
         stories.append(Story(lead=group[0], members=group))
-    stories.sort(key=lambda story: (_timestamp(_earliest(story)), story.lead.id))
+    stories.sort(key=lambda story: (min(member.published for member in story.members).timestamp(), story.lead.id))
     return stories
 
 
-def _distinct(items: Iterable[Item]) -> dict[str, Item]:
-    """One item per id: the copy that `lead_key` puts first (the last of equals)."""
-    by_id: dict[str, Item] = {}
-    for item in items:
-        kept = by_id.get(item.id)
-        if kept is None or lead_key(item) <= lead_key(kept):
-            by_id[item.id] = item
-    return by_id
-
-
-def fingerprint(items: Iterable[Item], threshold: float = DEFAULT_THRESHOLD) -> str:
+def fingerprint(items: Iterable[DatedItem], threshold: float = DEFAULT_THRESHOLD) -> str:
     """A key for the grouping `cluster(items, threshold=threshold)` finds: sha256 over what decides
     it (each item's id, source, address, title and text; the fullest copy of an id given twice), in
     an order of its own, with the threshold and CLUSTER_VERSION.
@@ -166,23 +152,18 @@ def fingerprint(items: Iterable[Item], threshold: float = DEFAULT_THRESHOLD) -> 
     Dates only order members and stories, which `regroup` does afresh, so an undated item that a
     source dates by the time it was read leaves the key as it was.
     """
-    fields = sorted((item.id, item.source, item.url or "", item.title, item.body) for item in _distinct(items).values())
+    fields = sorted((item.id, item.source, item.url or "", item.title, item.body) for item in one_per_id(items))
     return hashlib.sha256(json.dumps([CLUSTER_VERSION, threshold, fields]).encode("ascii")).hexdigest()
 
 
-def regroup(items: Iterable[Item], groups: Iterable[Iterable[str]]) -> list[Story]:
+def regroup(items: Iterable[DatedItem], groups: Iterable[Iterable[str]]) -> list[Story]:
     """The stories `cluster` gives for these items, from the item ids of its stories (remembered
     under their `fingerprint`), without comparing a text again."""
-    by_id = _distinct(items)
+    by_id = {item.id: item for item in one_per_id(items)}
     return _stories([by_id[item_id] for item_id in ids] for ids in groups)
 
 
-def _earliest(story: Story) -> datetime | None:
-    dates = [member.published for member in story.members if member.published]
-    return min(dates) if dates else None
-
-
-def _same_url(ordered: Sequence[Item]) -> Iterable[list[int]]:
+def _same_url(ordered: Sequence[DatedItem]) -> Iterable[list[int]]:
     """Positions sharing a canonical URL, except a live page's URL (one source, several titles)."""
     by_url: dict[str, list[int]] = defaultdict(list)
     for at, item in enumerate(ordered):
@@ -200,11 +181,15 @@ def token_hashes(tokens: Sequence[str], known: dict[str, int]) -> np.ndarray:
     """Each word's 32-bit hash, never 0 (0 pads a short text); `known` keeps them from text to text.
 
     Texts are turned into these arrays one by one, so a day's millions of words never live as
-    strings all at once: at 10,000 items that memory, not the hashing, was the cost.
+    strings all at once: at 10,000 items that memory, not the hashing, was the cost. Most texts of a
+    day use no word an earlier one did not, so the new words are looked for only when one is met.
     """
-    for token in set(tokens).difference(known):
-        known[token] = zlib.crc32(token.encode()) or 1
-    return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    try:
+        return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    except KeyError:
+        for token in set(tokens).difference(known):
+            known[token] = zlib.crc32(token.encode()) or 1
+        return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def shingle_sets(texts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from digest.config import Config, SectionConfig
 from digest.i18n import N_
-from digest.model import Edition, Item, Section, Story
+from digest.model import DatedItem, Edition, Section, Story
 from digest.rank import found_phrases, phrase_pattern, ranked
 
 # Their titles are English here and in `digest explain`; the email shows them in the newsletter's language.
@@ -42,6 +42,23 @@ def window(config: Config, day: date) -> tuple[datetime, datetime]:
     cutoff = datetime.combine(day, time()) + timedelta(hours=hours, minutes=minutes)
     start = cutoff - timedelta(hours=config.edition.window_hours)
     return on_clock(start, config.newsletter.tz), on_clock(cutoff, config.newsletter.tz)
+
+
+def issue_number(config: Config, day: date) -> int | None:
+    """The number the email of `day` shows: with `email.first_issue`, counted in days from that date's
+    edition, No. 1 (so a preview knows it, and a day skipped leaves a gap, as a paper's numbering does);
+    None without it or before it. `shown_number` says it everywhere else."""
+    if not config.email.first_issue:
+        return None
+    number = (day - date.fromisoformat(config.email.first_issue)).days + 1
+    return number if number > 0 else None
+
+
+def shown_number(config: Config, day: date, counted: int) -> int:
+    """The edition's number as `send`, `status` and their logs say it: the one its email shows, else
+    (no `email.first_issue`) `counted`, the store's count of the editions recorded, which only a send
+    knows, so an email, built before it is sent, shows none."""
+    return issue_number(config, day) or counted
 
 
 def describe_window(config: Config, day: date) -> str:
@@ -91,33 +108,42 @@ def on_clock(wall_time: datetime, tz: tzinfo) -> datetime:
     return datetime.fromtimestamp(after, tz)
 
 
-def in_window(item: Item, start: datetime, cutoff: datetime) -> bool:
-    """Published at or after the start and before the cut-off. Every loaded item has a date (an undated
-    one is dated by the moment it was read); one built without a date is kept, as news of the run.
+def in_window(item: DatedItem, start: datetime, cutoff: datetime) -> bool:
+    """Published at or after the start and before the cut-off (an undated item was dated by the moment
+    it was read, so it is in the edition of that moment).
 
     Compared as instants: Python compares two datetimes of one zone on the wall clock, which is wrong
     in the hour a DST change repeats.
     """
-    return item.published is None or start.timestamp() <= item.published.timestamp() < cutoff.timestamp()
+    return start.timestamp() <= item.published.timestamp() < cutoff.timestamp()
 
 
 def build_edition(
-    stories: Iterable[Story], config: Config, day: date, *, sent_story_ids: Collection[str] = frozenset()
+    stories: Iterable[Story], config: Config, day: date, *, sent_story_ids: Collection[str] = frozenset(),
+    chosen: list[Story] | None = None,
 ) -> Edition:
-    """Lay scored stories out as one day's edition: top story, rule sections, other stories, News Feed."""
+    """Lay scored stories out as one day's edition: top story, rule sections, other stories, News Feed.
+
+    `chosen`: the stories the edition holds, in reading order, as the editor's ledger arranged them
+    (digest.desk.apply); default: the best-ranked not sent before, up to `edition.max_stories`. A
+    story the editor pinned first is the top story; one the editor gave a section goes there."""
     stories = ranked(stories)
     for story in stories:
         story.section = None  # left out, unless placed below
-    chosen = [story for story in stories if not _was_sent(story, sent_story_ids)][: config.edition.max_stories]
+    if chosen is None:
+        chosen = [story for story in stories if not was_sent(story, sent_story_ids)][: config.edition.max_stories]
     rules = [(rule, phrase_pattern(rule.keywords)) for rule in config.sections]
     source_sections = {source.name: source.section for source in config.sources}
     layouts = {rule.key: rule for rule in (TOP, *config.sections, STORIES, FEED)}
     placed: dict[str, list[Story]] = {key: [] for key in layouts}
 
-    top = next((story for story in chosen if story.kind == "story"), chosen[0] if chosen else None)
+    pinned_first = chosen and chosen[0].desk and chosen[0].desk.pin == 1
+    top = chosen[0] if pinned_first else next((story for story in chosen if story.kind == "story"), chosen[0] if chosen else None)
     for story in chosen:
         if story is top:
             key = TOP.key
+        elif story.desk and story.desk.section in layouts:
+            key = story.desk.section
         else:
             rule = next((rule for rule, pattern in rules if _matches(story, rule, pattern, source_sections)), None)
             fits = rule and (rule.limit is None or len(placed[rule.key]) < rule.limit)
@@ -136,7 +162,8 @@ def build_edition(
     return Edition(date=day, cutoff=cutoff, title=config.newsletter.title, sections=sections)
 
 
-def _was_sent(story: Story, sent_ids: Collection[str]) -> bool:
+def was_sent(story: Story, sent_ids: Collection[str]) -> bool:
+    """Was the story, or any of its items, in an earlier edition?"""
     return story.id in sent_ids or any(item_id in sent_ids for item_id in story.item_ids)
 
 

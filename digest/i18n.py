@@ -1,7 +1,7 @@
 """The reader's language: the words the tool writes itself, its dates and times, its writing direction.
 
     language = i18n.language(config.newsletter.lang)
-    language.gettext("Top story"); language.long_date(day); language.clock(moment, tz, None); language.dir
+    language.gettext("Top story"); language.long_date(day); language.clock(moment, tz); language.dir
 
 Every word the email, its text twin and the archive pages write themselves goes through the gettext
 catalogue of `newsletter.lang` (digest/locales/LANG/LC_MESSAGES/digest.mo); dates and times come from
@@ -30,7 +30,9 @@ SOURCE_LANGUAGE = "en"  # the language of the message ids, the templates' own wo
 # `en-US` writes "Thursday, May 14, 2026". Only dates: times follow the tag itself.
 _DATE_LOCALE = {"en": "en_GB"}
 
-_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+# BCP 47's shape: a language of 2 to 8 letters, then subtags of 1 to 8 letters or digits ("_" as CMSs write it)
+_TAG = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+MAX_TAG = 35  # RFC 5646's advice on the longest tag worth keeping
 
 log = logging.getLogger(__name__)
 _reported: set[tuple[str, str]] = set()  # (language, message id) already reported missing
@@ -101,13 +103,15 @@ class Language:
         """The subject's date: "14 травня 2026 р.", "14 May 2026"."""
         return format_date(day, "long", locale=self._date_locale)
 
-    def clock(self, moment: datetime | None, tz: ZoneInfo, time_format: str | None = None, day: date | None = None) -> str:
+    def day_month(self, day: date) -> str:
+        """The key developments' date: "14 May", "14 травня" (the day of the month in the locale's case)."""
+        return format_skeleton("MMMMd", day, locale=self._date_locale)
+
+    def clock(self, moment: datetime, tz: ZoneInfo, time_format: str | None = None, day: date | None = None) -> str:
         """A time in the newsletter's time zone: the locale's clock ("23:02" in Ukrainian, "11:02 PM" in
         English), or the 12- or 24-hour one `email.time_format` asks for, in the locale's words. When
         the time is not on `day` (the edition's), its day goes with it ("25 June, 11:02 PM"), so an
         item from the evening before does not read as later than the morning's."""
-        if moment is None:
-            return ""
         if time_format is None:
             pattern = str(self.locale.time_formats["short"].pattern)
             time_format = "12h" if "h" in pattern or "K" in pattern else "24h"
@@ -119,10 +123,20 @@ class Language:
         return str(self._date_locale.datetime_formats["medium"]).replace("{1}", on).replace("{0}", shown)
 
 
+def language_tag(text: str | None) -> str | None:
+    """`text` trimmed when it has the shape of a language tag ("en", "uk-UA", "pt_BR"), else None.
+
+    The one check for a language named by item data, which is untrusted: a tag also becomes an HTML
+    attribute and part of a file name (sumy's stop-word lists), where "../" would lead anywhere."""
+    text = (text or "").strip()
+    return text if len(text) <= MAX_TAG and _TAG.fullmatch(text) else None
+
+
 def other_language(tag: str | None, words: Language) -> str | None:
     """An item's language tag ("en-GB") when it is another language than the edition's, for its `lang`
     attribute; None when it is the same, or not a well-formed tag (item data is untrusted)."""
-    if not tag or not _TAG.fullmatch(tag):
+    tag = language_tag(tag)
+    if not tag:
         return None
     return None if re.split("[-_]", tag)[0].lower() == words.locale.language else tag.replace("_", "-")
 

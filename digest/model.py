@@ -1,4 +1,8 @@
-"""The one data model that travels through every stage: Item -> Story -> Edition."""
+"""The one data model that travels through every stage: Item -> DatedItem -> Story -> Edition.
+
+A loader reads its input into Items, leaving `published` None when the input gives no date;
+digest.sources.normalise turns each into a DatedItem, and every stage after it takes only those,
+so "every item has a date" is a type that mypy checks, not a branch each stage writes again."""
 from __future__ import annotations
 
 import hashlib
@@ -46,6 +50,7 @@ class Item:
     via: str | None = None  # the configured source it came through, when `source` names another outlet
     image: Image | None = None  # the lead picture the source gives (feeds, pages, exports)
     page: str | None = None  # the page it was read from (a feed's site, a scraped page): its link when it has none
+    undated: bool = False  # the input gave no date: shown without a time of day, ranked as old as its edition's window
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,16 +67,48 @@ class Item:
         return suspect(self.body)
 
 
+@dataclass(kw_only=True)
+class DatedItem(Item):
+    """An item as every stage after loading takes it: with its date (aware), the source's own or,
+    when it gave none or one in the future, the moment it was read (digest.sources.normalise)."""
+
+    published: datetime
+
+    @classmethod
+    def of(cls, item: Item, published: datetime) -> DatedItem:
+        """`item`, dated `published` (a new object: what the loader made stays as it was). Its fields
+        are copied as they are, not passed through __init__ (a tenth of the time, at 10,000 items)."""
+        dated = object.__new__(cls)
+        dated.__dict__.update(item.__dict__)
+        dated.published = published
+        return dated
+
+
+@dataclass
+class DeskEdits:
+    """What the editor's ledger did to a story (digest.desk.apply): each field set only when it did."""
+
+    pin: int | None = None  # the position the editor gave it, 1 = the top story
+    drop: str | None = None  # why it is kept out of the email
+    title: str | None = None  # the headline the editor wrote
+    blurb: str | None = None  # the text the editor wrote, in place of the summary
+    section: str | None = None  # the section the editor put it in
+    key: str | None = None  # the editor's one line for key developments
+    added: bool = False  # a story the feeds do not carry, added by the editor
+    notes: list[str] = field(default_factory=list)  # what `digest explain` says of each edit
+
+
 @dataclass
 class Story:
     """Items that report the same thing; the lead item speaks for the cluster."""
 
-    lead: Item
-    members: list[Item]
+    lead: DatedItem
+    members: list[DatedItem]
     summary: list[str] = field(default_factory=list)
     score: float = 0.0
     components: dict[str, float] = field(default_factory=dict)
     section: str | None = None
+    desk: DeskEdits | None = None  # the editor's edits, when the ledger names the story
 
     @property
     def id(self) -> str:
@@ -83,7 +120,13 @@ class Story:
 
     @property
     def title(self) -> str:
-        return self.lead.title
+        """The editor's headline when the ledger gives one, else the lead's."""
+        return self.desk.title if self.desk and self.desk.title else self.lead.title
+
+    @property
+    def key(self) -> str | None:
+        """The editor's line for key developments (the ledger's `key:`), or None."""
+        return self.desk.key if self.desk else None
 
     @property
     def url(self) -> str | None:
@@ -140,6 +183,7 @@ class Problem:
     where: str
     reason: str
     source_failed: bool = False  # the whole source gave nothing; --strict turns this into exit 1
+    ledger: bool = False  # an entry of the editor's ledger that did nothing; --strict turns this into exit 1
 
     def __str__(self) -> str:
         return f"{self.where}: {self.reason}"

@@ -4,10 +4,9 @@
     recency    = 0.5 ** (age / ranking.half_life_hours)
     importance = 1 + breaking + priority + coverage + source + substance + keywords
 
-`age` runs from the story's newest report to the edition's cut-off (never below 0). Every loaded item
-has a date: the normalising step (digest.sources.normalise) dates an undated one by the moment it was
-read, so it ranks as fresh news. An item built without a date (in code, never by a loader) is taken the
-same way, as of the cut-off.
+`age` runs from the story's newest report to the edition's cut-off (never below 0). Every item has a
+date (a DatedItem): the normalising step (digest.sources.normalise) dates an undated one by the moment
+it was read, so it ranks as fresh news.
 
 The importance signals, each weighted in `config.yaml` under `ranking.weights`:
 
@@ -64,16 +63,14 @@ def found_phrases(pattern: re.Pattern[str] | None, text: str) -> set[str]:
     return {" ".join(match.group(0).casefold().split()) for match in pattern.finditer(text)}
 
 
-def newest(story: Story) -> datetime | None:
-    """The newest report's date; None only for a story of items built without one (see above)."""
-    dates = [member.published for member in story.members if member.published]
-    return max(dates) if dates else None
+def newest(story: Story) -> datetime:
+    """The newest report's date."""
+    return max(member.published for member in story.members)
 
 
 def sort_key(story: Story) -> tuple:
     """Best first: score, then the newest report, then the id, so equal inputs give one order."""
-    moment = newest(story)
-    return (-story.score, -moment.timestamp() if moment else math.inf, story.id)
+    return (-story.score, -newest(story).timestamp(), story.id)
 
 
 def ranked(stories: Iterable[Story]) -> list[Story]:
@@ -88,8 +85,7 @@ def score(stories: Iterable[Story], cutoff: datetime, config: Config) -> list[St
     keywords = phrase_pattern(ranking.keywords)
     stories = list(stories)
     for story in stories:
-        moment = newest(story)
-        age_hours = max(0.0, (cutoff.timestamp() - moment.timestamp()) / 3600) if moment else 0.0
+        age_hours = max(0.0, (cutoff.timestamp() - newest(story).timestamp()) / 3600)
         recency = 0.5 ** (age_hours / ranking.half_life_hours)
         signals = _signals(story, sources, ranking.weights)
         signals["keywords"] = sum(keyword_weights[phrase] for phrase in found_phrases(keywords, f"{story.lead.title}\n{story.lead.body}"))
@@ -119,8 +115,11 @@ def _signals(story: Story, sources: dict[str, SourceConfig], weights: RankingWei
     }
 
 
-def explain_rows(stories: Iterable[Story]) -> list[dict]:
-    """What `digest explain` shows, one dict per story in rank order (the --json lines' contract)."""
+def explain_rows(stories: Iterable[Story], *, as_given: bool = False) -> list[dict]:
+    """What `digest explain` shows, one dict per story in rank order (the --json lines' contract), or,
+    `as_given`, in the order given: the pipeline's, the edition's stories as the editor arranged them,
+    then the rest best first.
+    `desk` lists what the editor's ledger did to the story ("pinned by the editor, was #7")."""
     return [
         {
             "rank": rank,
@@ -131,18 +130,22 @@ def explain_rows(stories: Iterable[Story]) -> list[dict]:
             "title": story.title,
             "kind": story.kind,
             "item_ids": story.item_ids,
+            "desk": list(story.desk.notes) if story.desk else [],
+            "key": story.key,
         }
-        for rank, story in enumerate(ranked(stories), start=1)
+        for rank, story in enumerate(stories if as_given else ranked(stories), start=1)
     ]
 
 
 def format_explain(rows: list[dict], *, as_json: bool = False) -> str:
-    """The rows as JSON lines, or as text: rank, score, non-zero components, [kind, section, xcoverage], title last."""
+    """The rows as JSON lines, or as text: rank, score, non-zero components, [kind, section, xcoverage; the editor's
+    edits], title last."""
     if as_json:
         return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     lines = []
     for row in rows:
         parts = " ".join(f"{name}={value:+.4f}" for name, value in row["components"].items() if value)
-        where = f"[{row['kind']}, {row['section'] or '-'}, x{row['coverage']}]"
+        desk = "".join(f"; {note}" for note in row["desk"])
+        where = f"[{row['kind']}, {row['section'] or '-'}, x{row['coverage']}{desk}]"
         lines.append(f"{row['rank']:>3}  {row['score']:7.4f}  {parts}  {where}  {row['title']}\n")
     return "".join(lines)

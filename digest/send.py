@@ -10,13 +10,21 @@ The protocol, in order, under the store's send lock:
 2. An edition already sent is not sent again (unless --force, which sends every reader a new,
    deliberate copy under new Message-IDs, so a service that drops repeats by Message-ID still shows it).
 3. Otherwise the edition is built and rendered once, then recorded as pending with one pending
-   delivery per reader, in one transaction, BEFORE anything is handed to the mail system. Each
-   reader's message is filled from the letter and recorded sent in the instant after the mail system
-   accepted it; a temporary refusal leaves that reader pending, a permanent one (5xx) records it.
+   delivery per reader, in one transaction, BEFORE anything is handed to the mail system.
+4. Each batch of readers is recorded as handed over (`uncertain`) in the instant BEFORE the mail
+   system sees it, and each reader's answer in the instant after: `sent`; `refused` for good (an
+   answer about this reader: 5.1.x, 5.2.x or the services' equivalents); `pending` when the mail
+   system provably did not take it (the connection refused, a refusal before the whole message was
+   sent, an answer documented to mean nothing was accepted; a refusal of the sender, the login or
+   the relay also stops the list); `uncertain` when the whole message went and no answer came (a
+   timeout, a dropped connection, an answer past the deadline, a 5xx after the request was sent).
 
-A crash leaves the readers not yet accepted pending: the next run delivers to them. Only a death
-between one reader's acceptance and its record can send that reader a second copy, with the same
-Message-ID.
+An uncertain reader is never sent the edition again unless the operator says so
+(`digest send --date D --resend-uncertain`), and a hand-over whose answer could not be recorded (a
+crash, a full disk, a store kept locked) stays uncertain: no failure anywhere makes digest send a
+reader a second copy unasked. The price: a crash during a hand-over leaves those readers for the
+operator to decide. An edition is sent once no reader is pending, unless every reader it did not
+refuse is uncertain (then none is known to have got it, and it stays pending).
 """
 from __future__ import annotations
 
@@ -33,14 +41,20 @@ from enum import StrEnum
 from digest import render
 from digest.archive.page import public_page
 from digest.archive.site import publish_sent
+from digest.compliance import refuse_unsafe
 from digest.config import Config
-from digest.deliver import Outgoing, transport
+from digest.delivery import Outcome as DeliveryOutcome
+from digest.delivery import Outgoing, transport
+from digest.desk import signoff
+from digest.edition import shown_number
+from digest.errors import EXIT_FAILED, EXIT_OK, EXIT_WAITING
 from digest.logs import log
 from digest.model import Problem
 from digest.pipeline import BuildError, build, edition_day
-from digest.readers import Reader, opted_out, reader_token, readers, secret
-from digest.render.mime import Letter, reader_message_id
+from digest.readers import Exclusions, Reader, reader_token, recipients, secret, settle_token_opt_outs
+from digest.render.mime import Letter
 from digest.signals import on_stop
+from digest.status import RESEND_HINT
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
@@ -53,6 +67,8 @@ class Outcome(StrEnum):
     ALREADY_SENT = "already-sent"
     FAILED = "failed"
     DRY_RUN = "dry-run"
+    WAITING = "waiting"  # for the editor's `digest approve`
+    SKIPPED = "skipped"  # unapproved at edition.approval_deadline, and edition.on_deadline: skip
 
 
 @dataclass
@@ -66,10 +82,11 @@ class SendResult:
     failures: list[str] = field(default_factory=list)  # every delivery or build failure, each with its reason
     warnings: list[str] = field(default_factory=list)  # problems that did not stop the edition
     preview: bytes | None = None  # --dry-run: the message that would be sent
+    waiting: str | None = None  # why the edition waits for the editor (edition.approval: required)
 
     @property
     def exit_status(self) -> int:
-        return 1 if self.failures else 0
+        return EXIT_FAILED if self.failures else EXIT_WAITING if self.waiting else EXIT_OK
 
     def follow(self, earlier: list[SendResult]) -> None:
         """Put what `earlier` sends of the same run (missed editions) before this one's own."""
@@ -85,17 +102,24 @@ class Rendered:
     number: int
     story_ids: list[str]
     item_ids: list[str]
+    ledger: tuple[str, str] | None = None  # the editor's ledger it was built with (name, text), kept with the edition
 
 
 def send(
     config: Config, store: Store, day: date | None = None, *, force: bool = False, dry_run: bool = False,
-    now: datetime | None = None, trigger: str = "",
+    now: datetime | None = None, trigger: str = "", scheduled: bool = False, resend_uncertain: bool = False,
 ) -> SendResult:
     """Build and deliver the edition of `day` (default: today in the newsletter's time zone) at most once.
+
+    With `edition.approval: required`, an edition not yet approved waits (exit 3); `scheduled` (a run of
+    `digest schedule`) follows `edition.on_deadline` once `edition.approval_deadline` has passed.
+    `resend_uncertain`: the operator's word that the readers marked uncertain (handed over, no answer)
+    did not get the edition: they are delivered to again, with the same Message-IDs.
 
     Raises StoreBusy when another send holds the store for longer than SEND_LOCK_WAIT seconds.
     """
     now = now or utcnow()
+    refuse_unsafe(config, store)
     by_clock = day is None and not config.edition.date
     day = edition_day(config, day, now, sending=True)
     if dry_run:
@@ -107,8 +131,12 @@ def send(
         run_id = store.start_run("send", utcnow(), edition=day)
         prefix = f"{trigger}: " if trigger else ""
         try:
+            if resend_uncertain:
+                again = store.requeue_uncertain(day, utcnow())
+                log.info(f"sending the edition of {day} again to the {_readers(again)} marked uncertain, as asked" if again
+                         else f"no reader of the edition of {day} is marked uncertain; nothing to send again")
             caught_up = [_catch_up(config, store, missed, now) for missed in (missed_days(store, day) if by_clock else [])]
-            result = _send_locked(config, store, day, force=force, now=now)
+            result = _send_locked(config, store, day, force=force, now=now, scheduled=scheduled)
             result.follow(caught_up)
             result.warnings += publish_sent(config, store, result.delivered)
         except BaseException as exc:
@@ -136,11 +164,15 @@ def missed_days(store: Store, day: date) -> list[date]:
 def _catch_up(config: Config, store: Store, day: date, now: datetime) -> SendResult:
     """Send a missed day's edition. One that turns out empty or unbuildable is a warning, not a
     failure: the day's own edition decides the exit status."""
+    if store.skipped(day):
+        log.info(f"the edition of {day} was skipped at its approval deadline; not catching up on it")
+        return SendResult(day, Outcome.SKIPPED, f"the edition of {day} was skipped")
     log.info(f"the edition of {day} was never sent; building it first")
     result = _send_locked(config, store, day, force=False, now=now)
     if store.edition(day) is None:
-        result.warnings.extend(f"the missed edition of {day} was skipped: {reason}" for reason in result.failures)
+        result.warnings.extend(f"the missed edition of {day} was skipped: {reason}" for reason in [*result.failures, result.waiting or ""] if reason)
         result.failures.clear()
+        result.waiting = None
     return result
 
 
@@ -164,34 +196,36 @@ def _plan(store: Store, day: date, force: bool) -> Plan:
     return Plan(earlier, pending=existing)
 
 
-def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime) -> SendResult:
+def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: datetime, scheduled: bool = False) -> SendResult:
     result = SendResult(day, Outcome.FAILED, "")
     plan = _plan(store, day, force)
     for record in plan.earlier:
-        log.info(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
+        if store.delivery_counts(record.date).get(DeliveryStatus.PENDING):
+            log.info(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
         _deliver_edition(config, store, record, result)
     if plan.sent:
         result.outcome = Outcome.ALREADY_SENT
-        result.summary = (f"the edition of {day} (No. {plan.sent.number}) was already sent at {_local(plan.sent.sent, config)}"
+        result.summary = (f"the edition of {day} (No. {_number(config, plan.sent)}) was already sent at {_local(plan.sent.sent, config)}"
                           f" as {plan.sent.message_id}; nothing to do (--force sends another copy)")
         log.info(result.summary)
         return result
-    opted: frozenset[str] | None = None  # read once the edition is built, for its listing and its delivery alike
     if plan.pending:
         record = plan.pending
     else:
+        if held := _held(config, store, day, scheduled, result):
+            return held
         rendered = _build_and_render(config, store, day, plan.replaces, now, result)
         if rendered is None:
             result.summary = f"nothing sent for {day}"
             return result
-        letter, opted = rendered.letter, store.opt_outs()
-        key = secret(config, required=letter.needs_token)
-        listed: Iterator[Reader] = (reader for reader in readers(config, lambda problem: _warn(result, problem))
-                                    if not opted_out(reader.address, reader_token(reader.address, key), opted))
+        letter = rendered.letter
+        secret(config, required=letter.needs_token)  # a missing secret stops the send before anything is recorded
+        settle_token_opt_outs(config, store, utcnow())
+        listed: Iterator[Reader] = recipients(config, store, lambda problem: _warn(result, problem))
         first = next(listed, None)
         if first is None:
             result.failures.append(f"the edition of {day} has no reader to go to: newsletter.to and the subscribers file list none"
-                                   " who has not unsubscribed")
+                                   " who is not suppressed (see `digest readers`)")
             log.error(result.failures[-1])
             result.summary = f"nothing sent for {day}"
             return result
@@ -199,15 +233,43 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
         record = store.record_pending(
             day, message_id=letter.message_id, subject=letter.subject, letter=letter.to_json(),
             story_ids=rendered.story_ids, item_ids=rendered.item_ids, now=utcnow(),
-            readers=((reader.address, reader.name, reader_message_id(letter.message_id, reader.address)) for reader in listed),
+            readers=((reader.address, reader.name, letter.reader_message_id(reader.address)) for reader in listed),
         )
-    sent = _deliver_edition(config, store, record, result, opted=opted)
+        if rendered.ledger is not None:
+            store.keep_ledger(day, *rendered.ledger, utcnow())
+    sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
-    result.summary = (f"sent the edition of {day} (No. {record.number}, {len(record.story_ids)} stories) to {_tally(counts)}"
-                      if sent else f"the edition of {day} is pending for {counts.get(DeliveryStatus.PENDING, 0)} of {sum(counts.values())} readers;"
-                      " the next `digest send` or scheduled run delivers to them")
+    pending = counts.get(DeliveryStatus.PENDING, 0)
+    result.summary = (f"sent the edition of {day} (No. {_number(config, record)}, {len(record.story_ids)} stories) to {_tally(counts)}" if sent
+                      else f"the edition of {day} is pending for {pending} of {sum(counts.values())} readers;"
+                      " the next `digest send` or scheduled run delivers to them" if pending
+                      else f"the edition of {day} is uncertain for {_readers(counts.get(DeliveryStatus.UNCERTAIN, 0))}:"
+                      " none is known to have got it")
     log.info(result.summary)
+    return result
+
+
+def _held(config: Config, store: Store, day: date, scheduled: bool, result: SendResult) -> SendResult | None:
+    """The result of a send that must not go yet (the edition waits for the editor, or was skipped at its
+    deadline); None when it may go. A broken ledger raises LedgerError (exit 2): never an unedited edition."""
+    waiting = signoff.holding(config, store, day)
+    if waiting is None:
+        return None
+    deadline = signoff.deadline(config, day)
+    if scheduled and deadline is not None and utcnow() >= deadline:
+        passed = f"the approval deadline ({_local(deadline, config)}) passed without approval of the edition of {day}"
+        if config.edition.on_deadline == "send":
+            _warn(result, f"{passed}; sending it unapproved, as edition.on_deadline: send says")
+            return None
+        store.skip(day, utcnow())
+        result.outcome, result.summary = Outcome.SKIPPED, f"{passed}; skipped, as edition.on_deadline: skip says"
+        log.warning(result.summary)
+        return result
+    store.hold(day, utcnow())
+    result.outcome, result.waiting = Outcome.WAITING, waiting
+    result.summary = waiting + (f"; `digest schedule` waits until {_local(deadline, config)}" if scheduled and deadline else "")
+    log.warning(result.summary)
     return result
 
 
@@ -251,7 +313,8 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         warn(exc.problems)
         return nothing_to_send(f"the edition of {day} could not be built: {exc}")
     warn(built.problems)
-    edition = built.edition
+    edition, problems = render.fit(built.edition, config)
+    warn(problems)
     if not edition.stories():
         return nothing_to_send(f"the edition of {day} has no stories (see the warnings above); an empty email is not sent")
     letter = render.letter(edition, config)  # the same message `digest build --format eml` writes, before a reader fills it
@@ -259,14 +322,14 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
-    return Rendered(letter, store.edition_number(day), [story.id for story in stories],
-                    [item_id for story in stories for item_id in story.item_ids])
+    ledger = (built.ledger.name, built.ledger.text) if built.ledger else ("", "")
+    return Rendered(letter, shown_number(config, day, store.edition_number(day)), [story.id for story in stories],
+                    [item_id for story in stories for item_id in story.item_ids], ledger if config.edition.desk else None)
 
 
-def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult,
-                     opted: frozenset[str] | None = None) -> bool:
+def _deliver_edition(config: Config, store: Store, record: EditionRecord, result: SendResult) -> bool:
     """Deliver the edition to each of its pending readers, one message each, recording each outcome as it
-    comes. True when no reader is left pending. `opted`: the opt-outs, when the caller has just read them."""
+    comes; a reader suppressed since the edition was recorded gets nothing. True when no reader is left pending."""
     day = record.date
     if record.letter is None:
         reason = f"the pending edition of {day} was recorded by an older digest; run `digest send --date {day} --force`"
@@ -274,17 +337,17 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
         log.error(reason)
         return False
     letter = Letter.from_json(record.letter)
-    opted = store.opt_outs() if opted is None else opted
+    excluded = Exclusions(config, store)
     key = secret(config, required=letter.needs_token)
-    log.info(f"delivering the edition of {day} (No. {record.number}) by {config.delivery.method}")
+    log.info(f"delivering the edition of {day} (No. {_number(config, record)}) by {config.delivery.method}")
     stopped: str | None = None
     with transport(config) as sender:
         for batch in _batches(store.deliveries(day, status=DeliveryStatus.PENDING), sender.batch):
             entries, unsubscribed = [], []
             for delivery in batch:
                 reader, fill = Reader(delivery.address, delivery.name), reader_token(delivery.address, key)
-                if opted_out(reader.address, fill, opted):
-                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, "unsubscribed"))
+                if suppression := excluded(reader.address):
+                    unsubscribed.append((reader.address, DeliveryStatus.OPTED_OUT, suppression.reason))
                 else:
                     entries.append(Outgoing(reader, fill, delivery.message_id))
             if unsubscribed:
@@ -292,23 +355,60 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
             if not entries:
                 continue
             with finish_before_stopping():
-                outcomes = sender.send(letter, entries, utcnow().astimezone(config.newsletter.tz))
+                # Recorded as handed over (uncertain) before the mail system sees it: if the answer is
+                # never recorded (a crash, a full disk, a store kept locked), the copy is never re-sent unasked.
+                store.hand_over(day, [entry.reader.address for entry in entries], utcnow())
+                outcomes = sender.send(letter, entries, _written(config))
                 store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
-            for outcome in outcomes:
-                if outcome.status is DeliveryStatus.SENT:
-                    result.delivered.append((day, outcome.address))
-                elif outcome.status is DeliveryStatus.REFUSED:
-                    _warn(result, f"{outcome.address}: {outcome.said}; not tried again")
-                else:
-                    log.error(f"could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
-                stopped = outcome.said if outcome.stop else stopped
+            _report(day, outcomes, result)
+            stopped = next((outcome.said for outcome in outcomes if outcome.stop), stopped)
             if stopped:
                 break
     if store.finish_edition(day, utcnow(), reason=stopped or "some readers were not delivered to"):
         return True
-    pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
-    result.failures.append(f"{day}: {pending} {'reader' if pending == 1 else 'readers'} pending" + (f": {stopped}" if stopped else ""))
+    counts = store.delivery_counts(day)
+    pending, uncertain = counts.get(DeliveryStatus.PENDING, 0), counts.get(DeliveryStatus.UNCERTAIN, 0)
+    if pending:
+        result.failures.append(f"{day}: {_readers(pending)} pending" + (f": {stopped}" if stopped else ""))
+    elif not any(uncertain_ones(result, day)):  # uncertain since an earlier run: said, not failed again (nothing here can help)
+        _warn(result, f"the edition of {day} is uncertain for {_readers(uncertain)} and known sent to none; {RESEND_HINT.format(day=day)}")
     return False
+
+
+def _report(day: date, outcomes: list[DeliveryOutcome], result: SendResult) -> None:
+    """One line per kind of answer (a failed batch of 500 is one line with its count, not 500)."""
+    said: dict[tuple[DeliveryStatus, str], list[str]] = {}
+    for outcome in outcomes:
+        if outcome.status is DeliveryStatus.SENT:
+            result.delivered.append((day, outcome.address))
+        else:
+            said.setdefault((outcome.status, outcome.said), []).append(outcome.address)
+    for (status, reason), addresses in said.items():
+        who = _who(addresses)
+        if status is DeliveryStatus.REFUSED:
+            _warn(result, f"{who}: {reason}; not tried again")
+        elif status is DeliveryStatus.UNCERTAIN:
+            result.failures.append(f"the edition of {day} may have reached {who}: {reason}; marked uncertain, never sent again"
+                                   f" unasked: {RESEND_HINT.format(day=day)}")
+            log.error(result.failures[-1])
+        else:
+            log.error(f"could not deliver the edition of {day} to {who}: {reason}; {'it stays' if len(addresses) == 1 else 'they stay'} pending")
+
+
+def uncertain_ones(result: SendResult, day: date) -> Iterator[str]:
+    """This run's failures that already say `day`'s readers are uncertain."""
+    return (failure for failure in result.failures if failure.startswith(f"the edition of {day} may have reached"))
+
+
+def _who(addresses: list[str], named: int = 3) -> str:
+    """"ann@x.org", or "500 readers (ann@x.org, bob@y.net, cy@z.com, ...)"."""
+    if len(addresses) == 1:
+        return addresses[0]
+    return f"{len(addresses)} readers ({', '.join(addresses[:named])}{', ...' if len(addresses) > named else ''})"
+
+
+def _readers(count: int) -> str:
+    return f"{count} {'reader' if count == 1 else 'readers'}"
 
 
 def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datetime) -> SendResult:
@@ -320,7 +420,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
     if plan.sent:
         result.summary = f"dry run: the edition of {day} was already sent as {plan.sent.message_id}; nothing would be sent"
     elif plan.pending:
-        result.preview = Letter.from_json(plan.pending.letter).eml() if plan.pending.letter else None
+        result.preview = Letter.from_json(plan.pending.letter).eml(date=_written(config)) if plan.pending.letter else None
         pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
         result.summary = f"dry run: would deliver the pending edition of {day} to {pending} pending readers by {config.delivery.method}"
     else:
@@ -329,8 +429,8 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         if rendered is None:
             result.summary = f"dry run: nothing would be sent for {day}"
             return result
-        result.preview = rendered.letter.eml()
-        listed = sum(1 for _ in readers(config, lambda problem: _warn(result, problem)))
+        result.preview = rendered.letter.eml(date=_written(config))
+        listed = sum(1 for _ in recipients(config, store, lambda problem: _warn(result, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
                           f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
                           " nothing recorded")
@@ -370,9 +470,18 @@ def finish_before_stopping() -> Iterator[None]:
             os.kill(os.getpid(), caught[0])
 
 
+def _number(config: Config, record: EditionRecord) -> int:
+    return shown_number(config, record.date, record.number)
+
+
 def utcnow() -> datetime:
     """The clock every run record is stamped with (a function, so tests can move it)."""
     return datetime.now(UTC)
+
+
+def _written(config: Config) -> datetime:
+    """A message's Date: the moment it is handed over (or, in a dry run, shown), in the newsletter's zone."""
+    return utcnow().astimezone(config.newsletter.tz)
 
 
 def _local(moment: datetime | None, config: Config) -> str:

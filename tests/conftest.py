@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import traceback
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from digest import i18n
 from digest.config import Config, FetchConfig, NewsletterConfig, SourceConfig
-from digest.model import Item, stable_id
+from digest.model import DatedItem, Item, stable_id
 
 pytest_plugins = ["mailserver"]  # the SMTP server and TLS certificate fixtures
 
@@ -36,6 +39,17 @@ def sources_config(*sources: SourceConfig, base: Path = Path("."), **sections: A
     return kyiv_config(sources=list(sources), base_dir=base, **{"fetch": QUICK_FETCH, **sections})
 
 
+@pytest.fixture(autouse=True)
+def _fresh_languages(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test meets the languages as a new run does: i18n.language() keeps one Language a tag, and
+    each says its missing-catalogue warnings once a process, so without this a test of a warning
+    would pass or fail by which test ran before it."""
+    i18n.language.cache_clear()
+    monkeypatch.setattr(i18n, "_reported", set())
+    yield
+    i18n.language.cache_clear()
+
+
 @pytest.fixture
 def shared() -> Path:
     """../shared beside the project; a user's checkout has none, so tests that need it skip."""
@@ -55,6 +69,33 @@ def seeds(shared: Path) -> list[Path]:
 def run_digest(
     *args: str, cwd: Path | None = None, input: bytes | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
+    """Run the real command line in this process (click's CliRunner), in the folder `cwd`, with `env`
+    added to the environment: the same commands, exit status, stdout and stderr as a user's run,
+    without paying a new interpreter's start-up each time. An exception that escapes becomes a
+    traceback on stderr and exit 1, as Python would make it. `timeout` is not enforced in-process;
+    use run_digest_process where the process itself is what is tested (signals, a killed run,
+    faketime, the real stdout pipe, a browser launched by the command)."""
+    from click.testing import CliRunner
+
+    from digest.cli import main
+    from digest.logs import log
+
+    handlers, level, folder = log.handlers[:], log.level, os.getcwd()
+    os.chdir(cwd or ROOT)
+    try:
+        result = CliRunner().invoke(main, list(args), input=input, env=env, prog_name="digest")
+    finally:
+        os.chdir(folder)
+        log.handlers[:], log.level = handlers, level  # the command sends the logger to its own stderr
+    stderr = result.stderr_bytes
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception)).encode()
+    return subprocess.CompletedProcess(["digest", *args], result.exit_code, result.stdout_bytes, stderr)
+
+
+def run_digest_process(
+    *args: str, cwd: Path | None = None, input: bytes | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run the real command line in a subprocess, as a user would (`env`: added to this environment)."""
     return subprocess.run(
         [sys.executable, "-m", "digest", *args], cwd=cwd or ROOT, input=input,
@@ -64,11 +105,14 @@ def run_digest(
 
 @pytest.fixture
 def make_item():
-    """Build an Item from the few fields a test cares about; `at` is Kyiv wall-clock time (None: undated)."""
+    """Build a DatedItem (what the stages after loading take) from the few fields a test cares about;
+    `at` is Kyiv wall-clock time. at=None: an undated Item, as a loader gives one."""
 
     def make(title: str, body: str = "", *, source: str = "Wire", kind: str = "brief", at: str | None = "2024-06-25 12:00", **fields) -> Item:
-        published = datetime.fromisoformat(at).replace(tzinfo=KYIV) if at else None
         item_id = fields.pop("id", None) or stable_id(source, kind, title, at or "")
-        return Item(id=item_id, source=source, kind=kind, title=title, body=body, published=published, **fields)
+        if at is None:
+            return Item(id=item_id, source=source, kind=kind, title=title, body=body, **fields)
+        published = datetime.fromisoformat(at).replace(tzinfo=KYIV)
+        return DatedItem(id=item_id, source=source, kind=kind, title=title, body=body, published=published, **fields)
 
     return make

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
 
 from digest.config import Config, NewsletterConfig
-from digest.model import Edition, Item, Section, Story
+from digest.model import DatedItem, Edition, Section, Story
 
 TZ = ZoneInfo("Europe/Kyiv")
 DAY = date(2026, 5, 14)
@@ -27,7 +27,7 @@ def config(**email: object) -> Config:
     return settings
 
 
-def item(n: int, kind: str = "story", **fields: object) -> Item:
+def item(n: int, kind: str = "story", **fields: object) -> DatedItem:
     values = dict(
         id=f"item-{n}", source="Harbour Herald", kind=kind,
         title=f"Ferry line {n} adds a late crossing for night-shift workers",
@@ -36,7 +36,7 @@ def item(n: int, kind: str = "story", **fields: object) -> Item:
         author="Daria Melnyk" if kind == "story" else None,
     )
     values.update(fields)
-    return Item(**values)
+    return DatedItem(**values)  # type: ignore[arg-type]
 
 
 def story(n: int, kind: str = "story", score: float | None = None, summary: list[str] | None = None, **fields: object) -> Story:

@@ -94,7 +94,7 @@ def test_two_days_sent_make_two_pages_an_index_a_feed_and_emails_that_link_there
 
     # the folder holds the archive and nothing else, and comes back byte for byte from the store
     before = folder_bytes(public)
-    assert set(before) == {"2026/05/14/index.html", "2026/05/15/index.html", "index.html", "feed.xml"}
+    assert set(before) == {"2026/05/14/index.html", "2026/05/15/index.html", "index.html", "feed.xml", ".digest-archive.json"}
     shutil.rmtree(public)
     result = ok(project.digest("archive", "--rebuild"))
     assert "2 editions" in result
@@ -206,8 +206,7 @@ def test_an_archive_that_cannot_be_written_does_not_fail_the_send_and_catches_up
 
 def test_a_public_page_carries_nothing_of_one_readers_inbox() -> None:
     settings = sample_config()  # an unsubscribe URL with {{subscriber}}, an unsubscribe address, an archive_url
-    ed = edition()
-    render.fit(ed, settings)
+    ed = render.fit(edition(), settings).edition
     email_html = render.render(ed, settings, "html").decode()
     assert "{{subscriber}}" in email_html and "View this email in your browser" in email_html
     page = public_page(ed, settings)

@@ -38,7 +38,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ed.date = DAY + timedelta(days=n)
         if n == 1:
             ed.sections[1].stories.append(story(9, title="A" * 400))
-        render.fit(ed, settings)
+        ed = render.fit(ed, settings).edition
         page = public_page(ed, settings)
         page.sent = datetime.combine(ed.date, datetime.min.time(), UTC) + timedelta(hours=4)
         pages.append(page)

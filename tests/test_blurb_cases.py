@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pycountry
 import pytest
-from conftest import run_digest
+from conftest import run_digest, run_digest_process
 
 # Three sentences a language, each opening on the word a reader would expect to see first.
 TEXTS = {
@@ -104,11 +104,12 @@ def test_an_english_i_inside_a_sentence_does_not_start_one() -> None:
 
 def test_polish_is_summarized_without_stemming_and_says_so_once() -> None:
     """Case 3: no traceback, every line of a batch answered (a pool's workers included), one warning."""
-    lines = [{"id": n, "text": TEXTS["pl"], "lang": "pl"} for n in range(80)]
-    out, stderr = _summaries(lines, "-n", "1")
-    assert len(out) == 80 and all(row["summary"] for row in out)
+    lines = "".join(json.dumps({"id": n, "text": TEXTS["pl"], "lang": "pl"}) + "\n" for n in range(80))
+    batch = run_digest_process("summarize", "--jsonl", "-n", "1", input=lines.encode())  # a process: "once" is per run
+    out, stderr = [json.loads(line) for line in batch.stdout.decode().splitlines()], batch.stderr.decode()
+    assert batch.returncode == 0 and len(out) == 80 and all(row["summary"] for row in out)
     assert stderr.count("without stemming") == 1 and "'pl'" in stderr and "Traceback" not in stderr
-    single = run_digest("summarize", "-n", "2", "--lang", "pl", input=TEXTS["pl"].encode())
+    single = run_digest_process("summarize", "-n", "2", "--lang", "pl", input=TEXTS["pl"].encode())
     assert single.returncode == 0 and single.stdout.decode().count("\n") == 2
     assert single.stderr.decode().count("without stemming") == 1
 

@@ -44,6 +44,22 @@ CONTRAST = """() => {
   return found;
 }"""
 
+# The first line of a block as a reader sees it: the boxes of its contents (text runs, a badge) that
+# sit on its first line, and where that line starts and ends. A headline's words may share the line
+# with its BREAKING badge or start the next one, depending on the fonts a machine has; the line's
+# edges do not. Prepend it to a script: `FIRST_LINE + "() => firstLine(el)"`.
+FIRST_LINE = """const firstLine = el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const boxes = Array.from(range.getClientRects()).filter(r => r.width > 0 && r.height > 0);
+  if (!boxes.length) return null;
+  const bottom = Math.min(...boxes.map(r => r.bottom));
+  const first = boxes.filter(r => r.top < bottom);
+  return {left: Math.min(...first.map(r => r.left)), right: Math.max(...first.map(r => r.right)), top: Math.min(...first.map(r => r.top)),
+          bottom};
+};
+"""
+
 HEADLINES = """() => Array.from(document.querySelectorAll('.hl')).map(el => {
   const box = el.getBoundingClientRect(), style = getComputedStyle(el);
   return {text: el.textContent, left: box.left, right: box.right, width: box.width, height: box.height,

@@ -56,7 +56,8 @@ class Newsroom:
         self.items = [item(n, moment) for n, moment in enumerate(moments)]
         self.scheduled: list[dict] = []  # in the export before their time, as a CMS's scheduled posts can be
         self.config.write_text(f"""
-newsletter: {{title: Harbour Daily, timezone: Europe/Kyiv, from: "Harbour Daily <daily@example.com>", to: [readers@example.com]}}
+newsletter: {{title: Harbour Daily, timezone: Europe/Kyiv, from: "Harbour Daily <daily@example.com>", to: [readers@example.com],
+             unsubscribe_mailto: leave@example.com}}
 sources: [{{name: newsroom, kind: jsonl, path: items.jsonl}}]
 edition: {{max_stories: 100{edition}}}
 store: {{path: state/digest.db}}

@@ -13,7 +13,8 @@ import pytest
 from mailserver import MailServer, server_context
 
 from digest.config import Config, DeliveryConfig, SmtpConfig
-from digest.deliver import DeliveryError, deliver, outbox_name
+from digest.delivery import DeliveryError, deliver
+from digest.delivery.outbox import outbox_name
 
 MESSAGE_ID = "<2026-03-28.ukraine-daily@example.com>"
 USER, PASSWORD = "digest-bot", "s3cret-Pa55word"
@@ -96,7 +97,7 @@ def test_smtp_starttls_and_login_from_the_environment(tmp_path: Path, certificat
         assert len(server.received) == 1
 
         monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong-" + PASSWORD)
-        with pytest.raises(DeliveryError, match=r"refused the login \(535\); check the credentials in "
+        with pytest.raises(DeliveryError, match=r"refused the login: 535 5\.7\.8 Authentication credentials invalid; check the credentials in "
                                                  r"\$DIGEST_SMTP_USER and \$DIGEST_SMTP_PASSWORD") as refused:
             deliver(message(), MESSAGE_ID, config)
     finally:

@@ -82,13 +82,12 @@ def test_a_cutoff_the_clock_skips_is_the_end_of_the_gap():
     assert window(config(cutoff="03:30"), date(2024, 4, 1))[0] == cutoff  # the next edition starts there
 
 
-def test_in_window_includes_the_start_excludes_the_cutoff_and_keeps_undated(make_item):
+def test_in_window_includes_the_start_and_excludes_the_cutoff(make_item):
     start, cutoff = window(config(), DAY)
     assert in_window(make_item("At the start", at="2024-06-25 00:00"), start, cutoff)
     assert in_window(make_item("Last minute", at="2024-06-25 23:59"), start, cutoff)
     assert not in_window(make_item("At the cut-off", at="2024-06-26 00:00"), start, cutoff)
     assert not in_window(make_item("The day before", at="2024-06-24 23:59"), start, cutoff)
-    assert in_window(make_item("Undated", at=None), start, cutoff)
 
 
 # sections

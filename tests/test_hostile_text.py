@@ -2,7 +2,9 @@
 
 A regex with overlapping quantifiers ("6:10 a.m." is one time stamp piece or two) can take minutes on
 one paragraph, and a send that hangs holds the send lock: the schedule never recovers. Each function
-here must finish each 100 KB string within BOUND seconds, measured one call at a time.
+here must finish each 100 KB string, measured one call at a time, within TIMES the time an ordinary
+100 KB story takes to summarize on the same machine in the same run (the baseline): a pattern that
+backtracks takes orders of magnitude longer, and no machine's speed decides the outcome.
 """
 from __future__ import annotations
 
@@ -15,16 +17,18 @@ import pytest
 from digest.dedupe import normalise_text
 from digest.rank import found_phrases, phrase_pattern
 from digest.render.view import clean_line
-from digest.sources.feed import _title_from, repair_utf8, screen_xml
+from digest.sources.feed import repair_utf8, screen_xml
 from digest.sources.pagetext import classify, parse_page
 from digest.summarize import fit_words, summarize, suspect
 from digest.summarize.prepare import leans_on_context
-from digest.text.clean import BREAKING_LABEL, author_or_none, clean_for_summary, clean_headline, is_furniture, strip_breaking_label
+from digest.text.clean import BREAKING_LABEL, author_or_none, clean_for_summary, clean_headline, headline_from, is_furniture, strip_breaking_label
 from digest.text.markup import canonical_url, complete_markup, html_to_text, inline_text, looks_like_html, safe_url, to_text
 from digest.text.sentences import split_sentences, tokenize_words
 
 SIZE = 100_000
-BOUND = 2.0  # seconds for one call on one 100 KB string
+TIMES = 10  # one call on one 100 KB string, at most this many times the baseline
+
+pytestmark = pytest.mark.slow  # each function on thirty 100 KB strings
 
 
 def repeat(unit: str, tail: str = " x") -> str:
@@ -81,7 +85,7 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
     "parse_page": lambda text: parse_page(text, source="s", tz=UTC, now=NOW),
     "summarize": lambda text: summarize(text, 3, title="A title"),
     "summarize lexrank": lambda text: summarize(text, 3, algorithm="lexrank"),
-    "title_from": _title_from,
+    "headline_from": headline_from,
     "safe_url": lambda text: safe_url("https://example.com/" + text),
     "canonical_url": lambda text: canonical_url("https://example.com/" + text),
     "breaking label": BREAKING_LABEL.match,
@@ -99,19 +103,32 @@ FUNCTIONS: dict[str, Callable[[str], object]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def baseline() -> float:
+    """Seconds to summarize an ordinary 100 KB story here and now (the best of three: the machine's
+    speed, not its hiccups)."""
+    story = repeat("The harbour master said the ferry would sail at dawn. Crews worked through the night to load it. ")
+    took = []
+    for _ in range(3):
+        started = time.perf_counter()
+        summarize(story, 3, title="A title")
+        took.append(time.perf_counter() - started)
+    return min(took)
+
+
 # sumy's LexRank divides by a zero norm on a text of one word repeated; it still answers, which is all this asks
 @pytest.mark.filterwarnings("ignore:invalid value encountered in divide:RuntimeWarning")
 @pytest.mark.parametrize("function", sorted(FUNCTIONS))
-def test_each_text_function_is_fast_on_adversarial_strings(function: str) -> None:
+def test_each_text_function_is_fast_on_adversarial_strings(function: str, baseline: float) -> None:
     call = FUNCTIONS[function]
     slow = []
     for name, text in ADVERSARIAL.items():
         started = time.perf_counter()
         call(text)
         took = time.perf_counter() - started
-        if took > BOUND:
-            slow.append(f"{name}: {took:.1f} s")
-    assert not slow, f"{function} over {BOUND} s on: {', '.join(slow)}"
+        if took > TIMES * baseline:
+            slow.append(f"{name}: {took:.2f} s")
+    assert not slow, f"{function} over {TIMES} x {baseline:.2f} s (an ordinary story's summary) on: {', '.join(slow)}"
 
 
 def test_time_stamps_are_still_found() -> None:

@@ -52,12 +52,16 @@ def test_defaults_and_html_body(tmp_path):
 
 
 def test_a_breaking_label_is_dropped_and_flags_the_item_as_for_every_kind(tmp_path):
-    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"), line(id="b", title="Breaking:"),
-                                  line(id="c", title="Grid holds", section="Urgent")], breaking_categories=["urgent"])
+    ctx = make_context(tmp_path, [line(id="a", title="Breaking: Dam breached"),
+                                  line(id="b", title="Breaking:", body="The dam above Orlivka gave way. Crews are there."),
+                                  line(id="c", title="Grid holds", section="Urgent"), line(id="d", title="BREAKING NEWS -", body="")],
+                       breaking_categories=["urgent"])
     labelled, label_only, by_section = load_source(ctx)
     assert (labelled.title, labelled.breaking) == ("Dam breached", True)
-    assert (label_only.title, label_only.breaking) == ("Breaking:", False)  # nothing left to call the headline
+    # only the label: breaking news, titled by its text (a feed entry titled so is read the same way: test_feed)
+    assert (label_only.title, label_only.breaking) == ("The dam above Orlivka gave way", True)
     assert (by_section.title, by_section.breaking) == ("Grid holds", True)
+    assert str(ctx.problems[0]) == "source 'CMS': 1 item with only 'Breaking:' for a headline and no text; skipped"
 
 
 def test_source_time_zone_wins_over_the_newsletters(tmp_path):
@@ -125,7 +129,8 @@ def test_undated_items_are_dated_by_the_read_and_said_so(tmp_path):
     ctx = make_context(tmp_path, [line(title="one"), line(title="two")])
     items = load_source(ctx)
     assert [item.published for item in items] == [NOW, NOW]
-    assert [str(p) for p in ctx.problems] == ["source 'CMS': 2 items without a date ('one', 'two'); dated by the time they were read"]
+    assert [str(p) for p in ctx.problems] == [
+        "source 'CMS': 2 items without a date ('one', 'two'); they go in the first edition built after they were seen"]
 
 
 def test_a_file_with_no_good_line_fails_the_source(tmp_path):
@@ -143,7 +148,7 @@ def test_globbed_files_in_order_through_load_all(tmp_path):
     items, problems = load_all(config, NOW)
     assert [item.title for item in items] == ["from a", "from b"]
     assert [str(problem) for problem in problems] == [
-        "source 'CMS': 2 items without a date ('from a', 'from b'); dated by the time they were read"]
+        "source 'CMS': 2 items without a date ('from a', 'from b'); they go in the first edition built after they were seen"]
 
 
 def test_a_file_that_crashes_its_parser_costs_only_that_file(tmp_path):

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, run_digest
 from sample_edition import CUTOFF, config, edition
 
@@ -96,8 +97,8 @@ def test_list_unsubscribe_follows_what_is_configured() -> None:
 
 
 def test_json_for_an_email_api() -> None:
-    ed = edition()
     settings = config()
+    ed = render.fit(edition(), settings).edition
     document = json.loads(render.render(ed, settings, "json"))
     assert list(document) == ["subject", "preheader", "from", "to", "html", "text", "headers"]
     assert document["subject"] == ed.subject and document["preheader"] == ed.preheader
@@ -156,6 +157,7 @@ def test_build_eml_to_stdout_is_exactly_one_message_for_sendmail_t(tmp_path: Pat
     assert "Lighthouse opens to visitors on Sunday" in body and "https://herald.example.org/fares" in body
 
 
+@pytest.mark.slow
 def test_build_json_note_and_open(tmp_path: Path) -> None:
     """--open hands the HTML's file URL to the user's browser; $BROWSER stands in for one here."""
     seen = tmp_path / "opened.txt"

@@ -1,11 +1,14 @@
 """What a story says of itself is read from all of its members."""
 from __future__ import annotations
 
-from digest.model import Item, Story
+from datetime import UTC, datetime
+
+from digest.model import DatedItem, Story
 
 
-def item(source: str, url: str | None = None, breaking: bool = False) -> Item:
-    return Item(id=f"{source}-1", source=source, kind="story", title="Bridge reopens", body="Text.", url=url, breaking=breaking)
+def item(source: str, url: str | None = None, breaking: bool = False) -> DatedItem:
+    return DatedItem(id=f"{source}-1", source=source, kind="story", title="Bridge reopens", body="Text.", url=url, breaking=breaking,
+                     published=datetime(2026, 5, 14, 9, 0, tzinfo=UTC))
 
 
 def test_a_lead_without_a_link_borrows_the_first_members_link() -> None:

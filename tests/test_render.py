@@ -1,6 +1,7 @@
 """The email's HTML, MJML and plain text: what readers see, and that untrusted item text stays text."""
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from html.parser import HTMLParser
@@ -13,7 +14,7 @@ from sample_edition import DAY, HOSTILE_HEADLINE, TZ, Page, config, edition, hos
 from digest import render
 from digest.config import ConfigError, load_config
 from digest.model import Edition
-from digest.render.mime import transfer_encoding
+from digest.render.mime import html_part_size
 from digest.render.view import HEADLINE_CHARS
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
@@ -137,8 +138,7 @@ def test_outlook_gets_its_gaps_and_rules_from_table_cells() -> None:
 
 
 def test_subject_and_preheader() -> None:
-    ed = edition()
-    render.fit(ed, config())
+    ed = render.fit(edition(), config()).edition
     top = ed.stories()[0].title
     # the subject is the news: the top headline (the sender's name says the rest); the preheader goes on
     # with the next headlines rather than repeat it
@@ -149,21 +149,19 @@ def test_subject_and_preheader() -> None:
     assert f"<title>{ed.subject}</title>" in html
     assert re.search(r'<div style="display:none[^"]*">' + re.escape(ed.preheader), html)
 
-    custom = edition()
-    render.fit(custom, config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
+    custom, _ = render.fit(edition(), config(subject="{title} {number}: {headline} ({date})", first_issue="2026-05-12"))
     assert custom.subject == "Harbour Town Daily #3: Ferry line 0 adds a late crossing for… (14 May 2026)"  # headline cut to fit 70
 
     long = edition()
     long.stories()[0].lead.title = "Harbour council votes to rebuild the old ferry pier with money from the port's reserve fund this year"
-    render.fit(long, config())
+    long = render.fit(long, config()).edition
     assert long.subject == "Harbour council votes to rebuild the old ferry pier with money from…" and len(long.subject) <= 70
     assert "Harbour council" not in long.preheader
     untitled = edition()
     untitled.stories()[0].lead.title = " "
-    render.fit(untitled, config())
+    untitled = render.fit(untitled, config()).edition
     assert untitled.subject == "Harbour Town Daily"  # no headline: the newsletter's name, never an empty Subject
-    dated = edition()
-    render.fit(dated, config(subject="{date}: {headline}"))
+    dated = render.fit(edition(), config(subject="{date}: {headline}")).edition
     assert dated.subject.startswith("14 May 2026: ") and len(dated.subject) <= 70
 
 
@@ -206,7 +204,7 @@ def test_hostile_item_comes_out_inert_and_readable() -> None:
     # the subject and preheader, which come from headlines, are text in the <head> too
     assert "<title>Night ferry &lt;/mj-title&gt;&lt;/mj-preview&gt;&lt;mj-raw&gt;&lt;script&gt;" in html
     # nothing from an item is ever rendered as a template
-    assert "{{ 7*7 }} {% raw %}" in text and "49" not in text
+    assert "{\u2060{ 7*7 }} {% raw %}" in text and "49" not in text  # its `{{` split by an invisible word joiner
 
 
 def test_unsafe_links_are_dropped_and_their_text_kept() -> None:
@@ -261,17 +259,29 @@ def test_a_source_links_own_tracking_parameters_are_removed_without_utm_of_ours(
 def test_forty_story_edition_stays_under_102_kb() -> None:
     ed = edition(stories=20, briefs=20)
     assert len(ed.stories()) == 40
-    assert render.fit(ed, config()) == []
+    ed, problems = render.fit(ed, config())
+    assert problems == []
     size = len(html_of(ed).encode("utf-8"))
     assert size < render.CLIP_LIMIT, size
     assert len(ed.stories()) == 40
+
+
+def test_rendering_leaves_the_edition_it_is_handed_as_it_was() -> None:
+    ed = edition(stories=30, briefs=120)  # too big for Gmail: fitting it drops briefs, on a copy
+    before = copy.deepcopy(ed)
+    for fmt in render.FORMATS:
+        render.render(ed, config(), fmt)
+    render.letter(ed, config())
+    assert ed == before and not ed.subject
 
 
 def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
     ed = edition(stories=30, briefs=120)
     briefs = ed.sections[2].stories
     assert len(render.html(ed, config()).encode()) > render.CLIP_LIMIT
-    problems = render.fit(ed, config())
+    chosen = ed
+    ed, problems = render.fit(chosen, config())
+    assert len(chosen.sections[2].stories) == 120 and not chosen.subject  # what was fitted is left as it was
     kept = ed.sections[2].stories
     dropped = len(briefs) - len(kept)
     assert dropped > 0 and len(ed.sections[1].stories) == 29 and len(ed.sections[0].stories) == 1
@@ -280,11 +290,11 @@ def test_an_edition_too_big_for_gmail_loses_its_lowest_ranked_briefs() -> None:
         f"Gmail's clipping limit ({render.CLIP_LIMIT:,} bytes)"]
     assert min(s.score for s in kept) > max(s.score for s in briefs if s not in kept)
     html = html_of(ed)
-    assert len(html.encode("utf-8")) < transfer_encoding(html)[1] < render.CLIP_LIMIT  # measured as sent
-    assert render.fit(ed, config()) == []  # fitting again changes nothing
+    assert len(html.encode("utf-8")) < html_part_size(html) < render.CLIP_LIMIT  # measured as sent
+    assert render.fit(ed, config()) == (ed, [])  # fitting again changes nothing
     best_dropped = max((s for s in briefs if s not in kept), key=lambda s: s.score)
     ed.sections[2].stories.append(best_dropped)
-    assert transfer_encoding(render.html(ed, config()))[1] >= render.CLIP_LIMIT  # no more dropped than needed
+    assert html_part_size(render.html(ed, config())) >= render.CLIP_LIMIT  # no more dropped than needed
 
 
 # Templates: the user's own, and their mistakes
@@ -366,8 +376,8 @@ def test_unknown_format_is_refused() -> None:
         render.render(edition(), config(), "pdf")
 
 
-def test_edition_without_links_or_times_still_renders() -> None:
-    bare = story(7, url=None, published=None, author=None, source="")
+def test_edition_without_links_or_names_still_renders() -> None:
+    bare = story(7, url=None, author=None, source="")
     ed = Edition(date=DAY, cutoff=edition().cutoff, title="", sections=[])
     ed.sections = edition().sections[:1]
     ed.sections[0].stories = [bare]
@@ -380,7 +390,7 @@ def test_when_briefs_are_not_enough_the_lowest_stories_go_but_never_the_top_stor
     ed = edition(stories=80, briefs=3)
     for s in ed.stories():
         s.summary = [s.summary[0] + " " + "More detail about the crossing. " * 12] * 3
-    problems = render.fit(ed, config())
+    ed, problems = render.fit(ed, config())
     assert ed.sections[2].stories == [] and len(ed.sections[0].stories) == 1
     kept = len(ed.sections[1].stories)
     assert 0 < kept < 79

@@ -25,6 +25,9 @@ def two_good_one_dead(httpserver, tmp_path: Path) -> Path:
 newsletter:
   title: Valley Daily
   timezone: UTC
+  from: "Valley Daily <daily@example.com>"
+  to: ["readers@example.com"]
+  unsubscribe_url: "https://example.com/unsubscribe"
 sources:
   - name: Valley Observer
     kind: feed

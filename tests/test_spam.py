@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_digest
 
+pytestmark = pytest.mark.slow  # SpamAssassin takes seconds a message
+
 SPAMASSASSIN = shutil.which("spamassassin")
 SECRET = {"DIGEST_UNSUBSCRIBE_SECRET": "a-test-secret-of-some-length-0123456789"}
 MOST = 0.1  # points a sent edition may score
@@ -83,7 +85,11 @@ delivery: {{method: outbox, outbox: outbox/}}
 """)
     message = sent(config, "2024-06-26")
     assert_clean(hits(spamassassin, relayed(message), tmp_path))
-    # the same edition as a preview is dated at its cut-off, two years before the relay got it: the
-    # Received header above is what lets the filter see that, so the check above is a real one
+    # the documented preview pipe (`build --format eml -o - | sendmail -t`) is dated when it is written
     preview = run_digest("build", "-c", str(config), "--date", "2024-06-26", "--format", "eml", "-o", "-", cwd=tmp_path)
-    assert any(name.startswith("DATE_IN_PAST") for name in hits(spamassassin, relayed(preview.stdout), tmp_path))
+    assert preview.returncode == 0, preview.stderr.decode()
+    assert_clean(hits(spamassassin, relayed(preview.stdout), tmp_path))
+    # dated at its cut-off instead, two years before the relay got it, it scores DATE_IN_PAST: the
+    # Received header above is what lets the filter see that, so the checks above are real ones
+    dated_then = re.sub(rb"(?m)^Date: [^\r]*", b"Date: Fri, 26 Jun 2024 07:00:00 +0300", preview.stdout, count=1)
+    assert any(name.startswith("DATE_IN_PAST") for name in hits(spamassassin, relayed(dated_then), tmp_path))

@@ -40,7 +40,7 @@ def test_a_field_is_html_when_it_has_a_tag_or_an_entity(text: str, is_html: bool
 @pytest.mark.parametrize(
     "url",
     ["javascript:alert(1)", "https://exa\u2003mple.com/", "https://example.com/a\x7fb", "https://example.com/a\x01b",
-     "data:text/html,hi", "https:///no-host"],
+     "data:text/html,hi", "https:///no-host", "https://bbc.co.uk\u202e.evil.example/story"],
 )
 def test_unsafe_or_broken_urls_are_refused(url: str) -> None:
     assert safe_url(url) is None

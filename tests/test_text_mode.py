@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_digest
 
+pytestmark = pytest.mark.slow  # w3m and lynx, after a build of the sample day
+
 READERS = {
     "w3m": ["w3m", "-dump", "-T", "text/html", "-cols", "80", "-O", "UTF-8"],
     "lynx": ["lynx", "-dump", "-force_html", "-nolist", "-width", "80", "-display_charset", "UTF-8", "-stdin"],

@@ -1,7 +1,8 @@
 """The archive folder, written from the pages the store keeps: one page per sent edition, the index, the feed.
 
 Every file is a function of the store's pages and the config alone (no clock, no folder listing), so
-`digest archive --rebuild` after the folder is lost writes it again byte for byte. Each file is
+`digest archive --rebuild` after the folder is lost writes it again byte for byte. The folder's
+manifest says which files the archive made, so those it makes no more are removed (archive.folder). Each file is
 written whole or not at all (temp file + rename), edition pages first and the index and feed last,
 so a reader never follows a link to a page not yet there.
 """
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from digest.archive.folder import fingerprint, made_before, record, remove_stale, target
 from digest.archive.urls import FEED, INDEX, edition_folder, edition_url, index_folder, relative
 from digest.config import Config
+from digest.errors import DigestError, UsageError
 from digest.files import write_atomically
 from digest.i18n import Language, language
 from digest.logs import log
@@ -51,30 +54,50 @@ class Published:
     folder: Path
     editions: int
     written: int  # files whose bytes changed (all of them with rebuild)
+    removed: int = 0  # files the archive made before and makes no more (index pages after per_page grew)
 
     def __str__(self) -> str:
-        """For the operator's log: "1 edition in public (3 files written)"."""
+        """For the operator's log: "1 edition in public (3 files written)", ", 2 removed" when some were."""
         editions = "1 edition" if self.editions == 1 else f"{self.editions} editions"
         files = "1 file" if self.written == 1 else f"{self.written} files"
-        return f"{editions} in {self.folder} ({files} written)"
+        removed = f", {self.removed} removed" if self.removed else ""
+        return f"{editions} in {self.folder} ({files} written{removed})"
+
+
+def write_archive(config: Config, store: Store, *, rebuild: bool = False) -> Published:
+    """`digest archive`: publish, as a command's errors (no `archive:` in the config is exit 2, a
+    file that cannot be written exit 1)."""
+    if config.archive is None:
+        raise UsageError(f"{config.file}: archive: is not set; add archive: {{dir: public, base_url: \"https://example.com/newsletter/\"}}")
+    try:
+        return publish(config, store, rebuild=rebuild)
+    except OSError as exc:
+        raise DigestError(f"cannot write the archive: {exc}") from exc
 
 
 def publish(config: Config, store: Store, *, rebuild: bool = False) -> Published:
     """Bring the archive folder up to date with the editions sent; `rebuild` rewrites every file.
 
-    Files the archive does not make are left alone. Raises OSError when a file cannot be written.
+    Then the files the archive made before and makes no more go (see archive.folder); files it did
+    not make are left alone. Raises OSError when a file cannot be written, OutsideFolder (an OSError)
+    when a link in the folder would take a write out of it.
     """
     assert config.archive is not None
     folder = config.resolve(config.archive.dir)
     with store.lock("archive", wait=LOCK_WAIT):
         pages = store.published_pages()
+        before = made_before(folder)
+        made: dict[str, str] = {}
         written = 0
         for name, data in site_files(config, pages):
-            target = folder / name
-            if rebuild or not _holds(target, data):
-                write_atomically(target, data)
+            path = target(folder, name)
+            if rebuild or not _holds(path, data):
+                write_atomically(path, data)
                 written += 1
-    return Published(folder, len(pages), written)
+            made[name] = fingerprint(data)
+        removed = remove_stale(folder, before, made)
+        record(folder, made)
+    return Published(folder, len(pages), written, len(removed))
 
 
 def _holds(path: Path, data: bytes) -> bool:

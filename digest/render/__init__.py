@@ -1,17 +1,22 @@
 """The edition as an email: jinja2 -> MJML -> HTML, its plain-text twin, an RFC 5322 message, ESP JSON.
 
-    problems = fit(edition, config)         # subject, preheader, number, note; fit under Gmail's limit
-    data = render(edition, config, "eml")   # bytes, UTF-8 for the text formats
+    fitted, problems = fit(edition, config)  # subject, preheader, number, note; under Gmail's limit
+    data = render(fitted, config, "eml")      # bytes, UTF-8 for the text formats
 
-Fitting is the step after the edition is chosen (`pipeline.build` runs it last); it is the only
-one that renders to decide what the edition holds. `render` fits a hand-made edition the caller
-did not fit, so its HTML is always under the clipping limit; call `fit` first to get its problems.
+Fitting is the step between the edition `pipeline.build` chose and the email: the only one that
+renders to decide what the edition holds. It gives a new Edition and leaves the one it was handed
+as it was; so does every renderer. `render` and `letter` fit an edition nobody fitted (its problems
+go to stderr), so the HTML is always under the clipping limit; call `fit` first to have its problems.
 """
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import datetime
+from typing import NamedTuple
 
 from digest.config import Config
+from digest.edition import issue_number
+from digest.formats import FORMATS
 from digest.i18n import language
 from digest.logs import log
 from digest.model import Edition, Problem, Story
@@ -22,19 +27,18 @@ from digest.render.templates import TemplateError
 from digest.render.text import plain_text
 from digest.render.view import (
     HEADLINE_CHARS,
-    EmailView,
     clean_line,
     email_view,
 )
 
-__all__ = ["CLIP_LIMIT", "FORMATS", "TemplateError", "fit_to_clip_limit", "html", "letter", "message_id", "fit", "render"]
+__all__ = ["CLIP_LIMIT", "FORMATS", "Fitted", "TemplateError", "fit", "html", "letter", "message_id", "render"]
 
-FORMATS = ("html", "text", "mjml", "eml", "json")
 
 # Gmail clips an email whose HTML passes "102 KB" and hides the rest behind "View entire message".
 # 102,000 bytes is under that limit whether it means 1000- or 1024-byte kilobytes, and it is checked
-# against the HTML part as sent (transfer-encoded, never smaller than the HTML itself), since tests
-# of Gmail find the limit moves with the encoding.
+# against the HTML part as each reader gets it (their token filled in, CRLF line ends,
+# transfer-encoded as sent, never smaller than the decoded HTML), since tests of Gmail find the
+# limit moves with the encoding; see mime.html_part_size.
 CLIP_LIMIT = 102_000
 SUBJECT_CHARS = 70  # what most inboxes show of a subject; the headline is cut to keep the subject within it
 SUBJECT_HEADLINE_MIN = 40  # ... but never below this: a subject template with much text of its own runs longer
@@ -42,15 +46,16 @@ PREHEADER_STORIES = 3
 PREHEADER_CHARS = 150
 
 
-def render(edition: Edition, config: Config, fmt: str) -> bytes:
+def render(edition: Edition, config: Config, fmt: str, date: datetime | None = None) -> bytes:
     """The edition in format `fmt` (one of FORMATS), without a reader: `{{subscriber}}` is left in place.
+    `date`: the Date of an eml or json message (default: the edition's cut-off, the same every time).
     Raises TemplateError for a broken template."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt in ("eml", "json"):
         message = letter(edition, config)
-        return message.eml() if fmt == "eml" else mime.json_document(message.document())
-    view = _view(edition, config)
+        return message.eml(date=date) if fmt == "eml" else mime.json_document(message.document(date=date))
+    view = email_view(_fitted(edition, config), config)
     if fmt == "mjml":
         return mjml_source(view, config).encode("utf-8")
     if fmt == "text":
@@ -60,15 +65,19 @@ def render(edition: Edition, config: Config, fmt: str) -> bytes:
 
 def letter(edition: Edition, config: Config) -> mime.Letter:
     """The edition's message before it has a reader (see mime.Letter): rendered once, filled per reader."""
-    view = _view(edition, config)
+    edition = _fitted(edition, config)
+    view = email_view(edition, config)
     return mime.letter(edition, config, mjml_to_html(mjml_source(view, config), config), plain_text(view, config))
 
 
-def _view(edition: Edition, config: Config) -> EmailView:
-    if not edition.subject:  # not fitted yet (the pipeline fits every edition it builds)
-        for problem in fit(edition, config):
-            log.warning("%s", problem)
-    return email_view(edition, config)
+def _fitted(edition: Edition, config: Config) -> Edition:
+    """The edition, or a fitted copy when nobody fitted it (its problems on stderr)."""
+    if edition.subject:
+        return edition
+    edition, problems = fit(edition, config)
+    for problem in problems:
+        log.warning("%s", problem)
+    return edition
 
 
 def html(edition: Edition, config: Config) -> str:
@@ -76,33 +85,38 @@ def html(edition: Edition, config: Config) -> str:
     return mjml_to_html(mjml_source(email_view(edition, config), config), config)
 
 
-def fit(edition: Edition, config: Config) -> list[Problem]:
-    """Fit the chosen edition to the email: fill what the templates and headers need, and drop the
-    lowest-ranked stories until the HTML is under Gmail's clipping limit.
+class Fitted(NamedTuple):
+    edition: Edition  # a new Edition: the one fitted is left as it was
+    problems: list[Problem]  # one when stories had to go
 
-    Sets the editor's note (the command line's, else the config's), the issue number (from
-    `email.first_issue`), the subject and the preheader. Returns a Problem when briefs had to go.
+
+def fit(chosen: Edition, config: Config) -> Fitted:
+    """The chosen edition fitted to the email: what the templates and headers need filled in, and the
+    lowest-ranked stories dropped until the HTML is under Gmail's clipping limit.
+
+    Fills the editor's note (the command line's, else the config's), the issue number (see
+    edition.issue_number), the subject and the preheader. Fitting a fitted edition changes nothing.
     """
+    edition = replace(chosen, sections=[replace(section, stories=list(section.stories)) for section in chosen.sections])
     if edition.note is None:
         edition.note = config.newsletter.note
-    if edition.number is None and config.email.first_issue:
-        number = (edition.date - date.fromisoformat(config.email.first_issue)).days + 1
-        edition.number = number if number > 0 else None
+    if edition.number is None:
+        edition.number = issue_number(config, edition.date)
     feed_before, dropped = _feed_count(edition), 0
     while True:  # subject and preheader name the top stories, so they follow what is dropped
         edition.subject = subject(edition, config)
         edition.preheader = preheader(edition)
-        more = fit_to_clip_limit(edition, config)
+        more = _drop_to_clip_limit(edition, config)
         if not more:
             break
         dropped += more
     if not dropped:
-        return []
+        return Fitted(edition, [])
     briefs = feed_before - _feed_count(edition)
     parts = [f"the {briefs} lowest-ranked {_plural(briefs, 'item')} of the news feed"] if briefs else []
     if dropped > briefs:
         parts.append(f"{dropped - briefs} lowest-ranked {_plural(dropped - briefs, 'story', 'stories')} of other sections")
-    return [Problem("email", f"dropped {' and '.join(parts)} to keep the HTML under Gmail's clipping limit ({CLIP_LIMIT:,} bytes)")]
+    return Fitted(edition, [Problem("email", f"dropped {' and '.join(parts)} to keep the HTML under Gmail's clipping limit ({CLIP_LIMIT:,} bytes)")])
 
 
 def _feed_count(edition: Edition) -> int:
@@ -143,9 +157,9 @@ def preheader(edition: Edition) -> str:
     return clean_line(" · ".join(headlines), PREHEADER_CHARS)
 
 
-def fit_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMIT) -> int:
+def _drop_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMIT) -> int:
     """Drop the lowest-ranked stories of the news feed (then of other sections; never the top story)
-    until the HTML part is under `limit` bytes. Returns how many were dropped.
+    until the HTML part is under `limit` bytes: `fit`'s step, on the copy it fits. Returns how many were dropped.
 
     Size falls as stories go, so a binary search finds the fewest to drop in a handful of renders.
     """
@@ -166,8 +180,8 @@ def fit_to_clip_limit(edition: Edition, config: Config, limit: int = CLIP_LIMIT)
 
 
 def _size(edition: Edition, config: Config) -> int:
-    """The HTML part's size in the message: what Gmail measures."""
-    return mime.transfer_encoding(html(edition, config))[1]
+    """The HTML part's size as each reader gets it: what Gmail measures (see mime.html_part_size)."""
+    return mime.html_part_size(html(edition, config))
 
 
 def _drop_order(edition: Edition) -> list[Story]:

@@ -7,12 +7,15 @@ places the token goes, so a list of 100,000 readers costs little more than its h
 
 Everything but Date is derived from the edition, the config and the reader, never from the clock or
 a random source: the same edition gives each reader the same bytes, Message-ID and MIME boundary.
+The one exception: without the unsubscribe secret, the key of the readers' Message-ID tags is random
+(see `readers.tag_key`), kept with the letter so a retry sends the same Message-ID.
 """
 from __future__ import annotations
 
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import quopri
 import re
@@ -22,9 +25,9 @@ from email import policy, quoprimime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
-from digest.config import Config
+from digest.config import Config, sender
 from digest.model import Edition, stable_id
-from digest.readers import PLACEHOLDER, Reader
+from digest.readers import PLACEHOLDER, TOKEN_CHARS, Reader, tag_key
 
 # CRLF line ends as RFC 5322 wants them on the wire (sendmail and smtplib accept them); encoded-word
 # headers rather than raw UTF-8, so the message passes any relay, with or without SMTPUTF8.
@@ -45,6 +48,17 @@ def transfer_encoding(body: str) -> tuple[str, int]:
     return name, sizes[name]
 
 
+def html_part_size(html: str) -> int:
+    """The size of the HTML part as a reader gets it, what Gmail's clipping limit is held to: filled
+    with a token (every one is TOKEN_CHARS long) wherever `{{subscriber}}` is, and the larger of the
+    part as the message carries it (CRLF line ends, transfer-encoded by the same code that sends it)
+    and as the mail client decodes it. A reader's name never enters the HTML; only the token does."""
+    fill = b"t" * TOKEN_CHARS
+    encoded = _encode(html, transfer_encoding(html)[0], len(fill))
+    decoded = len(fill.join(encoded[0]))
+    return max(decoded, sum(len(piece) for piece in _fill(encoded, fill)))
+
+
 def message_id(edition: Edition, config: Config) -> str:
     """One id per edition of one newsletter: the sender's address, the newsletter's title and the date.
 
@@ -61,10 +75,11 @@ def letter(edition: Edition, config: Config, html: str, text: str) -> Letter:
     """The prepared edition's message, ready to be filled for each reader."""
     unsubscribe = unsubscribe_targets(config)
     return Letter(
-        subject=edition.subject, preheader=edition.preheader, from_=config.newsletter.from_, to=list(config.newsletter.to),
+        subject=edition.subject, preheader=edition.preheader, from_=sender(config), to=list(config.newsletter.to),
         html=html, text=text, message_id=message_id(edition, config),
         date=format_datetime(edition.cutoff.astimezone(config.newsletter.tz)), list_id=list_id(config),
         unsubscribe=unsubscribe, one_click=bool(config.newsletter.unsubscribe_url and config.newsletter.unsubscribe_url.lower().startswith("https://")),
+        tag_key=tag_key(config),
     )
 
 
@@ -72,10 +87,19 @@ def json_document(document: dict) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def reader_message_id(message_id: str, address: str) -> str:
-    """The Message-ID of one reader's copy: the edition's, with a stable tag for the reader."""
+def reader_message_id(message_id: str, address: str, key: str = "") -> str:
+    """The Message-ID of one reader's copy: the edition's, with a tag for the reader.
+
+    The tag is an HMAC of the edition's id and the address under `key` (see `readers.tag_key`), so
+    whoever sees a Message-ID cannot confirm a guessed address with it. A letter recorded by an older
+    digest has no key: its readers keep the unkeyed tag they were recorded with.
+    """
     local, _, domain = message_id.strip("<>").rpartition("@")
-    return f"<{local}.{stable_id(address)[:12]}@{domain}>"
+    if key:
+        tag = hmac.new(bytes.fromhex(key), f"{message_id}\0{address}".encode(), hashlib.sha256).hexdigest()[:16]
+    else:
+        tag = stable_id(address)[:12]
+    return f"<{local}.{tag}@{domain}>"
 
 
 def list_id(config: Config) -> str:
@@ -117,10 +141,11 @@ class Letter:
     html: str
     text: str
     message_id: str  # the edition's; each reader's is derived from it
-    date: str  # the cut-off: the Date of the message without a reader, so a preview is reproducible
+    date: str  # the cut-off: the Date when the caller gives none (a library caller's reproducible message)
     list_id: str
     unsubscribe: list[str]
     one_click: bool  # an https unsubscribe URL: List-Unsubscribe-Post (RFC 8058), which Gmail and Yahoo ask of bulk senders
+    tag_key: str = ""  # keys each reader's Message-ID tag (hex); "" in a letter recorded by an older digest
     _bodies: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -136,6 +161,9 @@ class Letter:
     def from_json(cls, data: bytes) -> Letter:
         return cls(**json.loads(data))
 
+    def reader_message_id(self, address: str) -> str:
+        return reader_message_id(self.message_id, address, self.tag_key)
+
     def with_message_id(self, message_id: str) -> Letter:
         return replace(self, message_id=message_id, _bodies={})
 
@@ -144,7 +172,7 @@ class Letter:
         fill = token if reader and token else PLACEHOLDER
         headers = {
             "Date": format_datetime(date) if date else self.date,
-            "Message-ID": reader_message_id(self.message_id, reader.address) if reader else self.message_id,
+            "Message-ID": self.reader_message_id(reader.address) if reader else self.message_id,
             "List-Id": self.list_id,
             # RFC 3834: an auto-reply (a vacation notice) must not answer it; Precedence is what older responders read
             "Auto-Submitted": "auto-generated",
@@ -172,10 +200,9 @@ class Letter:
         """The RFC 5322 message for `reader` (their token filled in), or, without one, with the placeholder left."""
         fill = (token if reader and token else PLACEHOLDER).encode("ascii")
         headers = self.headers(reader, token, date)
-        to = self.recipient(reader).encode("ascii") + b"\r\n" if reader else self._constant("to")
-        head = [b"Subject: ", self._constant("subject"), b"From: ", self._constant("from"), b"To: ", to]
-        for name, value in headers.items():
-            head += [name.encode("ascii"), b": ", value.encode("ascii"), b"\r\n"]
+        to = _folded("To", _encoded_recipient(reader)) if reader else b"To: " + self._constant("to")
+        head = [b"Subject: ", self._constant("subject"), b"From: ", self._constant("from"), to]
+        head += [_folded(name, value) for name, value in headers.items()]
         parts = self._compiled(len(fill))
         out = head + [parts[0]]
         for part in parts[1:]:
@@ -195,6 +222,13 @@ class Letter:
             "headers": self.headers(reader, token, date),
         }
 
+    def api_message(self, reader: Reader, token: str | None, date: datetime | None = None) -> dict:
+        """One reader's ready message for an email API (`build --format jsonl`): to, from, subject,
+        html, text, headers."""
+        document = self.document(reader, token, date)
+        return {"to": document["to"][0], "from": document["from"], "subject": document["subject"],
+                "html": document["html"], "text": document["text"], "headers": document["headers"]}
+
     def _constant(self, name: str) -> bytes:
         """Subject, From and the To of the message without a reader, folded and encoded once (encoded
         words for any non-ASCII)."""
@@ -210,7 +244,7 @@ class Letter:
         reader, and, between them, the encoded pieces that hold a token (see `_encode`)."""
         if width not in self._bodies:
             boundary = "=_digest_" + hashlib.sha256((self.text + "\0" + self.html).encode("utf-8")).hexdigest()[:32]
-            parts: list = [f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'.encode("ascii")]
+            parts: list = [f'MIME-Version: 1.0\r\nContent-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode("ascii")]
             for subtype, body in (("plain", self.text), ("html", self.html)):
                 cte = transfer_encoding(body)[0]
                 parts.append(f'--{boundary}\r\nContent-Type: text/{subtype}; charset="utf-8"\r\n'
@@ -219,6 +253,33 @@ class Letter:
             parts.append(f"--{boundary}--\r\n".encode("ascii"))
             self._bodies[width] = parts
         return self._bodies[width]
+
+
+HEADER_LINE = 78  # RFC 5322 2.1.1: a line SHOULD be at most 78 characters, and MUST be at most 998
+
+
+def _folded(name: str, value: str) -> bytes:
+    """`Name: value` and its CRLF, folded before a space wherever the line would pass HEADER_LINE
+    (RFC 5322 2.2.3), so a mail client reads back the same value. A word longer than a line (a long
+    URL) stays whole on a line of its own, far within the 998 RFC 5322 allows."""
+    lines, line = [], f"{name}:"
+    for word in value.split():
+        if len(line) + 1 + len(word) > HEADER_LINE and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    return "\r\n".join(lines).encode("ascii") + b"\r\n"
+
+
+def _encoded_recipient(reader: Reader) -> str:
+    """The reader as a To value in ASCII: their name quoted as needed, or as RFC 2047 encoded words of
+    at most 76 characters each (one word per line when folded) when it is not ASCII."""
+    if not reader.name:
+        return reader.address
+    if reader.name.isascii():
+        return formataddr((reader.name, reader.address))
+    return f"{Header(reader.name, 'utf-8').encode()} <{reader.address}>"
 
 
 _B64_LINE = 57  # raw bytes per base64 line: 76 characters

@@ -14,10 +14,12 @@ from datetime import date
 from email.utils import parseaddr
 
 from digest.archive.urls import edition_url
-from digest.config import BUILT_IN_SECTIONS, Config
+from digest.config import BUILT_IN_SECTIONS, Config, sender
 from digest.i18n import Language, language, other_language
 from digest.model import Edition, Image, Story
-from digest.render.links import domain, outgoing
+from digest.readers import inert
+from digest.render.keylines import key_line, key_stories
+from digest.render.links import domain, inert_url, outgoing
 from digest.text.clean import author_or_none
 
 HEADLINE_CHARS = 300
@@ -31,13 +33,14 @@ _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069
 
 
 def clean_line(text: str | None, limit: int) -> str:
-    """Untrusted text as one readable line of at most `limit` characters, cut at a word with an ellipsis."""
+    """Untrusted text as one readable line of at most `limit` characters, cut at a word with an ellipsis,
+    that no per-reader fill will ever touch (see `readers.inert`)."""
     line = " ".join(_INVISIBLE.sub("", unicodedata.normalize("NFC", text or "")).split())
-    if len(line) <= limit:
-        return line
-    cut = line[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.-") + "…"
+    if len(line) > limit:
+        cut = line[: limit - 1]
+        space = cut.rfind(" ")
+        line = (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.-") + "…"
+    return inert(line)  # never a per-reader slot: only the operator's own text is filled per reader
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,14 @@ class StoryView:
     byline: str
     lang: str | None  # the item's language when it is not the newsletter's (an English story in a Ukrainian edition)
     image: Image | None  # the lead picture, sized for the column (width, and height when the source gave both)
+    anchor: str  # its id in the page, which key developments link to ("story-3": the third in reading order)
+
+
+@dataclass(frozen=True)
+class KeyLineView:
+    text: str  # one sentence (see render.keylines)
+    anchor: str  # the story's anchor below
+    lang: str | None  # the story's language when it is not the newsletter's
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class EmailView:
     number: int | None
     note: tuple[str, ...]
     sections: tuple[SectionView, ...]
+    key_heading: str  # "Key developments on 14 May", in the newsletter's language
+    key_developments: tuple[KeyLineView, ...]  # empty when edition.key_developments is 0
     archive_url: str | None
     unsubscribe_url: str | None
     unsubscribe_mailto: str | None
@@ -86,22 +99,24 @@ def utm_tags(edition: Edition, config: Config) -> dict[str, str]:
     return {key: value.replace("{date}", edition.date.isoformat()) for key, value in config.email.utm.items()}
 
 
-def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date) -> StoryView:
+def story_view(story: Story, config: Config, utm: dict[str, str], words: Language, day: date, anchor: str = "") -> StoryView:
     lead = story.lead
     url = outgoing(story.url or lead.page, utm)
     paragraphs = (clean_line(p, PARAGRAPH_CHARS) for p in story.summary)
     author = clean_line(author_or_none(lead.author), NAME_CHARS)
-    byline = " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
+    added = bool(story.desk and story.desk.added)  # the editor's own link: no outlet to credit
+    byline = "" if added else " · ".join(part for part in (author, clean_line(lead.source, NAME_CHARS)) if part)
     return StoryView(
-        headline=clean_line(lead.title, HEADLINE_CHARS) or words.gettext("(untitled)"),
+        headline=clean_line(story.title, HEADLINE_CHARS) or words.gettext("(untitled)"),
         url=url,
         domain=domain(url) if url and not url.startswith("mailto:") else "",
         summary=tuple(p for p in paragraphs if p),
-        time=words.clock(lead.published, config.newsletter.tz, config.email.time_format, day),
+        time="" if lead.undated else words.clock(lead.published, config.newsletter.tz, config.email.time_format, day),
         breaking=story.breaking,
         byline=byline,
         lang=other_language(lead.lang, words),
         image=_sized(next((member.image for member in (lead, *story.members) if member.image), None)),
+        anchor=anchor,
     )
 
 
@@ -110,12 +125,16 @@ def email_view(edition: Edition, config: Config) -> EmailView:
     settings, email = config.newsletter, config.email
     words = language(settings.lang)
     utm = utm_tags(edition, config)
+    anchors = {id(story): f"story-{position}" for position, story in enumerate(edition.stories(), start=1)}
     sections = tuple(
         SectionView(section.key, _section_title(section.key, section.title, words), section.layout,
-                    tuple(story_view(story, config, utm, words, edition.date) for story in section.stories))
+                    tuple(story_view(story, config, utm, words, edition.date, anchors[id(story)]) for story in section.stories))
         for section in edition.sections
         if section.stories
     )
+    key_lines = tuple(KeyLineView(line, anchors[id(story)], other_language(story.lead.lang, words))
+                      for story in key_stories(edition, config.edition.key_developments)
+                      if (line := clean_line(key_line(story), HEADLINE_CHARS)))
     note = tuple(p for p in (clean_line(p, PARAGRAPH_CHARS * 2) for p in (edition.note or "").split("\n\n")) if p)
     return EmailView(
         lang=settings.lang,
@@ -128,13 +147,15 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         number=edition.number,
         note=note,
         sections=sections,
+        key_heading=clean_line(words.gettext("Key developments on %(date)s") % {"date": words.day_month(edition.date)}, NAME_CHARS),
+        key_developments=key_lines,
         archive_url=outgoing(edition_url(config, edition.date) or settings.archive_url, utm),
         # the unsubscribe link goes out as configured: its {{subscriber}} is filled per reader (render.mime.Letter)
         unsubscribe_url=settings.unsubscribe_url if outgoing(settings.unsubscribe_url, {}) else None,
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
         reason=email.reason or words.gettext("You are receiving this email because you subscribed to %(title)s.") % {"title": settings.title},
         postal_address=email.postal_address or "",
-        sender=clean_line(parseaddr(settings.from_)[0] or settings.title, NAME_CHARS),
+        sender=clean_line(parseaddr(sender(config))[0] or settings.title, NAME_CHARS),
     )
 
 
@@ -149,7 +170,10 @@ def _sized(image: Image | None) -> Image | None:
     if image is None:
         return None
     height = round(COLUMN_PIXELS * image.height / image.width) if image.width and image.height else None
-    return Image(url=image.url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
+    url = inert_url(image.url)
+    if url is None:
+        return None
+    return Image(url=url, alt=clean_line(image.alt, NAME_CHARS * 3), width=COLUMN_PIXELS, height=height)
 
 
 def _mailto(address: str | None) -> str | None:

@@ -18,7 +18,6 @@ import codecs
 import io
 import re
 import xml.sax
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,11 +25,13 @@ from xml.parsers import expat
 
 import feedparser
 
-from digest import images
+from digest import identity, images
+from digest.i18n import language_tag
 from digest.model import Item
-from digest.sources import SourceContext, SourceFailed, item_id
+from digest.sources.context import SourceContext
+from digest.sources.failure import SourceFailed
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
-from digest.text.clean import clean_headline
+from digest.text.clean import clean_headline, headline_from
 from digest.text.markup import fold, html_to_text, plain_text, safe_url, to_text
 
 ACCEPT_FEED = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5"
@@ -40,7 +41,6 @@ XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9.
 SURROGATE_REFERENCE = re.compile(  # &#xD800; to &#xDFFF;, and 55296 to 57343 in decimal
     rb"&#(?:[xX]0*[dD][89a-fA-F][0-9a-fA-F]{2}|0*(?:5529[6-9]|55[3-9]\d\d|56\d{3}|57[0-2]\d\d|573[0-3]\d|5734[0-3]));"
 )
-LANGUAGE_TAG = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 # feedparser's notes that do not make a feed any less readable
 HARMLESS = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 
@@ -198,8 +198,8 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
 
     base = document.base or parsed.feed.get("link")
     typed = str(parsed.get("version", "")).startswith("atom")
-    language = LANGUAGE_TAG.match(parsed.feed.get("language") or "")
-    lang = ctx.source.lang or (language.group(1).lower() if language else ctx.lang)
+    language = language_tag(parsed.feed.get("language"))
+    lang = ctx.source.lang or (re.split("[-_]", language)[0].lower() if language else ctx.lang)
     read: list[tuple[feedparser.FeedParserDict, Item]] = []
     site = safe_url(parsed.feed.get("link"), document.base)
     for number, entry in enumerate(parsed.entries, start=1):
@@ -209,18 +209,8 @@ def parse_feed(document: Document, ctx: SourceContext) -> list[Item]:
             continue
         item.page = site
         read.append((entry, item))
-    _own_ids_for_shared_links(read, ctx)
+    identity.apart_from_shared_links([(item, entry.get("id")) for entry, item in read], ctx.source.name)
     return [item for _, item in read]
-
-
-def _own_ids_for_shared_links(read: list[tuple[feedparser.FeedParserDict, Item]], ctx: SourceContext) -> None:
-    """Entries of one feed that link to one page (a live blog's posts, each at its #anchor) are items of
-    their own: their id comes from their guid, else their title and date, not from the shared link,
-    which would make them one item and keep only one of them."""
-    sharing = Counter(item.id for _, item in read if item.url)
-    for entry, item in read:
-        if item.url and sharing[item.id] > 1:
-            item.id = item_id(ctx.source.name, url=None, guid=entry.get("id"), title=item.title, published=item.published)
 
 
 def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base: str | None, lang: str, typed: bool = False) -> Item | None:
@@ -231,7 +221,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
         bodies.append(_text(entry.summary_detail, typed=typed))
     body = max(bodies, key=len, default="")
     title = _text(entry.title_detail, typed=typed) if entry.get("title_detail") else ""
-    title, flagged = clean_headline(fold(title) if title else _title_from(body))
+    title = clean_headline(fold(title) if title else headline_from(body))
     if not title:
         return None
     url = safe_url(entry.get("link"), base)
@@ -239,7 +229,7 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
     tags = tuple(dict.fromkeys(filter(None, (fold(tag.get("label") or tag.get("term") or "") for tag in entry.get("tags", [])))))
     author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
     return ctx.item(title, url=url, published=published, guid=entry.get("id"), body=body, author=fold(author) or None,
-                    tags=tags, breaking=flagged, lang=lang, image=images.from_feed_entry(entry, base))
+                    tags=tags, lang=lang, image=images.from_feed_entry(entry, base))
 
 
 def add_full_text(items: list[Item], ctx: SourceContext) -> None:
@@ -278,14 +268,6 @@ def _text(detail: feedparser.FeedParserDict, *, typed: bool) -> str:
     if detail.get("type") != "text/plain":
         return html_to_text(value)
     return plain_text(value) if typed else to_text(value)
-
-
-def _title_from(body: str, limit: int = 100) -> str:
-    """A title for an untitled entry (RSS 2.0 allows them): its first sentence, cut at a word."""
-    first = re.split(r"(?<=[.!?…])\s", body.split("\n\n")[0], maxsplit=1)[0] if body else ""
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def _date(parsed) -> datetime | None:

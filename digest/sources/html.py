@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from trafilatura.settings import Document
-
 from digest.images import lead_image
 from digest.model import Image, Item
-from digest.sources import SourceContext, SourceFailed, parse_iso_date
+from digest.sources.context import SourceContext, parse_iso_date
+from digest.sources.failure import SourceFailed
 from digest.text.clean import clean_headline
 from digest.text.markup import fold, inline_text, safe_url
 
@@ -40,7 +39,10 @@ def extract_article(page: bytes | str, url: str | None, *, tz, now: datetime) ->
     `tz`. htmldate's "extensive" guessing is off: it dates an undated page by its "© 2024" footer,
     and a wrong date puts an article in the wrong edition, where no date is said so on stderr.
     """
-    import trafilatura  # here, not at the top: it takes a fifth of a second to import, and most runs have no pages
+    # here, not at the top (nor any of its modules: importing one runs the package's own imports): it
+    # takes a fifth of a second to import, and most runs have no pages
+    import trafilatura
+    from trafilatura.settings import Document
 
     document = trafilatura.bare_extraction(
         page,
@@ -109,6 +111,5 @@ def load(ctx: SourceContext) -> list[Item]:
 
 
 def to_item(article: Article, ctx: SourceContext) -> Item:
-    title, breaking = clean_headline(article.title)
-    return ctx.item(title, url=article.url, published=article.published, body=article.text, author=article.author,
-                    tags=article.tags, breaking=breaking, image=article.image)
+    return ctx.item(clean_headline(article.title), url=article.url, published=article.published, body=article.text,
+                    author=article.author, tags=article.tags, image=article.image)

@@ -7,6 +7,9 @@ bounded redirects with loop detection, retries with exponential backoff only whe
 (timeouts, dropped connections, 5xx), and conditional GET: the ETag and Last-Modified of the last
 good response are kept in the store, so an unchanged feed costs one 304.
 
+The email services' API calls (`digest.delivery.api`) come through `post`: the same deadline and
+size cap, but no redirect is followed, so the credentials in their headers stay with their origin.
+
 It is built on http.client rather than urllib because urllib cannot bound the total time of a
 response (its timeout is per socket operation, so a server dripping one byte a second never times
 out) nor tell a connect timeout from a read timeout.
@@ -28,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 from digest import __version__
 from digest.config import FetchConfig
-from digest.sources import SourceFailed
+from digest.sources.failure import SourceFailed
 from digest.store import FetchState
 
 DEFAULT_USER_AGENT = f"digest/{__version__} (daily newsletter builder; python http.client)"
@@ -50,7 +53,7 @@ class FetchResult:
         return self.headers.get_content_type() if self.headers.get("Content-Type") else ""
 
 
-class _Response(NamedTuple):
+class Response(NamedTuple):
     status: int
     reason: str
     headers: Message
@@ -58,8 +61,21 @@ class _Response(NamedTuple):
     address: str
 
 
-class _Retryable(Exception):
+class Retryable(SourceFailed):
     """A failure that may pass if we wait a moment; the message is for the user."""
+
+
+class TooLarge(SourceFailed):
+    """The answer passed the size cap; reading stopped there."""
+
+
+class Unanswered(Retryable):
+    """A POST went out whole but its answer did not come back whole (timed out, dropped, over the cap,
+    not HTTP): the server may have acted on it. `status`: the answer's status, when its first line came."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class FetchStateStore(Protocol):
@@ -82,8 +98,9 @@ def fetch(
     """GET `url` within `settings`' limits; raise SourceFailed with a reason a person understands.
 
     `public_only` refuses servers at loopback, private or link-local addresses, checked on the
-    connected socket of every hop (so after DNS and at every redirect): a public feed must not lead
-    digest to an intranet page, whether by a redirect or by its entries' links.
+    addresses DNS gives for every hop (so at every redirect too) before any is connected to: a public
+    feed must not lead digest to an intranet page, whether by a redirect or by its entries' links,
+    nor even to a TCP or TLS handshake with one.
     """
     state = store.fetch_state(url) if store else None
     attempts = settings.retries + 1
@@ -91,7 +108,7 @@ def fetch(
         try:
             result = _attempt(url, settings, state, accept, public_only)
             break
-        except _Retryable as exc:
+        except Retryable as exc:
             if attempt + 1 == attempts:
                 tries = f" ({attempts} attempts)" if attempts > 1 else ""
                 raise SourceFailed(f"{exc}{tries}") from None
@@ -136,14 +153,24 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
         if status == 304 and ("If-None-Match" in headers or "If-Modified-Since" in headers):
             return FetchResult(b"", current, 304, from_cache=True, headers=response.headers, address=response.address)
         if 500 <= status < 600:
-            raise _Retryable(_status_text(status, response.reason))
+            raise Retryable(_status_text(status, response.reason))
         if not 200 <= status < 300:
             raise SourceFailed(_status_text(status, response.reason))
         return FetchResult(response.body, current, status, headers=response.headers, address=response.address)
 
 
-def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool) -> _Response:
-    """One HTTP exchange; the body is read only for a 2xx (and never past the cap or the deadline)."""
+def post(url: str, data: bytes, headers: dict[str, str], settings: FetchConfig) -> Response:
+    """One POST within `settings.timeout` (the whole exchange) and `settings.max_bytes` (the answer),
+    whatever its status. A redirect is returned as it is, never followed, so credentials in `headers`
+    never reach another origin. Raises Unanswered once the request went out whole (the server may
+    have acted on it), else Retryable (timed out, dropped) or SourceFailed (refused, not found)."""
+    deadline = time.monotonic() + settings.timeout
+    return _request(url, headers, settings, deadline, False, method="POST", data=data)
+
+
+def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline: float, public_only: bool,
+             *, method: str = "GET", data: bytes | None = None) -> Response:
+    """One HTTP exchange; a GET's body is read only for a 2xx, a POST's always (never past the cap or the deadline)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.scheme not in ("http", "https") or not host:
@@ -160,28 +187,35 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         )
     else:
         connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
+    if public_only:
+        connection._create_connection = _public_connection  # type: ignore[attr-defined]  # http.client's hook for opening the socket
+    sent, status = False, None  # a POST out whole, and the status line of its answer: what a failure after it leaves unknown
     try:
         try:
             connection.connect()
         except TimeoutError:
-            raise _Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
+            raise Retryable(f"could not connect to {where} within {_seconds(connect_timeout)}") from None
         sock = connection.sock  # kept: http.client lets go of it once a response says it will close
         address = sock.getpeername()[0]
-        if public_only and not _is_public(address):
-            raise SourceFailed(f"refused: {host} is at a non-public address ({address}); "
-                               "set allow_private: true on the source if it is an intranet server")
         try:
             sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", path, headers=headers)
+            connection.request(method, path, body=data, headers=headers)
+            sent = method != "GET"
             response = connection.getresponse()
-            body = _read_body(response, sock, settings, deadline) if 200 <= response.status < 300 else b""
+            status = response.status
+            wanted = 200 <= response.status < 300 or method != "GET"
+            body = _read_body(response, sock, settings, deadline) if wanted else b""
         except TimeoutError:
-            raise _Retryable(f"timed out after {_seconds(settings.timeout)}") from None
+            raise Retryable(f"timed out after {_seconds(settings.timeout)}") from None
         except (ConnectionResetError, ConnectionAbortedError, http.client.IncompleteRead, BrokenPipeError):
-            raise _Retryable(f"connection to {where} dropped before the response was complete") from None
+            raise Retryable(f"connection to {where} dropped before the response was complete") from None
         except http.client.HTTPException as exc:
             raise SourceFailed(f"{where} did not answer in HTTP ({type(exc).__name__})") from None
+        except OSError as exc:  # a TLS or socket error while reading the answer of a POST out whole
+            if sent:
+                raise Unanswered(f"{where}: {exc.strerror or exc}", status) from None
+            raise
     except ConnectionRefusedError:
         raise SourceFailed(f"connection refused by {where}") from None
     except socket.gaierror:
@@ -190,9 +224,13 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         raise SourceFailed(f"TLS error with {where}: {exc.reason or exc}") from None
     except OSError as exc:
         raise SourceFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
+    except SourceFailed as exc:
+        if sent and not isinstance(exc, Unanswered):
+            raise Unanswered(str(exc), status) from None
+        raise
     finally:
         connection.close()
-    return _Response(response.status, response.reason, response.msg, body, address)
+    return Response(response.status, response.reason, response.msg, body, address)
 
 
 def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings: FetchConfig, deadline: float) -> bytes:
@@ -200,7 +238,7 @@ def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings
     too_large = f"response larger than {_size(settings.max_bytes)} cap"
     declared = response.getheader("Content-Length")
     if declared and declared.strip().isdigit() and int(declared) > settings.max_bytes:
-        raise SourceFailed(too_large)
+        raise TooLarge(too_large)
     decoder = _decoder(response.getheader("Content-Encoding", ""))
     out = bytearray()
     while True:
@@ -213,11 +251,11 @@ def _read_body(response: http.client.HTTPResponse, sock: socket.socket, settings
         except zlib.error:
             raise SourceFailed(f"response is not valid {response.getheader('Content-Encoding')} data") from None
         if len(out) > settings.max_bytes or decoder and decoder.unconsumed_tail:
-            raise SourceFailed(too_large)
+            raise TooLarge(too_large)
     if decoder:
         out += decoder.flush()
         if len(out) > settings.max_bytes:
-            raise SourceFailed(too_large)
+            raise TooLarge(too_large)
     return bytes(out)
 
 
@@ -253,6 +291,30 @@ class _Deflate:
         return self.inner.flush() if self.inner else b""
 
 
+def _public_connection(host_port: tuple[str, int], timeout: float | None = None, source_address: object = None) -> socket.socket:
+    """A TCP connection to the host's first public address that answers, every address checked before
+    any is connected to: a loopback, private or link-local server gets no packet, let alone a TLS
+    handshake. `socket.create_connection`, less the addresses that are not public."""
+    host, port = host_port
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    public = [info for info in found if _is_public(str(info[4][0]))]
+    if not public:
+        raise SourceFailed(f"refused: {host} is at a non-public address ({found[0][4][0]}); "
+                           "set allow_private: true on the source if it is an intranet server")
+    failure: OSError | None = None
+    for family, kind, proto, _, sockaddr in public:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            failure = exc
+    assert failure is not None
+    raise failure
+
+
 def _is_public(address: str) -> bool:
     try:
         return ipaddress.ip_address(address).is_global
@@ -272,7 +334,7 @@ def _status_text(status: int, reason: str) -> str:
 def _remaining(deadline: float, settings: FetchConfig) -> float:
     left = deadline - time.monotonic()
     if left <= 0:
-        raise _Retryable(f"timed out after {_seconds(settings.timeout)}")
+        raise Retryable(f"timed out after {_seconds(settings.timeout)}")
     return left
 
 

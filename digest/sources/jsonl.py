@@ -4,7 +4,8 @@ Each line is an object with `title` and `body` (plain text or HTML) and, optiona
 `published` (ISO 8601; without an offset it is in the source's time zone, else the newsletter's),
 `kind` (`story` | `brief`; default: the source's `item_kind`, itself `story` by default),
 `section`, `tags` (list of text), `breaking` (bool), `priority` (int, higher first), `author`,
-`source` and `lang`. `null` is the same as leaving a key out. Unknown keys are kept in
+`source` and `lang` (a language tag such as `uk` or `pt-BR`; anything else is warned about and the
+source's language used). `null` is the same as leaving a key out. Unknown keys are kept in
 `Item.extra` and otherwise ignored, so an export can carry more than digest reads.
 
 `source` names the outlet that published the item (an agency, a partner site) and becomes the
@@ -23,9 +24,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from digest import jsonlines
+from digest.i18n import language_tag
 from digest.images import lead_image
 from digest.model import Image, Item, Kind
-from digest.sources import SourceContext, parse_iso_date
+from digest.sources.context import SourceContext, parse_iso_date
 from digest.text.markup import inline_text, safe_url, to_text
 
 TEXT_FIELDS = ("section", "author", "source", "lang")
@@ -87,6 +89,10 @@ def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str
     extra = {key: value for key, value in record.items() if key not in KNOWN}
     if raw_url and not url:
         warn(f"url '{raw_url[:60]}' is not an http(s) or mailto link; item kept without it")
+    raw_lang = get.text("lang")
+    lang = language_tag(raw_lang)
+    if raw_lang and not lang:
+        warn(f"lang '{raw_lang[:60]}' is not a language tag such as en, uk or pt-BR; the source's language is used")
     own_id = {"id": str(given_id)} if given_id is not None else {}
     return ctx.item(
         title,
@@ -102,7 +108,7 @@ def parse_record(record: dict[str, Any], ctx: SourceContext, warn: Callable[[str
         tags=tuple(tag for tag in (inline_text(t) for t in get.list_of_text("tags")) if tag),
         breaking=get.typed("breaking", bool, "true or false") or False,
         priority=get.typed("priority", int, "a whole number") or 0,
-        lang=get.text("lang") or ctx.lang,
+        lang=lang or ctx.lang,
         extra=extra,
         image=_image(record.get("image")),
     )

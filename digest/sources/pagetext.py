@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from digest.model import Item, Kind, stable_id
-from digest.sources import SourceContext
+from digest.identity import scraped_id
+from digest.model import Item, Kind
+from digest.sources.context import SourceContext
 from digest.text.clean import CHROME_LINE, clean_headline
 
 CAPTURE_MARKER = re.compile(r"(?:^|\s)date (\d{4}-\d{2}-\d{2})(?=\s|$)")
@@ -168,16 +169,15 @@ def _article(lines: list[Line], index: int, *, source: str, tz, lang: str) -> It
 def _item(kind: Kind, headline: str, paragraphs: list[str], published: datetime, *, source: str, lang: str,
           author: str | None = None) -> Item:
     """An article or a brief; the same source, headline and time always give the same id."""
-    title, breaking = clean_headline(headline)
+    title = clean_headline(headline)
     return Item(
-        id=stable_id(source, kind, title, published.isoformat()),
+        id=scraped_id(source, kind, title, published),
         source=source,
         kind=kind,
         title=title,
         body="\n\n".join(paragraphs),
         published=published,
         author=author,
-        breaking=breaking,
         lang=lang,
     )
 

@@ -90,15 +90,17 @@ def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
     stop; None when there is none of at least half the budget."""
     spans = list(re.finditer(r"\S+", sentence[: 20 * (words + 1)]))
     limit = spans[words].start() if len(spans) > words else len(sentence)  # no use after the budget's last word
-    starts = [m.start() for m in _BREAK.finditer(sentence, 0, limit)]
-    opening, reported = _clause_opening(lang), _reported_tail(lang)
-    if opening is not None:
-        starts += [m.start() for m in opening.finditer(sentence, 0, limit)]
-    if reported is not None and not re.search("[\"“”«»]", sentence):
-        starts += [m.start() for m in reported.finditer(sentence) if m.start() < limit]  # a fact may lose its source; a quotation may not
+    window = sentence[: limit + 60]  # the words just after a boundary tell whether a clause opens there
+
+    def before_limit(pattern: re.Pattern[str] | None, text: str = window) -> list[int]:
+        return [m.start() for m in pattern.finditer(text) if m.start() < limit] if pattern is not None else []
+
+    starts = before_limit(_BREAK) + before_limit(_clause_opening(lang))
+    if not re.search("[\"“”«»]", sentence):  # a fact may lose its source ("..., the ministry said."); a quotation may not
+        starts += before_limit(_reported_tail(lang), sentence)
     minimum = max(1, int(words * MIN_CLAUSE_SHARE))
     bare = _bare_clause_opening(lang)
-    for boundaries in (starts, [m.start() for m in bare.finditer(sentence, 0, limit)] if bare is not None else []):
+    for boundaries in (starts, before_limit(bare)):
         for start in sorted(boundaries, reverse=True):  # the longest head that fits
             head = sentence[:start].rstrip(" ,;:—–-")
             if minimum <= len(head.split()) <= words and _outside_quotes(head):

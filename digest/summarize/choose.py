@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from typing import get_args
 
+from digest.config import Algorithm
 from digest.summarize.prepare import prepare
-from digest.summarize.sumy_adapter import document, summarizer
 from digest.text.sentences import language_name, missing_stemmer
 
 __all__ = ["ALGORITHMS", "SUMMARY_VERSION", "UnknownAlgorithm", "check_algorithm", "note_stemming", "summarize"]
 
 log = logging.getLogger("digest")
 
-ALGORITHMS: tuple[str, ...] = ("news", "lexrank", "textrank", "luhn", "lsa", "kl", "sumbasic", "edmundson")
+ALGORITHMS: tuple[str, ...] = get_args(Algorithm)  # the config's schema names them
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
 SUMMARY_VERSION = "6"
 
@@ -36,7 +37,8 @@ def note_stemming(lang: str) -> None:
     (sumy has no stemmer for it, or the stemmer needs a package not installed: Polish's pystempel)."""
     reason = missing_stemmer(lang)
     if reason is not None:
-        log.warning(f"lang '{lang}': {reason}, so {language_name(lang).capitalize()} texts are summarized without stemming")
+        name = language_name(lang).capitalize() or "its"
+        log.warning(f"lang '{lang}': {reason}, so {name} texts are summarized without stemming")
 
 
 def summarize(
@@ -50,12 +52,16 @@ def summarize(
     """The `sentences` best sentences of `text`, in article order; a text with no more usable
     sentences than that comes back whole, and an empty one as []."""
     check_algorithm(algorithm)
-    note_stemming(lang)
     doc = prepare(text, title, lang)
     if sentences <= 0 or not doc.sentences:
         return []
     if len(doc.sentences) <= sentences:
         return list(doc.sentences)
+    # sumy, and NLTK with its stemmers, are loaded here, when a text needs a choice: a build whose
+    # summaries all come from the cache, and every command that summarizes nothing, never load them
+    from digest.summarize.sumy_adapter import document, summarizer
+
+    note_stemming(lang)
     model, index_of = document(doc)
     chosen = summarizer(algorithm, lang)(model, sentences)
     return [doc.sentences[i] for i in sorted({index_of[s] for s in chosen})]

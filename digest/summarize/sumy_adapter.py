@@ -40,8 +40,9 @@ def summarizer(algorithm: str, lang: str) -> Summarizer:
     stop_words = stop_words_for(lang)
     if algorithm == "news":
         return NewsSummarizer(stemmer, stop_words, lang)
-    # sumy's own are imported here, when one is asked for: they load NLTK, a cost that a build
-    # summarizing with "news", or nothing at all (a rebuild from the cache), need not pay.
+    # sumy's own summarizers are imported here, when one is asked for: the default "news" needs none
+    # of them. (NLTK itself comes with the stemmers above, so any summary made loads it; a build whose
+    # summaries all come from the cache never imports this module: see choose.summarize.)
     from sumy.summarizers.edmundson import EdmundsonSummarizer
     from sumy.summarizers.kl import KLSummarizer
     from sumy.summarizers.lex_rank import LexRankSummarizer

@@ -15,8 +15,8 @@ from digest.text.markup import COMMENT, drop_closed
 from digest.text.wordlists import FURNITURE_PROMPTS, alternation
 
 __all__ = [
-    "BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "has_credit", "is_furniture",
-    "strip_breaking_label",
+    "BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "has_credit", "headline_from",
+    "is_furniture", "strip_breaking_label",
 ]
 
 BREAKING_LABEL = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
@@ -24,20 +24,28 @@ BREAKING_LABEL = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGN
 
 def strip_breaking_label(text: str) -> tuple[str, bool]:
     """A headline without its "Breaking:" label, and whether it had one (a headline that is only the
-    label keeps it)."""
+    label keeps it: digest.sources.normalise then titles the item by its text)."""
     found = BREAKING_LABEL.match(text)
     if not found or not text[found.end():].strip():
         return text, False
     return text[found.end():].strip(), True
 
 
-def clean_headline(text: str) -> tuple[str, bool]:
-    """Strip a "Breaking:" label (returned as a flag) and the full stop some sites end headlines with."""
-    breaking = bool(BREAKING_LABEL.match(text))
-    text = BREAKING_LABEL.sub("", text)
+def clean_headline(text: str) -> str:
+    """A headline without the full stop some sites end headlines with (its "Breaking:" label is
+    digest.sources.normalise's to take, as for every source)."""
     if text.endswith(".") and not text.endswith(".."):
         text = text[:-1]
-    return text.strip(), breaking
+    return text.strip()
+
+
+def headline_from(body: str, limit: int = 100) -> str:
+    """A headline for an item that has none (RSS 2.0 allows untitled entries; a headline may be only
+    "Breaking:"): its first sentence, cut at a word."""
+    first = re.split(r"(?<=[.!?…])\s", body.split("\n\n")[0], maxsplit=1)[0] if body else ""
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0] + "…"
 
 _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from digest.i18n import MAX_TAG, language_tag
+
 __all__ = [
     "SentenceTokenizer",
     "language_name",
@@ -83,8 +85,11 @@ _ACRONYM_IN_TEXT = re.compile(r"\b(?:[^\W\d_]\.){2,}", re.UNICODE)
 
 
 def language_name(lang: str) -> str:
-    """sumy's language name ("english", "ukrainian") for an ISO code or a name."""
-    return _language_name(lang.strip().lower() or "en")
+    """sumy's language name ("english", "ukrainian") for an ISO code or a name; "" for anything else,
+    which must never become part of the file name sumy reads its stop words from."""
+    text = lang.strip() or "en"
+    name = text.isascii() and text.isalpha() and len(text) <= MAX_TAG
+    return _language_name(text.lower()) if name or language_tag(text) else ""
 
 
 # sumy is imported inside the three functions below, when a text is first summarized: its stemmers
@@ -104,8 +109,9 @@ def stop_words_for(lang: str) -> frozenset[str]:
     """sumy's stop words for the language, lower case; empty when sumy has none."""
     from sumy.utils import get_stop_words
 
+    name = language_name(lang)
     try:
-        return frozenset(word.lower() for word in get_stop_words(language_name(lang)))
+        return frozenset(word.lower() for word in get_stop_words(name)) if name else frozenset()
     except LookupError:
         return frozenset()
 
@@ -131,8 +137,11 @@ def missing_stemmer(lang: str) -> str | None:
 def _stemmer(lang: str) -> tuple[Callable[[str], str] | None, str | None]:
     from sumy.nlp.stemmers import Stemmer
 
+    name = language_name(lang)
     try:
-        stemmer: Callable[[str], str] = Stemmer(language_name(lang))
+        if not name:
+            raise LookupError(f"'{lang}' is not a language sumy knows")
+        stemmer: Callable[[str], str] = Stemmer(name)
         stemmer("words")  # some stemmers load their package only when first called
     except (LookupError, ValueError, ImportError) as exc:
         return None, str(exc).split(". ")[0].rstrip(".")

@@ -19,7 +19,13 @@ import traceback
 
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before numpy is imported: a process that forks must hold no threads
 
-from digest.cli import main  # noqa: E402  (the import this server exists to do once)
+# digest's command line, and what its commands import when they run (it loads them per command):
+# the imports this server exists to do once
+import digest.archive.site  # noqa: E402, F401
+import digest.daily  # noqa: E402, F401
+import digest.output  # noqa: E402, F401
+import digest.summarize.sumy_adapter  # noqa: E402, F401
+from digest.cli import main  # noqa: E402
 
 
 def run(request: dict) -> None:

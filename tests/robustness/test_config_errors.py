@@ -61,6 +61,8 @@ BROKEN: list[tuple[str, str, str, str, Callable[[Path], None] | None]] = [
     ("negative section limit", "sections: [{key: port, title: Port, limit: -2}]", "sections[0].limit", "use 0 or more", None),
     ("negative size cap", "fetch: {max_bytes: -5}", "fetch.max_bytes", "more than 0", None),
     ("negative retries", "fetch: {retries: -1}", "fetch.retries", "use 0 or more", None),
+    ("summary algorithm typo", "summary: {algorithm: lexrnk}", "summary.algorithm",
+     "use one of news, lexrank, textrank, luhn, lsa, kl, sumbasic, edmundson", None),
     ("zero summary sentences", "summary: {story_sentences: 0}", "summary.story_sentences", "more than 0", None),
     ("unknown source kind", "sources: [{name: a, kind: rss, path: x.xml}]", "sources[0].kind", "use one of feed, html, jsonl, pagetext", None),
     ("pagetext without a path", "sources: [{name: Page, kind: pagetext, url: 'https://example.com/live'}]", "sources[0]", "add path:", None),

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from digest import render
 from digest.config import Config, NewsletterConfig
-from digest.model import Edition, Item, Section, Story
+from digest.model import DatedItem, Edition, Section, Story
 from digest.render.view import HEADLINE_CHARS, PARAGRAPH_CHARS, clean_line
 from digest.sources.pagetext import classify, parse_page
 from digest.text.clean import clean_for_summary
@@ -153,14 +153,14 @@ def item_text(parts: int = 4) -> st.SearchStrategy[str]:
 
 HEADLINE = item_text()
 NAME = item_text(2)
-PUBLISHED = st.none() | st.builds(lambda minutes: CUTOFF - timedelta(minutes=minutes), st.integers(1, 1440))
+PUBLISHED = st.builds(lambda minutes: CUTOFF - timedelta(minutes=minutes), st.integers(1, 1440))
 
 
 def stories(kind: str) -> st.SearchStrategy[Story]:
     """Stories of one item; every strategy is built once, as hypothesis validates each new one it meets."""
 
     def story(item_id, source, title, url, author, breaking, published, summary, score) -> Story:
-        lead = Item(id=item_id, source=source, kind=kind, title=title, url=url, author=author, breaking=breaking, published=published)
+        lead = DatedItem(id=item_id, source=source, kind=kind, title=title, url=url, author=author, breaking=breaking, published=published)
         return Story(lead=lead, members=[lead], summary=summary, score=score)
 
     return st.builds(story, st.text(max_size=8), NAME, HEADLINE, URLS, st.none() | NAME, st.booleans(), PUBLISHED,

@@ -12,7 +12,9 @@ import os
 import pickle
 import re
 import shutil
+import socket
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -109,3 +111,64 @@ def test_redirects_and_links_into_private_space_are_refused_unless_the_source_al
         assert title in text, outcome
     assert "INTRANET-ONLY" not in text
 
+
+
+class Listener:
+    """A bare TCP port on 127.0.0.1 that counts the connections made to it and keeps every byte sent
+    (a TLS ClientHello among them), and never answers."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.connections, self.received = 0, b""
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.closing.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            conn.settimeout(0.5)
+            try:
+                self.received += conn.recv(65536)
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self) -> None:
+        self.closing.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def test_a_private_address_is_refused_before_any_tcp_or_tls_handshake_with_it(tmp_path: Path) -> None:
+    """The address is checked before connecting: a loopback server named by the URL, by a host name
+    or by a public server's redirect gets no connection, so no TLS ClientHello either."""
+    def body() -> tuple[Outcome, int, bytes]:
+        public, private = Server(PUBLIC), Listener()
+        try:
+            sources = [
+                {"kind": "feed", "url": f"https://127.0.0.1:{private.port}/feed", "allow_private": False},
+                {"kind": "feed", "url": f"https://localhost:{private.port}/feed", "allow_private": False},
+                {"kind": "feed", "url": public.route("/tls", redirect(f"https://127.0.0.1:{private.port}/feed")), "allow_private": False},
+            ]
+            config = write_project(tmp_path, *sources)
+            outcome = run("build", "-c", str(config), "--date", DAY, "--format", "text", "-o", "-", cwd=tmp_path, fresh=True)
+            return outcome, private.connections, private.received
+        finally:
+            public.close()
+            private.close()
+
+    outcome, connections, received = in_own_network(body)
+    assert outcome.status == 0 and "Traceback" not in outcome.stderr, outcome
+    lines = outcome.stderr.splitlines()
+    for suspect, host in ((SUSPECT, "127.0.0.1"), (f"{SUSPECT} 2", "localhost"), (f"{SUSPECT} 3", "127.0.0.1")):
+        assert any(f"'{suspect}'" in line and f"refused: {host} is at a non-public address (" in line for line in lines), outcome
+    assert (connections, received) == (0, b"")
+    for title in GOOD_TITLES:
+        assert title in outcome.stdout.decode()

@@ -1,0 +1,79 @@
+"""What saves work from one run to the next: summaries, groupings, fetch state, items seen."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from digest.store.base import Base, reads
+
+CLUSTERS_KEPT = 8  # the latest groupings: today's, a preview or two, yesterday's
+
+
+@dataclass
+class FetchState:
+    etag: str | None
+    last_modified: str | None
+    body: bytes | None
+
+
+class Cache(Base):
+    # summary cache
+
+    @reads
+    def summaries(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """The cached summaries among `keys`."""
+        keys = list(keys)
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, sentences in self.db.execute(f"SELECT key, sentences FROM summaries WHERE key IN ({marks})", chunk):
+                found[key] = json.loads(sentences)
+        return found
+
+    def put_summaries(self, summaries: dict[str, list[str]]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO summaries (key, sentences) VALUES (?, ?)",
+                ((key, json.dumps(sentences, ensure_ascii=False)) for key, sentences in summaries.items()),
+            )
+
+    # clusters: dedupe's groupings by fingerprint
+
+    @reads
+    def clusters(self, key: str) -> list[list[str]] | None:
+        """The stories' item ids remembered under `key`, or None."""
+        row = self.db.execute("SELECT groups FROM clusters WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_clusters(self, key: str, groups: list[list[str]]) -> None:
+        """Remember a grouping; only the CLUSTERS_KEPT latest are kept, since each new day's differs."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO clusters (key, groups) VALUES (?, ?)", (key, json.dumps(groups, ensure_ascii=False)))
+            db.execute("DELETE FROM clusters WHERE rowid NOT IN (SELECT rowid FROM clusters ORDER BY rowid DESC LIMIT ?)", (CLUSTERS_KEPT,))
+
+    # fetch state (conditional GET)
+
+    @reads
+    def fetch_state(self, url: str) -> FetchState | None:
+        row = self.db.execute("SELECT etag, last_modified, body FROM fetch_state WHERE url = ?", (url,)).fetchone()
+        return FetchState(*row) if row else None
+
+    def put_fetch_state(self, url: str, state: FetchState, fetched: datetime) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO fetch_state (url, etag, last_modified, body, fetched) VALUES (?, ?, ?, ?, ?)",
+                (url, state.etag, state.last_modified, state.body, fetched.isoformat()),
+            )
+
+    # items seen
+
+    def record_items(self, items: Iterable[tuple[str, str]], now: datetime) -> None:
+        """Remember (id, source) pairs the first time they are seen."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO items (id, source, first_seen) VALUES (?, ?, ?)",
+                ((item_id, source, now.isoformat()) for item_id, source in items),
+            )

@@ -1,0 +1,81 @@
+"""Key developments: the day in a few lines above the stories, each line linking to its story below,
+in the email, its text twin and the archive page, in the newsletter's language; 0 turns it off."""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from conftest import ROOT, run_digest
+
+
+class Keys(HTMLParser):
+    """The key developments' links (href, text) and every element id, in document order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[list[str]] = []
+        self.ids: list[str] = []
+        self._in_key = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(found["id"] or "")
+        if tag == "a" and found.get("class") == "key":
+            self.keys.append([found.get("href") or "", ""])
+            self._in_key = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._in_key = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_key:
+            self.keys[-1][1] += data
+
+
+def build(config: Path, fmt: str, *extra: str) -> str:
+    done = run_digest("build", "-c", str(config), "--format", fmt, "-o", "-", *extra, cwd=config.parent)
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stdout.decode()
+
+
+def parsed(html: str) -> Keys:
+    keys = Keys()
+    keys.feed(html)
+    return keys
+
+
+def test_the_sample_day_opens_with_five_key_developments_each_linking_to_its_story() -> None:
+    html = build(ROOT / "config.yaml", "html")
+    keys = parsed(html)
+    assert len(keys.keys) == 5
+    assert html.index("Key developments on 14 May") < html.index("Top story")
+    for href, text in keys.keys:
+        assert href.startswith("#story-") and href[1:] in keys.ids  # an anchor that is there
+        assert 4 <= len(text.split()) <= 25 + 1  # one sentence of at most 25 words (an ellipsis may follow the last)
+    assert keys.keys[0][0] == "#story-1"  # the top story's line comes first
+
+    text = build(ROOT / "config.yaml", "text")
+    heading = text.index("KEY DEVELOPMENTS ON 14 MAY")
+    assert heading < text.index("TOP STORY")
+    bullets = re.findall(r"^\* ", text[heading:text.index("TOP STORY")], re.M)
+    assert len(bullets) == 5
+
+
+def test_the_ukrainian_sample_says_it_in_ukrainian() -> None:
+    html = build(ROOT / "sample" / "uk" / "config.yaml", "html")
+    assert "Головне за 14 травня" in html
+    assert len(parsed(html).keys) == 5
+    assert "ГОЛОВНЕ ЗА 14 ТРАВНЯ" in build(ROOT / "sample" / "uk" / "config.yaml", "text")
+
+
+def test_zero_turns_it_off(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text((ROOT / "config.yaml").read_text().replace("key_developments: 5", "key_developments: 0")
+                      .replace("path: sample/", f"path: {ROOT}/sample/"))
+    assert "key_developments: 0" in config.read_text()
+    html = build(config, "html")
+    assert "Key developments" not in html and not parsed(html).keys
+    assert "Top story" in html
