@@ -355,3 +355,22 @@ def test_the_newsletters_title_names_a_sender_without_a_display_name(newsroom: P
     (message,) = delivered(newsroom)
     assert message["From"] == "Portside Morning <morning@example.com>"
     assert "Daily Digest" not in text_of(message) and "Portside Morning\n" in text_of(message)
+
+
+def test_digest_desk_writes_the_entries_a_build_then_applies(newsroom: Path) -> None:
+    for args in (("pin", "https://port.example/school", "1"), ("drop", "rumour", "legal hold"),
+                 ("edit", "budget", "--title", "Harbour budget passes: dredging first"),
+                 ("add", "--title", "Read the full budget", "--url", "https://port.example/budget.pdf", "--kind", "brief"),
+                 ("note", "Good morning.")):
+        done = run_digest("desk", "-c", str(newsroom / "config.yaml"), str(DAY), *args, cwd=newsroom)
+        assert done.returncode == 0, done.stderr.decode()
+    refused = run_digest("desk", "-c", str(newsroom / "config.yaml"), str(DAY), "add", "--title", "x", "--url", "javascript:alert(1)",
+                         cwd=newsroom)
+    assert refused.returncode == 2 and b"add[1].url: 'javascript:alert(1)' is not an http(s) link" in refused.stderr
+    assert b"(nothing written)" in refused.stderr
+    rows = explain(newsroom)
+    assert rows[0]["item_ids"] == ["school"] and rows[0]["desk"] == ["pinned by the editor, was #4"]
+    assert any(row["desk"] == ["dropped: legal hold"] for row in rows)
+    assert any(row["title"] == "Harbour budget passes: dredging first" for row in rows)
+    assert any(row["desk"] == ["added by the editor"] for row in rows)
+    assert "javascript" not in (newsroom / "editions" / f"{DAY}.yaml").read_text()
