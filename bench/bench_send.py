@@ -3,8 +3,8 @@
     python bench/bench_send.py [--runs 30]
 
 Measures, per edition, with the sample day's real .eml (the shipped config.yaml): each delivery
-method alone (the baselines), the same with the two committed store records around it, and the
-records alone; then the command line's start-up, the floor under every `digest send`.
+method alone (the baselines), the same with the committed store records around it (pending,
+handed over, sent), and the records alone; then the command line's start-up, the floor under every `digest send`.
 Needs the test extra (aiosmtpd) for the SMTP rows.
 """
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main() -> None:
                                                 smtp=replace(config.delivery.smtp, host="127.0.0.1", port=controller.port)))
 
         def exactly_once(settings=None) -> Callable[[int], None]:
-            """The send protocol's steps around one delivery: pending record, delivery, sent record."""
+            """The send protocol's steps around one delivery: pending record, handed-over record, delivery, sent record."""
             def step(run: int) -> None:
                 day = next(days)
                 record = store.record_pending(
@@ -94,6 +94,7 @@ def main() -> None:
                     story_ids=[s.id for s in stories], item_ids=[i for s in stories for i in s.item_ids], now=NOW,
                     readers=[("readers@example.com", "", f"<{day}.r@bench>")],
                 )
+                store.hand_over(day, ["readers@example.com"], NOW)
                 receipt = deliver(message, record.message_id, settings) if settings else "none"
                 store.record_outcomes(day, [("readers@example.com", "sent", receipt)], NOW)
             return step

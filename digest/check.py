@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.compliance import envelope_problems, mail_law_problems, sending_problems, token_problems
+from digest.compliance import dkim_problems, envelope_problems, mail_law_problems, sending_problems, token_problems
 from digest.config import Config, ConfigError
 from digest.model import Problem
 from digest.sources import SourceContext, load_each
@@ -28,5 +28,5 @@ class Checked:
 def check(config: Config, store: Store, now: datetime) -> Checked:
     loaded = load_each(config, now, store)
     warnings = [problem for ctx in loaded for problem in ctx.problems if not problem.source_failed]
-    return Checked(loaded, warnings + mail_law_problems(config) + envelope_problems(config),
+    return Checked(loaded, warnings + mail_law_problems(config) + envelope_problems(config) + dkim_problems(config),
                    sending_problems(config) + token_problems(config, store))

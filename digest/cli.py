@@ -194,18 +194,21 @@ def explain_command(config_path: Path, day: datetime | None, as_json: bool) -> N
 @date_option
 @click.option("--dry-run", is_flag=True, help="Build and show what would be sent (the .eml on stdout); record nothing.")
 @click.option("--force", is_flag=True, help="Send again although this date's edition was sent: a new copy, with a new Message-ID.")
-def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool) -> None:
+@click.option("--resend-uncertain", is_flag=True,
+              help="Send again to the readers marked uncertain (the mail system may have taken their copy): only once you know it did not.")
+def send_command(config_path: Path, day: datetime | None, dry_run: bool, force: bool, resend_uncertain: bool) -> None:
     """Build the edition and deliver it by delivery.method, at most once per date.
 
     An edition that could not be delivered stays pending and goes out, byte for byte, with the next
-    send or scheduled run. Exit 1 when a delivery failed; exit 3 while the edition waits for
-    `digest approve` (edition.approval: required).
+    send or scheduled run. A reader whose copy was handed over without an answer is marked uncertain
+    and gets it again only with --resend-uncertain. Exit 1 when a delivery failed or is uncertain;
+    exit 3 while the edition waits for `digest approve` (edition.approval: required).
     """
     from digest.output import STDOUT, write
     from digest.send import send
 
     with opened(config_path) as (config, store):
-        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run)
+        result = send(config, store, day.date() if day else None, force=force, dry_run=dry_run, resend_uncertain=resend_uncertain)
     if result.preview is not None:
         write(result.preview, STDOUT)
     sys.exit(result.exit_status)
@@ -272,7 +275,8 @@ def archive_command(config_path: Path, rebuild: bool) -> None:
 @dated("the latest edition recorded")
 def status_command(config_path: Path, day: datetime | None) -> None:
     """Show an edition's outcome for each reader: sent (when, and what the mail system said),
-    pending (why), refused for good, or opted out. Exit 1 while any reader is pending."""
+    pending (why), uncertain (handed over, no answer), refused for good, or opted out. Exit 1 while
+    any reader is pending or uncertain."""
     from digest.status import edition_status
 
     with opened(config_path) as (config, store):

@@ -34,7 +34,20 @@ def sending_problems(config: Config) -> list[ConfigError]:
     if "newsletter.to" in config.left_out:
         problems.append(ConfigError(config.file, "newsletter.to", f"is not set: the placeholder {PLACEHOLDER_TO} would get every edition",
                                     "list your readers, or write to: [] when the subscribers file or `digest serve` lists them"))
-    return problems
+    return problems + key_problems(config)
+
+
+def key_problems(config: Config) -> list[ConfigError]:
+    """A DKIM key (delivery.dkim) that cannot sign: every message would fail, so nothing starts."""
+    if config.delivery.dkim is None:
+        return []
+    from digest.delivery.dkim import load_key  # dkimpy, loaded only when a key is configured
+
+    try:
+        load_key(config, config.delivery.dkim)
+    except ConfigError as exc:
+        return [exc]
+    return []
 
 
 def token_problems(config: Config, store: Store) -> list[ConfigError]:
@@ -74,6 +87,22 @@ def envelope_problems(config: Config) -> list[Problem]:
     if not aligned(domain, sender):
         return [Problem("delivery.return_path", f"is at {domain}, From at {sender}: DMARC's SPF alignment fails; use an address"
                         f" at {sender} or one of its subdomains")]
+    return []
+
+
+def dkim_problems(config: Config) -> list[Problem]:
+    """A DKIM key that cannot help: a service that builds the message itself signs it with its own, and a
+    signature by a domain not aligned with From's does not count for DMARC."""
+    settings = config.delivery.dkim
+    if settings is None:
+        return []
+    if config.delivery.method == "api" and config.delivery.api.provider in ("postmark", "sendgrid"):
+        return [Problem("delivery.dkim", f"does nothing with {config.delivery.api.provider}, which builds and signs the message"
+                        " itself: authenticate your domain in its settings instead (README: Deliverability)")]
+    sender = parseaddr(config.newsletter.from_)[1].rpartition("@")[2].lower()
+    if not aligned(settings.domain.lower(), sender):
+        return [Problem("delivery.dkim.domain", f"is {settings.domain}, From at {sender}: DMARC's DKIM alignment fails;"
+                        f" sign as {sender} or a domain it is under")]
     return []
 
 

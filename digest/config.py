@@ -330,6 +330,15 @@ class ApiConfig:
 
 
 @dataclass
+class DkimConfig:
+    """The newsletter's DKIM key: the TXT record `<selector>._domainkey.<domain>` holds its public half."""
+
+    domain: str  # d=: the From domain (or a parent of it), for DMARC alignment
+    selector: str  # s=: e.g. s1
+    private_key_file: str  # RSA, PEM, at least 1024 bits (2048 advised); relative to this file
+
+
+@dataclass
 class DeliveryConfig:
     method: Literal["command", "smtp", "outbox", "api"] = "outbox"
     command: str = "sendmail -t"
@@ -339,6 +348,7 @@ class DeliveryConfig:
     api: ApiConfig = field(default_factory=ApiConfig)
     # where bounces go (the envelope sender): `-f ADDRESS` added to the command, SMTP's MAIL FROM; default: From
     return_path: str | None = None
+    dkim: DkimConfig | None = None  # sign each message (README: Deliverability)
 
 
 @dataclass

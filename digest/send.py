@@ -10,13 +10,21 @@ The protocol, in order, under the store's send lock:
 2. An edition already sent is not sent again (unless --force, which sends every reader a new,
    deliberate copy under new Message-IDs, so a service that drops repeats by Message-ID still shows it).
 3. Otherwise the edition is built and rendered once, then recorded as pending with one pending
-   delivery per reader, in one transaction, BEFORE anything is handed to the mail system. Each
-   reader's message is filled from the letter and recorded sent in the instant after the mail system
-   accepted it; a temporary refusal leaves that reader pending, a permanent one (5xx) records it.
+   delivery per reader, in one transaction, BEFORE anything is handed to the mail system.
+4. Each batch of readers is recorded as handed over (`uncertain`) in the instant BEFORE the mail
+   system sees it, and each reader's answer in the instant after: `sent`; `refused` for good (an
+   answer about this reader: 5.1.x, 5.2.x or the services' equivalents); `pending` when the mail
+   system provably did not take it (the connection refused, a refusal before the whole message was
+   sent, an answer documented to mean nothing was accepted; a refusal of the sender, the login or
+   the relay also stops the list); `uncertain` when the whole message went and no answer came (a
+   timeout, a dropped connection, an answer past the deadline, a 5xx after the request was sent).
 
-A crash leaves the readers not yet accepted pending: the next run delivers to them. Only a death
-between one reader's acceptance and its record can send that reader a second copy, with the same
-Message-ID.
+An uncertain reader is never sent the edition again unless the operator says so
+(`digest send --date D --resend-uncertain`), and a hand-over whose answer could not be recorded (a
+crash, a full disk, a store kept locked) stays uncertain: no failure anywhere makes digest send a
+reader a second copy unasked. The price: a crash during a hand-over leaves those readers for the
+operator to decide. An edition is sent once no reader is pending, unless every reader it did not
+refuse is uncertain (then none is known to have got it, and it stays pending).
 """
 from __future__ import annotations
 
@@ -35,6 +43,7 @@ from digest.archive.page import public_page
 from digest.archive.site import publish_sent
 from digest.compliance import refuse_unsafe
 from digest.config import Config
+from digest.delivery import Outcome as DeliveryOutcome
 from digest.delivery import Outgoing, transport
 from digest.desk import signoff
 from digest.developing import sent_texts
@@ -46,6 +55,7 @@ from digest.pipeline import BuildError, build, edition_day
 from digest.readers import Exclusions, Reader, reader_token, recipients, secret, settle_token_opt_outs
 from digest.render.mime import Letter
 from digest.signals import on_stop
+from digest.status import RESEND_HINT
 from digest.store import Delivery, DeliveryStatus, EditionRecord, EditionStatus, Store
 
 SEND_LOCK_WAIT = 300.0  # seconds a send waits for another send on the same store before giving up
@@ -98,12 +108,14 @@ class Rendered:
 
 def send(
     config: Config, store: Store, day: date | None = None, *, force: bool = False, dry_run: bool = False,
-    now: datetime | None = None, trigger: str = "", scheduled: bool = False,
+    now: datetime | None = None, trigger: str = "", scheduled: bool = False, resend_uncertain: bool = False,
 ) -> SendResult:
     """Build and deliver the edition of `day` (default: today in the newsletter's time zone) at most once.
 
     With `edition.approval: required`, an edition not yet approved waits (exit 3); `scheduled` (a run of
     `digest schedule`) follows `edition.on_deadline` once `edition.approval_deadline` has passed.
+    `resend_uncertain`: the operator's word that the readers marked uncertain (handed over, no answer)
+    did not get the edition: they are delivered to again, with the same Message-IDs.
 
     Raises StoreBusy when another send holds the store for longer than SEND_LOCK_WAIT seconds.
     """
@@ -120,6 +132,10 @@ def send(
         run_id = store.start_run("send", utcnow(), edition=day)
         prefix = f"{trigger}: " if trigger else ""
         try:
+            if resend_uncertain:
+                again = store.requeue_uncertain(day, utcnow())
+                log.info(f"sending the edition of {day} again to the {_readers(again)} marked uncertain, as asked" if again
+                         else f"no reader of the edition of {day} is marked uncertain; nothing to send again")
             caught_up = [_catch_up(config, store, missed, now) for missed in (missed_days(store, day) if by_clock else [])]
             result = _send_locked(config, store, day, force=force, now=now, scheduled=scheduled)
             result.follow(caught_up)
@@ -185,7 +201,8 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     result = SendResult(day, Outcome.FAILED, "")
     plan = _plan(store, day, force)
     for record in plan.earlier:
-        log.info(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
+        if store.delivery_counts(record.date).get(DeliveryStatus.PENDING):
+            log.info(f"the edition of {record.date} is still pending ({record.reason or 'not delivered'}); delivering it first")
         _deliver_edition(config, store, record, result)
     if plan.sent:
         result.outcome = Outcome.ALREADY_SENT
@@ -224,9 +241,12 @@ def _send_locked(config: Config, store: Store, day: date, *, force: bool, now: d
     sent = _deliver_edition(config, store, record, result)
     result.outcome = Outcome.SENT if sent else Outcome.FAILED
     counts = store.delivery_counts(day)
-    result.summary = (f"sent the edition of {day} (No. {_number(config, record)}, {len(record.story_ids)} stories) to {_tally(counts)}"
-                      if sent else f"the edition of {day} is pending for {counts.get(DeliveryStatus.PENDING, 0)} of {sum(counts.values())} readers;"
-                      " the next `digest send` or scheduled run delivers to them")
+    pending = counts.get(DeliveryStatus.PENDING, 0)
+    result.summary = (f"sent the edition of {day} (No. {_number(config, record)}, {len(record.story_ids)} stories) to {_tally(counts)}" if sent
+                      else f"the edition of {day} is pending for {pending} of {sum(counts.values())} readers;"
+                      " the next `digest send` or scheduled run delivers to them" if pending
+                      else f"the edition of {day} is uncertain for {_readers(counts.get(DeliveryStatus.UNCERTAIN, 0))}:"
+                      " none is known to have got it")
     log.info(result.summary)
     return result
 
@@ -338,23 +358,60 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
             if not entries:
                 continue
             with finish_before_stopping():
+                # Recorded as handed over (uncertain) before the mail system sees it: if the answer is
+                # never recorded (a crash, a full disk, a store kept locked), the copy is never re-sent unasked.
+                store.hand_over(day, [entry.reader.address for entry in entries], utcnow())
                 outcomes = sender.send(letter, entries, _written(config))
                 store.record_outcomes(day, [(o.address, o.status, o.said) for o in outcomes], utcnow())
-            for outcome in outcomes:
-                if outcome.status is DeliveryStatus.SENT:
-                    result.delivered.append((day, outcome.address))
-                elif outcome.status is DeliveryStatus.REFUSED:
-                    _warn(result, f"{outcome.address}: {outcome.said}; not tried again")
-                else:
-                    log.error(f"could not deliver the edition of {day} to {outcome.address}: {outcome.said}; it stays pending")
-                stopped = outcome.said if outcome.stop else stopped
+            _report(day, outcomes, result)
+            stopped = next((outcome.said for outcome in outcomes if outcome.stop), stopped)
             if stopped:
                 break
     if store.finish_edition(day, utcnow(), reason=stopped or "some readers were not delivered to"):
         return True
-    pending = store.delivery_counts(day).get(DeliveryStatus.PENDING, 0)
-    result.failures.append(f"{day}: {pending} {'reader' if pending == 1 else 'readers'} pending" + (f": {stopped}" if stopped else ""))
+    counts = store.delivery_counts(day)
+    pending, uncertain = counts.get(DeliveryStatus.PENDING, 0), counts.get(DeliveryStatus.UNCERTAIN, 0)
+    if pending:
+        result.failures.append(f"{day}: {_readers(pending)} pending" + (f": {stopped}" if stopped else ""))
+    elif not any(uncertain_ones(result, day)):  # uncertain since an earlier run: said, not failed again (nothing here can help)
+        _warn(result, f"the edition of {day} is uncertain for {_readers(uncertain)} and known sent to none; {RESEND_HINT.format(day=day)}")
     return False
+
+
+def _report(day: date, outcomes: list[DeliveryOutcome], result: SendResult) -> None:
+    """One line per kind of answer (a failed batch of 500 is one line with its count, not 500)."""
+    said: dict[tuple[DeliveryStatus, str], list[str]] = {}
+    for outcome in outcomes:
+        if outcome.status is DeliveryStatus.SENT:
+            result.delivered.append((day, outcome.address))
+        else:
+            said.setdefault((outcome.status, outcome.said), []).append(outcome.address)
+    for (status, reason), addresses in said.items():
+        who = _who(addresses)
+        if status is DeliveryStatus.REFUSED:
+            _warn(result, f"{who}: {reason}; not tried again")
+        elif status is DeliveryStatus.UNCERTAIN:
+            result.failures.append(f"the edition of {day} may have reached {who}: {reason}; marked uncertain, never sent again"
+                                   f" unasked: {RESEND_HINT.format(day=day)}")
+            log.error(result.failures[-1])
+        else:
+            log.error(f"could not deliver the edition of {day} to {who}: {reason}; {'it stays' if len(addresses) == 1 else 'they stay'} pending")
+
+
+def uncertain_ones(result: SendResult, day: date) -> Iterator[str]:
+    """This run's failures that already say `day`'s readers are uncertain."""
+    return (failure for failure in result.failures if failure.startswith(f"the edition of {day} may have reached"))
+
+
+def _who(addresses: list[str], named: int = 3) -> str:
+    """"ann@x.org", or "500 readers (ann@x.org, bob@y.net, cy@z.com, ...)"."""
+    if len(addresses) == 1:
+        return addresses[0]
+    return f"{len(addresses)} readers ({', '.join(addresses[:named])}{', ...' if len(addresses) > named else ''})"
+
+
+def _readers(count: int) -> str:
+    return f"{count} {'reader' if count == 1 else 'readers'}"
 
 
 def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datetime) -> SendResult:

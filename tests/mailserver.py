@@ -1,10 +1,12 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) for the delivery tests, and a test certificate for TLS."""
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import ssl
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,10 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     refuse_recipients: set[str] = field(default_factory=set)
     defer_recipients: set[str] = field(default_factory=set)  # refused with a temporary 451
+    every_recipient: str | None = None  # the answer to every RCPT (e.g. a relay that wants a login)
+    mail_from: str | None = None  # the answer to every MAIL FROM
+    late: dict[str, float] = field(default_factory=dict)  # recipient -> seconds the message is queued before its 250
+    on_queue: Callable[[Received], None] | None = None  # called with each message as it is queued
     sessions: int = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -32,7 +38,16 @@ class Handler:
         session.host_name = hostname
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.mail_from:
+            return self.mail_from
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.every_recipient:
+            return self.every_recipient
         if address in self.refuse_recipients:
             return "550 5.1.1 no such mailbox"
         if address in self.defer_recipients:
@@ -42,7 +57,18 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        if self.on_queue:
+            self.on_queue(self.received[-1])
+        await asyncio.sleep(max((self.late.get(rcpt, 0.0) for rcpt in envelope.rcpt_tos), default=0.0))
         return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
+
+    def copies(self) -> dict[str, int]:
+        """How many copies each recipient was handed (queued), whatever digest was told."""
+        counts: dict[str, int] = {}
+        for message in self.received:
+            for rcpt in message.rcpt_tos:
+                counts[rcpt] = counts.get(rcpt, 0) + 1
+        return counts
 
 
 class MailServer:

@@ -14,7 +14,7 @@ from test_readers import SECRET, smtp_readers
 from test_send import DAY1, DAY2, Project, parse
 
 from digest.bounces import Kind, Unreadable, read
-from digest.bounces.parse import MAX_MESSAGE_BYTES
+from digest.bounces.events import MAX_EVENTS, MAX_MESSAGE_BYTES
 from digest.cli import main
 
 SAMPLES = Path(__file__).parent / "data" / "bounces"
@@ -161,3 +161,36 @@ def test_bounces_unread_is_taken_from_the_config_and_a_bad_config_is_usage(tmp_p
     project.config.write_text(project.config.read_text() + "\nnonsense: 1\n")
     status, _out, err = bounce(project, data=b"hello")
     assert status == 2 and "nonsense" in err
+
+
+def test_a_complaint_with_the_recipient_redacted_is_placed_by_the_quoted_message_id(tmp_path: Path, mail_server: MailServer) -> None:
+    project = smtp_readers(tmp_path, mail_server)
+    assert project.digest("send", "--date", str(DAY1)).exit_code == 0
+    ids = sent_ids(mail_server)
+    redacted = sample("arf-abuse.eml", ids["cy@example.com"]).replace(b"Original-Rcpt-To: <bob@example.net>\n", b"")
+    redacted = redacted.replace(b"To: Bob <bob@example.net>", b"To: redacted@redacted.invalid")
+    assert read(redacted).events[0].recipients == ("redacted@redacted.invalid",)
+    status, out, _err = bounce(project, data=redacted)
+    assert status == 0 and out.startswith("cy@example.com: suppressed (complaint")
+    assert suppressions(project) == {"cy@example.com": "complaint"}
+
+
+def test_a_store_that_cannot_be_opened_keeps_the_message_and_still_exits_0(tmp_path: Path) -> None:
+    project = Project(tmp_path, "  method: outbox", "bounces: {unread: held}")
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "digest.db").write_bytes(b"this is not an SQLite database, it is a damaged file" * 100)
+    status, out, err = bounce(project, data=sample("postfix-dsn-5.1.1.eml"))
+    (kept,) = list((tmp_path / "held").iterdir())
+    assert status == 0 and out == "" and "cannot record it" in err and kept.read_bytes() == sample("postfix-dsn-5.1.1.eml")
+
+
+@pytest.mark.parametrize("data", [
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=B\n\n--B\nContent-Type: message/delivery-status\n\n"
+    b"Reporting-MTA: dns; mx.example.com\n\n" + b"".join(b"Final-Recipient: rfc822; r%d@example.com\nAction: failed\nStatus: 5.1.1\n\n" % i
+                                                         for i in range(5_000)) + b"--B--\n",
+    b"Subject: Undeliverable: x\nContent-Type: text/plain\n\nDelivery has failed to these recipients or groups:\n\n"
+    + b"".join(b"r%d@example.com 550 5.1.10 RESOLVER.ADR.RecipientNotFound\n" % i for i in range(5_000)),
+], ids=["dsn", "microsoft"])
+def test_a_report_naming_thousands_is_read_up_to_the_cap(data: bytes) -> None:
+    events = read(data).events
+    assert len(events) == MAX_EVENTS and events[0].recipients == ("r0@example.com",) and {e.kind for e in events} == {Kind.HARD}

@@ -97,7 +97,7 @@ def test_smtp_starttls_and_login_from_the_environment(tmp_path: Path, certificat
         assert len(server.received) == 1
 
         monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong-" + PASSWORD)
-        with pytest.raises(DeliveryError, match=r"refused the login \(535\); check the credentials in "
+        with pytest.raises(DeliveryError, match=r"refused the login: 535 5\.7\.8 Authentication credentials invalid; check the credentials in "
                                                  r"\$DIGEST_SMTP_USER and \$DIGEST_SMTP_PASSWORD") as refused:
             deliver(message(), MESSAGE_ID, config)
     finally:

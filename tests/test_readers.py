@@ -152,10 +152,13 @@ def test_killed_mid_list_then_rerun_sends_each_reader_exactly_once(tmp_path: Pat
     running.wait()
     (mailbox / "hold-started").unlink()
     assert len(delivered(mailbox)) == 1
-    assert [d.status for d in project.store().deliveries(DAY1)] == ["sent", "pending", "pending"]
+    assert [d.status for d in project.store().deliveries(DAY1)] == ["sent", "uncertain", "pending"]  # the second was handed over
 
     rerun = project.digest("send", "--date", str(DAY1))
     assert rerun.exit_code == 0, rerun.stderr
+    assert len(delivered(mailbox)) == 2  # the third reader; the second is not sent again unasked
+    resend = project.digest("send", "--date", str(DAY1), "--resend-uncertain")
+    assert resend.exit_code == 0, resend.stderr
     got = [parse(data) for data in delivered(mailbox)]
     recipients = sorted(email.utils.getaddresses([message["To"]])[0][1].lower() for message in got)
     assert recipients == sorted(READERS)

@@ -292,7 +292,9 @@ def copies_by_message_id(mailbox: Path) -> dict[str, int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", ["started", "received"], ids=["before-delivery", "during-delivery"])
-def test_killed_before_the_mail_system_accepted_then_rerun_delivers_once(tmp_path: Path, stage: str) -> None:
+def test_killed_during_the_hand_over_the_reader_is_uncertain_and_gets_one_copy_when_the_operator_asks(tmp_path: Path, stage: str) -> None:
+    """Killed once the copy is handed over: nobody knows whether the mail system took it, so no run
+    sends it again unasked; --resend-uncertain sends it once."""
     project, mailbox = command_project(tmp_path)
     (mailbox / f"hold-{stage}").touch()
     running = project.start("send", "--date", str(DAY1))
@@ -304,12 +306,20 @@ def test_killed_before_the_mail_system_accepted_then_rerun_delivers_once(tmp_pat
     assert_store_opens_cleanly(project)
 
     (mailbox / f"hold-{stage}").unlink()
-    ok(project.digest("send", "--date", str(DAY1)))
+    again = ok(project.digest("send", "--date", str(DAY1)))  # nothing failed in this run: said, not exit 1
+    assert "uncertain for 1 reader and known sent to none" in again and "--resend-uncertain" in again
+    assert delivered(mailbox) == [] and project.edition(DAY1).status == "pending"
+    status = project.digest("status", "--date", str(DAY1))
+    assert status.exit_code == 1 and "uncertain  readers@example.com" in status.stdout and "--resend-uncertain" in status.stdout
+
+    ok(project.digest("send", "--date", str(DAY1), "--resend-uncertain"))
     record = project.edition(DAY1)
     assert copies_by_message_id(mailbox) == {readers_message_id(record): 1}
-    assert record.status == "sent"
+    assert record.status == "sent" and record.copies == 1
+    ok(project.digest("send", "--date", str(DAY1)))
+    assert len(delivered(mailbox)) == 1
     with project.store() as store:
-        assert [run.outcome for run in reversed(store.runs())] == ["interrupted", "sent"]
+        assert [run.outcome for run in reversed(store.runs())] == ["interrupted", "failed", "sent", "already-sent"]
 
 
 @pytest.mark.slow
@@ -334,12 +344,15 @@ def test_killed_after_the_record_nothing_is_sent_twice(tmp_path: Path) -> None:
     (mailbox / "hold-started").unlink()
     ok(project.digest("send", "--date", str(DAY2)))
     ok(project.digest("send", "--date", str(DAY1)))
+    assert len(delivered(mailbox)) == 1  # day 2 was handed over when digest died: uncertain, not sent again unasked
+    ok(project.digest("send", "--date", str(DAY2), "--resend-uncertain"))
     assert copies_by_message_id(mailbox) == {readers_message_id(project.edition(day)): 1 for day in (DAY1, DAY2)}
 
 
 @pytest.mark.slow
-def test_killed_between_acceptance_and_record_the_second_copy_has_the_same_message_id(tmp_path: Path) -> None:
-    """The one window the README admits: the copy delivered twice is identical, same Message-ID."""
+def test_killed_between_acceptance_and_record_no_second_copy_unless_asked_and_then_the_same_message_id(tmp_path: Path) -> None:
+    """The window the README used to admit: accepted, then killed before the record. The reader is
+    uncertain, so no run sends a second copy; asked to, digest sends the same message, same Message-ID."""
     project, mailbox = command_project(tmp_path)
     (mailbox / "hold-accepted").touch()
     running = project.start("send", "--date", str(DAY1))
@@ -350,10 +363,15 @@ def test_killed_between_acceptance_and_record_the_second_copy_has_the_same_messa
     assert_store_opens_cleanly(project)
 
     (mailbox / "hold-accepted").unlink()
-    ok(project.digest("send", "--date", str(DAY1)))
-    first, second = delivered(mailbox)
+    for _ in range(2):
+        assert "--resend-uncertain" in ok(project.digest("send", "--date", str(DAY1)))
+        ok(project.digest("send", "--date", str(DAY2)))  # the next day is not held up
+    assert copies_by_message_id(mailbox) == {readers_message_id(project.edition(day)): 1 for day in (DAY1, DAY2)}
+
+    ok(project.digest("send", "--date", str(DAY1), "--resend-uncertain"))
+    first, second = (data for data in delivered(mailbox) if parse(data)["Message-ID"] == readers_message_id(project.edition(DAY1)))
     assert without_date(first) == without_date(second)
-    assert copies_by_message_id(mailbox) == {readers_message_id(project.edition(DAY1)): 2}
+    assert copies_by_message_id(mailbox) == {readers_message_id(project.edition(DAY1)): 2, readers_message_id(project.edition(DAY2)): 1}
 
 
 @pytest.mark.slow

@@ -88,3 +88,27 @@ def test_a_send_through_a_symlinked_store_path_waits_for_the_other_send(tmp_path
     assert first.returncode == 0
     assert second.returncode == 0, err.decode()
     assert len(list((mailbox / "new").iterdir())) == 1
+
+
+@pytest.mark.parametrize("old", [path for path in HISTORY if "CREATE TABLE deliveries" in path.read_text()], ids=lambda path: path.stem)
+def test_an_earlier_deliveries_table_is_rebuilt_to_allow_uncertain_keeping_its_rows_in_order(tmp_path: Path, old: Path) -> None:
+    """Its CHECK listed four statuses; SQLite cannot widen a CHECK in place, so migration 8 makes the table anew."""
+    db_path = tmp_path / "old.db"
+    with sqlite3.connect(db_path) as db:
+        db.executescript(old.read_text())
+        db.execute("INSERT INTO editions (date, number, message_id, status, story_ids, item_ids, created)"
+                   " VALUES ('2026-03-01', 1, '<e@x>', 'pending', '[]', '[]', '2026-03-01T05:00:00+00:00')")
+        db.executemany("INSERT INTO deliveries (edition, address, message_id, status) VALUES ('2026-03-01', ?, ?, ?)",
+                       [("zed@example.org", "<z@x>", "sent"), ("ann@example.org", "<a@x>", "pending"), ("bob@example.org", "<b@x>", "pending")])
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("UPDATE deliveries SET status = 'uncertain' WHERE address = 'ann@example.org'")
+    with Store(db_path) as store:
+        day = store.editions()[0].date
+        assert [(d.address, d.status) for d in store.deliveries(day)] == [
+            ("zed@example.org", "sent"), ("ann@example.org", "pending"), ("bob@example.org", "pending")]
+        store.hand_over(day, ["ann@example.org"], store.editions()[0].created)
+        assert [d.status for d in store.deliveries(day)] == ["sent", "uncertain", "pending"]
+        indexes = {name for (name,) in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'deliveries'")}
+        assert {"deliveries_pending", "deliveries_address"} <= indexes
+    with Store(db_path) as store:  # opened again: nothing rebuilt twice, nothing lost
+        assert [d.status for d in store.deliveries(day)] == ["sent", "uncertain", "pending"]

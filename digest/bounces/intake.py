@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
-from digest.bounces.parse import MAX_MESSAGE_BYTES, Event, Kind, Report, Unreadable, read
+from digest.bounces.events import MAX_MESSAGE_BYTES, Event, Kind, Report, Unreadable
+from digest.bounces.parse import read
 from digest.config import Config
 from digest.files import write_atomically
 from digest.logs import log
@@ -52,7 +53,11 @@ def unread_folder(config: Config) -> Path:
     return config.resolve(config.store.path).parent / "bounces.unread"
 
 
-def from_stream(stream: BinaryIO, where: str) -> Incoming:
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def from_stream(stream: Readable, where: str) -> Incoming:
     """One message from a pipe or a file, capped; the rest of a longer one is read and dropped, so the
     MTA writing it never sees a broken pipe."""
     data = stream.read(MAX_MESSAGE_BYTES + 1)
@@ -68,8 +73,7 @@ def from_mbox(path: Path) -> Iterator[Incoming]:
     box = mailbox.mbox(path, create=False)
     try:
         for number, key in enumerate(box.iterkeys(), start=1):
-            data = box.get_bytes(key)
-            yield Incoming(data[:MAX_MESSAGE_BYTES], f"{path}: message {number}", len(data) > MAX_MESSAGE_BYTES)
+            yield from_stream(box.get_file(key), f"{path}: message {number}")  # a file view: a huge message is never held whole
     finally:
         box.close()
 

@@ -13,20 +13,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.utils import parseaddr
 
-from digest.bounces.parse import (
-    MAX_EVENTS,
-    Event,
-    Ignored,
-    Kind,
-    Original,
-    Report,
-    Unreadable,
-    _parts,
-    one_line,
-    status_in,
-    status_kind,
-    text_of,
-)
+from digest.bounces.events import MAX_EVENTS, Event, Ignored, Kind, Original, Report, Unreadable, one_line, parts, status_in, status_kind, text_of
 
 _ADDRESS = r"[^\s<>@,;:\"()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}"
 Found = list[tuple[str, str]]  # (address, what was said about it)
@@ -54,7 +41,7 @@ def _gmail(text: str) -> Found:
     answer = said.group(1) if said else ""
     found = re.findall(rf"(?:wasn't|was not|couldn't be|could not be) delivered to \s*<?({_ADDRESS})>?", text)
     found += re.findall(rf"Delivery to the following recipients? failed permanently:\s*\n\s*<?({_ADDRESS})>?", text)
-    return [(address.rstrip("."), answer or text) for address in dict.fromkeys(found)]
+    return [(address.rstrip("."), answer) for address in dict.fromkeys(found)]
 
 
 def _microsoft(text: str) -> Found:
@@ -66,9 +53,11 @@ def _microsoft(text: str) -> Found:
     addresses = list(dict.fromkeys(re.findall(rf"(?:^|[\s<(])({_ADDRESS})(?=[\s>)]|$)", head[0].split("\n\n\n")[0])))
     tail = head[1] if len(head) > 1 else text
     found = []
-    for address in addresses:
-        said = re.search(rf"{re.escape(address)}[\s\S]{{0,600}}?\b([45]\d\d[ -][45]\.\d{{1,3}}\.\d{{1,3}}[^'\n]*)", tail)
-        found.append((address, said.group(1) if said else tail))
+    for address in addresses[:MAX_EVENTS]:
+        at = tail.find(address)
+        near = tail[at:at + 2_000] if at >= 0 else ""  # its own diagnostic follows it within a few lines
+        said = re.search(r"\b([45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}[^'\n]*)", near)
+        found.append((address, said.group(1) if said else near))
     return found
 
 
@@ -92,26 +81,23 @@ FORMATS = [
                                    re.MULTILINE), _microsoft, re.compile(r"^Subject: Delivery delayed:", re.MULTILINE)),
 ]
 
-# What a notice says when it has no code: the hard words first, then the soft ones.
 _HARD_WORDS = re.compile(r"permanent error|failed permanently|does not exist|address couldn't be found|user unknown|no such user|"
                          r"RecipientNotFound", re.IGNORECASE)
 _SOFT_WORDS = re.compile(r"temporary error|retry time(?:out)? (?:not reached|exceeded)|mailbox (?:is )?full|over quota", re.IGNORECASE)
 
 
-def _status(said: str, text: str) -> str | None:
-    found = status_in(said)
-    if found:
-        return found
-    if _HARD_WORDS.search(said) or _HARD_WORDS.search(text):
+def _words_status(text: str) -> str | None:
+    """The status a notice's words imply when no code is given: the hard words first, then the soft ones."""
+    if _HARD_WORDS.search(text):
         return "5.0.0"
-    if _SOFT_WORDS.search(said) or _SOFT_WORDS.search(text):
+    if _SOFT_WORDS.search(text):
         return "4.0.0"
     return None
 
 
 def plain_notice(message: Message, original: Original) -> Report:
     """The report of a notice in plain words. Raises Unreadable when no known format matches or it names nobody."""
-    text = next((text_of(part) for part in _parts(message) if part.get_content_type() == "text/plain"), "")
+    text = next((text_of(part) for part in parts(message) if part.get_content_type() == "text/plain"), "")
     envelope = f"Subject: {one_line(str(message.get('Subject', '')), 300)}\nFrom: {parseaddr(str(message.get('From', '')))[1]}\n"
     seen = envelope + text
     chosen = next((known for known in FORMATS if known.looks.search(seen)), None)
@@ -124,8 +110,9 @@ def plain_notice(message: Message, original: Original) -> Report:
     if not failed:
         raise Unreadable(f"a {chosen.name} bounce notice that names no recipient this reader understands")
     events, ignored = [], []
+    whole = _words_status(text)  # searched once: the same for every recipient the notice names
     for address, said in failed:
-        status = _status(said, text) or ""
+        status = status_in(said) or _words_status(said) or whole or ""
         kind = status_kind(status)
         if kind is None:
             ignored.append(Ignored((address,), "the notice gives no status code and no words that say permanent or temporary"))

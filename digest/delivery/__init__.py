@@ -4,7 +4,8 @@
 mail system has accepted it, raising DeliveryError with a reason a person can act on otherwise.
 Accepted means: the command exited 0, the SMTP server answered 250 to the message's data, or the
 .eml file is in place under its final name. `transport` gives the send loop one Sender for a whole
-list; the email services (postmark, sendgrid, ses) are imported only when chosen.
+list; the email services (postmark, sendgrid, ses) are imported only when chosen. Every message a
+transport builds for a reader is DKIM-signed there when `delivery.dkim` is set (`dkim.signer`).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from digest.config import Config
 from digest.delivery.base import DeliveryError, MessageSender, Outcome, Outgoing, Sender
 from digest.delivery.command import deliver_by_command
+from digest.delivery.dkim import signer
 from digest.delivery.outbox import deliver_to_outbox
 from digest.delivery.smtp import SmtpSession, deliver_by_smtp
 
@@ -37,9 +39,9 @@ def transport(config: Config) -> Iterator[Sender]:
         yield service(config)
     elif config.delivery.method == "smtp":
         with SmtpSession(config) as session:
-            yield MessageSender(session.post)
+            yield MessageSender(session.post, signer(config))
     else:
-        yield MessageSender(lambda message, message_id, recipient: deliver(message, message_id, config))
+        yield MessageSender(lambda message, message_id, recipient: deliver(message, message_id, config), signer(config))
 
 
 def service(config: Config) -> Sender:

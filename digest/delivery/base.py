@@ -18,14 +18,17 @@ from digest.store import DeliveryStatus
 class DeliveryError(Exception):
     """The mail system did not accept the message; the text says why and what to check.
 
-    `permanent`: the mail system refused for good (a 5xx), so trying again is pointless. `reader`: the
-    refusal is about this one recipient (a refused RCPT), so the rest of the list can still go; else the
-    mail system itself failed (down, refused the login) and the send stops, the rest left pending.
+    `permanent`: the mail system refused this reader for good (a 5.1.x or 5.2.x), so trying again is
+    pointless. `reader`: the answer is about this one recipient, so the rest of the list can still go;
+    else the sender, the connection or the transaction failed (down, the login or the relay refused)
+    and the send stops, the rest left pending. `uncertain`: the whole message was handed over but no
+    answer came back (a timeout, a dropped connection, an answer past the deadline), so the mail
+    system may have taken it: never sent again unless the operator asks.
     """
 
-    def __init__(self, reason: str, *, permanent: bool = False, reader: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, reader: bool = False, uncertain: bool = False) -> None:
         super().__init__(reason)
-        self.permanent, self.reader = permanent, reader
+        self.permanent, self.reader, self.uncertain = permanent, reader, uncertain
 
 
 Post = Callable[[bytes, str, str], str]  # (message, Message-ID, recipient) -> receipt; raises DeliveryError
@@ -42,8 +45,9 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the mail system said of one reader's copy: `sent`, `pending` (try again later) or `refused`
-    (for good). `stop`: the mail system itself failed, so the rest of the list waits for the next run."""
+    """What the mail system said of one reader's copy: `sent`, `pending` (provably not taken: try again
+    later), `refused` (for good) or `uncertain` (handed over, no answer: maybe taken). `stop`: the mail
+    system itself failed, so the rest of the list waits for the next run."""
 
     address: str
     status: DeliveryStatus
@@ -62,18 +66,29 @@ class MessageSender:
 
     batch = 1
 
-    def __init__(self, post: Post) -> None:
-        self.post = post
+    def __init__(self, post: Post, sign: Callable[[bytes], bytes] = lambda message: message) -> None:
+        self.post, self.sign = post, sign  # sign: DKIM (delivery.dkim), the last step before the bytes go
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
         outcomes = []
         for entry in entries:
             address = entry.reader.address
             try:
-                receipt = self.post(letter.eml(entry.reader, entry.token, date), entry.message_id, address)
+                receipt = self.post(self.sign(letter.eml(entry.reader, entry.token, date)), entry.message_id, address)
             except DeliveryError as exc:
-                outcomes.append(Outcome(address, DeliveryStatus.REFUSED if exc.permanent else DeliveryStatus.PENDING, str(exc), stop=not exc.reader))
+                outcomes.append(Outcome(address, failed_status(exc), str(exc), stop=exc.uncertain or not exc.reader))
+                if exc.uncertain or not exc.reader:
+                    outcomes += [Outcome(later.reader.address, DeliveryStatus.PENDING, f"not handed over: {exc}")
+                                 for later in entries[len(outcomes):]]
+                    break
                 continue
             outcomes.append(Outcome(address, DeliveryStatus.SENT, receipt))
         return outcomes
 
+
+
+def failed_status(exc: DeliveryError) -> DeliveryStatus:
+    """The status a failed hand-over leaves: uncertain, refused for good, or pending (try again)."""
+    if exc.uncertain:
+        return DeliveryStatus.UNCERTAIN
+    return DeliveryStatus.REFUSED if exc.permanent else DeliveryStatus.PENDING

@@ -1,9 +1,13 @@
-"""Postmark: POST /email/batch, up to 500 messages a call, one answer per message in the same order.
+"""Postmark: POST /email/batch, up to 500 messages and 50 MB a call, one answer per message in the same order.
 
 Checked against Postmark's "Send batch emails" guide (postmarkapp.com/developer/user-guide/
-send-email-with-api/batch-emails) and its API error codes: the batch call answers 200 even when single
-messages fail, so each message's ErrorCode is read: 0 sent, 406 (inactive recipient: bounced,
-unsubscribed or marked spam) and 300 (invalid email request) refused for good, others tried again.
+send-email-with-api/batch-emails: "up to 500 messages per API call, and up to 50 MB payload size") and
+its API error codes (postmarkapp.com/developer/api/overview#error-codes): the batch call answers 200
+even when single messages fail, so each message's ErrorCode is read: 0 sent; 406 (inactive recipient:
+bounced, unsubscribed or marked spam) refused for good, as is 300 (invalid email request) when it is
+about that message alone; the account's own errors (a missing or unconfirmed sender signature, no
+credits, an account pending or suspended, a bad token) stop the list with the readers pending; any
+other code leaves that reader pending. An answer other than 200 (401, 422) means nothing was accepted.
 """
 from __future__ import annotations
 
@@ -15,42 +19,60 @@ from digest.delivery.base import Outcome, Outgoing
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
 
-REFUSED_CODES = {300, 406}
+READER_CODES = {406}  # about the recipient, for good
+INVALID = 300  # invalid email request: about that message when the others passed; else about what they share
+ACCOUNT_CODES = {10, 400, 401, 405, 412, 413}  # bad token, sender signature missing/unconfirmed, no credits, account pending/suspended
 
 
 class Postmark(HttpService):
     name = "postmark"
     batch = 500
+    max_bytes = 50_000_000
     url = "https://api.postmarkapp.com"
     key_env = "POSTMARK_SERVER_TOKEN"
 
     def auth(self, key: str) -> dict[str, str]:
         return {"X-Postmark-Server-Token": key}
 
-    def request(self, letter: Letter, entries: list[Outgoing], date: datetime) -> tuple[str, dict[str, str], Any]:
-        messages = []
-        for entry in entries:
-            document = letter.document(entry.reader, entry.token)
-            messages.append({
-                "From": letter.from_, "To": document["to"][0], "Subject": letter.subject,
-                "HtmlBody": document["html"], "TextBody": document["text"],
-                "Headers": [{"Name": name, "Value": value} for name, value in api_headers(letter, entry, date).items()],
-                "MessageStream": self.settings.message_stream,
-            })
-        return "/email/batch", {}, messages
+    def part(self, letter: Letter, entry: Outgoing, date: datetime) -> Any:
+        document = letter.document(entry.reader, entry.token)
+        return {
+            "From": letter.from_, "To": document["to"][0], "Subject": letter.subject,
+            "HtmlBody": document["html"], "TextBody": document["text"],
+            "Headers": [{"Name": name, "Value": value} for name, value in api_headers(letter, entry, date).items()],
+            "MessageStream": self.settings.message_stream,
+        }
+
+    def request(self, letter: Letter, parts: list[Any]) -> tuple[str, dict[str, str], Any]:
+        return "/email/batch", {}, parts
 
     def outcomes(self, entries: list[Outgoing], answer: Answer) -> list[Outcome]:
         results = answer.json()
-        if answer.status != 200 or not isinstance(results, list) or len(results) != len(entries):
-            said = str(results.get("Message"))[:300] if isinstance(results, dict) else answer.text()
+        if answer.status != 200:
+            said = f"{str(results.get('Message'))[:300]} (ErrorCode {results.get('ErrorCode')})" if isinstance(results, dict) else answer.text()
             return [Outcome(e.reader.address, DeliveryStatus.PENDING, f"postmark answered {answer.status}: {said}", stop=True) for e in entries]
+        if not isinstance(results, list) or len(results) != len(entries):
+            note = answer.unread or f"its answer is not one result per message ({answer.text()[:100]!r})"
+            return [Outcome(e.reader.address, DeliveryStatus.SENT, f"postmark accepted the batch (200); {note}") for e in entries]
+        codes = [_code(result) for result in results]
+        answers = {(code, str(result.get("Message")) if isinstance(result, dict) else "") for code, result in zip(codes, results, strict=True)}
+        shared = len(entries) > 1 and len(answers) == 1  # every message got the same answer: it is about what they share
         outcomes = []
-        for entry, result in zip(entries, results, strict=False):
-            code = result.get("ErrorCode") if isinstance(result, dict) else None
-            code = code if type(code) is int else None  # an odd answer ({}, "0", true) is no code
-            said = f"postmark {str(result.get('Message', ''))[:300]} ({code})" if isinstance(result, dict) else "postmark: no answer"
+        for entry, result, code in zip(entries, results, codes, strict=True):
+            address = entry.reader.address
+            said = f"postmark {str(result.get('Message', ''))[:300]} ({code})" if isinstance(result, dict) else "postmark: no result"
             if code == 0:
-                outcomes.append(Outcome(entry.reader.address, DeliveryStatus.SENT, f"postmark accepted as {str(result.get('MessageID'))[:100]}"))
+                outcomes.append(Outcome(address, DeliveryStatus.SENT, f"postmark accepted as {str(result.get('MessageID'))[:100]}"))
+            elif code is None:  # the batch was accepted (200) and nothing readable says this message was not
+                outcomes.append(Outcome(address, DeliveryStatus.SENT, "postmark accepted the batch (200); this message's result is unreadable"))
+            elif code in READER_CODES or code == INVALID and not shared:
+                outcomes.append(Outcome(address, DeliveryStatus.REFUSED, said))
             else:
-                outcomes.append(Outcome(entry.reader.address, DeliveryStatus.REFUSED if code in REFUSED_CODES else DeliveryStatus.PENDING, said))
+                outcomes.append(Outcome(address, DeliveryStatus.PENDING, said, stop=code in ACCOUNT_CODES or code == INVALID))
         return outcomes
+
+
+def _code(result: object) -> int | None:
+    """A message's ErrorCode; an odd one ({}, "0", true) is no code."""
+    code = result.get("ErrorCode") if isinstance(result, dict) else None
+    return code if type(code) is int else None

@@ -1,8 +1,11 @@
-"""The one retry loop of the email services: a 429 or a 5xx (or a network failure) waits and tries again.
+"""The one retry loop of the email services: a try the service provably did not take waits and goes again.
 
-A rate-limited batch waits for the server's Retry-After (capped at `delivery.api.max_wait`) and goes,
-rather than failing the list; after `delivery.api.retries` it is a DeliveryError and the readers stay
-pending. The HTTP services and SES (through boto3, its own retries off) share it.
+Only what was not taken is tried again: a connection refused or not made, a request that could not
+be sent whole, a rate limit (429, SES's throttling: documented as refused before anything is
+accepted). A rate-limited batch waits for the server's Retry-After (capped at
+`delivery.api.max_wait`), saying so, and goes; after `delivery.api.retries` it is a DeliveryError and
+the readers stay pending. A batch that went whole and got no usable answer (a timeout, a 5xx) is never
+tried again here: it is uncertain. The HTTP services and SES (through boto3, its own retries off) share it.
 """
 from __future__ import annotations
 
@@ -13,13 +16,13 @@ from typing import TypeVar
 
 from digest.config import ApiConfig
 from digest.delivery.base import DeliveryError
+from digest.logs import log
 
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 T = TypeVar("T")
 
 
 class Retry(Exception):
-    """A try that may pass later: rate-limited (429), a 5xx, a timeout. `wait`: the server's Retry-After."""
+    """A try the service did not take and that may pass later: rate-limited, not reached. `wait`: the server's Retry-After."""
 
     def __init__(self, reason: str, wait: float | None = None) -> None:
         super().__init__(reason)
@@ -35,8 +38,10 @@ def with_retries(call: Callable[[], T], settings: ApiConfig, sleep: Callable[[fl
         except Retry as exc:
             if attempt == settings.retries:
                 raise DeliveryError(f"{exc}; gave up after {attempt + 1} tries") from None
-            wait = exc.wait if exc.wait is not None else 2.0 ** attempt
-            sleep(min(wait, settings.max_wait))
+            wait = min(exc.wait if exc.wait is not None else 2.0 ** attempt, settings.max_wait)
+            asked = " (its Retry-After)" if exc.wait is not None else ""
+            log.info(f"{exc}; waiting {wait:g} s{asked} before try {attempt + 2} of {settings.retries + 1}")
+            sleep(wait)
     raise AssertionError("unreachable")
 
 

@@ -1,11 +1,13 @@
-"""SendGrid: POST /v3/mail/send with one personalization per reader, up to 1,000 a call.
+"""SendGrid: POST /v3/mail/send with one personalization per reader, up to 1,000 and under 30 MB a call.
 
-Checked against Twilio SendGrid's v3 Mail Send reference, its "Personalizations" guide and its
-Mail Send errors page: each personalization has its own `to`, `headers` and `substitutions` (the
-reader's token for `{{subscriber}}` in the content), and the call is all or nothing: 202 means every
-personalization was accepted. A 400 that names one personalization's address
+Checked against Twilio SendGrid's v3 Mail Send reference ("The total size of your email, including
+attachments, must be less than 30MB"; at most 1,000 personalizations), its "Personalizations" guide
+and its Mail Send errors page: each personalization has its own `to`, `headers` and `substitutions`
+(the reader's token for `{{subscriber}}` in the content), and the call is all or nothing: a 2xx (202)
+means every personalization was accepted. A 400 that names one personalization's address
 (`personalizations.N.to...`) refuses that reader for good and the rest of the batch is sent again
-without them; any other error leaves the batch pending.
+without them; any other error (401, 403: the key or the sender identity) stops the list, the readers
+pending.
 """
 from __future__ import annotations
 
@@ -24,20 +26,21 @@ from digest.store import DeliveryStatus
 class SendGrid(HttpService):
     name = "sendgrid"
     batch = 1000
+    max_bytes = 29_999_999  # "less than 30MB"
     url = "https://api.sendgrid.com"
     key_env = "SENDGRID_API_KEY"
 
-    def request(self, letter: Letter, entries: list[Outgoing], date: datetime) -> tuple[str, dict[str, str], Any]:
+    def part(self, letter: Letter, entry: Outgoing, date: datetime) -> Any:
+        to = {"email": entry.reader.address, **({"name": entry.reader.name} if entry.reader.name else {})}
+        personal: dict[str, Any] = {"to": [to], "headers": api_headers(letter, entry, date)}
+        if entry.token:
+            personal["substitutions"] = {PLACEHOLDER: entry.token}
+        return personal
+
+    def request(self, letter: Letter, parts: list[Any]) -> tuple[str, dict[str, str], Any]:
         name, address = parseaddr(letter.from_)
-        personalizations = []
-        for entry in entries:
-            to = {"email": entry.reader.address, **({"name": entry.reader.name} if entry.reader.name else {})}
-            personal: dict[str, Any] = {"to": [to], "headers": api_headers(letter, entry, date)}
-            if entry.token:
-                personal["substitutions"] = {PLACEHOLDER: entry.token}
-            personalizations.append(personal)
         body = {
-            "personalizations": personalizations,
+            "personalizations": parts,
             "from": {"email": address, **({"name": name} if name else {})},
             "subject": letter.subject,
             "content": [{"type": "text/plain", "value": letter.text}, {"type": "text/html", "value": letter.html}],
@@ -45,20 +48,21 @@ class SendGrid(HttpService):
         return "/v3/mail/send", {}, body
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
-        """Send; when SendGrid refuses one reader's address, refuse them and send the rest again."""
-        refused: list[Outcome] = []
+        """Send; when SendGrid refuses one reader's address, refuse them and send the rest of that call again."""
+        settled: list[Outcome] = []
         while entries:
             outcomes = super().send(letter, entries, date)
-            bad = [outcome for outcome in outcomes if outcome.status is DeliveryStatus.REFUSED]
-            if not bad:
-                return refused + outcomes
-            refused += bad
-            entries = [entry for entry, outcome in zip(entries, outcomes, strict=False) if outcome.status is not DeliveryStatus.REFUSED]
-        return refused
+            # pending and not stopped: in a call refused for another reader's address; nothing of it was taken
+            again = [entry for entry, outcome in zip(entries, outcomes, strict=True) if outcome.status is DeliveryStatus.PENDING and not outcome.stop]
+            settled += [outcome for outcome in outcomes if outcome.status is not DeliveryStatus.PENDING or outcome.stop]
+            if len(again) == len(entries):
+                return settled + outcomes  # no progress: should not happen, but never loop for ever
+            entries = again
+        return settled
 
     def outcomes(self, entries: list[Outgoing], answer: Answer) -> list[Outcome]:
-        if answer.status == 202:
-            receipt = f"sendgrid accepted as {answer.headers.get('X-Message-Id', '?')}"
+        if 200 <= answer.status < 300:
+            receipt = f"sendgrid accepted as {answer.headers.get('X-Message-Id', '?')}" + (f"; {answer.unread}" if answer.unread else "")
             return [Outcome(entry.reader.address, DeliveryStatus.SENT, receipt) for entry in entries]
         document = answer.json()
         errors = document.get("errors", []) if isinstance(document, dict) else []

@@ -7,6 +7,12 @@ call, SendBulkEmail, only sends stored templates whose `{{...}}` tags SES itself
 also fill any `{{` that a story's text happens to hold; raw messages cannot be misread that way.
 Credentials come only from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN); boto3's
 own retries are off so that the services' one retry loop (`retry.py`) honours Retry-After.
+
+One message per call (SES v2 takes up to 40 MB a message: docs.aws.amazon.com/ses/latest/dg/quotas.html).
+Throttling and an endpoint not reached are tried again (nothing was taken); a 5xx, a read timeout or
+a connection closed once the call went is uncertain; any other refusal (MessageRejected, "Email
+address is not verified", a paused or suspended account, an unverified MAIL FROM domain) is about the
+account or the message that every reader shares, so the list stops with the readers pending.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from datetime import datetime
 
 from digest.config import Config
 from digest.delivery.base import DeliveryError, Outcome, Outgoing
+from digest.delivery.dkim import signer
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.render.mime import Letter
 from digest.store import DeliveryStatus
@@ -29,7 +36,6 @@ try:
 except ImportError:  # pragma: no cover - said to the user when SES is chosen
     boto3 = None
 
-REFUSED = {"MessageRejected"}  # this message, for good (SES found it unacceptable)
 THROTTLED = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException"}
 
 
@@ -40,6 +46,7 @@ class Ses:
     def __init__(self, config: Config, sleep: Callable[[float], None] = time.sleep) -> None:
         self.config, self.settings, self.sleep = config, config.delivery.api, sleep
         self.client = None
+        self.sign = signer(config)  # the raw message is final here: DKIM-signed when delivery.dkim is set
 
     def _client(self):
         """The sesv2 client, made at the first reader from the environment and kept for the rest."""
@@ -62,38 +69,43 @@ class Ses:
         return self.client
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
-        outcomes = []
+        outcomes: list[Outcome] = []
         for entry in entries:
             address = entry.reader.address
             try:
                 client = self._client()
-                message = letter.eml(entry.reader, entry.token, date)
+                message = self.sign(letter.eml(entry.reader, entry.token, date))
                 sent_as = with_retries(functools.partial(self._send_raw, client, letter, address, message), self.settings, self.sleep)
             except DeliveryError as exc:
-                outcomes.append(Outcome(address, DeliveryStatus.PENDING, str(exc), stop=True))
-                break
+                outcomes.append(Outcome(address, DeliveryStatus.UNCERTAIN if exc.uncertain else DeliveryStatus.PENDING, str(exc), stop=True))
             except botocore.exceptions.ClientError as exc:
                 error = exc.response.get("Error", {})
-                said = f"ses refused the message: {error.get('Code')}: {error.get('Message')}"
-                refused = error.get("Code") in REFUSED
-                outcomes.append(Outcome(address, DeliveryStatus.REFUSED if refused else DeliveryStatus.PENDING, said, stop=not refused))
-                if not refused:
-                    break
+                outcomes.append(Outcome(address, DeliveryStatus.PENDING, f"ses refused the message: {error.get('Code')}: {error.get('Message')}",
+                                        stop=True))
+            else:
+                outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {sent_as}"))
                 continue
-            outcomes.append(Outcome(address, DeliveryStatus.SENT, f"ses accepted as {sent_as}"))
+            outcomes += [Outcome(later.reader.address, DeliveryStatus.PENDING, f"not handed over: {outcomes[-1].said}", stop=True)
+                         for later in entries[len(outcomes):]]
+            break
         return outcomes
 
     def _send_raw(self, client, letter: Letter, address: str, message: bytes) -> str:
-        """One SendEmail, returning SES's MessageId; throttling, a 5xx or an unreachable endpoint raise Retry."""
+        """One SendEmail, returning SES's MessageId. Throttling or an endpoint not reached: Retry. A 5xx,
+        or no answer once the call went: an uncertain DeliveryError. Any other refusal: ClientError."""
         try:
             response = client.send_email(FromEmailAddress=letter.from_, Destination={"ToAddresses": [address]},
                                          Content={"Raw": {"Data": message}})
         except botocore.exceptions.ClientError as exc:
             meta = exc.response.get("ResponseMetadata", {})
             status = meta.get("HTTPStatusCode", 0)
-            if exc.response.get("Error", {}).get("Code") in THROTTLED or status == 429 or status >= 500:
+            if exc.response.get("Error", {}).get("Code") in THROTTLED or status == 429:
                 raise Retry(f"ses answered {status}: {exc}", retry_after(meta.get("HTTPHeaders", {}).get("retry-after"))) from None
+            if status >= 500:
+                raise DeliveryError(f"ses answered {status} after the message was sent: {exc}; it may have taken it", uncertain=True) from None
             raise
-        except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectionError) as exc:
+        except botocore.exceptions.ConnectionError as exc:  # the endpoint not reached: nothing was sent
             raise Retry(f"ses could not be reached ({exc})") from None
-        return response.get("MessageId", "?")
+        except botocore.exceptions.HTTPClientError as exc:  # a read timeout, a connection closed: the call went
+            raise DeliveryError(f"ses was sent the message but no answer came back ({exc}); it may have taken it", uncertain=True) from None
+        return str(response.get("MessageId", "?"))[:100]

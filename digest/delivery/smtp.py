@@ -14,6 +14,8 @@ import smtplib
 import socket
 import ssl
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from digest.config import Config
 from digest.delivery.base import DeliveryError
@@ -76,28 +78,40 @@ class SmtpSession:
         return server
 
     def post(self, message: bytes, message_id: str, *recipients: str) -> str:
-        """Send `message` to `recipients`; a refused recipient is a DeliveryError about that reader."""
+        """Send `message` to `recipients`. Raises DeliveryError: about the reader (a 5.1.x or 5.2.x for
+        them, or a temporary refusal), about the sender or the connection (the list stops), or
+        uncertain (the whole message went and no answer came: the server may have queued it)."""
         sender = (self.config.delivery.return_path or "").strip() or envelope(message)[0]
         where, settings = self.where, self.settings
         fresh = self.server is None
         credentials = _credentials(self.config) if fresh else None  # before connecting: a missing one is no network error
         server = self.server = self.server or self._new_server()
         deadline = _Deadline(server, settings.deadline)
+        progress = _Progress()
         try:
             with deadline:
                 if fresh:
                     self._connect(server, credentials)
-                return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, list(recipients), message)
+                return f"smtp {where} accepted {message_id}: " + _transmit(server, sender, list(recipients), message, progress)
+        except smtplib.SMTPSenderRefused as exc:
+            raise DeliveryError(f"smtp {where} refused the sender <{sender}>: {exc.smtp_code} {_text(exc.smtp_error)};"
+                                " check delivery.return_path / newsletter.from and the relay's rules") from None
         except smtplib.SMTPDataError as exc:
-            if deadline.passed:
-                self._drop()
-                raise self._late() from None
-            raise DeliveryError(_smtp_failure(exc, where, self.config), permanent=exc.smtp_code >= 500, reader=True) from None
+            permanent, reader = _whose({"": (exc.smtp_code, exc.smtp_error)})
+            raise DeliveryError(_smtp_failure(exc, where, self.config), permanent=permanent, reader=reader) from None
         except smtplib.SMTPRecipientsRefused as exc:
-            permanent = all(code >= 500 for code, _ in exc.recipients.values())
-            raise DeliveryError(f"smtp {where} refused every recipient: {_refusals(exc.recipients)}", permanent=permanent, reader=True) from None
+            permanent, reader = _whose(exc.recipients)
+            said = _refusals(exc.recipients)
+            if reader:
+                raise DeliveryError(f"smtp {where} refused every recipient: {said}", permanent=permanent, reader=True) from None
+            raise DeliveryError(f"smtp {where} refused every recipient with an answer about the sender or the relay, not the"
+                                f" reader: {said}; check the login and relay settings (delivery.smtp)") from None
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
+            if progress.handed and not progress.answered:
+                why = f"delivery.smtp.deadline, {settings.deadline:g} s, passed" if deadline.passed else _text(str(exc) or type(exc).__name__)
+                raise DeliveryError(f"smtp {where} was handed the whole message but no answer came ({why}); it may have queued it",
+                                    uncertain=True) from None
             if deadline.passed:
                 raise self._late() from None
             raise DeliveryError(_smtp_failure(exc, where, self.config)) from None
@@ -117,7 +131,8 @@ def _smtp_failure(exc: smtplib.SMTPException | OSError, where: str, config: Conf
     """Why the server did not take the message, in words that say what to check."""
     settings = config.delivery.smtp
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return f"smtp {where} refused the login ({exc.smtp_code}); check the credentials in ${settings.username_env} and ${settings.password_env}"
+        return (f"smtp {where} refused the login: {exc.smtp_code} {_text(exc.smtp_error)}; check the credentials in"
+                f" ${settings.username_env} and ${settings.password_env}")
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return f"smtp {where}: {exc}; check delivery.smtp.starttls / ssl and whether the server needs a login"
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -178,8 +193,18 @@ class _Deadline:
                 return
 
 
-def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message: bytes) -> str:
-    """MAIL, RCPT, DATA by hand (not sendmail()) to keep the server's final answer, e.g. its queue id."""
+@dataclass
+class _Progress:
+    """How far one message got: `handed` once its whole text (up to the final dot) was written to the
+    server, `answered` once the server's answer to it came back. Handed and not answered: maybe taken."""
+
+    handed: bool = False
+    answered: bool = False
+
+
+def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message: bytes, progress: _Progress) -> str:
+    """MAIL, RCPT, DATA by hand (not sendmail()) to keep the server's final answer, e.g. its queue id,
+    and to know whether the whole message went before a failure."""
     server.ehlo_or_helo_if_needed()
     options = []
     if not message.isascii():
@@ -188,7 +213,7 @@ def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message:
         options.append("BODY=8BITMIME")
     code, text = server.mail(sender, options)
     if code != 250:
-        server.rset()
+        _reset(server)
         raise smtplib.SMTPSenderRefused(code, text, sender)
     refused = {}
     for recipient in recipients:
@@ -196,16 +221,54 @@ def _transmit(server: smtplib.SMTP, sender: str, recipients: list[str], message:
         if code not in (250, 251):
             refused[recipient] = (code, text)
     if len(refused) == len(recipients):
-        server.rset()
+        _reset(server)
         raise smtplib.SMTPRecipientsRefused(refused)
-    code, text = server.data(message)
+    server.putcmd("data")
+    code, text = server.getreply()
+    if code != 354:
+        _reset(server)
+        raise smtplib.SMTPDataError(code, text)
+    data = smtplib._quote_periods(message)  # type: ignore[attr-defined]  # as SMTP.data() does it
+    server.send(data + (b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n")
+    progress.handed = True
+    code, text = server.getreply()
+    progress.answered = True
     if code != 250:
-        server.rset()
+        _reset(server)
         raise smtplib.SMTPDataError(code, text)
     note = f"{code} {_text(text)}"
     if refused:
         note += "; refused " + _refusals(refused)
     return note
+
+
+def _reset(server: smtplib.SMTP) -> None:
+    """RSET after a refusal; the refusal is the answer, so a connection lost here changes nothing."""
+    try:
+        server.rset()
+    except (smtplib.SMTPException, OSError):
+        pass
+
+
+_ENHANCED = re.compile(r"\s*([245])\.(\d{1,3})\.\d{1,3}\b")  # RFC 3463: class.subject.detail
+
+
+def _whose(refusals: Mapping[str, tuple[int, bytes | str]]) -> tuple[bool, bool]:
+    """(permanent, about the reader) of the server's refusals of one message.
+
+    About the reader: a temporary refusal, or a permanent one whose enhanced code is 5.1.x (the
+    address) or 5.2.x (the mailbox), RFC 3463; without an enhanced code, 550 to 553 (RFC 5321's
+    mailbox answers). Anything else (5.7.x: relay denied, a login needed; 554: the transaction) is
+    about the sender or the transaction: the reader is not to blame and stays pending.
+    """
+    def about_reader(code: int, text: bytes | str) -> bool:
+        if code < 500:
+            return True
+        found = _ENHANCED.match(_text(text))
+        return found.group(2) in ("1", "2") if found else 550 <= code <= 553
+
+    mine = all(about_reader(code, text) for code, text in refusals.values())
+    return mine and all(code >= 500 for code, _ in refusals.values()), mine
 
 
 def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from digest.compliance import key_problems
 from digest.config import Config, ConfigError
 from digest.logs import log
 from digest.serve.app import Server
@@ -21,6 +22,8 @@ def run(config: Config, host: str | None = None, port: int | None = None) -> Non
     if not config.serve.base_url:
         raise ConfigError(config.file, "serve.base_url", "is not set, and `digest serve` needs it",
                           "add serve: {base_url: \"https://example.com/newsletter\"}, the public address your proxy maps to the server")
+    for problem in key_problems(config):  # the confirmation emails are signed: a bad key stops the server at start
+        raise problem
     settings = config.serve
     app = Server(config).app()
     host, port = host or settings.host, settings.port if port is None else port

@@ -69,6 +69,15 @@ class TooLarge(SourceFailed):
     """The answer passed the size cap; reading stopped there."""
 
 
+class Unanswered(Retryable):
+    """A POST went out whole but its answer did not come back whole (timed out, dropped, over the cap,
+    not HTTP): the server may have acted on it. `status`: the answer's status, when its first line came."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
 class FetchStateStore(Protocol):
     """Where conditional-GET state is kept: the Store, or a run's FetchStates in front of it."""
 
@@ -153,7 +162,8 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
 def post(url: str, data: bytes, headers: dict[str, str], settings: FetchConfig) -> Response:
     """One POST within `settings.timeout` (the whole exchange) and `settings.max_bytes` (the answer),
     whatever its status. A redirect is returned as it is, never followed, so credentials in `headers`
-    never reach another origin. Raises Retryable (timed out, dropped), TooLarge or SourceFailed."""
+    never reach another origin. Raises Unanswered once the request went out whole (the server may
+    have acted on it), else Retryable (timed out, dropped) or SourceFailed (refused, not found)."""
     deadline = time.monotonic() + settings.timeout
     return _request(url, headers, settings, deadline, False, method="POST", data=data)
 
@@ -179,6 +189,7 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         connection = http.client.HTTPConnection(host, port, timeout=connect_timeout)
     if public_only:
         connection._create_connection = _public_connection  # type: ignore[attr-defined]  # http.client's hook for opening the socket
+    sent, status = False, None  # a POST out whole, and the status line of its answer: what a failure after it leaves unknown
     try:
         try:
             connection.connect()
@@ -190,7 +201,9 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
             sock.settimeout(_remaining(deadline, settings))
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request(method, path, body=data, headers=headers)
+            sent = method != "GET"
             response = connection.getresponse()
+            status = response.status
             wanted = 200 <= response.status < 300 or method != "GET"
             body = _read_body(response, sock, settings, deadline) if wanted else b""
         except TimeoutError:
@@ -199,6 +212,10 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
             raise Retryable(f"connection to {where} dropped before the response was complete") from None
         except http.client.HTTPException as exc:
             raise SourceFailed(f"{where} did not answer in HTTP ({type(exc).__name__})") from None
+        except OSError as exc:  # a TLS or socket error while reading the answer of a POST out whole
+            if sent:
+                raise Unanswered(f"{where}: {exc.strerror or exc}", status) from None
+            raise
     except ConnectionRefusedError:
         raise SourceFailed(f"connection refused by {where}") from None
     except socket.gaierror:
@@ -207,6 +224,10 @@ def _request(url: str, headers: dict[str, str], settings: FetchConfig, deadline:
         raise SourceFailed(f"TLS error with {where}: {exc.reason or exc}") from None
     except OSError as exc:
         raise SourceFailed(f"cannot reach {where}: {exc.strerror or exc}") from None
+    except SourceFailed as exc:
+        if sent and not isinstance(exc, Unanswered):
+            raise Unanswered(str(exc), status) from None
+        raise
     finally:
         connection.close()
     return Response(response.status, response.reason, response.msg, body, address)

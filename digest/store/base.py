@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from digest.errors import DigestError
-from digest.store.schema import MIGRATIONS
+from digest.store.schema import MIGRATIONS, Rebuild
 
 _CREATE = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX)\s+(\w+)", re.IGNORECASE)
 _ADD_COLUMN = re.compile(r"ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
@@ -154,8 +154,11 @@ class Base:
             if version == len(MIGRATIONS):
                 return
             # Every step, not only those after `version`: an earlier digest may have numbered them otherwise.
-            for script in MIGRATIONS:
-                for statement in filter(str.strip, script.split(";")):
+            for step in MIGRATIONS:
+                if isinstance(step, Rebuild):
+                    self._rebuild(db, step)
+                    continue
+                for statement in filter(str.strip, step.split(";")):
                     self._apply(db, statement.strip())
             db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
 
@@ -172,6 +175,21 @@ class Base:
         if added and added.group(2) in _columns(db, added.group(1)):
             return
         db.execute(statement)
+
+    def _rebuild(self, db: sqlite3.Connection, step: Rebuild) -> None:
+        """Make `step.table` anew under its new CREATE statement, rows and rowids (their order) kept,
+        unless the store's table already allows what the step adds."""
+        row = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (step.table,)).fetchone()
+        if row is None or step.marker in row[0]:
+            return
+        scratch = f"{step.table}_rebuilt"
+        db.execute(re.sub(rf"CREATE\s+TABLE\s+{step.table}\b", f"CREATE TABLE {scratch}", step.create.strip(), count=1, flags=re.IGNORECASE))
+        kept = ", ".join(sorted(_columns(db, step.table) & _columns(db, scratch)))
+        db.execute(f"INSERT INTO {scratch} (rowid, {kept}) SELECT rowid, {kept} FROM {step.table} ORDER BY rowid")
+        db.execute(f"DROP TABLE {step.table}")
+        db.execute(f"ALTER TABLE {scratch} RENAME TO {step.table}")
+        for statement in filter(str.strip, step.indexes.split(";")):
+            self._apply(db, statement.strip())
 
     def _add_missing_columns(self, db: sqlite3.Connection, table: str, create: str) -> None:
         """Give an existing table the columns its CREATE statement has and it lacks."""

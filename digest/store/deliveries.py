@@ -19,6 +19,7 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     REFUSED = "refused"  # permanently, by the mail system
     OPTED_OUT = "opted-out"
+    UNCERTAIN = "uncertain"  # handed to the mail system, no answer recorded: maybe taken, so never sent again unasked
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Deliveries(Base):
 
     def record_outcomes(self, day: date, outcomes: Iterable[tuple[str, DeliveryStatus, str]], now: datetime) -> None:
         """Readers' outcomes, (address, status, receipt or reason), in one transaction: `sent`, `refused`
-        (permanent), `opted-out`, or `pending` (a temporary failure, tried again by the next send)."""
+        (permanent), `opted-out`, `pending` (not taken: tried again by the next send) or `uncertain`."""
         with self.transaction() as db:
             for address, status, said in outcomes:
                 if status is DeliveryStatus.SENT:
@@ -84,3 +85,22 @@ class Deliveries(Base):
                     db.execute("UPDATE deliveries SET status = ?, reason = ?, attempts = attempts + ? WHERE edition = ? AND address = ?",
                                (status, said, status is not DeliveryStatus.OPTED_OUT, day.isoformat(), address))
             close_if_done(db, day, now)
+
+    def hand_over(self, day: date, addresses: list[str], now: datetime) -> None:
+        """Record these readers as handed to the mail system (`uncertain`) before it sees their copies:
+        if the answer is never recorded, nothing sends them a second copy unasked."""
+        said = f"handed to the mail system at {now.isoformat(timespec='seconds')}; its answer was never recorded"
+        with self.transaction() as db:
+            db.executemany("UPDATE deliveries SET status = 'uncertain', reason = ? WHERE edition = ? AND address = ? AND status = 'pending'",
+                           ((said, day.isoformat(), address) for address in addresses))
+
+    def requeue_uncertain(self, day: date, now: datetime) -> int:
+        """The operator's word that the edition's uncertain readers did not get it: pending again (and
+        the edition with them). How many."""
+        with self.transaction() as db:
+            again = db.execute("UPDATE deliveries SET status = 'pending', reason = ? WHERE edition = ? AND status = 'uncertain'",
+                               (f"to be sent again, as asked at {now.isoformat(timespec='seconds')} (--resend-uncertain)",
+                                day.isoformat())).rowcount
+            if again:  # a sent edition reopened counts as one send when it closes again
+                db.execute("UPDATE editions SET status = 'pending', copies = copies - (status = 'sent') WHERE date = ?", (day.isoformat(),))
+            return again

@@ -57,10 +57,13 @@ def _edition(row: tuple) -> EditionRecord:
 
 def close_if_done(db: sqlite3.Connection, day: date, now: datetime) -> bool:
     """The edition is sent the moment its last pending reader is settled (in that same transaction,
-    so a stop right after cannot leave a finished edition looking pending). True when sent."""
-    db.execute("UPDATE editions SET status = 'sent', sent = ?, reason = NULL, copies = copies + 1 WHERE date = ? AND status = 'pending'"
-               " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = ? AND status = 'pending')",
-               (now.isoformat(), day.isoformat(), day.isoformat()))
+    so a stop right after cannot leave a finished edition looking pending), unless every reader it
+    did not refuse is uncertain: none is known to have got it. True when sent."""
+    db.execute("UPDATE editions SET status = 'sent', sent = :now, reason = NULL, copies = copies + 1 WHERE date = :day AND status = 'pending'"
+               " AND NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = :day AND status = 'pending')"
+               " AND (EXISTS (SELECT 1 FROM deliveries WHERE edition = :day AND status = 'sent')"
+               "      OR NOT EXISTS (SELECT 1 FROM deliveries WHERE edition = :day AND status = 'uncertain'))",
+               {"now": now.isoformat(), "day": day.isoformat()})
     return db.execute("SELECT status FROM editions WHERE date = ?", (day.isoformat(),)).fetchone() == ("sent",)
 
 

@@ -1,12 +1,28 @@
 """The store's schema: one numbered list of migrations, applied by `digest.store.base`.
 
-A migration only ever adds: tables, columns and indexes. Each step is applied only when the store
-lacks what it adds, so a store written by any earlier digest opens, even one whose numbering
-differed (commits where migration 4 made `pages`; tests/data/stores has each historical schema).
+A migration only ever adds: tables, columns and indexes, or (a `Rebuild`) values a CHECK allows.
+Each step is applied only when the store lacks what it adds, so a store written by any earlier
+digest opens, even one whose numbering differed (commits where migration 4 made `pages`;
+tests/data/stores has each historical schema).
 """
 from __future__ import annotations
 
-MIGRATIONS: list[str] = [
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rebuild:
+    """A table made anew from `create` with its rows (and their order) copied over, because SQLite
+    cannot change a CHECK constraint in place. Applied only when the table's stored CREATE statement
+    lacks `marker` (what the new one allows), so it runs once on any store, whatever its history.
+    `indexes`: the table's indexes, made again after it."""
+
+    table: str
+    create: str
+    marker: str
+    indexes: str
+
+MIGRATIONS: list[str | Rebuild] = [
     # 1: the first schema
     """
     CREATE TABLE items (
@@ -167,7 +183,30 @@ MIGRATIONS: list[str] = [
         skipped TEXT
     );
     """,
-    # 9: what was sent of each item (its headline and sentences), so a story that moves on comes back with
+    # 10: a reader's copy may be `uncertain`: handed to the mail system with no answer recorded (never re-sent unasked)
+    Rebuild(
+        "deliveries",
+        """
+        CREATE TABLE deliveries (
+            edition TEXT NOT NULL REFERENCES editions (date) ON DELETE CASCADE,
+            address TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '',
+            message_id TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'refused', 'opted-out', 'uncertain')),
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent TEXT,
+            receipt TEXT,
+            PRIMARY KEY (edition, address)
+        )
+        """,
+        marker="'uncertain'",
+        indexes="""
+        CREATE INDEX deliveries_pending ON deliveries (edition, status);
+        CREATE INDEX deliveries_address ON deliveries (address, status);
+        """,
+    ),
+    # 11: what was sent of each item (its headline and sentences), so a story that moves on comes back with
     # what is new; and each correction, the edition it corrects and the edition that carried it
     """
     CREATE TABLE sent_texts (
