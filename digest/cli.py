@@ -157,7 +157,7 @@ def check_command(config_path: Path) -> None:
     """Load every source once and list each: OK and the items found, or FAILED and why; then what would
     stop `digest send` (no unsubscribe, an http one, from or to left out) and what mail providers frown on.
 
-    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source, and what
+    Exit 0 when every source works, 1 when any failed or none is configured. Warnings about parts of a source, and what
     `send` would refuse, go to stderr.
     """
     from digest.check import check

@@ -181,11 +181,15 @@ def token_hashes(tokens: Sequence[str], known: dict[str, int]) -> np.ndarray:
     """Each word's 32-bit hash, never 0 (0 pads a short text); `known` keeps them from text to text.
 
     Texts are turned into these arrays one by one, so a day's millions of words never live as
-    strings all at once: at 10,000 items that memory, not the hashing, was the cost.
+    strings all at once: at 10,000 items that memory, not the hashing, was the cost. Most texts of a
+    day use no word an earlier one did not, so the new words are looked for only when one is met.
     """
-    for token in set(tokens).difference(known):
-        known[token] = zlib.crc32(token.encode()) or 1
-    return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    try:
+        return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+    except KeyError:
+        for token in set(tokens).difference(known):
+            known[token] = zlib.crc32(token.encode()) or 1
+        return np.fromiter(map(known.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def shingle_sets(texts: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ from digest.delivery.base import DeliveryError, Outcome, Outgoing
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.logs import log
 from digest.render.mime import Letter
-from digest.sources.context import SourceFailed
+from digest.sources.failure import SourceFailed
 from digest.sources.http import REDIRECTS, Unanswered, post
 from digest.store import DeliveryStatus
 

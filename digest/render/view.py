@@ -14,7 +14,7 @@ from datetime import date
 from email.utils import parseaddr
 
 from digest.archive.urls import edition_url
-from digest.config import BUILT_IN_SECTIONS, Config
+from digest.config import BUILT_IN_SECTIONS, Config, sender
 from digest.i18n import Language, language, other_language
 from digest.model import Edition, Image, Story
 from digest.readers import inert
@@ -175,7 +175,7 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
         reason=email.reason or words.gettext("You are receiving this email because you subscribed to %(title)s.") % {"title": settings.title},
         postal_address=email.postal_address or "",
-        sender=clean_line(parseaddr(settings.from_)[0] or settings.title, NAME_CHARS),
+        sender=clean_line(parseaddr(sender(config))[0] or settings.title, NAME_CHARS),
     )
 
 

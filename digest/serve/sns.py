@@ -26,7 +26,7 @@ from digest.config import SNS_HOSTS, FetchConfig, SesHookConfig
 from digest.logs import log
 from digest.serve.guard import Refused
 from digest.serve.hooks import EVENTS_PER_REQUEST, Event, Kind, json_body
-from digest.sources.context import SourceFailed
+from digest.sources.failure import SourceFailed
 from digest.sources.http import fetch
 
 CERTIFICATE_BYTES = 64 * 1024

@@ -17,7 +17,8 @@ from digest.config import Config, SourceConfig
 from digest.identity import one_per_id
 from digest.model import DatedItem, Item, Problem
 from digest.progress import Progress
-from digest.sources.context import FetchStates, SourceContext, SourceFailed, parse_iso_date
+from digest.sources.context import FetchStates, SourceContext, parse_iso_date
+from digest.sources.failure import SourceFailed
 from digest.store import Store
 
 __all__ = ["SourceContext", "SourceFailed", "load_all", "load_each", "load_source", "parse_iso_date"]

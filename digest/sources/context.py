@@ -1,6 +1,6 @@
 """What a loader is handed: its source's settings, the config, the store and the run's clock, with the
-ways to read files, fetch URLs and make Items; and `SourceFailed`, how a loader says the whole source
-gave nothing. Apart from digest.sources so the loaders and digest.sources.http import it without a circle.
+ways to read files, fetch URLs and make Items. Apart from digest.sources so the loaders import it without
+a circle.
 """
 from __future__ import annotations
 
@@ -15,13 +15,10 @@ from typing import Any, TypeVar
 from digest.config import Config, SourceConfig
 from digest.identity import item_id
 from digest.model import DatedItem, Item, Problem
+from digest.sources.failure import SourceFailed
 from digest.store import FetchState, Store
 
 T = TypeVar("T")
-
-
-class SourceFailed(Exception):
-    """The whole source gave nothing; the message is the reason, for the user."""
 
 
 @dataclass

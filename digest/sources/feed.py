@@ -28,7 +28,8 @@ import feedparser
 from digest import identity, images
 from digest.i18n import language_tag
 from digest.model import Item
-from digest.sources.context import SourceContext, SourceFailed
+from digest.sources.context import SourceContext
+from digest.sources.failure import SourceFailed
 from digest.sources.html import ACCEPT_HTML, Article, extract_article
 from digest.text.clean import clean_headline, headline_from
 from digest.text.markup import fold, html_to_text, plain_text, safe_url, to_text

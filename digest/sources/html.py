@@ -12,7 +12,8 @@ from pathlib import Path
 
 from digest.images import lead_image
 from digest.model import Image, Item
-from digest.sources.context import SourceContext, SourceFailed, parse_iso_date
+from digest.sources.context import SourceContext, parse_iso_date
+from digest.sources.failure import SourceFailed
 from digest.text.clean import clean_headline
 from digest.text.markup import fold, inline_text, safe_url
 

@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 from digest import __version__
 from digest.config import FetchConfig
-from digest.sources.context import SourceFailed
+from digest.sources.failure import SourceFailed
 from digest.store import FetchState
 
 DEFAULT_USER_AGENT = f"digest/{__version__} (daily newsletter builder; python http.client)"
