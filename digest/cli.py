@@ -23,17 +23,14 @@ from digest.formats import BUILD_FORMATS
 from digest.logs import log
 from digest.model import Problem
 from digest.readers import (
-    TOKEN_CHARS,
     Reason,
-    address_problem,
-    is_token,
     normalise,
     reader_states,
     restore,
     settle_token_opt_outs,
     suppress,
-    token_keys,
-    unsubscribe,
+    unsubscribe_by_hand,
+    who_problem,
 )
 from digest.store import Store
 from digest.text.terminal import for_terminal
@@ -373,18 +370,11 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
     """Record that a reader opted out, by the token from their unsubscribe link (made with the current
     secret or a previous one) or their address: no edition is sent to that address again, whatever the
     config or the subscribers file lists. A token that matches no reader exits 1 and records nothing."""
-    if "@" in who and (problem := address_problem(who)):
+    if problem := who_problem(who):
         raise UsageError(problem)
-    if "@" not in who and not is_token(who.strip().lower()):
-        raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
     with opened(config_path) as (config, store):
-        before = store.suppression(normalise(who)) if "@" in who else None
-        address = unsubscribe(config, store, who, "digest unsubscribe", datetime.now(UTC))
-    if address is None:
-        tried = (f"tried the current secret and {config.newsletter.unsubscribe_previous_secrets_env}" if token_keys(config) else
-                 f"{config.newsletter.unsubscribe_secret_env} is not set, so no token can be matched")
-        raise DigestError(f"the token {who.strip()} matches no reader ({tried}); nothing recorded")
-    click.echo(f"{address}: {'was already suppressed (' + before.reason + ')' if before else 'unsubscribed'}")
+        said = unsubscribe_by_hand(config, store, who, datetime.now(UTC))
+    click.echo(said)
 
 
 @main.group("readers", invoke_without_command=True)
