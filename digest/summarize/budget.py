@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 
 from digest.summarize.compress import forms
-from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, SPEECH_VERBS, alternation, word_pattern, words_for
+from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, COORDINATORS, SPEECH_VERBS, alternation, word_pattern, words_for
 
 __all__ = ["fit_words"]
 
 ELLIPSIS = "…"
+LIST_ITEM_WORDS = 6  # a part between commas this short may be a list's item, so ", and" after it is no clause's end
 MIN_CLAUSE_SHARE = 0.5  # a cut keeps at least half the budget, else the cut falls between words
 _CLAUSE_END = re.compile(r"[,;:.!?][”\"’»]?\s(?![\d(]|(?:and|or|as well as)\b)|\s[—–-]\s")  # not inside a list
 _BREAK = re.compile(r";\s|\s[—–]\s")  # a semicolon or a dash ends a clause in every language
@@ -64,6 +65,15 @@ def _clause_opening(lang: str) -> re.Pattern[str] | None:
 
 
 @word_pattern
+def _coordination(lang: str) -> re.Pattern[str] | None:
+    """A comma before "and" after a long part: a clause's end, not a list's."""
+    words = alternation(words_for(COORDINATORS, lang))
+    if words is None:
+        return None
+    return re.compile(rf",\s+(?={words}\s)", re.I)
+
+
+@word_pattern
 def _bare_clause_opening(lang: str) -> re.Pattern[str] | None:
     """A space before a word that opens an adverbial clause without a comma ("after", "while")."""
     openers = alternation(words_for(BARE_CLAUSE_OPENERS, lang))
@@ -77,6 +87,12 @@ def _reported_tail(lang: str) -> re.Pattern[str] | None:
     if verbs is None:
         return None
     return re.compile(rf",\s+(?=[^,;\"“”«»]{{1,100}}\b{verbs}\b[^,;\"“”«»]{{0,60}}[.!?…]\s*$)", re.I)
+
+
+def _after_a_long_part(text: str, at: int) -> bool:
+    """Whether the part of `text` before `at`, back to the comma, semicolon or colon before it, is long."""
+    part = re.split(r"[,;:]", text[max(0, at - 400) : at])[-1]
+    return len(part.split()) > LIST_ITEM_WORDS
 
 
 def _outside_quotes(text: str) -> bool:
@@ -96,6 +112,7 @@ def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
         return [m.start() for m in pattern.finditer(text) if m.start() < limit] if pattern is not None else []
 
     starts = before_limit(_BREAK) + before_limit(_clause_opening(lang))
+    starts += [start for start in before_limit(_coordination(lang)) if _after_a_long_part(window, start)]
     if not re.search("[\"“”«»]", sentence):  # a fact may lose its source ("..., the ministry said."); a quotation may not
         starts += before_limit(_reported_tail(lang), sentence)
     minimum = max(1, int(words * MIN_CLAUSE_SHARE))

@@ -180,3 +180,10 @@ BARE_CLAUSE_OPENERS: dict[str, tuple[str, ...]] = {
     "ukrainian": ("після того як", "оскільки", "але", "тоді як", "попри"),
     "russian": ("после того как", "поскольку", "но", "тогда как", "несмотря на"),
 }
+# "..., and asked residents ...": a comma and a coordinating conjunction end a clause when the
+# part before the comma is long (a list's items are short: "18 border guards, and ...").
+COORDINATORS: dict[str, tuple[str, ...]] = {
+    "english": ("and",), "french": ("et",), "spanish": ("y",), "german": ("und",), "italian": ("e",),
+    "portuguese": ("e",), "dutch": ("en",), "polish": ("i", "a"), "ukrainian": ("і", "й", "та", "а"),
+    "russian": ("и", "а"),
+}
