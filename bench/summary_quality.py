@@ -204,7 +204,7 @@ _RUN_IN_OPENERS = frozenset("The A An He She They It We You His Her Their Its Th
 def opens_mid_sentence(sentence: str, source: str) -> bool:
     """Lower case, or the words before it in the source do not end a sentence (nor a line, nor a
     label, nor a run-in caption before an English opener)."""
-    first = re.search(r"[^\W\d_]", sentence)
+    first = re.search(r"\w", sentence)  # a sentence may open on a number: "30% des Français ..."
     if first and first.group(0).islower() and first.group(0).upper() != first.group(0):
         return True
     at = _where(sentence, source)

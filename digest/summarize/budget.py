@@ -25,7 +25,9 @@ ELLIPSIS = "…"
 LIST_ITEM_WORDS = 6  # a part between commas this short may be a list's item, so ", and" after it is no clause's end
 MIN_CLAUSE_SHARE = 0.5  # a cut keeps at least half the budget, else the cut falls between words
 _CLAUSE_END = re.compile(r"[,;:.!?][”\"’»]?\s(?![\d(]|(?:and|or|as well as)\b)|\s[—–-]\s")  # not inside a list
-_BREAK = re.compile(r";\s|\s[—–]\s")  # a semicolon or a dash ends a clause in every language
+_BREAK = re.compile(r";\s|\s[—–]\s|\s:\s")  # a semicolon, a dash or a spaced colon (French) ends a clause
+# A quotation and its attribution after it: '"...," the minister said.' (the attribution at most 120 characters).
+_QUOTE_THEN_SPEAKER = re.compile(r"^([“\"«„])([^“”\"«»„]+?)([,.!?…]?)([”\"»“])(\s*,?\s*[^“”\"«»„]{3,120})$")
 _QUOTES = (('"', '"'), ("“", "”"), ("«", "»"))
 
 
@@ -38,8 +40,8 @@ def fit_words(sentences: list[str], words: int, lang: str = "en") -> list[str]:
     for sentence in sentences:
         room = words - used
         fitted, shortest = (sentence, sentence) if len(sentence.split()) <= room else _compressed(sentence, room, lang)
-        if fitted is None and not kept:
-            return [_clause_cut(shortest, room, lang) or _cut(shortest, room)]  # the lead is cut, never left out
+        if fitted is None and not kept:  # the lead is cut, never left out
+            return [_clause_cut(shortest, room, lang) or _quote_cut(shortest, room) or _cut(shortest, room)]
         if fitted is None:
             break
         kept.append(fitted)
@@ -123,6 +125,19 @@ def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
             if minimum <= len(head.split()) <= words and _outside_quotes(head):
                 return head + ("" if head.endswith((".", "!", "?")) else ".")
     return None
+
+
+def _quote_cut(sentence: str, words: int) -> str | None:
+    """A quotation elided inside its marks, its attribution kept: '"We have been preparing …," she said.'"""
+    found = _QUOTE_THEN_SPEAKER.match(sentence)
+    if found is None:
+        return None
+    opening, quoted, comma, closing, speaker = found.groups()
+    room = words - len(speaker.split())
+    if room < max(1, int(words * MIN_CLAUSE_SHARE)):
+        return None
+    inner = _cut(quoted, room).rstrip(ELLIPSIS).rstrip(" ,;:") + ELLIPSIS
+    return f"{opening}{inner}{',' if comma == ',' else ''}{closing}{speaker}"
 
 
 def _cut(sentence: str, words: int) -> str:

@@ -125,15 +125,16 @@ def leans_on_context(sentence: str, lang: str, title: str | None = None) -> bool
 
 @word_pattern
 def _trailing_attribution(lang: str) -> re.Pattern[str] | None:
-    """", he added." or ", she said." ending a sentence (where the verb carries the person, the verb
-    alone: ", añadió."); None for a language without the words."""
+    """", he added." or ", she said." ending a sentence, perhaps with a short tail (", he said on
+    Monday."; where the verb carries the person, the verb alone: ", añadió."); None for a language
+    without the words."""
     verbs = alternation(words_for(PRONOUN_ATTRIBUTIONS, lang))
     if verbs is None:
         return None
-    return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\s*[.!?…]?[\"”»’]?\s*$", re.I)
+    return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\b[^.!?…\"“”«»]{{0,40}}[.!?…]?[\"”»’]?\s*$", re.I)
 
 
-ATTRIBUTION_TAIL = 60  # characters at a sentence's end that hold ", he told reporters."
+ATTRIBUTION_TAIL = 100  # characters at a sentence's end that hold ", he told reporters on Monday."
 
 
 @lru_cache(maxsize=64)

@@ -66,9 +66,11 @@ PRONOUN_ATTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "english": tuple(f"{p} {v}" for p in ("he", "she", "they") for v in (
         "said", "says", "added", "adds", "noted", "wrote", "explained", "continued", "stressed", "argued", "told reporters"))
     + ("said he", "said she", "added he", "added she"),
-    "french": ("a-t-il ajouté", "a-t-elle ajouté", "a-t-il dit", "a-t-elle dit", "a-t-il déclaré", "a-t-elle déclaré",
-               "a-t-il précisé", "a-t-elle précisé", "a-t-il expliqué", "a-t-elle expliqué", "ajoute-t-il",
-               "ajoute-t-elle", "précise-t-il", "précise-t-elle", "explique-t-il", "explique-t-elle", "ont-ils ajouté"),
+    "french": tuple(f"a-t-{p} {v}" for p in ("il", "elle") for v in (
+        "ajouté", "dit", "déclaré", "précisé", "expliqué", "indiqué", "annoncé", "affirmé", "estimé", "souligné",
+        "poursuivi", "assuré", "insisté", "expliqué", "confié", "martelé", "lancé", "répondu", "rappelé"))
+    + tuple(f"{v}-t-{p}" for p in ("il", "elle") for v in ("ajoute", "précise", "explique", "poursuit", "estime", "souligne"))
+    + tuple(f"ont-{p} {v}" for p in ("ils", "elles") for v in ("ajouté", "dit", "déclaré", "indiqué", "expliqué")),
     "spanish": ("añadió", "agregó", "dijo", "explicó", "señaló", "afirmó", "indicó", "añadió él", "dijo ella"),
     "italian": ("ha aggiunto", "ha detto", "ha spiegato", "ha sottolineato"),
     "portuguese": ("acrescentou", "disse ele", "disse ela", "afirmou", "explicou"),
@@ -158,8 +160,9 @@ CLAUSE_OPENERS: dict[str, tuple[str, ...]] = {
     "english": ("which", "who", "whose", "where", "while", "whereas", "although", "though", "but", "as", "after",
                 "before", "since", "because", "amid", "despite", "following", "adding", "saying", "when", "until",
                 "with", "marking", "bringing", "making", "leaving"),
-    "french": ("qui", "où", "alors que", "tandis que", "mais", "après", "avant", "car", "lorsque", "quand", "malgré",
-               "bien que", "puisque"),
+    "french": ("qui", "où", "dont", "alors que", "tandis que", "mais", "après", "avant", "car", "lorsque", "quand",
+               "malgré", "bien que", "puisque", "afin de", "afin que", "avant de", "ce qui", "ce que", "tout en", "sans",
+               "pour"),
     "spanish": ("quien", "donde", "mientras", "pero", "aunque", "tras", "después", "antes", "cuando", "porque",
                 "pese a", "lo que"),
     "german": ("während", "aber", "nachdem", "obwohl", "weil", "bevor", "sodass", "wobei", "als"),
