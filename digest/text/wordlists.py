@@ -87,7 +87,7 @@ PRONOUN_ATTRIBUTIONS: dict[str, tuple[str, ...]] = {
 
 # Attribution verbs: an attribution's time and place ("said at a briefing in Kyiv on June 25") can go.
 SPEECH_VERBS: dict[str, tuple[str, ...]] = {
-    "english": ("said", "says", "told reporters", "told journalists", "announced", "reported", "wrote", "added",
+    "english": ("said", "says", "told", "announced", "reported", "wrote", "added",
                 "stated", "noted", "explained", "confirmed", "declared"),
     "french": ("a déclaré", "a dit", "a annoncé", "a indiqué", "a affirmé", "a précisé", "a expliqué", "a ajouté"),
     "spanish": ("dijo", "afirmó", "declaró", "anunció", "señaló", "explicó", "indicó", "aseguró"),
