@@ -334,7 +334,7 @@ def blurbs_table(name: str, articles: list[Article], baseline: Path | None, by_k
         if not group:
             continue
         count, words = BUDGETS[kind]
-        runs = {"digest default": [fit_words(summarize(a.body, count, title=a.title, lang=a.lang), words) for a in group]}
+        runs = {"digest default": [fit_words(summarize(a.body, count, title=a.title, lang=a.lang), words, a.lang) for a in group]}
         if baseline is not None:
             runs["baseline"] = baseline_summaries(baseline, group, count, words)
         for system, blurbs in runs.items():
