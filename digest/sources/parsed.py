@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -101,10 +102,16 @@ class ParsedFiles:
 
 
 def encode(items: list[Item], problems: list[Problem]) -> str:
+    rows = []
+    for item in items:
+        row = list(_values(item))
+        row[_PUBLISHED] = _encode_date(row[_PUBLISHED])
+        if row[_IMAGE] is not None:
+            row[_IMAGE] = dataclasses.astuple(row[_IMAGE])
+        rows.append(row)
     try:
         return json.dumps(
-            {"fields": FIELDS, "items": [[_encode_field(name, item.__dict__[name]) for name in FIELDS] for item in items],
-             "problems": [dataclasses.astuple(problem) for problem in problems]},
+            {"fields": FIELDS, "items": rows, "problems": [dataclasses.astuple(problem) for problem in problems]},
             ensure_ascii=False, separators=(",", ":"), allow_nan=False,
         )
     except (TypeError, ValueError) as exc:  # a value JSON cannot hold as it is
@@ -129,14 +136,7 @@ def decode(payload: str) -> tuple[list[Item], list[Problem]]:
 
 
 _PUBLISHED, _TAGS, _IMAGE = (FIELDS.index(name) for name in ("published", "tags", "image"))
-
-
-def _encode_field(name: str, value: Any) -> Any:
-    if name == "published":
-        return _encode_date(value)
-    if name == "image" and value is not None:
-        return dataclasses.astuple(value)
-    return value
+_values = operator.attrgetter(*FIELDS)
 
 
 def _encode_date(value: datetime | None) -> Any:
