@@ -121,6 +121,11 @@ def test_day_two_a_story_that_moved_on_comes_back_updated_with_only_what_is_new(
     keys = words[words.index("Key developments on 15 May"):]
     assert keys.index("Two workers were taken to hospital") < keys.index("Gales")
 
+    shown = run_digest("explain", "-c", str(root / "config.yaml"), "--date", str(DAY2), cwd=root)
+    assert "updated since the edition of 2026-05-14]  Fire breaks out at the grain terminal" in shown.stdout.decode()
+    page = (root / "public" / "2026/05/15/index.html").read_text()  # the archive page leads with key developments too
+    assert "Key developments on 15 May" in page and page.index('<a class="key" href="#story-1"') < page.index('id="story-1"')
+
     # day 3: the update was sent on day 2, so the same text is old news now
     write_day(root, line("fire", (FIRE[0], FIRE[1] + "\n\n" + FIRE_NEWS), DAY1, 9), line("festival", FESTIVAL, DAY3, 9))
     html3, _ = send(root, DAY3)

@@ -83,7 +83,7 @@ def test_zero_turns_it_off(tmp_path: Path) -> None:
     assert "Top story" in html
 
 
-def test_a_long_lead_loses_its_attribution_then_ends_at_a_clause_never_mid_clause() -> None:
+def test_a_long_lead_is_compressed_as_a_blurb_is_and_ends_at_a_clause_never_mid_clause() -> None:
     said = ("Meridian's first night tram line opened on Thursday, linking the railway station with the western estates between"
             " midnight and five in the morning, the city transport department said.")
     assert shortened(said) == ("Meridian's first night tram line opened on Thursday, linking the railway station with the western estates"
@@ -91,6 +91,12 @@ def test_a_long_lead_loses_its_attribution_then_ends_at_a_clause_never_mid_claus
     clauses = ("The council approved the harbour budget by 27 votes to 12 after a debate that ran past midnight, which means dredging"
                " of the inner basin can start before the summer season.")
     assert shortened(clauses) == "The council approved the harbour budget by 27 votes to 12 after a debate that ran past midnight."
+    listed = ("The children's ward of the northern hospital reopened on Thursday after a year of renovation, with 40 beds, two operating"
+              " rooms and a playroom paid for by a local charity.")
+    assert shortened(listed) == "The children's ward of the northern hospital reopened on Thursday after a year of renovation."  # not inside the list
+    ukrainian = ("Північний міст через річку Меридіанку знову відкрили для автомобілів і трамваїв у четвер увечері, після двох років"
+                 " ремонту, повідомила міська адміністрація, додавши, що пішохідна частина запрацює в червні наступного року.")
+    assert shortened(ukrainian, "uk") == "Північний міст через річку Меридіанку знову відкрили для автомобілів і трамваїв у четвер увечері."
     short = "The port replaced its last diesel crane."
     assert shortened(short) == short
     for line in (shortened(said), shortened(clauses)):
