@@ -249,6 +249,83 @@ def proof_command(config_path: Path, day: datetime | None, addresses: tuple[str,
         click.echo(for_terminal(line))
 
 
+@main.group("desk")
+@config_option
+@click.argument("day", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_check_date)
+@click.pass_context
+def desk_command(ctx: click.Context, config_path: Path, day: datetime) -> None:
+    """Write an entry in the ledger of the edition dated DATE (edition.desk/DATE.yaml): pin, drop,
+    edit, add or note. The file is the contract; this writes it for those who prefer a command."""
+    ctx.obj = (config_path, day.date())
+
+
+def _desk_write(ctx: click.Context, section: str, entry: Any) -> None:
+    from digest.desk.write import write_entry
+
+    config_path, day = ctx.obj
+    config = load_config(config_path)
+    click.echo(for_terminal(write_entry(config, day, section, entry)))
+
+
+@desk_command.command("pin")
+@click.argument("match")
+@click.argument("position", type=click.IntRange(min=1))
+@click.pass_context
+def desk_pin_command(ctx: click.Context, match: str, position: int) -> None:
+    """Put the story MATCH names (a story id, an item id or a link) at POSITION; 1 is the top story."""
+    from digest.desk.write import story_entry
+
+    _desk_write(ctx, "stories", story_entry(match, pin=position))
+
+
+@desk_command.command("drop")
+@click.argument("match")
+@click.argument("reason")
+@click.pass_context
+def desk_drop_command(ctx: click.Context, match: str, reason: str) -> None:
+    """Keep the story MATCH names out of the email, for REASON (kept in the store, shown by explain)."""
+    from digest.desk.write import story_entry
+
+    _desk_write(ctx, "stories", story_entry(match, drop=reason))
+
+
+@desk_command.command("edit")
+@click.argument("match")
+@click.option("--title", default=None)
+@click.option("--blurb", default=None)
+@click.option("--section", default=None)
+@click.option("--key", default=None, help="The story's line for key developments.")
+@click.pass_context
+def desk_edit_command(ctx: click.Context, match: str, title: str | None, blurb: str | None, section: str | None, key: str | None) -> None:
+    """Give the story MATCH names a headline, a blurb, a section or a key developments line."""
+    from digest.desk.write import story_entry
+
+    if not any((title, blurb, section, key)):
+        raise UsageError("give at least one of --title, --blurb, --section, --key")
+    _desk_write(ctx, "stories", story_entry(match, title=title, blurb=blurb, section=section, key=key))
+
+
+@desk_command.command("add")
+@click.option("--title", required=True)
+@click.option("--url", required=True)
+@click.option("--blurb", default=None)
+@click.option("--section", default=None)
+@click.option("--kind", type=click.Choice(["story", "brief"]), default=None)
+@click.pass_context
+def desk_add_command(ctx: click.Context, title: str, url: str, blurb: str | None, section: str | None, kind: str | None) -> None:
+    """Add a story the feeds do not carry."""
+    fields = {"title": title, "url": url, "blurb": blurb, "section": section, "kind": kind}
+    _desk_write(ctx, "add", {key: value for key, value in fields.items() if value is not None})
+
+
+@desk_command.command("note")
+@click.argument("text")
+@click.pass_context
+def desk_note_command(ctx: click.Context, text: str) -> None:
+    """Set the editor's note at the top of the email."""
+    _desk_write(ctx, "note", text)
+
+
 @main.command("archive")
 @config_option
 @click.option("--rebuild", is_flag=True, help="Rewrite every file, even those that look up to date.")

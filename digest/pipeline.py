@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from digest import dedupe, rank, summarize, undated
+from digest import dedupe, developing, rank, summarize, undated
 from digest import edition as editions
 from digest.config import Config
 from digest.desk import Ledger, ledger_for
@@ -69,7 +69,7 @@ def build(
     each stage's seconds. `summaries=False` leaves every summary empty: `explain` shows none.
     """
     timings = timings if timings is not None else Timings()
-    cutoff = editions.window(config, day)[1]
+    start, cutoff = editions.window(config, day)
     desk_problems: list[Problem] = []
     ledger = ledger_for(config, store, day, desk_problems)  # read first: a broken ledger stops the build before any fetch
     with timings.stage("sources"):
@@ -80,17 +80,22 @@ def build(
     with timings.stage("window"):
         in_window, placed = undated.in_edition(items, config, day, now, store)
         problems.extend(placed)
+        moved_on = developing.find(items, store, day, start, cutoff)  # sent before, with news since (or a correction)
+        in_window += moved_on.redated
     with timings.stage("dedupe"):
         clusters = cluster(in_window, config, store)
     with timings.stage("rank"):
         stories = rank.score(clusters, cutoff, config)
     with timings.stage("edition"):
-        sent = store.sent_ids(before=day) if store is not None else frozenset()
+        sent = (store.sent_ids(before=day) if store is not None else frozenset()).difference(moved_on.updates)
+        for story in stories:
+            story.update = moved_on.updates.get(story.lead.id)
         available = [story for story in stories if not editions.was_sent(story, sent)]
         arranged = arrange(available, stories, ledger, limit=config.edition.max_stories, day=day, cutoff=cutoff)
         problems.extend(arranged.problems)
         edition = editions.build_edition(stories, config, day, sent_story_ids=sent, chosen=arranged.chosen)
         edition.note = note if note is not None else (ledger.note if ledger else None)
+        edition.corrections = moved_on.corrections
         problems.extend(why_empty(config, day, problems, items, in_window, stories, available, edition))
     if summaries:
         with timings.stage("summaries"):
@@ -160,7 +165,7 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     ]
     for story in stories:
         budget = settings.story_sentences if story.kind == "story" else settings.brief_sentences
-        key = summarize.summary_key(story.lead.body, story.lead.title, budget, story.lead.lang, settings.algorithm)
+        key = summarize.summary_key(story.text, story.lead.title, budget, story.lead.lang, settings.algorithm)
         jobs[key].append(story)
         budgets[key] = budget
     summaries = store.summaries(jobs) if store is not None else {}
@@ -170,7 +175,7 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     fresh: dict[str, list[str]] = {}
     for (lang, budget), keys in sorted(batches.items()):
         keys.sort()
-        docs = [(jobs[key][0].lead.body, jobs[key][0].lead.title) for key in keys]
+        docs = [(jobs[key][0].text, jobs[key][0].lead.title) for key in keys]
         fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm), strict=False))
     if store is not None and fresh:
         store.put_summaries(fresh)

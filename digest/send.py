@@ -46,6 +46,7 @@ from digest.config import Config
 from digest.delivery import Outcome as DeliveryOutcome
 from digest.delivery import Outgoing, transport
 from digest.desk import signoff
+from digest.developing import sent_texts
 from digest.edition import shown_number
 from digest.errors import EXIT_FAILED, EXIT_OK, EXIT_WAITING
 from digest.logs import log
@@ -341,6 +342,8 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
+    store.keep_sent(day, sent_texts(stories))  # what the readers got of each item, for the stories that move on
+    store.keep_corrections(day, edition.corrections)
     ledger = (built.ledger.name, built.ledger.text) if built.ledger else ("", "")
     return Rendered(letter, shown_number(config, day, store.edition_number(day)), [story.id for story in stories],
                     [item_id for story in stories for item_id in story.item_ids], ledger if config.edition.desk else None)

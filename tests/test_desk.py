@@ -123,10 +123,14 @@ def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) 
     assert waiting.returncode == 3
     assert "waiting for approval of the edition of 2026-05-14 (digest approve --date 2026-05-14 --by NAME)" in waiting.stderr.decode()
     assert not (newsroom / "outbox").exists()
+    status = digest(newsroom, "status", "--date", str(DAY))
+    assert status.returncode == 1
+    assert "the edition of 2026-05-14 is waiting for approval (digest approve --date 2026-05-14 --by NAME)" in status.stderr.decode()
     approved = digest(newsroom, "approve", "--by", "Olena Marchuk")  # without --date: the edition the send waits on
     assert approved.returncode == 0 and approved.stdout.decode().startswith("the edition of 2026-05-14 is approved by Olena Marchuk at ")
     sent = digest(newsroom, "send", "--date", str(DAY))
     assert sent.returncode == 0, sent.stderr.decode()
+    assert "approved by Olena Marchuk at 20" in digest(newsroom, "status", "--date", str(DAY)).stdout.decode()
     (message,) = delivered(newsroom)
     body, html = text_of(message), html_of(message)
     assert message["Subject"] == "New school opens in the dockside district"
@@ -193,6 +197,7 @@ def test_the_editors_words_are_escaped_like_any_item_text(newsroom: Path) -> Non
     assert done.returncode == 0
     assert b"<script>alert(1)" not in done.stdout and b"&lt;script&gt;" in done.stdout
     assert b"<b>Ferry</b>" not in done.stdout and b"&lt;b&gt;Ferry&lt;/b&gt;" in done.stdout
+    assert b"{{subscriber}}" not in done.stdout  # never a per-reader slot
 
 
 def test_a_change_to_the_ledger_after_approval_withdraws_it(newsroom: Path) -> None:
@@ -355,3 +360,22 @@ def test_the_newsletters_title_names_a_sender_without_a_display_name(newsroom: P
     (message,) = delivered(newsroom)
     assert message["From"] == "Portside Morning <morning@example.com>"
     assert "Daily Digest" not in text_of(message) and "Portside Morning\n" in text_of(message)
+
+
+def test_digest_desk_writes_the_entries_a_build_then_applies(newsroom: Path) -> None:
+    for args in (("pin", "https://port.example/school", "1"), ("drop", "rumour", "legal hold"),
+                 ("edit", "budget", "--title", "Harbour budget passes: dredging first"),
+                 ("add", "--title", "Read the full budget", "--url", "https://port.example/budget.pdf", "--kind", "brief"),
+                 ("note", "Good morning.")):
+        done = run_digest("desk", "-c", str(newsroom / "config.yaml"), str(DAY), *args, cwd=newsroom)
+        assert done.returncode == 0, done.stderr.decode()
+    refused = run_digest("desk", "-c", str(newsroom / "config.yaml"), str(DAY), "add", "--title", "x", "--url", "javascript:alert(1)",
+                         cwd=newsroom)
+    assert refused.returncode == 2 and b"add[1].url: 'javascript:alert(1)' is not an http(s) link" in refused.stderr
+    assert b"(nothing written)" in refused.stderr
+    rows = explain(newsroom)
+    assert rows[0]["item_ids"] == ["school"] and rows[0]["desk"] == ["pinned by the editor, was #4"]
+    assert any(row["desk"] == ["dropped: legal hold"] for row in rows)
+    assert any(row["title"] == "Harbour budget passes: dredging first" for row in rows)
+    assert any(row["desk"] == ["added by the editor"] for row in rows)
+    assert "javascript" not in (newsroom / "editions" / f"{DAY}.yaml").read_text()
