@@ -500,12 +500,11 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
 
     if not jsonl:
         chosen = summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm)
-        for sentence in summarize.fit_words(chosen, words or 0):
+        for sentence in summarize.fit_words(chosen, words or 0, lang):
             click.echo(sentence)
         return
     def skip(number: int, reason: str) -> None:
         log.warning(f"{source.name}: line {number}: {reason}; skipped")
 
-    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
-        row["summary"] = summarize.fit_words(row["summary"], words or 0)  # type: ignore[arg-type]
+    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, words=words or 0, on_bad=skip):
         click.echo(json.dumps(row, ensure_ascii=False))

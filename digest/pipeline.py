@@ -183,5 +183,5 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     for key, shared in jobs.items():
         for story in shared:
             words = settings.story_words if story.kind == "story" else settings.brief_words
-            story.summary = summarize.fit_words(list(summaries[key]), words)
+            story.summary = summarize.fit_words(list(summaries[key]), words, story.lead.lang)
     return problems
