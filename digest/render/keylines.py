@@ -4,17 +4,23 @@ Ukraine Daily's signature: a reader skims the day in five lines, then reads what
 Which stories: the editor's pins first (in their order), then the best-scored stories of the
 edition, briefs only when there are not enough stories. Each line is the ledger's `key:` when the
 editor wrote one, else the story's lead as its summary opens it (for an updated story, what is new),
-shortened to KEY_WORDS words by the summariser's own budget (`summarize.fit_words`), so a line is
-cut where a clause ends and never mid-word.
+within KEY_WORDS words: a closing attribution (", the ministry said.") goes first, then the sentence
+ends with a full stop where a clause ends (a comma, semicolon, colon or dash) inside the budget;
+only a sentence with no such place is cut by the summariser's budget (`summarize.fit_words`), at a
+word, with an ellipsis.
 """
 from __future__ import annotations
 
+import re
 from math import inf
 
 from digest.model import Edition, Story
 from digest.summarize.budget import fit_words
 
 KEY_WORDS = 25  # one sentence a reader takes in at a glance; Ukraine Daily's lines run 15 to 25 words
+MIN_SHARE = 0.5  # a shortened line keeps at least half the budget, else it says too little
+_ATTRIBUTION = re.compile(r",\s+(?:according to [^,;]{1,80}|[^,;\"“”«»]{1,80}?\b(?:said|says|reported|announced|added|told [^,;]{1,60}))\W*$")
+_CLAUSE_END = re.compile(r"[,;:]\s|\s[—–]\s")
 
 
 def key_stories(edition: Edition, count: int) -> list[Story]:
@@ -39,5 +45,23 @@ def key_line(story: Story) -> str:
     if story.key:
         return story.key
     first = story.summary[0] if story.summary else story.title
-    fitted = fit_words([first], KEY_WORDS)
-    return fitted[0] if fitted else first
+    return shortened(first)
+
+
+def shortened(sentence: str) -> str:
+    """`sentence` within KEY_WORDS words, ended where a clause ends when it must be shortened."""
+    if len(sentence.split()) <= KEY_WORDS:
+        return sentence
+    attribution = _ATTRIBUTION.search(sentence)
+    if attribution and _fits(sentence[: attribution.start()]):
+        return sentence[: attribution.start()] + "."
+    for boundary in reversed(list(_CLAUSE_END.finditer(sentence))):
+        head = sentence[: boundary.start()].rstrip(" ,;:—–")
+        if _fits(head) and head.count('"') % 2 == 0 and head.count("“") <= head.count("”") and head.count("(") <= head.count(")"):
+            return head + "."
+    fitted = fit_words([sentence], KEY_WORDS)
+    return fitted[0] if fitted else sentence
+
+
+def _fits(head: str) -> bool:
+    return KEY_WORDS * MIN_SHARE <= len(head.split()) <= KEY_WORDS
