@@ -1,4 +1,4 @@
-"""What exactly-once costs: the store's pending and sent records next to the delivery they guard.
+"""What exactly-once costs: the store's pending, handed-over and sent records next to the delivery they guard.
 
     python bench/bench_send.py [--runs 30]
 
@@ -101,10 +101,10 @@ def main() -> None:
 
         variants = {
             "outbox delivery alone (baseline)": lambda run: deliver(message, f"<{run}@bench>", outbox),
-            "outbox delivery, pending and sent records": exactly_once(outbox),
+            "outbox delivery, pending, handed-over, sent records": exactly_once(outbox),
             "SMTP to 127.0.0.1 alone (baseline)": lambda run: deliver(message, message_id, smtp),
-            "SMTP, pending and sent records": exactly_once(smtp),
-            "pending and sent records alone": exactly_once(),
+            "SMTP, pending, handed-over, sent records": exactly_once(smtp),
+            "pending, handed-over, sent records alone": exactly_once(),
         }
         try:
             times = interleaved(variants, runs)

@@ -1,12 +1,15 @@
 """Time the default summarizer against sumy's LexRank on 1,000 news articles.
 
-Run: .venv/bin/python bench/summary_speed.py [--articles 1000]
+Run: .venv/bin/python bench/summary_speed.py [--articles 1000] [--baseline DIR]
 
 The articles are the 100 BBC ones in ../shared/data/bbc-news-summary/ cycled, each copy varied
 (its sentences rotated by the copy's number after the first), so no two texts are the same.
 Rows: sumy LexRank through `summarize` one after another; the default with one worker and with
 every core through `summarize_many`; and `digest summarize --jsonl` as a user runs it (process
-start-up included).
+start-up included). The one-worker rows fit each summary to a story's word budget too (2
+sentences, 60 words), as the edition does. `--baseline DIR` times the one-worker row with another
+checkout's code (say a worktree at main) in a subprocess, on the same articles in the same run,
+before and after this checkout's, so a change is read against what it replaces on the same load.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +27,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "bbc-news-summary"
 
-from digest.summarize import summarize, summarize_many  # noqa: E402
+from digest.summarize import fit_words, summarize, summarize_many  # noqa: E402
+
+# One worker's summaries and budgets, timed inside its own interpreter (the checkout's code on PYTHONPATH).
+_ONE_WORKER = """
+import json, resource, sys, time
+from digest.summarize import fit_words, summarize_many
+articles = [tuple(pair) for pair in json.load(open(sys.argv[1]))]
+cpu = lambda: sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+wall, used = time.perf_counter(), cpu()
+[fit_words(summary, 60) for summary in summarize_many(articles, 2, workers=1)]
+print(json.dumps([time.perf_counter() - wall, cpu() - used]))
+"""
+
+
+def one_worker(checkout: Path, articles: list[tuple[str, str]]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of the one-worker row with `checkout`'s code."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8") as file:
+        json.dump(articles, file)
+        file.flush()
+        result = subprocess.run([sys.executable, "-c", _ONE_WORKER, file.name], capture_output=True, check=True,
+                                cwd=checkout, env={**os.environ, "PYTHONPATH": str(checkout)})
+    seconds, cpu = json.loads(result.stdout)
+    return seconds, cpu
 
 
 def load_articles(count: int) -> list[tuple[str, str]]:
@@ -70,15 +96,24 @@ def run_cli(articles: list[tuple[str, str]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--baseline", type=Path, help="another checkout to time the one-worker row with, in the same run")
     args = parser.parse_args()
     articles = load_articles(args.articles)
     cores = os.cpu_count() or 1
     rows: list[tuple[str, tuple[float, float]]] = [
         ("sumy lexrank, serial", timed(lambda: [summarize(t, 3, title=h, algorithm="lexrank") for t, h in articles])),
-        ("news, 1 worker", timed(lambda: summarize_many(articles, 3, workers=1))),
+    ]
+    if args.baseline:
+        rows.append(("news + budget, 1 worker, baseline", one_worker(args.baseline.resolve(), articles)))
+    rows += [
+        ("news + budget, 1 worker", one_worker(ROOT, articles)),
+        ("news + budget, 1 worker, in process", timed(
+            lambda: [fit_words(s, 60) for s in summarize_many(articles, 2, workers=1)])),
         (f"news, {cores} workers", timed(lambda: summarize_many(articles, 3, workers=cores))),
         (f"digest summarize --jsonl ({cores} cores)", timed(lambda: run_cli(articles))),
     ]
+    if args.baseline:
+        rows.append(("news + budget, 1 worker, baseline again", one_worker(args.baseline.resolve(), articles)))
     baseline = rows[0][1][0]
     load = os.getloadavg()[0]
     print(f"{len(articles)} articles, 3 sentences each, {cores} cores, load average {load:.1f} at the end\n")

@@ -21,12 +21,14 @@ class Checked:
 
     @property
     def failed(self) -> bool:
-        """Any source gave nothing (the command's exit 1)."""
-        return any(ctx.failed for ctx in self.sources)
+        """Any source gave nothing, or there is none (the command's exit 1)."""
+        return not self.sources or any(ctx.failed for ctx in self.sources)
 
 
 def check(config: Config, store: Store, now: datetime) -> Checked:
     loaded = load_each(config, now, store)
     warnings = [problem for ctx in loaded for problem in ctx.problems if not problem.source_failed]
+    if not config.sources:
+        warnings.insert(0, Problem(str(config.file), "sources: lists no source, so every edition is empty; add one (README: Sources)"))
     return Checked(loaded, warnings + mail_law_problems(config) + envelope_problems(config) + dkim_problems(config),
                    sending_problems(config) + token_problems(config, store))

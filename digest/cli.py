@@ -23,17 +23,14 @@ from digest.formats import BUILD_FORMATS
 from digest.logs import log
 from digest.model import Problem
 from digest.readers import (
-    TOKEN_CHARS,
     Reason,
-    address_problem,
-    is_token,
     normalise,
     reader_states,
     restore,
     settle_token_opt_outs,
     suppress,
-    token_keys,
-    unsubscribe,
+    unsubscribe_by_hand,
+    who_problem,
 )
 from digest.store import Store
 from digest.text.terminal import for_terminal
@@ -157,7 +154,7 @@ def check_command(config_path: Path) -> None:
     """Load every source once and list each: OK and the items found, or FAILED and why; then what would
     stop `digest send` (no unsubscribe, an http one, from or to left out) and what mail providers frown on.
 
-    Exit 0 when every source works, 1 when any failed. Warnings about parts of a source, and what
+    Exit 0 when every source works, 1 when any failed or none is configured. Warnings about parts of a source, and what
     `send` would refuse, go to stderr.
     """
     from digest.check import check
@@ -252,6 +249,83 @@ def proof_command(config_path: Path, day: datetime | None, addresses: tuple[str,
         click.echo(for_terminal(line))
 
 
+@main.group("desk")
+@config_option
+@click.argument("day", metavar="DATE", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_check_date)
+@click.pass_context
+def desk_command(ctx: click.Context, config_path: Path, day: datetime) -> None:
+    """Write an entry in the ledger of the edition dated DATE (edition.desk/DATE.yaml): pin, drop,
+    edit, add or note. The file is the contract; this writes it for those who prefer a command."""
+    ctx.obj = (config_path, day.date())
+
+
+def _desk_write(ctx: click.Context, section: str, entry: Any) -> None:
+    from digest.desk.write import write_entry
+
+    config_path, day = ctx.obj
+    config = load_config(config_path)
+    click.echo(for_terminal(write_entry(config, day, section, entry)))
+
+
+@desk_command.command("pin")
+@click.argument("match")
+@click.argument("position", type=click.IntRange(min=1))
+@click.pass_context
+def desk_pin_command(ctx: click.Context, match: str, position: int) -> None:
+    """Put the story MATCH names (a story id, an item id or a link) at POSITION; 1 is the top story."""
+    from digest.desk.write import story_entry
+
+    _desk_write(ctx, "stories", story_entry(match, pin=position))
+
+
+@desk_command.command("drop")
+@click.argument("match")
+@click.argument("reason")
+@click.pass_context
+def desk_drop_command(ctx: click.Context, match: str, reason: str) -> None:
+    """Keep the story MATCH names out of the email, for REASON (kept in the store, shown by explain)."""
+    from digest.desk.write import story_entry
+
+    _desk_write(ctx, "stories", story_entry(match, drop=reason))
+
+
+@desk_command.command("edit")
+@click.argument("match")
+@click.option("--title", default=None)
+@click.option("--blurb", default=None)
+@click.option("--section", default=None)
+@click.option("--key", default=None, help="The story's line for key developments.")
+@click.pass_context
+def desk_edit_command(ctx: click.Context, match: str, title: str | None, blurb: str | None, section: str | None, key: str | None) -> None:
+    """Give the story MATCH names a headline, a blurb, a section or a key developments line."""
+    from digest.desk.write import story_entry
+
+    if not any((title, blurb, section, key)):
+        raise UsageError("give at least one of --title, --blurb, --section, --key")
+    _desk_write(ctx, "stories", story_entry(match, title=title, blurb=blurb, section=section, key=key))
+
+
+@desk_command.command("add")
+@click.option("--title", required=True)
+@click.option("--url", required=True)
+@click.option("--blurb", default=None)
+@click.option("--section", default=None)
+@click.option("--kind", type=click.Choice(["story", "brief"]), default=None)
+@click.pass_context
+def desk_add_command(ctx: click.Context, title: str, url: str, blurb: str | None, section: str | None, kind: str | None) -> None:
+    """Add a story the feeds do not carry."""
+    fields = {"title": title, "url": url, "blurb": blurb, "section": section, "kind": kind}
+    _desk_write(ctx, "add", {key: value for key, value in fields.items() if value is not None})
+
+
+@desk_command.command("note")
+@click.argument("text")
+@click.pass_context
+def desk_note_command(ctx: click.Context, text: str) -> None:
+    """Set the editor's note at the top of the email."""
+    _desk_write(ctx, "note", text)
+
+
 @main.command("archive")
 @config_option
 @click.option("--rebuild", is_flag=True, help="Rewrite every file, even those that look up to date.")
@@ -296,18 +370,11 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
     """Record that a reader opted out, by the token from their unsubscribe link (made with the current
     secret or a previous one) or their address: no edition is sent to that address again, whatever the
     config or the subscribers file lists. A token that matches no reader exits 1 and records nothing."""
-    if "@" in who and (problem := address_problem(who)):
+    if problem := who_problem(who):
         raise UsageError(problem)
-    if "@" not in who and not is_token(who.strip().lower()):
-        raise UsageError(f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)")
     with opened(config_path) as (config, store):
-        before = store.suppression(normalise(who)) if "@" in who else None
-        address = unsubscribe(config, store, who, "digest unsubscribe", datetime.now(UTC))
-    if address is None:
-        tried = (f"tried the current secret and {config.newsletter.unsubscribe_previous_secrets_env}" if token_keys(config) else
-                 f"{config.newsletter.unsubscribe_secret_env} is not set, so no token can be matched")
-        raise DigestError(f"the token {who.strip()} matches no reader ({tried}); nothing recorded")
-    click.echo(f"{address}: {'was already suppressed (' + before.reason + ')' if before else 'unsubscribed'}")
+        said = unsubscribe_by_hand(config, store, who, datetime.now(UTC))
+    click.echo(said)
 
 
 @main.group("readers", invoke_without_command=True)
@@ -433,12 +500,11 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
 
     if not jsonl:
         chosen = summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm)
-        for sentence in summarize.fit_words(chosen, words or 0):
+        for sentence in summarize.fit_words(chosen, words or 0, lang):
             click.echo(sentence)
         return
     def skip(number: int, reason: str) -> None:
         log.warning(f"{source.name}: line {number}: {reason}; skipped")
 
-    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, on_bad=skip):
-        row["summary"] = summarize.fit_words(row["summary"], words or 0)  # type: ignore[arg-type]
+    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, words=words or 0, on_bad=skip):
         click.echo(json.dumps(row, ensure_ascii=False))

@@ -16,6 +16,8 @@ import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import Any, Literal
@@ -487,6 +489,19 @@ class Config:
 
     def source_tz(self, source: SourceConfig) -> ZoneInfo:
         return ZoneInfo(source.timezone) if source.timezone else self.newsletter.tz
+
+
+def sender(config: Config) -> str:
+    """The From: `newsletter.from` as written when it gives a name; else its address under the
+    newsletter's title, so a bare address (or the placeholder, when `from` is left out) is not sent
+    as "Daily Digest" or as a nameless address."""
+    name, address = parseaddr(config.newsletter.from_)
+    if name and "newsletter.from" not in config.left_out:
+        return config.newsletter.from_
+    try:
+        return str(Address(display_name=" ".join(config.newsletter.title.split()), addr_spec=address)) if address else config.newsletter.from_
+    except (ValueError, IndexError, HeaderParseError):
+        return config.newsletter.from_
 
 
 def load_config(path: str | Path) -> Config:

@@ -98,6 +98,27 @@ class DeskEdits:
     notes: list[str] = field(default_factory=list)  # what `digest explain` says of each edit
 
 
+@dataclass(frozen=True)
+class Update:
+    """What is new in an item the readers were sent before (digest.developing): it comes back as news."""
+
+    previous: date  # the last edition that sent it
+    text: str  # only the sentences new since then, in their paragraphs: what its blurb is made from
+    retitled: bool  # its headline changed
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A correction to an item an earlier edition sent (digest.developing), carried once by the next edition."""
+
+    item: str
+    key: str  # the correction's text, normalised: the same correction is carried once
+    corrects: date  # the last edition that sent the item
+    title: str  # the item's headline as it reads now
+    url: str | None
+    text: str  # "Correction: ..." as the source words it ("" when only a category says it was corrected)
+
+
 @dataclass
 class Story:
     """Items that report the same thing; the lead item speaks for the cluster."""
@@ -109,6 +130,7 @@ class Story:
     components: dict[str, float] = field(default_factory=dict)
     section: str | None = None
     desk: DeskEdits | None = None  # the editor's edits, when the ledger names the story
+    update: Update | None = None  # what is new, when its lead was sent before and has moved on
 
     @property
     def id(self) -> str:
@@ -127,6 +149,11 @@ class Story:
     def key(self) -> str | None:
         """The editor's line for key developments (the ledger's `key:`), or None."""
         return self.desk.key if self.desk else None
+
+    @property
+    def text(self) -> str:
+        """What its blurb is made from: for a story sent before, only what is new since; else the lead's body."""
+        return self.update.text if self.update else self.lead.body
 
     @property
     def url(self) -> str | None:
@@ -170,6 +197,7 @@ class Edition:
     preheader: str = ""
     number: int | None = None
     note: str | None = None
+    corrections: list[Correction] = field(default_factory=list)  # to stories earlier editions sent, shown at its end
 
     def stories(self) -> list[Story]:
         """Every story in reading order."""

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from digest import dedupe, rank, summarize
+from digest import dedupe, developing, rank, summarize, undated
 from digest import edition as editions
 from digest.config import Config
 from digest.desk import Ledger, ledger_for
@@ -78,18 +78,25 @@ def build(
     if config.sources and sum(problem.source_failed for problem in problems) == len(config.sources):
         raise BuildError("every source failed (see the warnings above): there is nothing to build an edition from", problems)
     with timings.stage("window"):
-        in_window = [item for item in items if editions.in_window(item, start, cutoff)]
+        in_window, placed = undated.in_edition(items, config, day, now, store)
+        problems.extend(placed)
+        moved_on = developing.find(items, store, day, start, cutoff)  # sent before, with news since (or a correction)
+        in_window += moved_on.redated
     with timings.stage("dedupe"):
         clusters = cluster(in_window, config, store)
     with timings.stage("rank"):
         stories = rank.score(clusters, cutoff, config)
     with timings.stage("edition"):
-        sent = store.sent_ids(before=day) if store is not None else frozenset()
+        sent = (store.sent_ids(before=day) if store is not None else frozenset()).difference(moved_on.updates)
+        for story in stories:
+            story.update = moved_on.updates.get(story.lead.id)
         available = [story for story in stories if not editions.was_sent(story, sent)]
         arranged = arrange(available, stories, ledger, limit=config.edition.max_stories, day=day, cutoff=cutoff)
         problems.extend(arranged.problems)
         edition = editions.build_edition(stories, config, day, sent_story_ids=sent, chosen=arranged.chosen)
         edition.note = note if note is not None else (ledger.note if ledger else None)
+        edition.corrections = moved_on.corrections
+        problems.extend(why_empty(config, day, problems, items, in_window, stories, available, edition))
     if summaries:
         with timings.stage("summaries"):
             problems.extend(summarize_stories([story for story in edition.stories() if not (story.desk and story.desk.blurb)], config, store))
@@ -100,6 +107,35 @@ def build(
         with timings.stage("store"):
             store.record_items(((item.id, item.source) for item in items), now)
     return BuildResult(edition, arranged.everything, problems, timings, ledger)
+
+
+def why_empty(config: Config, day: date, problems: list[Problem], items: list[DatedItem], in_window: list[DatedItem],
+              stories: list[Story], available: list[Story], edition: Edition) -> list[Problem]:
+    """A half-set-up config or an empty edition, named with the reason, so neither is built in silence."""
+    found = []
+    if not config.sources:
+        found.append(Problem(str(config.file), "sources: lists no source; add one (README: Sources), or every edition is empty"))
+    if edition.stories():
+        return found
+    failed = sum(problem.source_failed for problem in problems)
+    if not config.sources:
+        why = "the config has no sources"
+    elif not items:
+        why = "its sources gave no items"
+    elif not in_window:
+        start, cutoff = editions.window(config, day)
+        shown = "%Y-%m-%d %H:%M %Z"
+        why = f"none of the {len(items)} items read was published in its window, {start.strftime(shown)} to {cutoff.strftime(shown)}"
+    elif not available:
+        why = f"all {len(stories)} stories of its window were sent in earlier editions"
+    elif any(story.desk and story.desk.drop for story in available):
+        why = "the editor's ledger dropped every story"
+    else:
+        why = "edition.max_stories is 0"
+    if failed:
+        why += f" ({failed} of {len(config.sources)} sources failed)"
+    found.append(Problem("edition", f"the edition of {day} has no stories: {why}"))
+    return found
 
 
 def cluster(items: list[DatedItem], config: Config, store: Store | None) -> list[Story]:
@@ -129,7 +165,7 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     ]
     for story in stories:
         budget = settings.story_sentences if story.kind == "story" else settings.brief_sentences
-        key = summarize.summary_key(story.lead.body, story.lead.title, budget, story.lead.lang, settings.algorithm)
+        key = summarize.summary_key(story.text, story.lead.title, budget, story.lead.lang, settings.algorithm)
         jobs[key].append(story)
         budgets[key] = budget
     summaries = store.summaries(jobs) if store is not None else {}
@@ -139,7 +175,7 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     fresh: dict[str, list[str]] = {}
     for (lang, budget), keys in sorted(batches.items()):
         keys.sort()
-        docs = [(jobs[key][0].lead.body, jobs[key][0].lead.title) for key in keys]
+        docs = [(jobs[key][0].text, jobs[key][0].lead.title) for key in keys]
         fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm), strict=False))
     if store is not None and fresh:
         store.put_summaries(fresh)
@@ -147,5 +183,5 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     for key, shared in jobs.items():
         for story in shared:
             words = settings.story_words if story.kind == "story" else settings.brief_words
-            story.summary = summarize.fit_words(list(summaries[key]), words)
+            story.summary = summarize.fit_words(list(summaries[key]), words, story.lead.lang)
     return problems

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from digest.config import Config, ConfigError
-from digest.errors import UsageError
+from digest.errors import DigestError, UsageError
 from digest.store import Store, Suppression
 
 PLACEHOLDER = "{{subscriber}}"
@@ -379,6 +379,28 @@ def unsubscribe(config: Config, store: Store, token_or_address: str, source: str
     if address is not None:
         store.suppress(address, Reason.UNSUBSCRIBED, _clean_name(source), now)
     return address
+
+
+def who_problem(who: str) -> str | None:
+    """What is wrong with `digest unsubscribe WHO`, before any file is read: an address must be one,
+    anything else must have a token's shape."""
+    if "@" in who:
+        return address_problem(who)
+    if not is_token(who.strip().lower()):
+        return f"'{who}' is neither an email address nor an unsubscribe token ({TOKEN_CHARS} letters and digits)"
+    return None
+
+
+def unsubscribe_by_hand(config: Config, store: Store, who: str, now: datetime) -> str:
+    """`digest unsubscribe WHO` (checked with who_problem): record the opt-out; the line that says what
+    was done. Raises DigestError when a token matches no reader (nothing is recorded)."""
+    before = store.suppression(normalise(who)) if "@" in who else None
+    address = unsubscribe(config, store, who, "digest unsubscribe", now)
+    if address is None:
+        tried = (f"tried the current secret and {config.newsletter.unsubscribe_previous_secrets_env}" if token_keys(config) else
+                 f"{config.newsletter.unsubscribe_secret_env} is not set, so no token can be matched")
+        raise DigestError(f"the token {who.strip()} matches no reader ({tried}); nothing recorded")
+    return f"{address}: {'was already suppressed (' + before.reason + ')' if before else 'unsubscribed'}"
 
 
 def _confirm_hash(confirm_token: str) -> str:

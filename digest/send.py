@@ -46,6 +46,7 @@ from digest.config import Config
 from digest.delivery import Outcome as DeliveryOutcome
 from digest.delivery import Outgoing, transport
 from digest.desk import signoff
+from digest.developing import sent_texts
 from digest.edition import shown_number
 from digest.errors import EXIT_FAILED, EXIT_OK, EXIT_WAITING
 from digest.logs import log
@@ -132,6 +133,7 @@ def send(
         prefix = f"{trigger}: " if trigger else ""
         try:
             if resend_uncertain:
+                _ask_the_mail_system(config, store, day)
                 again = store.requeue_uncertain(day, utcnow())
                 log.info(f"sending the edition of {day} again to the {_readers(again)} marked uncertain, as asked" if again
                          else f"no reader of the edition of {day} is marked uncertain; nothing to send again")
@@ -145,6 +147,24 @@ def send(
         detail = "; ".join([result.summary, *result.failures])
         store.end_run(run_id, result.outcome, utcnow(), warnings=result.warnings, detail=prefix + detail)
     return result
+
+
+def _ask_the_mail_system(config: Config, store: Store, day: date) -> None:
+    """Before re-sending the readers marked uncertain, ask the mail system (where it can be asked:
+    Postmark) which of them it took: those are recorded sent and not sent again."""
+    record = store.edition(day)
+    uncertain = [delivery.address for delivery in store.deliveries(day, status=DeliveryStatus.UNCERTAIN)]
+    if record is None or record.letter is None or not uncertain:
+        return
+    with transport(config) as sender:
+        ask = getattr(sender, "accepted", None)
+        taken = ask(Letter.from_json(record.letter), uncertain) if ask else None
+    if taken is None:
+        return
+    store.record_outcomes(day, [(address, DeliveryStatus.SENT, f"{config.delivery.api.provider}'s own records show it took this copy"
+                                 " (asked before re-sending)") for address in uncertain if address.lower() in taken], utcnow())
+    log.info(f"{config.delivery.api.provider} took {_readers(len(taken))} of the {_readers(len(uncertain))} marked uncertain;"
+             " they are recorded sent, not sent again")
 
 
 def missed_days(store: Store, day: date) -> list[date]:
@@ -322,6 +342,8 @@ def _build_and_render(config: Config, store: Store, day: date, existing: Edition
         letter = letter.with_message_id(next_copy_id(letter.message_id, existing.message_id))
     store.put_page(public_page(edition, config))  # the web archive's page, kept before the edition is recorded
     stories = edition.stories()  # as fitted: feed items dropped to fit Gmail's clip limit are not recorded
+    store.keep_sent(day, sent_texts(stories))  # what the readers got of each item, for the stories that move on
+    store.keep_corrections(day, edition.corrections)
     ledger = (built.ledger.name, built.ledger.text) if built.ledger else ("", "")
     return Rendered(letter, shown_number(config, day, store.edition_number(day)), [story.id for story in stories],
                     [item_id for story in stories for item_id in story.item_ids], ledger if config.edition.desk else None)

@@ -30,12 +30,16 @@ def edition_status(config: Config, store: Store, day: date | None, now: datetime
     """The edition of `day` (default: the latest recorded), a line for it and one per reader."""
     record = store.edition(day) if day else next(reversed(store.editions()), None)
     if record is None:
+        held = day if day in store.held() else None
         return Status([roster.summary(config, store, now)],
-                      missing=f"no edition {'of ' + str(day) + ' ' if day else ''}has been sent or recorded in {store.path}")
+                      missing=f"the edition of {held} is waiting for approval (digest approve --date {held} --by NAME)" if held else
+                      f"no edition {'of ' + str(day) + ' ' if day else ''}has been sent or recorded in {store.path}")
     counts = store.delivery_counts(record.date)
     lines = [f"edition {record.date} (No. {shown_number(config, record.date, record.number)}): {record.status}; " +
              ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) +
              (f"; {record.reason}" if record.status is EditionStatus.PENDING and record.reason else "")]
+    if approval := store.approval(record.date):
+        lines.append(f"approved by {approval.approver} at {approval.approved.astimezone(config.newsletter.tz).strftime('%Y-%m-%d %H:%M %Z')}")
     if counts.get(DeliveryStatus.UNCERTAIN):
         lines.append(f"uncertain: the mail system may have taken these copies; {RESEND_HINT.format(day=record.date)}")
     for delivery in store.deliveries(record.date):

@@ -30,6 +30,7 @@ class Handler:
     every_recipient: str | None = None  # the answer to every RCPT (e.g. a relay that wants a login)
     mail_from: str | None = None  # the answer to every MAIL FROM
     late: dict[str, float] = field(default_factory=dict)  # recipient -> seconds the message is queued before its 250
+    drop: set[str] = field(default_factory=set)  # recipients whose message is queued and the connection then dropped, unanswered
     on_queue: Callable[[Received], None] | None = None  # called with each message as it is queued
     sessions: int = 0
 
@@ -60,6 +61,9 @@ class Handler:
         if self.on_queue:
             self.on_queue(self.received[-1])
         await asyncio.sleep(max((self.late.get(rcpt, 0.0) for rcpt in envelope.rcpt_tos), default=0.0))
+        if self.drop & set(envelope.rcpt_tos):
+            server.transport.close()
+            return None
         return f"250 2.0.0 Ok: queued as Q{len(self.received)}"
 
     def copies(self) -> dict[str, int]:

@@ -63,10 +63,10 @@ def test_each_kind_keeps_its_sentence_and_word_budget_in_english_and_ukrainian(t
     # a story: 2 sentences at most, 60 words; its first sentence (55 words) leaves no room for the second
     assert LONG_EN.split(". ")[0] + ". The law" not in flat
     assert flat.count(LONG_EN.split(". ")[0] + ".") == 1
-    # a brief: 1 sentence, 40 words, cut at the last clause boundary inside them, never mid-word
-    assert "after the overnight strikes, the grid operator said… " in flat
-    assert "які залишилися в громадах під обстрілами… " in flat
-    assert "під обстрілами, до кінця війни" not in flat
+    # a brief: 1 sentence, 40 words, cut before a clause ("adding that", "які") with a full stop, never mid-word
+    assert "after the overnight strikes, the grid operator said. " in flat
+    assert "доплачує вчителям, лікарям і рятувальникам. " in flat
+    assert "які залишилися" not in flat and "…" not in flat
 
 
 def test_a_run_on_body_is_named_as_suspect_cut_and_earns_nothing_for_its_length(tmp_path: Path) -> None:

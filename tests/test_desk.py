@@ -82,7 +82,7 @@ def html_of(message: email.message.EmailMessage) -> str:
 
 
 def text_of(message: email.message.EmailMessage) -> str:
-    return message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
 
 
 DAY_ONE = """\
@@ -116,6 +116,9 @@ def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) 
     assert by_id["budget"]["desk"][0] == "retitled by the editor (was 'Council passes the harbour budget after a long night')"
     added = [row for row in rows if row["desk"] == ["added by the editor"]]
     assert [row["title"] for row in added] == ["Read the full budget"]
+    preview = digest(newsroom, "build", "--date", str(DAY), "-o", "preview.html")
+    assert "waiting for approval of the edition of 2026-05-14 (digest approve --date 2026-05-14 --by NAME): this is a preview" in (
+        preview.stderr.decode())
     text = digest(newsroom, "explain", "--date", str(DAY)).stdout.decode()
     assert "pinned by the editor, was #4]  New school opens" in text and "dropped: unconfirmed: legal hold]" in text
 
@@ -123,10 +126,14 @@ def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) 
     assert waiting.returncode == 3
     assert "waiting for approval of the edition of 2026-05-14 (digest approve --date 2026-05-14 --by NAME)" in waiting.stderr.decode()
     assert not (newsroom / "outbox").exists()
+    status = digest(newsroom, "status", "--date", str(DAY))
+    assert status.returncode == 1
+    assert "the edition of 2026-05-14 is waiting for approval (digest approve --date 2026-05-14 --by NAME)" in status.stderr.decode()
     approved = digest(newsroom, "approve", "--by", "Olena Marchuk")  # without --date: the edition the send waits on
     assert approved.returncode == 0 and approved.stdout.decode().startswith("the edition of 2026-05-14 is approved by Olena Marchuk at ")
     sent = digest(newsroom, "send", "--date", str(DAY))
     assert sent.returncode == 0, sent.stderr.decode()
+    assert "approved by Olena Marchuk at 20" in digest(newsroom, "status", "--date", str(DAY)).stdout.decode()
     (message,) = delivered(newsroom)
     body, html = text_of(message), html_of(message)
     assert message["Subject"] == "New school opens in the dockside district"
@@ -193,6 +200,7 @@ def test_the_editors_words_are_escaped_like_any_item_text(newsroom: Path) -> Non
     assert done.returncode == 0
     assert b"<script>alert(1)" not in done.stdout and b"&lt;script&gt;" in done.stdout
     assert b"<b>Ferry</b>" not in done.stdout and b"&lt;b&gt;Ferry&lt;/b&gt;" in done.stdout
+    assert b"{{subscriber}}" not in done.stdout  # never a per-reader slot
 
 
 def test_a_change_to_the_ledger_after_approval_withdraws_it(newsroom: Path) -> None:
@@ -261,3 +269,116 @@ def test_schedule_waits_for_approval_until_the_deadline_then_does_what_on_deadli
         else:
             assert late.warnings[0] == said + "; sending it unapproved, as edition.on_deadline: send says"
             assert store.edition(DAY) is not None and len(delivered(newsroom)) == 1
+
+
+def faked(root: Path, moment: datetime, *args: str) -> subprocess.CompletedProcess:
+    """`digest ARGS` in a new process whose clock reads `moment` (Debian's faketime)."""
+    import os
+    import shutil
+    import sys
+
+    from conftest import ROOT
+
+    if shutil.which("faketime") is None:
+        pytest.skip("faketime is not installed (CI installs Debian's package in .ci/run)")
+    utc = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TZ": "UTC", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    return subprocess.run(["faketime", "-f", f"@{utc}", sys.executable, "-m", "digest", args[0], "-c", str(root / "config.yaml"), *args[1:]],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.slow
+def test_an_undated_item_read_after_the_cutoff_makes_that_mornings_edition_without_a_time(tmp_path: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    kyiv = ZoneInfo("Europe/Kyiv")
+    items = [
+        {"id": "tram", "title": "Night trams start running on line N1", "body": "The first night tram left the depot at midnight.",
+         "kind": "story", "url": "https://port.example/tram", "published": "2026-12-06T20:00:00"},
+        {"id": "undated", "title": "Lighthouse keeper retires after 31 years", "body": "The keeper of the north light retired.",
+         "kind": "story", "url": "https://port.example/lighthouse"},
+    ]
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps(item) + "\n" for item in items))
+    (tmp_path / "config.yaml").write_text("""
+newsletter: {title: Portside Morning, timezone: Europe/Kyiv, from: "Portside Morning <m@example.com>", to: [r@example.com],
+             unsubscribe_url: "https://example.com/unsubscribe"}
+sources: [{name: newsroom, kind: jsonl, path: items.jsonl}]
+store: {path: state/digest.db}
+delivery: {method: outbox, outbox: outbox}
+""")
+    morning = faked(tmp_path, datetime(2026, 12, 7, 7, 5, tzinfo=kyiv), "send")  # read five minutes after the 07:00 cut-off
+    assert morning.returncode == 0, morning.stderr
+    assert ("1 item without a date ('Lighthouse keeper retires after 31 years') goes in the edition of 2026-12-07,"
+            " the first built since seen") in morning.stderr
+    (message,) = delivered(tmp_path)
+    body = text_of(message)
+    assert "Lighthouse keeper retires" in body and "Lighthouse keeper retires after 31 years\n" in body  # no time before or after it
+    assert "10:29" not in body and "7:05" not in body
+    assert body.index("Night trams start") < body.index("Lighthouse keeper")  # no recency advantage over a dated story
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps(item) + "\n" for item in [*items, {
+        "id": "ferry", "title": "Ferry timetable changes for the winter", "body": "Fewer crossings from Monday.", "kind": "story",
+        "url": "https://port.example/ferry", "published": "2026-12-07T18:00:00"}]))
+    next_morning = faked(tmp_path, datetime(2026, 12, 8, 7, 5, tzinfo=kyiv), "send")
+    assert next_morning.returncode == 0, next_morning.stderr
+    assert [("Lighthouse" in text_of(m), "Ferry timetable" in text_of(m)) for m in delivered(tmp_path)] == [(True, False), (False, True)]
+
+
+def test_a_config_without_sources_is_named_by_build_check_and_send(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("""
+newsletter: {title: Portside Morning, timezone: Europe/Kyiv, from: "morning@example.com", to: [r@example.com],
+             unsubscribe_url: "https://example.com/unsubscribe"}
+store: {path: state/digest.db}
+delivery: {method: outbox, outbox: outbox}
+""")
+    built = digest(tmp_path, "build", "--date", str(DAY), "-o", "out.html")
+    assert built.returncode == 0
+    stderr = built.stderr.decode()
+    assert "sources: lists no source; add one (README: Sources), or every edition is empty" in stderr
+    assert "the edition of 2026-05-14 has no stories: the config has no sources" in stderr
+    checked = digest(tmp_path, "check")
+    assert checked.returncode == 1 and b"sources: lists no source, so every edition is empty" in checked.stderr
+    sent = digest(tmp_path, "send", "--date", str(DAY))
+    assert sent.returncode == 1 and b"has no stories" in sent.stderr and not (tmp_path / "outbox").exists()
+
+
+def test_an_empty_edition_says_why_and_is_not_sent(newsroom: Path) -> None:
+    empty_day = "2026-05-20"
+    built = digest(newsroom, "build", "--date", empty_day, "-o", "out.html")
+    assert built.returncode == 0
+    assert ("the edition of 2026-05-20 has no stories: none of the 5 items read was published in its window,"
+            " 2026-05-20 00:00 EEST to 2026-05-21 00:00 EEST") in built.stderr.decode()
+    sent = digest(newsroom, "send", "--date", empty_day)
+    assert sent.returncode == 1 and b"an empty email is not sent" in sent.stderr and not (newsroom / "outbox").exists()
+    assert digest(newsroom, "send", "--date", str(DAY)).returncode == 0
+    config = newsroom / "config.yaml"
+    config.write_text(config.read_text().replace('  cutoff: "24:00"\n', '  cutoff: "24:00"\n  window_hours: 48\n'))
+    again = digest(newsroom, "build", "--date", "2026-05-15", "-o", "out.html")  # a 48 h window: the same items, all sent
+    assert "the edition of 2026-05-15 has no stories: all 5 stories of its window were sent in earlier editions" in again.stderr.decode()
+
+
+def test_the_newsletters_title_names_a_sender_without_a_display_name(newsroom: Path) -> None:
+    config = newsroom / "config.yaml"
+    config.write_text(config.read_text().replace('from: "Portside Morning <morning@example.com>"', 'from: "morning@example.com"'))
+    assert digest(newsroom, "send", "--date", str(DAY)).returncode == 0
+    (message,) = delivered(newsroom)
+    assert message["From"] == "Portside Morning <morning@example.com>"
+    assert "Daily Digest" not in text_of(message) and "Portside Morning\n" in text_of(message)
+
+
+def test_digest_desk_writes_the_entries_a_build_then_applies(newsroom: Path) -> None:
+    for args in (("pin", "https://port.example/school", "1"), ("drop", "rumour", "legal hold"),
+                 ("edit", "budget", "--title", "Harbour budget passes: dredging first"),
+                 ("add", "--title", "Read the full budget", "--url", "https://port.example/budget.pdf", "--kind", "brief"),
+                 ("note", "Good morning.")):
+        done = run_digest("desk", "-c", str(newsroom / "config.yaml"), str(DAY), *args, cwd=newsroom)
+        assert done.returncode == 0, done.stderr.decode()
+    refused = run_digest("desk", "-c", str(newsroom / "config.yaml"), str(DAY), "add", "--title", "x", "--url", "javascript:alert(1)",
+                         cwd=newsroom)
+    assert refused.returncode == 2 and b"add[1].url: 'javascript:alert(1)' is not an http(s) link" in refused.stderr
+    assert b"(nothing written)" in refused.stderr
+    rows = explain(newsroom)
+    assert rows[0]["item_ids"] == ["school"] and rows[0]["desk"] == ["pinned by the editor, was #4"]
+    assert any(row["desk"] == ["dropped: legal hold"] for row in rows)
+    assert any(row["title"] == "Harbour budget passes: dredging first" for row in rows)
+    assert any(row["desk"] == ["added by the editor"] for row in rows)
+    assert "javascript" not in (newsroom / "editions" / f"{DAY}.yaml").read_text()

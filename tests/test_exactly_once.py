@@ -30,9 +30,14 @@ def statuses(project: Project, day=DAY1) -> dict[str, str]:
         return {d.address: str(d.status) for d in store.deliveries(day)}
 
 
-def test_an_answer_after_the_deadline_is_uncertain_and_never_sent_again_unasked(tmp_path: Path, mail_server: MailServer) -> None:
-    """The server queues ann's copy but answers after delivery.smtp.deadline: on main, every run sent her another."""
-    mail_server.handler.late = {ANN: 3.0}
+@pytest.mark.parametrize("misbehaviour", ["late", "dropped"])
+def test_an_answer_after_the_deadline_is_uncertain_and_never_sent_again_unasked(tmp_path: Path, mail_server: MailServer, misbehaviour: str) -> None:
+    """The server queues ann's copy but answers after delivery.smtp.deadline, or drops the connection
+    instead of answering: on main, every run sent her another."""
+    if misbehaviour == "late":
+        mail_server.handler.late = {ANN: 3.0}
+    else:
+        mail_server.handler.drop = {ANN}
     project = smtp_project(tmp_path, mail_server, deadline=1)
     first = project.digest("send", "--date", str(DAY1))
     assert first.exit_code == 1
@@ -50,7 +55,7 @@ def test_an_answer_after_the_deadline_is_uncertain_and_never_sent_again_unasked(
     assert f"uncertain  {ANN}" in status.stdout and "was handed the whole message but no answer came" in status.stdout
     assert f"digest send --date {DAY1} --resend-uncertain" in status.stdout
 
-    mail_server.handler.late = {}
+    mail_server.handler.late, mail_server.handler.drop = {}, set()
     resent = project.digest("send", "--date", str(DAY1), "--resend-uncertain")
     assert resent.exit_code == 0, resent.stderr
     assert mail_server.handler.copies() == {ANN: 2, BOB: 1, CY: 1}  # the second copy, asked for

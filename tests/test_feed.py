@@ -116,7 +116,7 @@ def test_rss_091_with_its_netscape_doctype(httpserver):
     assert [item.published for item in ctx.items] == [NOW, NOW]
     assert [str(p) for p in ctx.problems] == [
         "source 'Gazette': 2 items without a date ('Ferry timetable changes for the winter', "
-        "'Lighthouse keeper retires after 31 years'); dated by the time they were read"
+        "'Lighthouse keeper retires after 31 years'); they go in the first edition built after they were seen"
     ]
 
 
@@ -145,7 +145,7 @@ def test_rss_20_html_bodies_relative_links_tags_breaking_and_unsafe_links(httpse
     assert script.url is None  # javascript: never becomes a link
     assert untitled.title == "An untitled brief: the river is back within its banks"
     assert undated.published == NOW
-    assert [p.reason for p in ctx.problems] == [f"1 item without a date ('{undated.title}'); dated by the time it was read"]
+    assert [p.reason for p in ctx.problems] == [f"1 item without a date ('{undated.title}'); it goes in the first edition built after it was seen"]
     assert len({item.id for item in ctx.items}) == 5
 
 

@@ -66,7 +66,7 @@ def test_article_pages_from_files_by_glob(tmp_path):
     assert {item.kind for item in ctx.items} == {"brief"}
     assert [str(p) for p in ctx.problems] == [
         "source 'Pages' (pages/c-empty.html): no article text found in this page",
-        "source 'Pages': 1 item without a date ('Baker wins national bread prize'); dated by the time it was read",
+        "source 'Pages': 1 item without a date ('Baker wins national bread prize'); it goes in the first edition built after it was seen",
     ]
 
 

@@ -129,7 +129,8 @@ def test_undated_items_are_dated_by_the_read_and_said_so(tmp_path):
     ctx = make_context(tmp_path, [line(title="one"), line(title="two")])
     items = load_source(ctx)
     assert [item.published for item in items] == [NOW, NOW]
-    assert [str(p) for p in ctx.problems] == ["source 'CMS': 2 items without a date ('one', 'two'); dated by the time they were read"]
+    assert [str(p) for p in ctx.problems] == [
+        "source 'CMS': 2 items without a date ('one', 'two'); they go in the first edition built after they were seen"]
 
 
 def test_a_file_with_no_good_line_fails_the_source(tmp_path):
@@ -147,7 +148,7 @@ def test_globbed_files_in_order_through_load_all(tmp_path):
     items, problems = load_all(config, NOW)
     assert [item.title for item in items] == ["from a", "from b"]
     assert [str(problem) for problem in problems] == [
-        "source 'CMS': 2 items without a date ('from a', 'from b'); dated by the time they were read"]
+        "source 'CMS': 2 items without a date ('from a', 'from b'); they go in the first edition built after they were seen"]
 
 
 def test_a_file_that_crashes_its_parser_costs_only_that_file(tmp_path):

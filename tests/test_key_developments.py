@@ -8,6 +8,8 @@ from pathlib import Path
 
 from conftest import ROOT, run_digest
 
+from digest.render.keylines import KEY_WORDS, shortened
+
 
 class Keys(HTMLParser):
     """The key developments' links (href, text) and every element id, in document order."""
@@ -79,3 +81,23 @@ def test_zero_turns_it_off(tmp_path: Path) -> None:
     html = build(config, "html")
     assert "Key developments" not in html and not parsed(html).keys
     assert "Top story" in html
+
+
+def test_a_long_lead_is_compressed_as_a_blurb_is_and_ends_at_a_clause_never_mid_clause() -> None:
+    said = ("Meridian's first night tram line opened on Thursday, linking the railway station with the western estates between"
+            " midnight and five in the morning, the city transport department said.")
+    assert shortened(said) == ("Meridian's first night tram line opened on Thursday, linking the railway station with the western estates"
+                               " between midnight and five in the morning.")
+    clauses = ("The council approved the harbour budget by 27 votes to 12 after a debate that ran past midnight, which means dredging"
+               " of the inner basin can start before the summer season.")
+    assert shortened(clauses) == "The council approved the harbour budget by 27 votes to 12 after a debate that ran past midnight."
+    listed = ("The children's ward of the northern hospital reopened on Thursday after a year of renovation, with 40 beds, two operating"
+              " rooms and a playroom paid for by a local charity.")
+    assert shortened(listed) == "The children's ward of the northern hospital reopened on Thursday after a year of renovation."  # not inside the list
+    ukrainian = ("Північний міст через річку Меридіанку знову відкрили для автомобілів і трамваїв у четвер увечері, після двох років"
+                 " ремонту, повідомила міська адміністрація, додавши, що пішохідна частина запрацює в червні наступного року.")
+    assert shortened(ukrainian, "uk") == "Північний міст через річку Меридіанку знову відкрили для автомобілів і трамваїв у четвер увечері."
+    short = "The port replaced its last diesel crane."
+    assert shortened(short) == short
+    for line in (shortened(said), shortened(clauses)):
+        assert len(line.split()) <= KEY_WORDS and line.endswith(".")

@@ -73,3 +73,14 @@ def test_a_command_that_summarizes_does_load_them(tmp_path: Path) -> None:
     again, modules = imported("build", "--date", "2026-05-14", "--format", "text", "-o", "-", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout == first.stdout and not heavy(modules), heavy(modules)
+
+
+def test_bounce_loads_no_summarizer(sent_project: Path) -> None:
+    """The mail server starts `digest bounce` once per bounce: it reads a message and touches the store, nothing more."""
+    dsn = (ROOT / "tests" / "data" / "bounces" / "postfix-dsn-5.1.1.eml").read_text().replace("ann@example.org", "readers@example.com")
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "digest", "bounce"], cwd=sent_project, input=dsn,
+                            capture_output=True, text=True, timeout=120)
+    modules = {line.rpartition("|")[2].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert result.returncode == 0 and result.stdout.startswith("readers@example.com: "), result.stderr[-2000:]
+    assert "(hard bounce 5.1.1: 550 5.1.1" in result.stdout  # suppressed, or (unsubscribed above) now for the bounce
+    assert "digest.bounces.parse" in modules and not heavy(modules), heavy(modules)

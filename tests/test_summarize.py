@@ -411,7 +411,7 @@ def test_jsonl_lines_carry_their_own_language() -> None:
         (["One two three."], 5, ["One two three."]),
         (["One two three.", "Four five six."], 5, ["One two three."]),
         (["Troops held the line near Pokrovsk, the general staff said, as fighting went on."], 10,
-         ["Troops held the line near Pokrovsk, the general staff said…"]),
+         ["Troops held the line near Pokrovsk, the general staff said."]),
         (["Війська утримали позиції біля Покровська, повідомив генштаб, бої тривають далі."], 7,
          ["Війська утримали позиції біля Покровська, повідомив генштаб…"]),
         (["Alpha beta gamma delta epsilon zeta eta theta."], 4, ["Alpha beta gamma delta…"]),

@@ -8,6 +8,7 @@ so a reader never follows a link to a page not yet there.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,12 +25,15 @@ from digest.errors import DigestError, UsageError
 from digest.files import write_atomically
 from digest.i18n import Language, language
 from digest.logs import log
+from digest.render.links import outgoing
 from digest.render.templates import TemplateError, render_template
-from digest.store import PageRecord, Store, StoreError
+from digest.render.view import HEADLINE_CHARS, PARAGRAPH_CHARS, clean_line
+from digest.store import CorrectionRecord, PageRecord, Store, StoreError
 
 PAGE_TEMPLATE = "archive_page.html.j2"
 INDEX_TEMPLATE = "archive_index.html.j2"
 FEED_TEMPLATE = "archive_feed.xml.j2"
+NOTES_TEMPLATE = "_correction_notes.html.j2"
 LOCK_WAIT = 60.0  # seconds `digest archive` and a send's publishing wait for each other
 
 # The stored page is a whole document (MJML's); the archive page keeps its head and body and adds its own.
@@ -47,6 +51,21 @@ class Entry:
     url: str  # its public address
     date: str  # "Thursday, 14 May 2026"
     short: str  # "14 May 2026"
+    notes: tuple[Note, ...] = ()  # corrections later editions carried to its stories
+
+
+@dataclass(frozen=True)
+class Note:
+    """A correction a later edition carried, as the corrected edition's page and feed entry show it."""
+
+    when: str  # the day the correcting edition went out: "16 May"
+    headline: str
+    url: str | None
+    text: str
+    carried_by: str  # that edition's date, "16 May 2026"
+    carried_href: str  # a link to its page, from the corrected edition's page
+    carried_url: str  # its public address, for the feed
+    sent: datetime | None
 
 
 @dataclass
@@ -86,10 +105,11 @@ def publish(config: Config, store: Store, *, rebuild: bool = False) -> Published
     folder = config.resolve(config.archive.dir)
     with store.lock("archive", wait=LOCK_WAIT):
         pages = store.published_pages()
+        corrections = store.published_corrections()
         before = made_before(folder)
         made: dict[str, str] = {}
         written = 0
-        for name, data in site_files(config, pages):
+        for name, data in site_files(config, pages, corrections):
             path = target(folder, name)
             if rebuild or not _holds(path, data):
                 write_atomically(path, data)
@@ -107,12 +127,13 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, bytes]]:
-    """(path in the folder, bytes) of every file: each edition's page, then the index's pages, then the feed."""
+def site_files(config: Config, pages: list[PageRecord], corrections: list[CorrectionRecord] | None = None) -> Iterator[tuple[str, bytes]]:
+    """(path in the folder, bytes) of every file: each edition's page, then the index's pages, then the feed.
+    `corrections`: those later editions carried, noted on the pages (and feed entries) of the editions they correct."""
     archive = config.archive
     assert archive is not None
     words = language(config.newsletter.lang)
-    entries = [_entry(config, page, words) for page in pages]
+    entries = [_entry(config, page, words, corrections or []) for page in pages]
     for position, entry in enumerate(entries):
         older = entries[position - 1] if position else None
         newer = entries[position + 1] if position + 1 < len(entries) else None
@@ -124,10 +145,20 @@ def site_files(config: Config, pages: list[PageRecord]) -> Iterator[tuple[str, b
     yield FEED, feed(config, newest_first[: archive.feed_entries]).encode("utf-8")
 
 
-def _entry(config: Config, page: PageRecord, words: Language) -> Entry:
+def _entry(config: Config, page: PageRecord, words: Language, corrections: list[CorrectionRecord]) -> Entry:
     url = edition_url(config, page.date)  # the address the email links to, so the page, feed and email agree
     assert url is not None  # site_files runs only with an archive configured
-    return Entry(page, edition_folder(page.date), url, words.long_date(page.date), words.short_date(page.date))
+    folder = edition_folder(page.date)
+    notes = tuple(_note(config, record, folder, words) for record in corrections if record.correction.corrects == page.date)
+    return Entry(page, folder, url, words.long_date(page.date), words.short_date(page.date), notes)
+
+
+def _note(config: Config, record: CorrectionRecord, folder: str, words: Language) -> Note:
+    correction = record.correction
+    return Note(when=words.day_month(record.carried_by), headline=clean_line(correction.title, HEADLINE_CHARS),
+                url=outgoing(correction.url, {}), text=clean_line(correction.text, PARAGRAPH_CHARS),
+                carried_by=words.short_date(record.carried_by), carried_href=relative(folder, edition_folder(record.carried_by)),
+                carried_url=edition_url(config, record.carried_by) or "", sent=record.sent)
 
 
 def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry | None) -> str:
@@ -142,6 +173,7 @@ def edition_page(config: Config, entry: Entry, older: Entry | None, newer: Entry
         older=older and {"entry": older, "href": relative(here, older.folder)},
         newer=newer and {"entry": newer, "href": relative(here, newer.folder)},
         published=_timestamp(entry.page.sent),
+        notes=_notes_html(config, entry),
     )
 
 
@@ -161,10 +193,24 @@ def index_page(config: Config, entries: list[Entry], number: int, pages: int, to
 
 def feed(config: Config, entries: list[Entry]) -> str:
     """The Atom feed of the latest editions, each with its whole HTML (escaped as Atom's type="html" wants)."""
-    items = [{"entry": entry, "updated": _timestamp(entry.page.sent), "content": _feed_html(entry.page.html)} for entry in entries]
-    updated = max((_timestamp(entry.page.sent) for entry in entries), default=_timestamp(None))
+    items = [{"entry": entry, "published": _timestamp(entry.page.sent), "updated": _updated(entry),
+              "content": _feed_html(entry.page.html) + _notes_html(config, entry, absolute=True)} for entry in entries]
+    updated = max((_updated(entry) for entry in entries), default=_timestamp(None))
     site = _site(config)
     return render_template(config, FEED_TEMPLATE, site=site, entries=items, updated=updated, self_url=site["url"] + FEED)
+
+
+def _notes_html(config: Config, entry: Entry, absolute: bool = False) -> Markup:
+    """The corrections' note below the edition ("" without any); `absolute`: links a feed reader can follow."""
+    if not entry.notes:
+        return Markup("")
+    notes = [dataclasses.replace(note, carried_href=note.carried_url) for note in entry.notes] if absolute else entry.notes
+    return Markup(render_template(config, NOTES_TEMPLATE, notes=notes))
+
+
+def _updated(entry: Entry) -> str:
+    """A feed entry is updated when a correction is noted on it: when the edition that carried it was sent."""
+    return max([_timestamp(entry.page.sent), *(_timestamp(note.sent) for note in entry.notes if note.sent)])
 
 
 def _feed_html(document: str) -> str:

@@ -4,8 +4,9 @@ Ukraine Daily's signature: a reader skims the day in five lines, then reads what
 Which stories: the editor's pins first (in their order), then the best-scored stories of the
 edition, briefs only when there are not enough stories. Each line is the ledger's `key:` when the
 editor wrote one, else the story's lead as its summary opens it (for an updated story, what is new),
-shortened to KEY_WORDS words by the summariser's own budget (`summarize.fit_words`), so a line is
-cut where a clause ends and never mid-word.
+within KEY_WORDS words by the summariser's own budget (`summarize.fit_words`): compressed first
+(asides, a closing attribution), then ended with a full stop where a clause ends; only a sentence
+with no such place within reach is cut at a word, with an ellipsis.
 """
 from __future__ import annotations
 
@@ -39,5 +40,10 @@ def key_line(story: Story) -> str:
     if story.key:
         return story.key
     first = story.summary[0] if story.summary else story.title
-    fitted = fit_words([first], KEY_WORDS)
-    return fitted[0] if fitted else first
+    return shortened(first, story.lead.lang)
+
+
+def shortened(sentence: str, lang: str = "en") -> str:
+    """`sentence` within KEY_WORDS words, compressed as a blurb is (`summarize.fit_words`)."""
+    fitted = fit_words([sentence], KEY_WORDS, lang)
+    return fitted[0] if fitted else sentence

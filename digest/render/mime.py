@@ -25,7 +25,7 @@ from email import policy, quoprimime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
-from digest.config import Config
+from digest.config import Config, sender
 from digest.model import Edition, stable_id
 from digest.readers import PLACEHOLDER, TOKEN_CHARS, Reader, tag_key
 
@@ -75,7 +75,7 @@ def letter(edition: Edition, config: Config, html: str, text: str) -> Letter:
     """The prepared edition's message, ready to be filled for each reader."""
     unsubscribe = unsubscribe_targets(config)
     return Letter(
-        subject=edition.subject, preheader=edition.preheader, from_=config.newsletter.from_, to=list(config.newsletter.to),
+        subject=edition.subject, preheader=edition.preheader, from_=sender(config), to=list(config.newsletter.to),
         html=html, text=text, message_id=message_id(edition, config),
         date=format_datetime(edition.cutoff.astimezone(config.newsletter.tz)), list_id=list_id(config),
         unsubscribe=unsubscribe, one_click=bool(config.newsletter.unsubscribe_url and config.newsletter.unsubscribe_url.lower().startswith("https://")),

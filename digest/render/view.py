@@ -14,7 +14,7 @@ from datetime import date
 from email.utils import parseaddr
 
 from digest.archive.urls import edition_url
-from digest.config import BUILT_IN_SECTIONS, Config
+from digest.config import BUILT_IN_SECTIONS, Config, sender
 from digest.i18n import Language, language, other_language
 from digest.model import Edition, Image, Story
 from digest.readers import inert
@@ -55,6 +55,9 @@ class StoryView:
     lang: str | None  # the item's language when it is not the newsletter's (an English story in a Ukrainian edition)
     image: Image | None  # the lead picture, sized for the column (width, and height when the source gave both)
     anchor: str  # its id in the page, which key developments link to ("story-3": the third in reading order)
+    updated: bool  # sent before and come back with news: its summary is only what is new
+    previously: str  # "Previously in the edition of 14 May" for an updated story, else ""
+    previously_url: str | None  # that edition's archive page, when the archive is on
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,14 @@ class KeyLineView:
     text: str  # one sentence (see render.keylines)
     anchor: str  # the story's anchor below
     lang: str | None  # the story's language when it is not the newsletter's
+
+
+@dataclass(frozen=True)
+class CorrectionView:
+    date: str  # the edition corrected: "14 May"
+    headline: str
+    url: str | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,8 @@ class EmailView:
     sections: tuple[SectionView, ...]
     key_heading: str  # "Key developments on 14 May", in the newsletter's language
     key_developments: tuple[KeyLineView, ...]  # empty when edition.key_developments is 0
+    corrections_title: str
+    corrections: tuple[CorrectionView, ...]  # to stories earlier editions sent, at the edition's end
     archive_url: str | None
     unsubscribe_url: str | None
     unsubscribe_mailto: str | None
@@ -117,6 +130,9 @@ def story_view(story: Story, config: Config, utm: dict[str, str], words: Languag
         lang=other_language(lead.lang, words),
         image=_sized(next((member.image for member in (lead, *story.members) if member.image), None)),
         anchor=anchor,
+        updated=story.update is not None,
+        previously=words.gettext("Previously in the edition of %(date)s") % {"date": words.day_month(story.update.previous)} if story.update else "",
+        previously_url=outgoing(edition_url(config, story.update.previous), utm) if story.update else None,
     )
 
 
@@ -149,13 +165,17 @@ def email_view(edition: Edition, config: Config) -> EmailView:
         sections=sections,
         key_heading=clean_line(words.gettext("Key developments on %(date)s") % {"date": words.day_month(edition.date)}, NAME_CHARS),
         key_developments=key_lines,
+        corrections_title=words.gettext("Corrections"),
+        corrections=tuple(CorrectionView(words.day_month(correction.corrects), clean_line(correction.title, HEADLINE_CHARS),
+                                         outgoing(correction.url, utm), clean_line(correction.text, PARAGRAPH_CHARS))
+                          for correction in edition.corrections),
         archive_url=outgoing(edition_url(config, edition.date) or settings.archive_url, utm),
         # the unsubscribe link goes out as configured: its {{subscriber}} is filled per reader (render.mime.Letter)
         unsubscribe_url=settings.unsubscribe_url if outgoing(settings.unsubscribe_url, {}) else None,
         unsubscribe_mailto=outgoing(_mailto(settings.unsubscribe_mailto), {}),
         reason=email.reason or words.gettext("You are receiving this email because you subscribed to %(title)s.") % {"title": settings.title},
         postal_address=email.postal_address or "",
-        sender=clean_line(parseaddr(settings.from_)[0] or settings.title, NAME_CHARS),
+        sender=clean_line(parseaddr(sender(config))[0] or settings.title, NAME_CHARS),
     )
 
 

@@ -51,8 +51,10 @@ def date_by_read(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
     for which, redated in (("without a date", undated), ("dated in the future", future)):
         if redated:
             titles = ", ".join(f"'{item.title[:60]}'" for item in redated[:3]) + (" ..." if len(redated) > 3 else "")
-            dated = "they were" if len(redated) > 1 else "it was"
-            ctx.warn(f"{len(redated)} item{'s' * (len(redated) > 1)} {which} ({titles}); dated by the time {dated} read")
+            many = len(redated) > 1
+            what = (f"{'they go' if many else 'it goes'} in the first edition built after {'they were' if many else 'it was'} seen"
+                    if redated is undated else f"dated by the time {'they were' if many else 'it was'} read")
+            ctx.warn(f"{len(redated)} item{'s' * many} {which} ({titles}); {what}")
     ahead = ctx.now.timestamp()
     kept: list[DatedItem] = []
     for item in items:

@@ -15,9 +15,10 @@ from digest.store.pages import PageRecord, Pages
 from digest.store.readers import Readers, Subscription, Suppression
 from digest.store.runs import RunRecord, Runs
 from digest.store.schema import MIGRATIONS
+from digest.store.sent import CorrectionRecord, SentText, SentTexts
 
 
-class Store(Editions, Deliveries, Readers, Pages, Cache, Runs, Desk):
+class Store(Editions, Deliveries, Readers, Pages, Cache, Runs, Desk, SentTexts):
     """One SQLite file; every write is one transaction."""
 
     def __enter__(self) -> Store:
@@ -28,6 +29,6 @@ class Store(Editions, Deliveries, Readers, Pages, Cache, Runs, Desk):
 
 
 __all__ = [
-    "CLUSTERS_KEPT", "Approval", "MIGRATIONS", "Delivery", "DeliveryStatus", "EditionRecord", "EditionStatus", "FetchState",
-    "PageRecord", "RunRecord", "Store", "StoreBusy", "StoreError", "Subscription", "Suppression",
+    "CLUSTERS_KEPT", "Approval", "CorrectionRecord", "MIGRATIONS", "Delivery", "DeliveryStatus", "EditionRecord", "EditionStatus", "FetchState",
+    "PageRecord", "RunRecord", "SentText", "Store", "StoreBusy", "StoreError", "Subscription", "Suppression",
 ]

@@ -206,7 +206,29 @@ MIGRATIONS: list[str | Rebuild] = [
         CREATE INDEX deliveries_address ON deliveries (address, status);
         """,
     ),
-    # 11: each source file's items as parsed, under the hash of its bytes, its source's settings and the code (a rebuild reads no JSON line again)
+    # 11: what was sent of each item (its headline and sentences), so a story that moves on comes back with
+    # what is new; and each correction, the edition it corrects and the edition that carried it
+    """
+    CREATE TABLE sent_texts (
+        item TEXT NOT NULL,
+        edition TEXT NOT NULL,
+        title TEXT NOT NULL,
+        sentences TEXT NOT NULL,
+        PRIMARY KEY (item, edition)
+    );
+    CREATE TABLE corrections (
+        item TEXT NOT NULL,
+        key TEXT NOT NULL,
+        corrects TEXT NOT NULL,
+        carried_by TEXT NOT NULL,
+        title TEXT NOT NULL,
+        url TEXT,
+        text TEXT NOT NULL,
+        PRIMARY KEY (item, key)
+    );
+    CREATE INDEX corrections_corrects ON corrections (corrects);
+    """,
+    # 12: each source file's items as parsed, under the hash of its bytes, its source's settings and the code (a rebuild reads no JSON line again)
     """
     CREATE TABLE parsed_files (
         source TEXT NOT NULL,

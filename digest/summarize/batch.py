@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 
 from digest import jsonlines
-from digest.summarize.choose import SUMMARY_VERSION, check_algorithm, summarize
+from digest.summarize.budget import fit_words
+from digest.summarize.choose import SUMMARY_VERSION, check_algorithm, note_stemming, summarize
 
 __all__ = ["summarize_jsonl", "summarize_many", "summary_key"]
 
@@ -35,6 +36,8 @@ def summarize_many(
 
 def _many(jobs: list[tuple[str, str | None, int, str, str]], algorithm: str, workers: int | None = None) -> list[list[str]]:
     check_algorithm(algorithm)
+    for lang in sorted({job[3] for job in jobs}):
+        note_stemming(lang)  # here, once, not once in each worker
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         return [_summarize_one(job) for job in jobs]
@@ -57,10 +60,11 @@ def summarize_jsonl(
     *,
     lang: str = "en",
     algorithm: str = "news",
+    words: int = 0,
     on_bad: Callable[[int, str], None],
 ) -> list[dict[str, object]]:
     """`digest summarize --jsonl`: {"id", "text", "title"?, "lang"?} lines in, {"id", "summary"} out,
-    in input order; a line's "lang" overrides `lang`.
+    in input order, each within `words` words (0: no budget); a line's "lang" overrides `lang`.
 
     A line that is not an object with a "text" string goes to `on_bad` with its number and is skipped.
     """
@@ -76,4 +80,6 @@ def summarize_jsonl(
         ids.append(record.get("id"))
         jobs.append((record["text"], title if isinstance(title, str) else None, sentences,
                      line_lang if isinstance(line_lang, str) and line_lang.strip() else lang, algorithm))
-    return [{"id": doc_id, "summary": summary} for doc_id, summary in zip(ids, _many(jobs, algorithm), strict=True)]
+    summaries = _many(jobs, algorithm)
+    return [{"id": doc_id, "summary": fit_words(summary, words, job[3])}
+            for doc_id, summary, job in zip(ids, summaries, jobs, strict=True)]

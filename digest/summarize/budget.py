@@ -1,39 +1,111 @@
-"""A blurb's word budget: whole sentences while they fit, a lone long sentence cut at a clause.
+"""A blurb's word budget: whole sentences while they fit, then shortened as an editor would, cut last.
 
 A blurb reads like a digest's (a bold headline and a couple of short sentences), so the edition
-gives each kind of story a word budget. Sentences are kept whole while they fit; a first sentence
-longer than the whole budget is cut at the last clause boundary (a comma, semicolon, colon or
-dash, or a sentence's end inside a quotation) inside it, else between words, and ends with an
-ellipsis; a quotation it opens is closed after the ellipsis. A word is never cut.
+gives each kind of story a word budget. Sentences are kept whole while they fit. One that does not
+is first compressed (`compress`: parentheses, "including ..." asides, an attribution's time and
+place, appositives after names, a quotation's second sentence); a later sentence that still does
+not fit is left out. The first sentence carries the news, so it is never left out: when compressing
+is not enough it is cut at a clause boundary (before "which", "while", "after", a semicolon or a
+dash: never between a verb and what it governs, never inside a list or a quotation, so a quotation
+keeps its attribution; a reported fact may lose its closing ", the ministry said") and ends
+with a full stop; failing that, before an adverbial clause without a comma ("after", "while").
+Only where no such boundary is in reach is it cut between words with an ellipsis, at a comma where
+one is near; a quotation it opens is closed after the ellipsis. A word is never cut.
 """
 from __future__ import annotations
 
 import re
 
+from digest.summarize.compress import forms
+from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, SPEECH_VERBS, alternation, word_pattern, words_for
+
 __all__ = ["fit_words"]
 
 ELLIPSIS = "…"
-MIN_CLAUSE_SHARE = 0.5  # a clause cut keeps at least half the budget, else the cut falls between words
-_CLAUSE_END = re.compile(r"[,;:.!?][”\"’»]?\s|\s[—–-]\s")  # also a sentence's end inside a long quotation
+MIN_CLAUSE_SHARE = 0.5  # a cut keeps at least half the budget, else the cut falls between words
+_CLAUSE_END = re.compile(r"[,;:.!?][”\"’»]?\s(?![\d(]|(?:and|or|as well as)\b)|\s[—–-]\s")  # not inside a list
+_BREAK = re.compile(r";\s|\s[—–]\s")  # a semicolon or a dash ends a clause in every language
 _QUOTES = (('"', '"'), ("“", "”"), ("«", "»"))
 
 
-def fit_words(sentences: list[str], words: int) -> list[str]:
+def fit_words(sentences: list[str], words: int, lang: str = "en") -> list[str]:
     """`sentences` within `words` words (0 means no budget)."""
     if words <= 0:
         return list(sentences)
     kept: list[str] = []
     used = 0
     for sentence in sentences:
-        length = len(sentence.split())
-        if used + length <= words:
-            kept.append(sentence)
-            used += length
-        elif not kept:
-            return [_cut(sentence, words)]
-        else:
+        room = words - used
+        fitted, shortest = (sentence, sentence) if len(sentence.split()) <= room else _compressed(sentence, room, lang)
+        if fitted is None and not kept:
+            return [_clause_cut(shortest, room, lang) or _cut(shortest, room)]  # the lead is cut, never left out
+        if fitted is None:
             break
+        kept.append(fitted)
+        used += len(fitted.split())
     return kept
+
+
+def _compressed(sentence: str, room: int, lang: str) -> tuple[str | None, str]:
+    """The sentence's first compressed form within `room` words (or None), and its shortest form."""
+    shortest = sentence
+    for form in forms(sentence, lang):
+        if len(form.split()) <= room:
+            return form, form
+        shortest = form
+    return None, shortest
+
+
+@word_pattern
+def _clause_opening(lang: str) -> re.Pattern[str] | None:
+    """A comma before a word that opens a clause ("which", "while", "after")."""
+    openers = alternation(words_for(CLAUSE_OPENERS, lang))
+    return re.compile(rf",\s+(?={openers}\b)", re.I) if openers else None
+
+
+@word_pattern
+def _bare_clause_opening(lang: str) -> re.Pattern[str] | None:
+    """A space before a word that opens an adverbial clause without a comma ("after", "while")."""
+    openers = alternation(words_for(BARE_CLAUSE_OPENERS, lang))
+    return re.compile(rf"\s(?={openers}\b)", re.I) if openers else None
+
+
+@word_pattern
+def _reported_tail(lang: str) -> re.Pattern[str] | None:
+    """The comma before a closing attribution of a reported fact: ", the headquarters reported."."""
+    verbs = alternation(words_for(SPEECH_VERBS, lang))
+    if verbs is None:
+        return None
+    return re.compile(rf",\s+(?=[^,;\"“”«»]{{1,100}}\b{verbs}\b[^,;\"“”«»]{{0,60}}[.!?…]\s*$)", re.I)
+
+
+def _outside_quotes(text: str) -> bool:
+    """Whether `text` (a sentence's start) leaves no quotation or parenthesis open."""
+    return (text.count('"') % 2 == 0 and text.count("“") <= text.count("”") and text.count("«") <= text.count("»")
+            and text.count("(") <= text.count(")"))
+
+
+def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
+    """The sentence's longest head within `words` words that ends where a clause ends, with a full
+    stop; None when there is none of at least half the budget."""
+    spans = list(re.finditer(r"\S+", sentence[: 20 * (words + 1)]))
+    limit = spans[words].start() if len(spans) > words else len(sentence)  # no use after the budget's last word
+    window = sentence[: limit + 60]  # the words just after a boundary tell whether a clause opens there
+
+    def before_limit(pattern: re.Pattern[str] | None, text: str = window) -> list[int]:
+        return [m.start() for m in pattern.finditer(text) if m.start() < limit] if pattern is not None else []
+
+    starts = before_limit(_BREAK) + before_limit(_clause_opening(lang))
+    if not re.search("[\"“”«»]", sentence):  # a fact may lose its source ("..., the ministry said."); a quotation may not
+        starts += before_limit(_reported_tail(lang), sentence)
+    minimum = max(1, int(words * MIN_CLAUSE_SHARE))
+    bare = _bare_clause_opening(lang)
+    for boundaries in (starts, before_limit(bare)):
+        for start in sorted(boundaries, reverse=True):  # the longest head that fits
+            head = sentence[:start].rstrip(" ,;:—–-")
+            if minimum <= len(head.split()) <= words and _outside_quotes(head):
+                return head + ("" if head.endswith((".", "!", "?")) else ".")
+    return None
 
 
 def _cut(sentence: str, words: int) -> str:

@@ -13,12 +13,14 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from digest.text.clean import clean_for_summary, is_furniture
+from digest.text.clean import clean_for_summary, has_credit, is_furniture
 from digest.text.sentences import language_name, split_sentences
+from digest.text.wordlists import PRONOUN_ATTRIBUTIONS, alternation, word_pattern, words_for
 
 __all__ = ["Prepared", "leans_on_context", "normalise", "prepare", "word_count"]
 
-MAX_WORDS = 60  # a longer sentence is a paragraph, not a blurb line
+MAX_WORDS = 60  # a longer sentence is a paragraph, not a blurb line...
+MAX_LEAD_WORDS = 150  # ...but the first one carries the news: the word budget compresses it instead
 MIN_WORDS = 4  # fewer words is a fragment ("Read the full story.")
 MIN_WORDS_UNPUNCTUATED = 10  # a short line without end punctuation is a heading or a label
 LIST_PART_MAX_WORDS = 6  # a list's items are names or short phrases
@@ -74,7 +76,8 @@ _ANAPHORIC_NOUNS = frozenset(
 )
 # Besides those words, what opens the sentence after a run-in caption: an article or a preposition.
 _CAPTION_FOLLOWERS = {
-    "english": frozenset("the i we you in on after when while as for with since despite during".split()),
+    "english": frozenset("the we you in on after when while as for with since despite during".split()),  # not "I": it is
+    # capitalised inside a sentence too ("so I was careful")
     "ukrainian": frozenset("у в на після під за".split()),
     "russian": frozenset("в во на после под за".split()),
 }
@@ -105,8 +108,11 @@ def _first_words(sentence: str, count: int) -> list[str]:
 
 def leans_on_context(sentence: str, lang: str, title: str | None = None) -> bool:
     """Whether a sentence reads as a continuation: it opens on a pronoun or a connective ("He
-    added", "But"), or on "The move" naming something said before. The headline counts as context:
+    added", "But"), ends on an attribution to a pronoun (", she said."), or opens on "The move"
+    naming something said before. The headline counts as context:
     "The attack ..." under a headline about an attack stands alone."""
+    if _ends_on_pronoun_attribution(sentence, lang):
+        return True  # "..., he added.": the speaker is named in the sentence before
     words = _first_words(sentence.lstrip("\"'“‘«(["), 2)
     if not words:
         return False
@@ -117,9 +123,37 @@ def leans_on_context(sentence: str, lang: str, title: str | None = None) -> bool
     return False
 
 
+@word_pattern
+def _trailing_attribution(lang: str) -> re.Pattern[str] | None:
+    """", he added." or ", she said." ending a sentence (where the verb carries the person, the verb
+    alone: ", añadió."); None for a language without the words."""
+    verbs = alternation(words_for(PRONOUN_ATTRIBUTIONS, lang))
+    if verbs is None:
+        return None
+    return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\s*[.!?…]?[\"”»’]?\s*$", re.I)
+
+
+ATTRIBUTION_TAIL = 60  # characters at a sentence's end that hold ", he told reporters."
+
+
+@lru_cache(maxsize=64)
+def _attribution_words(lang: str) -> tuple[str, ...]:
+    """The longest word of each of the language's pronoun attributions ("added" of "he added"), to
+    look for before trying the pattern."""
+    return tuple({max(phrase.split(), key=len) for phrase in words_for(PRONOUN_ATTRIBUTIONS, lang)})
+
+
+def _ends_on_pronoun_attribution(sentence: str, lang: str) -> bool:
+    pattern, tail = _trailing_attribution(lang), sentence[-ATTRIBUTION_TAIL:]
+    if pattern is None:
+        return False
+    lower = tail.lower()
+    return any(word in lower for word in _attribution_words(lang)) and bool(pattern.search(tail))
+
+
 def is_caption(sentence: str) -> bool:
-    """A photo caption or credit left in the text: "(pictured)", "X (right) celebrates"."""
-    return bool(_CAPTION_MARK.search(sentence))
+    """A photo caption or credit left in the text: "(pictured)", "X (right) celebrates", "... | Getty Images"."""
+    return bool(_CAPTION_MARK.search(sentence)) or has_credit(sentence)
 
 
 def _is_list_of_names(sentence: str) -> bool:
@@ -139,10 +173,10 @@ def _is_list_of_names(sentence: str) -> bool:
     return len(words) >= 6 and capitalised / len(words) >= 0.8
 
 
-def _is_usable(sentence: str, title_key: str, lang: str) -> bool:
+def _is_usable(sentence: str, title_key: str, lang: str, max_words: int = MAX_WORDS) -> bool:
     """Whether a sentence can stand alone as a line of a blurb."""
     words = word_count(sentence)
-    if words < MIN_WORDS or words > MAX_WORDS:
+    if words < MIN_WORDS or words > max_words:
         return False
     if words < MIN_WORDS_UNPUNCTUATED and not sentence.endswith(_END_PUNCTUATION):
         return False
@@ -175,23 +209,42 @@ def _splits_a_quote(sentence: str) -> bool:
     return straight or curly or guillemets
 
 
-@lru_cache(maxsize=16)
-def _run_in_caption(lang: str) -> re.Pattern[str]:
+@word_pattern
+def _run_in_caption(lang: str) -> re.Pattern[str] | None:
     """A caption run into the next sentence with no full stop: "... on Friday ‘I’d be ..." or
     "... of the club He has ...": a lower-case word, then a quotation opening on a capital, or a
     capitalised pronoun, article or connective, words that take a capital only to open a sentence
     (also when they open a quotation)."""
     words = _LEANING.get(language_name(lang), frozenset()) | _CAPTION_FOLLOWERS.get(language_name(lang), frozenset())
-    openers = "|".join(sorted((w.capitalize() for w in words), key=len, reverse=True))
-    return re.compile(rf"(?<=[a-zа-яіїєґ0-9)]) (?=[‘“\"«]?(?:{openers})\b[’']?\w* [a-zа-яіїєґ])")
+    openers = alternation(w.capitalize() for w in words)
+    if openers is None:
+        return None  # a language without the words has no run-in captions to find: nothing is cut
+    return re.compile(rf"(?<=[a-zа-яіїєґ0-9)]) (?=[‘“\"«]?{openers}\b[’']?\w* [a-zа-яіїєґ])")
 
 
-def _without_run_in_captions(sentence: str, pattern: re.Pattern[str]) -> list[str]:
+def _without_run_in_captions(sentence: str, pattern: re.Pattern[str] | None) -> list[str]:
     """The sentence, or its pieces after a run-in caption, the caption itself dropped."""
-    match = pattern.search(sentence)
+    match = pattern.search(sentence) if pattern is not None else None
     if not match:
         return [sentence]
     return [piece for piece in [sentence[match.end() :].strip()] if piece]
+
+
+def _usable(paragraphs: list[list[str]], title_key: str, title: str | None, lang: str) -> list[tuple[str, int]]:
+    """The sentences that can stand as a blurb's line, with their paragraph numbers. The first one
+    may be long (it carries the news; the budget compresses it); one that leans on the sentence
+    before it ("..., he added.") goes when that sentence went, since it could only be shown with it."""
+    usable: list[tuple[str, int]] = []
+    previous = True  # whether the sentence before this one was kept (the first has none to lose)
+    for number, sentences in enumerate(paragraphs):
+        for sentence in sentences:
+            kept = _is_usable(sentence, title_key, lang, MAX_WORDS if usable else MAX_LEAD_WORDS)
+            if kept and not previous and leans_on_context(sentence, lang, title):
+                kept = False
+            if kept:
+                usable.append((sentence, number))
+            previous = kept
+    return usable
 
 
 def within_budget(text: str) -> str:
@@ -249,7 +302,7 @@ def prepare(text: str, title: str | None, lang: str) -> Prepared:
         [piece for sentence in split_sentences(paragraph, lang) for piece in _without_run_in_captions(sentence, caption)]
         for paragraph in cleaned.split("\n\n")
     ]
-    usable = [(s, p) for p, sentences in enumerate(paragraphs) for s in sentences if _is_usable(s, title_key, lang)]
+    usable = _usable(paragraphs, title_key, title, lang)
     if not usable:
         # a brief that is one short line, or one quotation over several sentences, is still its own
         # best summary: shown whole, a quotation never cut open

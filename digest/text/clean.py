@@ -12,9 +12,12 @@ import html
 import re
 
 from digest.text.markup import COMMENT, drop_closed
+from digest.text.wordlists import FURNITURE_PROMPTS, alternation
 
-__all__ = ["BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "headline_from", "is_furniture",
-           "strip_breaking_label"]
+__all__ = [
+    "BREAKING_LABEL", "author_or_none", "clean_for_summary", "clean_headline", "has_credit", "headline_from",
+    "is_furniture", "strip_breaking_label",
+]
 
 BREAKING_LABEL = re.compile(r"^\s*breaking(?:\s+news)?\s*[:\-–—]\s*", re.IGNORECASE)
 
@@ -126,6 +129,44 @@ _INLINE_PROMPT = re.compile(
     r"|(?:^|(?<=[.|]\s))(?-i:C)omments\s*\(\d+\)\s*\.?|(?:^|(?<=[.|]\s))(?-i:S)hare\s*\.(?!\S)",
     re.I,
 )
+# "Read more: How the Danish model works.", "Follow us on Twitter @KyivWire", "Lire aussi ...": a prompt
+# that opens a sentence, with the headline or account it points to, to the sentence's end (at most
+# 200 characters; the text's language is not known here, so every language's prompts are looked for).
+_PROMPT_AT_START = r"(?:^|(?<=[.!?…\"”»]\s))"
+_RUN_IN_FURNITURE = re.compile(
+    _PROMPT_AT_START + (alternation(p for prompts in FURNITURE_PROMPTS.values() for p in prompts) or "(?!)")
+    + r"(?:(?:[^.!?…\n]|[.!?…](?!\s+\W{0,2}(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])|\s*$)){0,200}?[.!?…]+[\"”»]?"
+    r"(?=\s+\W{0,2}(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])|\s*$)|[^\n]{0,200}$)",
+    re.I,
+)
+# A photo credit that ends a caption: "... in Kharkiv on Monday. | Getty Images", "... / AFP", "Foto: EFE".
+_AGENCIES_SEEN = ("getty", "afp", "reuters", "ap", "epa", "efe", "shutterstock", "anadolu", "dpa", "sipa", "abaca",
+                  "pa ", "ukrinform", "укрінформ", "tass", "тасс", "ria", "xinhua", "bloomberg", "nurphoto")
+_AGENCY_CREDIT = (
+    r"(?:getty\s+images|afp|reuters|ap(?:\s+photo)?|epa(?:-efe)?|efe|shutterstock|anadolu(?:\s+agency)?|dpa|sipa"
+    r"|abaca(?:press)?|pa\s+(?:images|wire)|ukrinform|укрінформ|tass|тасс|ria\s+novosti|xinhua|bloomberg|nurphoto)"
+)
+_TRAILING_CREDIT = re.compile(
+    rf"(?:\s*[|/©]\s*|\s+(?:photo|foto|image|imagen|bild|crédit(?:\s+photo)?|credit|фото)\s*:\s*){_AGENCY_CREDIT}"
+    r"(?:\s*(?:/|via|,)\s*[\w .’'-]{1,60}?)?\W{0,3}$",
+    re.I,
+)
+_CREDIT_INSIDE = re.compile(rf"[|©]\s*{_AGENCY_CREDIT}\b", re.I)
+_CREDIT_END = 120  # a trailing credit and the name after it fit in the line's last 120 characters
+_PROMPTS_SEEN = tuple({prompt.lower() for prompts in FURNITURE_PROMPTS.values() for prompt in prompts})
+_CREDIT_MARKS = ("|", "/", "©", ":")  # a trailing credit has one of these before the agency's name
+
+
+def _trailing_credit(text: str) -> re.Match[str] | None:
+    """The photo credit that ends `text`, if any (the pattern only where an agency's name is near the end)."""
+    tail = text[-_CREDIT_END:]
+    if not any(mark in tail for mark in _CREDIT_MARKS):
+        return None
+    lower = tail.lower()
+    if not any(name in lower for name in _AGENCIES_SEEN):
+        return None
+    found = _TRAILING_CREDIT.search(tail)
+    return None if found is None or _CREDIT_AT_END.search(tail) else found  # "(Photo by X/Getty Images)" is the other rule's
 _CREDIT_TAIL = 300  # a credit is under 200 characters: a line's end is enough to look for one in
 # Lines that are a caption or a credit as a whole.
 _CAPTION_LINE = re.compile(
@@ -190,6 +231,15 @@ _FURNITURE = re.compile(
     r"|\bpaywall\b|\bпідпи\w+.{0,40}\b(?:читати|доступ|преміум)\w*|\bподпи\w+.{0,40}\b(?:читать|доступ|премиум)\w*"
     r"|\bфайли?\s+cookie|\bкуки\b|\bфайл\w*\s+cookie",
     re.I,
+)
+# A word each of the patterns' alternatives needs, looked for first: most lines have none of them,
+# and a plain search is many times cheaper than trying every alternative at every place.
+_INLINE_PROMPT_WORDS = ("scroll", "follow", "comments", "share")
+_FURNITURE_WORDS = (
+    "cookie", "consent", "privacy", "preferences", "accept", "reject", "technolog", "tracking", "datenschutz",
+    "einwillig", "zustimm", "share", "teilen", "partager", "compartir", "поділит", "поделит", "facebook", "twitter",
+    "whatsapp", "telegram", "linkedin", "pinterest", "reddit", "subscri", "reading", "article", "already", "log",
+    "sign", "abonn", "jetzt", "paywall", "підпи", "подпи", "куки",
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u202f]+")
 
@@ -267,13 +317,34 @@ def _is_byline(line: str) -> bool:
     return bool(_BYLINE_NAME.match(words[0])) and all(_BYLINE_WORD.match(w) for w in words)
 
 
+_LAST_SENTENCE_START = re.compile(r"[.!?…][\"”»’]?\s+(?=\W{0,2}[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ])")
+
+
+def _without_trailing_caption(line: str) -> str:
+    """A line whose last sentence is a caption with a credit ("... on Monday. | Getty Images"),
+    without that sentence; other lines as they are."""
+    credit = _trailing_credit(line)
+    if credit is None:
+        return line
+    tail = line[-_CREDIT_END:]
+    offset = len(line) - len(tail)
+    caption = tail[: credit.start()].rstrip(" .")
+    starts = list(_LAST_SENTENCE_START.finditer(line, 0, offset + len(caption)))
+    return line[: starts[-1].start() + 1] if starts else line
+
+
 def _clean_line(line: str) -> str:
     """Remove the boilerplate inside one line; an empty result drops the line."""
     line = _SPACES.sub(" ", line).strip()
     if not line:
         return ""
     line = _BYLINE_DOTTED.sub("", _TIMESTAMP.sub(_drop_if_dated, _BYLINE_BEFORE_STAMP.sub("", line)).lstrip(" .|"))
-    line = _INLINE_PROMPT.sub(" ", line)  # before the line tests: the story often follows the prompt on its line
+    lower = line.lower()
+    if any(word in lower for word in _INLINE_PROMPT_WORDS):
+        line = _INLINE_PROMPT.sub(" ", line)  # before the line tests: the story often follows the prompt on its line
+    lower = line.lower()
+    if any(word in lower for word in _PROMPTS_SEEN):
+        line = _SPACES.sub(" ", _RUN_IN_FURNITURE.sub(" ", line))
     line = line.lstrip(" .|·•").rstrip(" |·•")
     if not line or _STAMP_ONLY.match(line) or _is_byline(line) or _CAPTION_LINE.match(line):
         return ""
@@ -281,8 +352,12 @@ def _clean_line(line: str) -> str:
         return ""
     if len(line.split()) <= _PROMPT_MAX_WORDS and (CHROME_LINE.match(line) or _PROMPT.search(line)):
         return ""
-    if len(line.split()) <= _CAPTION_MAX_WORDS and _CREDIT_AT_END.search(line[-_CREDIT_TAIL:]):
+    line = _without_trailing_caption(line)
+    credit = _trailing_credit(line)
+    if len(line.split()) <= _CAPTION_MAX_WORDS and (credit or _CREDIT_AT_END.search(line[-_CREDIT_TAIL:])):
         return ""  # a short line that ends with a photo credit is a caption
+    if credit is not None:  # a paragraph keeps its text
+        line = line[: len(line) - len(line[-_CREDIT_END:]) + credit.start()]
     line = _CREDIT_PAREN.sub("", line)
     line = _WIRE_OPENER.sub("", line)
     line = _DATELINE.sub("", line)
@@ -306,9 +381,15 @@ def author_or_none(author: str | None) -> str | None:
     return author
 
 
+def has_credit(sentence: str) -> bool:
+    """A photo credit inside or at the end of a sentence ("... on Monday. | Getty Images"): a caption."""
+    return bool(("|" in sentence or "©" in sentence) and _CREDIT_INSIDE.search(sentence) or _trailing_credit(sentence))
+
+
 def is_furniture(sentence: str) -> bool:
     """A cookie or consent notice, share buttons, a subscribe or paywall line."""
-    return bool(_FURNITURE.search(sentence))
+    lower = sentence.lower()
+    return any(word in lower for word in _FURNITURE_WORDS) and bool(_FURNITURE.search(sentence))
 
 
 def clean_for_summary(text: str) -> str:

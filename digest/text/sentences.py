@@ -22,6 +22,7 @@ from digest.i18n import MAX_TAG, language_tag
 __all__ = [
     "SentenceTokenizer",
     "language_name",
+    "missing_stemmer",
     "split_sentences",
     "stemmer_for",
     "stop_words_for",
@@ -99,7 +100,8 @@ def language_name(lang: str) -> str:
 def _language_name(lang: str) -> str:
     from sumy.utils import normalize_language
 
-    return normalize_language(lang)
+    # ISO's name can carry a period or a qualifier sumy's lists lack: "modern greek (1453-)" is "greek"
+    return re.sub(r"^modern\s+|\s*\(.*\)$", "", normalize_language(lang))
 
 
 @lru_cache(maxsize=64)
@@ -116,16 +118,34 @@ def stop_words_for(lang: str) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def stemmer_for(lang: str) -> Callable[[str], str]:
-    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one;
-    memoised, since news repeats its words and stemming is most of a summary's cost."""
-    from sumy.nlp.stemmers import Stemmer, null_stemmer
+    """sumy's stemmer for the language (pure Python, no data files), or a lower-casing one when
+    there is none (see `missing_stemmer`); memoised, since news repeats its words and stemming is
+    most of a summary's cost."""
+    from sumy.nlp.stemmers import null_stemmer
+
+    stemmer, _ = _stemmer(lang)
+    return lru_cache(maxsize=200_000)(stemmer or null_stemmer)
+
+
+def missing_stemmer(lang: str) -> str | None:
+    """Why the language is summarized without stemming (sumy has no stemmer for it, or its stemmer
+    needs a package that is not installed, as Polish's needs pystempel), or None."""
+    return _stemmer(lang)[1]
+
+
+@lru_cache(maxsize=64)
+def _stemmer(lang: str) -> tuple[Callable[[str], str] | None, str | None]:
+    from sumy.nlp.stemmers import Stemmer
 
     name = language_name(lang)
     try:
-        stemmer: Callable[[str], str] = Stemmer(name) if name else null_stemmer
-    except LookupError:
-        stemmer = null_stemmer
-    return lru_cache(maxsize=200_000)(stemmer)
+        if not name:
+            raise LookupError(f"'{lang}' is not a language sumy knows")
+        stemmer: Callable[[str], str] = Stemmer(name)
+        stemmer("words")  # some stemmers load their package only when first called
+    except (LookupError, ValueError, ImportError) as exc:
+        return None, str(exc).split(". ")[0].rstrip(".")
+    return stemmer, None
 
 
 def _starts_sentence(rest: str) -> bool:
