@@ -2,6 +2,7 @@
 in the email, its text twin and the archive page, in the newsletter's language; 0 turns it off."""
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -101,3 +102,28 @@ def test_a_long_lead_is_compressed_as_a_blurb_is_and_ends_at_a_clause_never_mid_
     assert shortened(short) == short
     for line in (shortened(said), shortened(clauses)):
         assert len(line.split()) <= KEY_WORDS and line.endswith(".")
+
+
+def test_a_line_that_would_be_cut_or_leans_on_what_it_leaves_out_gives_way_to_the_headline(tmp_path: Path) -> None:
+    items = [
+        {"id": "leans", "kind": "story", "published": "2026-05-14T09:00:00", "url": "https://news.example/leans",
+         "title": "Harbour may let private crews repair the ferries",
+         "body": "Such a move would let the ferries return to service weeks sooner. The council votes on it next week."},
+        {"id": "long", "kind": "story", "published": "2026-05-14T10:00:00", "url": "https://news.example/long",
+         "title": "Court orders the arrest of two former port chiefs",
+         "body": "The regional court ordered on Thursday the arrest of the former harbour master Petro Vynnyk and the former customs"
+                 " chief of the port Oksana Lysenko for taking bribes from shipping firms over six years in exchange for berths."
+                 " Both deny it."},
+    ]
+    (tmp_path / "items.jsonl").write_text("\n".join(json.dumps(item) for item in items) + "\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("""
+newsletter: {title: Harbour Daily, timezone: Europe/Kyiv, from: "Harbour Daily <daily@example.com>", to: [readers@example.com],
+             unsubscribe_mailto: leave@example.com}
+sources: [{name: newsroom, kind: jsonl, path: items.jsonl}]
+edition: {cutoff: "24:00", key_developments: 5}
+store: {path: state/digest.db}
+""")
+    lines = [text for _, text in parsed(build(config, "html", "--date", "2026-05-14")).keys]
+    assert sorted(line.strip() for line in lines) == ["Court orders the arrest of two former port chiefs",
+                                                      "Harbour may let private crews repair the ferries"]
