@@ -28,7 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digest.dedupe import ClusterStats, cluster, jaccard, normalise_text, shingles  # noqa: E402
+from digest.dedupe import ClusterStats, cluster, normalise_text  # noqa: E402
+from digest.minhash import jaccard, shingles  # noqa: E402
 from digest.model import DatedItem  # noqa: E402
 
 FUNCTION_WORDS = "the of and to in a on for that with said is was by at from as has it after were are have".split()

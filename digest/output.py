@@ -63,6 +63,11 @@ def build(config: Config, store: Store, day: date | None, fmt: str, output: str 
     for refusal in sending_problems(config):
         log.warning(f"{refusal.message()} (`digest send` refuses until then)")
     result = coming_edition(config, store, day, note)
+    if config.edition.approval == "required" and store.edition(result.edition.date) is None:
+        from digest.desk.signoff import holding
+
+        if waiting := holding(config, store, result.edition.date):
+            log.info(f"{waiting}: this is a preview")
     with result.timings.stage("fit"):
         edition, problems = render.fit(result.edition, config)
     for problem in problems:

@@ -119,7 +119,8 @@ def explain_rows(stories: Iterable[Story], *, as_given: bool = False) -> list[di
     """What `digest explain` shows, one dict per story in rank order (the --json lines' contract), or,
     `as_given`, in the order given: the pipeline's, the edition's stories as the editor arranged them,
     then the rest best first.
-    `desk` lists what the editor's ledger did to the story ("pinned by the editor, was #7")."""
+    `desk` lists what the editor's ledger did to the story ("pinned by the editor, was #7"); `updated`
+    is the date of the edition a story sent before moved on from (digest.developing), else None."""
     return [
         {
             "rank": rank,
@@ -132,6 +133,7 @@ def explain_rows(stories: Iterable[Story], *, as_given: bool = False) -> list[di
             "item_ids": story.item_ids,
             "desk": list(story.desk.notes) if story.desk else [],
             "key": story.key,
+            "updated": story.update.previous.isoformat() if story.update else None,  # the edition it moved on from
         }
         for rank, story in enumerate(stories if as_given else ranked(stories), start=1)
     ]
@@ -145,7 +147,7 @@ def format_explain(rows: list[dict], *, as_json: bool = False) -> str:
     lines = []
     for row in rows:
         parts = " ".join(f"{name}={value:+.4f}" for name, value in row["components"].items() if value)
-        desk = "".join(f"; {note}" for note in row["desk"])
+        desk = "".join(f"; {note}" for note in row["desk"]) + (f"; updated since the edition of {row['updated']}" if row.get("updated") else "")
         where = f"[{row['kind']}, {row['section'] or '-'}, x{row['coverage']}{desk}]"
         lines.append(f"{row['rank']:>3}  {row['score']:7.4f}  {parts}  {where}  {row['title']}\n")
     return "".join(lines)

@@ -133,6 +133,7 @@ def send(
         prefix = f"{trigger}: " if trigger else ""
         try:
             if resend_uncertain:
+                _ask_the_mail_system(config, store, day)
                 again = store.requeue_uncertain(day, utcnow())
                 log.info(f"sending the edition of {day} again to the {_readers(again)} marked uncertain, as asked" if again
                          else f"no reader of the edition of {day} is marked uncertain; nothing to send again")
@@ -146,6 +147,24 @@ def send(
         detail = "; ".join([result.summary, *result.failures])
         store.end_run(run_id, result.outcome, utcnow(), warnings=result.warnings, detail=prefix + detail)
     return result
+
+
+def _ask_the_mail_system(config: Config, store: Store, day: date) -> None:
+    """Before re-sending the readers marked uncertain, ask the mail system (where it can be asked:
+    Postmark) which of them it took: those are recorded sent and not sent again."""
+    record = store.edition(day)
+    uncertain = [delivery.address for delivery in store.deliveries(day, status=DeliveryStatus.UNCERTAIN)]
+    if record is None or record.letter is None or not uncertain:
+        return
+    with transport(config) as sender:
+        ask = getattr(sender, "accepted", None)
+        taken = ask(Letter.from_json(record.letter), uncertain) if ask else None
+    if taken is None:
+        return
+    store.record_outcomes(day, [(address, DeliveryStatus.SENT, f"{config.delivery.api.provider}'s own records show it took this copy"
+                                 " (asked before re-sending)") for address in uncertain if address.lower() in taken], utcnow())
+    log.info(f"{config.delivery.api.provider} took {_readers(len(taken))} of the {_readers(len(uncertain))} marked uncertain;"
+             " they are recorded sent, not sent again")
 
 
 def missed_days(store: Store, day: date) -> list[date]:

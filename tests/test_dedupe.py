@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.dedupe import ClusterStats, canonical_url, cluster, fingerprint, regroup, shingle_sets, signatures, token_hashes
+from digest.dedupe import ClusterStats, canonical_url, cluster, fingerprint, regroup
+from digest.minhash import shingle_sets, signatures, token_hashes
 from digest.sources.pagetext import parse_page
 
 KYIV = ZoneInfo("Europe/Kyiv")

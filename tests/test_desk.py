@@ -116,6 +116,9 @@ def test_the_editors_day_one_is_what_the_email_and_explain_show(newsroom: Path) 
     assert by_id["budget"]["desk"][0] == "retitled by the editor (was 'Council passes the harbour budget after a long night')"
     added = [row for row in rows if row["desk"] == ["added by the editor"]]
     assert [row["title"] for row in added] == ["Read the full budget"]
+    preview = digest(newsroom, "build", "--date", str(DAY), "-o", "preview.html")
+    assert "waiting for approval of the edition of 2026-05-14 (digest approve --date 2026-05-14 --by NAME): this is a preview" in (
+        preview.stderr.decode())
     text = digest(newsroom, "explain", "--date", str(DAY)).stdout.decode()
     assert "pinned by the editor, was #4]  New school opens" in text and "dropped: unconfirmed: legal hold]" in text
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def edited_email(newsroom: Path) -> Path:  # noqa: F811
-    require_approval(newsroom)
+    require_approval(newsroom, "  key_developments: 5\n")
     ledger(newsroom, DAY_ONE)
     assert digest(newsroom, "approve", "--date", str(DAY), "--by", "Olena").returncode == 0
     assert digest(newsroom, "send", "--date", str(DAY)).returncode == 0
@@ -39,6 +39,8 @@ def test_the_edited_email_reads_as_the_editor_arranged_it(browser, edited_email:
     for headline in headlines:
         assert headline["shown"] and 0 <= headline["left"] and headline["right"] <= width, headline["text"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+    key_line = page.get_by_text("The council passed the harbour budget, dredging first.")  # the ledger's key: line
+    assert key_line.first.is_visible()
     note = page.get_by_text("Good morning. The strike is the day's story.")
     assert note.is_visible()
     link = page.locator('a[href="https://port.example/budget.pdf"]').first

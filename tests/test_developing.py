@@ -10,6 +10,7 @@ import email.policy
 import json
 import re
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 import feedparser
@@ -82,7 +83,7 @@ def send(root: Path, day: date) -> tuple[str, str]:
 def visible(html: str) -> str:
     """The words a reader sees, one space between them."""
     inline = re.sub(r"</?(?:a|span|b)\b[^>]*>", "", re.sub(r"<(style|head)\b.*?</\1>", " ", html, flags=re.S))
-    return " ".join(re.sub(r"<[^>]+>", " ", inline).split())
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", inline)).split())
 
 
 def day_one(root: Path) -> tuple[str, str]:
@@ -119,6 +120,11 @@ def test_day_two_a_story_that_moved_on_comes_back_updated_with_only_what_is_new(
     # the update leads key developments with what is new, not with what day 1 said
     keys = words[words.index("Key developments on 15 May"):]
     assert keys.index("Two workers were taken to hospital") < keys.index("Gales")
+
+    shown = run_digest("explain", "-c", str(root / "config.yaml"), "--date", str(DAY2), cwd=root)
+    assert "updated since the edition of 2026-05-14]  Fire breaks out at the grain terminal" in shown.stdout.decode()
+    page = (root / "public" / "2026/05/15/index.html").read_text()  # the archive page leads with key developments too
+    assert "Key developments on 15 May" in page and page.index('<a class="key" href="#story-1"') < page.index('id="story-1"')
 
     # day 3: the update was sent on day 2, so the same text is old news now
     write_day(root, line("fire", (FIRE[0], FIRE[1] + "\n\n" + FIRE_NEWS), DAY1, 9), line("festival", FESTIVAL, DAY3, 9))
@@ -174,3 +180,44 @@ def test_day_three_corrections_close_the_edition_and_are_noted_on_day_ones_page(
 
 def test_the_threshold_is_a_sentence_with_a_fact_in_it() -> None:
     assert 6 < MIN_NEW_WORDS <= len("The death toll has risen to 12, police said".split())
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>Port wire</title><link>https://wire.example/</link><description>wire</description>
+{items}
+</channel></rss>
+"""
+
+
+def rss_item(slug: str, title: str, paragraphs: list[str], published: str, category: str | None = None, updated: str | None = None) -> str:
+    body = "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+    return (f"<item><title>{title}</title><link>https://wire.example/{slug}</link><guid>https://wire.example/{slug}</guid>"
+            f"<pubDate>{published}</pubDate>" + (f"<category>{category}</category>" if category else "")
+            + (f"<atom:updated>{updated}</atom:updated>" if updated else "")
+            + f"<description><![CDATA[{body}]]></description></item>")
+
+
+def test_a_feed_entry_that_gains_a_clarification_and_a_correction_category(tmp_path: Path) -> None:
+    root = newsroom(tmp_path)
+    config = root / "config.yaml"
+    config.write_text(config.read_text().replace("{name: newsroom, kind: jsonl, path: items.jsonl}", "{name: wire, kind: feed, path: wire.xml}"))
+    pier = ["The old pier will be demolished in June to make room for a ferry terminal, the harbour office said.",
+            "Anglers who use the pier asked for a new fishing platform."]
+    crane = ["A new harbour crane arrived from Rotterdam on a heavy-lift ship.", "It can lift 80 tonnes."]
+    (root / "wire.xml").write_text(RSS.format(items=rss_item("pier", "Old pier to be demolished", pier, "Thu, 14 May 2026 09:00:00 +0300")
+                                              + rss_item("crane", "New crane arrives", crane, "Thu, 14 May 2026 10:00:00 +0300")))
+    send(root, DAY1)
+    lifted = "On Friday morning it lifted its first load, a 60-tonne transformer for the new substation."
+    clarified = [*pier, "Clarification: The demolition needs the regional heritage board's approval, which is due in May."]
+    (root / "wire.xml").write_text(RSS.format(items=rss_item("pier", "Old pier to be demolished", clarified, "Thu, 14 May 2026 09:00:00 +0300",
+                                                             category="correction")
+                                              + rss_item("crane", "New crane arrives", [*crane, lifted], "Thu, 14 May 2026 10:00:00 +0300",
+                                                         updated="2026-05-15T11:00:00+03:00")
+                                              + rss_item("tug", "Harbour gets an electric tug", ["The harbour's first electric tug began work."],
+                                                         "Fri, 15 May 2026 09:00:00 +0300")))
+    html, _ = send(root, DAY2)
+    words = visible(html)
+    assert "14 May · Old pier to be demolished: Clarification: The demolition needs the regional heritage board's approval" in words
+    assert "Updated New crane arrives" in words and lifted in words and "Rotterdam" not in words
+    assert re.search(r"New crane arrives 11:00 AM", words)  # dated by the entry's <updated>, not its first date
+    assert words.index("Harbour gets an electric tug") < words.index("Corrections")

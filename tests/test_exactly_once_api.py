@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from mailserver import free_port
@@ -68,6 +69,8 @@ def test_a_batch_the_service_took_without_a_usable_answer_is_never_sent_again_un
     misbehave = [True]
 
     def answer(call: Call) -> Answer:
+        if call.path.startswith("/messages/outbound"):
+            return json_answer(404, {"Message": "this fake keeps no activity"})  # cannot be asked: the operator's word decides
         copies.update(taken(call))  # the service has the batch
         if misbehave[0] and misbehaviour == "late":
             time.sleep(1.5)
@@ -82,7 +85,8 @@ def test_a_batch_the_service_took_without_a_usable_answer_is_never_sent_again_un
     assert first.stderr.count("may have reached") == 1 and f"3 readers ({ANN}, {BOB}, {CY})" in first.stderr  # one line for the batch
     for day in (DAY1, DAY1, DAY2):
         project.digest("send", "--date", str(day))
-    day1 = Counter(address for call in server.calls if DAY1.isoformat() in json.dumps(call.json()) for address in taken(call))
+    sends = [call for call in server.calls if call.body]
+    day1 = Counter(address for call in sends if DAY1.isoformat() in json.dumps(call.json()) for address in taken(call))
     assert day1 == {ANN: 1, BOB: 1, CY: 1}
     assert outcomes(project) == {ANN: "uncertain", BOB: "uncertain", CY: "uncertain"}
     assert project.edition(DAY1).status == "pending"  # none is known to have it
@@ -93,7 +97,8 @@ def test_a_batch_the_service_took_without_a_usable_answer_is_never_sent_again_un
     assert project.digest("send", "--date", str(DAY1), "--resend-uncertain").exit_code == 0
     assert outcomes(project) == {ANN: "sent", BOB: "sent", CY: "sent"} and project.edition(DAY1).status == "sent"
     assert project.digest("send", "--date", str(DAY1), "--resend-uncertain").exit_code == 0
-    day1 = Counter(address for call in server.calls if DAY1.isoformat() in json.dumps(call.json()) for address in taken(call))
+    sends = [call for call in server.calls if call.body]
+    day1 = Counter(address for call in sends if DAY1.isoformat() in json.dumps(call.json()) for address in taken(call))
     assert day1 == {ANN: 2, BOB: 2, CY: 2}  # the second copies, asked for; no third
 
 
@@ -214,3 +219,63 @@ def test_ses_a_5xx_once_the_message_went_is_uncertain(tmp_path: Path, api, monke
         project.digest("send", "--date", str(DAY1))
     assert copies == {ANN: 1, BOB: 1, CY: 1}
     assert outcomes(project) == {ANN: "sent", BOB: "uncertain", CY: "sent"}
+
+
+def test_before_re_sending_postmark_is_asked_which_uncertain_readers_it_took(tmp_path: Path, api, keys) -> None:
+    """The batch is taken (ann and bob's copies; cy's lost) and the answer never comes. Asked to
+    re-send, digest first searches Postmark's outbound messages by the edition's tag: ann and bob are
+    recorded sent, only cy is sent again. Every reader ends with one copy."""
+    taken_by_tag: dict[str, list[dict]] = {}
+    late = [True]
+
+    def answer(call: Call) -> Answer:
+        if call.path.startswith("/messages/outbound?"):
+            query = parse_qs(urlsplit(call.path).query)
+            assert call.headers["x-postmark-server-token"] == "pm-token" and query["count"] == ["500"]
+            found = taken_by_tag.get(query["tag"][0], [])[int(query["offset"][0]):][:500]
+            return json_answer(200, {"TotalCount": len(found), "Messages": found})
+        for message in call.json():
+            address = parseaddr(message["To"])[1].lower()
+            if address != CY or not late[0]:
+                taken_by_tag.setdefault(message["Tag"], []).append(
+                    {"Tag": message["Tag"], "MessageID": address, "Recipients": [address], "Status": "Sent"})
+        if late[0]:
+            time.sleep(1.5)
+        return postmark_ok(call)
+
+    server = api(answer)
+    project = api_project(tmp_path, "postmark", server.url, ", timeout: 0.5")
+    assert project.digest("send", "--date", str(DAY1)).exit_code == 1
+    assert outcomes(project) == {ANN: "uncertain", BOB: "uncertain", CY: "uncertain"}
+    (tag,) = taken_by_tag
+    assert f"<{tag}>" == project.edition(DAY1).message_id
+
+    late[0] = False
+    resent = project.digest("send", "--date", str(DAY1), "--resend-uncertain")
+    assert resent.exit_code == 0, resent.stderr
+    assert "postmark took 2 readers of the 3 readers marked uncertain" in resent.stderr
+    batches = [call for call in server.calls if call.path == "/email/batch"]
+    assert [taken(call) for call in batches] == [[ANN, BOB, CY], [CY]]
+    assert Counter(message["Recipients"][0] for message in taken_by_tag[tag]) == {ANN: 1, BOB: 1, CY: 1}
+    assert outcomes(project) == {ANN: "sent", BOB: "sent", CY: "sent"}
+    status = project.digest("status", "--date", str(DAY1)).stdout
+    assert "postmark's own records show it took this copy (asked before re-sending)" in status
+
+
+def test_when_postmark_cannot_be_asked_the_operators_word_decides(tmp_path: Path, api, keys) -> None:
+    late = [True]
+
+    def answer(call: Call) -> Answer:
+        if call.path.startswith("/messages/outbound?"):
+            return json_answer(401, {"ErrorCode": 10, "Message": "No Account or Server API tokens were supplied"})
+        if late[0]:
+            time.sleep(1.5)
+        return postmark_ok(call)
+
+    server = api(answer)
+    project = api_project(tmp_path, "postmark", server.url, ", timeout: 0.5")
+    project.digest("send", "--date", str(DAY1))
+    late[0] = False
+    resent = project.digest("send", "--date", str(DAY1), "--resend-uncertain")
+    assert resent.exit_code == 0 and "could not be asked which readers it took (answered 401" in resent.stderr
+    assert [len(taken(call)) for call in server.calls if call.path == "/email/batch"] == [3, 3]

@@ -2,11 +2,14 @@
 in the email, its text twin and the archive page, in the newsletter's language; 0 turns it off."""
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 from conftest import ROOT, run_digest
+
+from digest.render.keylines import KEY_WORDS, shortened
 
 
 class Keys(HTMLParser):
@@ -79,3 +82,48 @@ def test_zero_turns_it_off(tmp_path: Path) -> None:
     html = build(config, "html")
     assert "Key developments" not in html and not parsed(html).keys
     assert "Top story" in html
+
+
+def test_a_long_lead_is_compressed_as_a_blurb_is_and_ends_at_a_clause_never_mid_clause() -> None:
+    said = ("Meridian's first night tram line opened on Thursday, linking the railway station with the western estates between"
+            " midnight and five in the morning, the city transport department said.")
+    assert shortened(said) == ("Meridian's first night tram line opened on Thursday, linking the railway station with the western estates"
+                               " between midnight and five in the morning.")
+    clauses = ("The council approved the harbour budget by 27 votes to 12 after a debate that ran past midnight, which means dredging"
+               " of the inner basin can start before the summer season.")
+    assert shortened(clauses) == "The council approved the harbour budget by 27 votes to 12 after a debate that ran past midnight."
+    listed = ("The children's ward of the northern hospital reopened on Thursday after a year of renovation, with 40 beds, two operating"
+              " rooms and a playroom paid for by a local charity.")
+    assert shortened(listed) == "The children's ward of the northern hospital reopened on Thursday after a year of renovation."  # not inside the list
+    ukrainian = ("Північний міст через річку Меридіанку знову відкрили для автомобілів і трамваїв у четвер увечері, після двох років"
+                 " ремонту, повідомила міська адміністрація, додавши, що пішохідна частина запрацює в червні наступного року.")
+    assert shortened(ukrainian, "uk") == "Північний міст через річку Меридіанку знову відкрили для автомобілів і трамваїв у четвер увечері."
+    short = "The port replaced its last diesel crane."
+    assert shortened(short) == short
+    for line in (shortened(said), shortened(clauses)):
+        assert len(line.split()) <= KEY_WORDS and line.endswith(".")
+
+
+def test_a_line_that_would_be_cut_or_leans_on_what_it_leaves_out_gives_way_to_the_headline(tmp_path: Path) -> None:
+    items = [
+        {"id": "leans", "kind": "story", "published": "2026-05-14T09:00:00", "url": "https://news.example/leans",
+         "title": "Harbour may let private crews repair the ferries",
+         "body": "Such a move would let the ferries return to service weeks sooner. The council votes on it next week."},
+        {"id": "long", "kind": "story", "published": "2026-05-14T10:00:00", "url": "https://news.example/long",
+         "title": "Court orders the arrest of two former port chiefs",
+         "body": "The regional court ordered on Thursday the arrest of the former harbour master Petro Vynnyk and the former customs"
+                 " chief of the port Oksana Lysenko for taking bribes from shipping firms over six years in exchange for berths."
+                 " Both deny it."},
+    ]
+    (tmp_path / "items.jsonl").write_text("\n".join(json.dumps(item) for item in items) + "\n")
+    config = tmp_path / "config.yaml"
+    config.write_text("""
+newsletter: {title: Harbour Daily, timezone: Europe/Kyiv, from: "Harbour Daily <daily@example.com>", to: [readers@example.com],
+             unsubscribe_mailto: leave@example.com}
+sources: [{name: newsroom, kind: jsonl, path: items.jsonl}]
+edition: {cutoff: "24:00", key_developments: 5}
+store: {path: state/digest.db}
+""")
+    lines = [text for _, text in parsed(build(config, "html", "--date", "2026-05-14")).keys]
+    assert sorted(line.strip() for line in lines) == ["Court orders the arrest of two former port chiefs",
+                                                      "Harbour may let private crews repair the ferries"]

@@ -178,6 +178,7 @@ def test_explain_rows_and_their_text_and_json_forms(make_item):
         "item_ids": [m.id for m in members],
         "desk": [],  # what the editor's ledger did to it (tests/test_desk.py)
         "key": None,
+        "updated": None,  # the edition a story moved on from (tests/test_developing.py)
     }
     lines = format_explain(rows, as_json=True).splitlines()
     assert [json.loads(line) for line in lines] == rows

@@ -71,3 +71,57 @@ def test_links_are_read_as_browsers_read_them(url: str, base: str | None, expect
 def test_a_backslash_link_never_shares_the_real_storys_id() -> None:
     assert canonical_url("https://evil.example\\@www.bbc.co.uk/news/x") != canonical_url("https://www.bbc.co.uk/news/x")
     assert canonical_url("https://evil.example\\@www.bbc.co.uk/news/x").startswith("https://evil.example/")
+
+
+PLAIN_LINKS = [
+    "https://example.com", "http://news.example/world/17", "https://www.bbc.co.uk/news/uk-1?x=1&y=%20#top",
+    "https://a-b.example/p?q=?#f#g", "https://example.com/a;b=c/@d", "https://1.2.3.example/", "https://host/", "https://-x.example/",
+]
+NOT_PLAIN = [
+    "HTTPS://Example.com/", "https://1.2.3.4/", "https://example.123/", "https://xn--nxasmq6b.example/", "https://a.xn--p1ai/",
+    "https://xn--zz.example/", "https://example.com:8080/", "https://user@example.com/", "https://example.com?q", "https://example.com/a?",
+    "https://example.com/a?#f", "https://example.com/a#", "https://example.com\\@evil.example/", "https://example.com/a b",
+    "https://exa_mple.com/", "https://example.com./", "https://example.com/é", "https://a..b/", "javascript:x",
+]
+
+
+@pytest.mark.parametrize(("url", "plain"), [(url, True) for url in PLAIN_LINKS] + [(url, False) for url in NOT_PLAIN])
+def test_the_quick_way_for_plain_links_gives_what_the_rules_give(url: str, plain: bool) -> None:
+    from digest.text.markup import _PLAIN_HTTP_URL, _by_the_rules
+
+    assert bool(_PLAIN_HTTP_URL.fullmatch(url)) is plain
+    assert safe_url(url) == _by_the_rules(url, None)
+
+
+def test_the_quick_way_agrees_with_the_rules_on_many_made_up_links() -> None:
+    """Links built from the pieces that decide the quick way's regex (hosts, ports, paths, queries),
+    each compared with the full rules; many take the quick way."""
+    import itertools
+
+    from digest.text.markup import _PLAIN_HTTP_URL, _by_the_rules
+
+    hosts = ["example.com", "a", "x-.y", "1.a", "a.1", "0x1", "xn--a.b", "a.xn--b", "axn--b.c", "A.com", "a_b.c", "a..b", ""]
+    rests = ["", "/", "/p", "//p", "/p?", "/p?q", "/p?q#", "/p#f", "?q", "#f", "/%41", "/p\\q", "/p?q\\", "/é", "/ p", ":80/p", "@h/p"]
+    quick = 0
+    for scheme, host, rest in itertools.product(["http", "https", "HTTP", "ftp"], hosts, rests):
+        url = f"{scheme}://{host}{rest}"
+        quick += bool(_PLAIN_HTTP_URL.fullmatch(url))
+        assert safe_url(url) == _by_the_rules(url, None), url
+    assert quick > 50
+
+
+def test_paragraphs_only_html_is_read_as_the_parser_reads_it() -> None:
+    """A body of <p> tags and text takes a quick way; every arrangement of its pieces gives what the
+    HTML parser gives, and anything else (an entity, another tag) goes to the parser."""
+    import itertools
+
+    from digest.text.markup import _PARAGRAPHS_ONLY, _parsed_to_text, html_to_text
+
+    pieces = ["<p>", "</p>", "Grid holds.", " ", "-", "\n", "a > b", "\u200b", "<P>", "&amp;", "<br>", "<", "\ufeff x"]
+    quick = 0
+    for length in range(1, 5):
+        for parts in itertools.product(pieces, repeat=length):
+            html = "".join(parts)
+            quick += bool(_PARAGRAPHS_ONLY.fullmatch(html))
+            assert html_to_text(html) == _parsed_to_text(html), repr(html)
+    assert quick > 1000

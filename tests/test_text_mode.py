@@ -44,3 +44,21 @@ def test_a_text_mode_reader_sees_a_clean_top_and_a_separate_badge(sample_html: b
     assert "Meridian Daily" in lines[:4], lines[:4]  # the masthead comes at once
     # the badge is a word of its own, never run into the headline ("BreakingFlood warning")
     assert "Breaking Flood warning issued for the lower Meridian river" in " ".join(lines)
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_key_developments_read_as_a_list_before_the_stories(sample_html: bytes, reader: str, tmp_path: Path) -> None:
+    if shutil.which(reader) is None:
+        pytest.skip(f"{reader} is not installed (CI installs Debian's package in .ci/run; here: apt-get install {reader})")
+    (tmp_path / "email.html").write_bytes(sample_html)
+    argv = READERS[reader] + ([] if reader == "lynx" else [str(tmp_path / "email.html")])
+    shown = subprocess.run(argv, input=sample_html if reader == "lynx" else None, capture_output=True, timeout=60,
+                           env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "dumb"}, check=True).stdout.decode("utf-8")
+    lines = [line.strip() for line in shown.splitlines() if line.strip()]
+    heading = next(number for number, line in enumerate(lines) if line.upper() == "KEY DEVELOPMENTS ON 14 MAY")
+    top = next(number for number, line in enumerate(lines) if line.upper() == "TOP STORY")
+    assert heading < top
+    between = lines[heading + 1:top]
+    bullets = [line for line in between if line[:1] in "•*+-"]
+    assert len(bullets) == 5, between  # one bullet a line, each a line of its own
+    assert bullets[0][1:].strip().startswith("Meridian's first night tram line opened")

@@ -94,6 +94,11 @@ class HttpService:
         """Each reader's outcome from the service's answer to their batch."""
         raise NotImplementedError
 
+    def accepted(self, letter: Letter, addresses: list[str]) -> set[str] | None:
+        """Of these readers, those the service's own records show it took this letter for; None when
+        it cannot be asked (then the operator's word alone decides)."""
+        return None
+
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
         """The readers in calls within `max_bytes`; once one call stops the list, the rest are not handed over."""
         parts = [self.part(letter, entry, date) for entry in entries]

@@ -8,20 +8,30 @@ bounced, unsubscribed or marked spam) refused for good, as is 300 (invalid email
 about that message alone; the account's own errors (a missing or unconfirmed sender signature, no
 credits, an account pending or suspended, a bad token) stop the list with the readers pending; any
 other code leaves that reader pending. An answer other than 200 (401, 422) means nothing was accepted.
+
+Each message carries the edition's Message-ID as its Tag, so that before re-sending readers marked
+uncertain, Postmark's Outbound messages search (GET /messages/outbound?tag=...&count=500&offset=...,
+postmarkapp.com/developer/api/messages-api; count at most 500, count + offset at most 10,000) says
+which of them it took: those are recorded sent, not sent again.
 """
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from digest.delivery.api import Answer, HttpService, api_headers
-from digest.delivery.base import Outcome, Outgoing
+from digest.delivery.base import DeliveryError, Outcome, Outgoing
+from digest.logs import log
 from digest.render.mime import Letter
+from digest.sources.context import SourceFailed
+from digest.sources.http import query
 from digest.store import DeliveryStatus
 
 READER_CODES = {406}  # about the recipient, for good
 INVALID = 300  # invalid email request: about that message when the others passed; else about what they share
 ACCOUNT_CODES = {10, 400, 401, 405, 412, 413}  # bad token, sender signature missing/unconfirmed, no credits, account pending/suspended
+PAGE, SEARCHABLE = 500, 10_000  # the outbound search's largest page, and how far its pages reach
 
 
 class Postmark(HttpService):
@@ -41,6 +51,7 @@ class Postmark(HttpService):
             "HtmlBody": document["html"], "TextBody": document["text"],
             "Headers": [{"Name": name, "Value": value} for name, value in api_headers(letter, entry, date).items()],
             "MessageStream": self.settings.message_stream,
+            "Tag": edition_tag(letter),
         }
 
     def request(self, letter: Letter, parts: list[Any]) -> tuple[str, dict[str, str], Any]:
@@ -71,8 +82,43 @@ class Postmark(HttpService):
                 outcomes.append(Outcome(address, DeliveryStatus.PENDING, said, stop=code in ACCOUNT_CODES or code == INVALID))
         return outcomes
 
+    def accepted(self, letter: Letter, addresses: list[str]) -> set[str] | None:
+        wanted, found = {address.lower() for address in addresses}, set()
+        try:
+            headers = {**self.auth(self.credential()), "Accept": "application/json"}
+            for offset in range(0, SEARCHABLE, PAGE):
+                url = f"{self.base}/messages/outbound?" + urlencode({"count": PAGE, "offset": offset, "tag": edition_tag(letter)})
+                response = query(url, headers, self.limits)
+                document = Answer(response.status, {}, response.body).json()
+                messages = document.get("Messages") if isinstance(document, dict) and response.status == 200 else None
+                if not isinstance(messages, list):
+                    raise SourceFailed(f"answered {response.status}: {response.body[:200].decode('utf-8', 'replace')}")
+                for message in messages:
+                    found |= wanted & _recipients(message)
+                if len(messages) < PAGE:
+                    return found
+        except (DeliveryError, SourceFailed) as exc:
+            log.warning(f"postmark at {self.shown} could not be asked which readers it took ({exc}); going by your word alone")
+            return None
+        log.warning(f"postmark's search reaches {SEARCHABLE:,} messages; readers beyond them go by your word alone")
+        return found
+
 
 def _code(result: object) -> int | None:
     """A message's ErrorCode; an odd one ({}, "0", true) is no code."""
     code = result.get("ErrorCode") if isinstance(result, dict) else None
     return code if type(code) is int else None
+
+
+def edition_tag(letter: Letter) -> str:
+    """The Tag every message of an edition carries: its Message-ID (what --resend-uncertain searches by)."""
+    return letter.message_id.strip("<>")
+
+
+def _recipients(message: object) -> set[str]:
+    """The addresses of one message in Postmark's search results (its Recipients, or its To)."""
+    if not isinstance(message, dict):
+        return set()
+    listed = [str(address) for address in message.get("Recipients") or [] if isinstance(address, str)]
+    listed += [str(to.get("Email")) for to in message.get("To") or [] if isinstance(to, dict)]
+    return {address.lower() for address in listed}

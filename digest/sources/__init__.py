@@ -19,6 +19,7 @@ from digest.model import DatedItem, Item, Problem
 from digest.progress import Progress
 from digest.sources.context import FetchStates, SourceContext, parse_iso_date
 from digest.sources.failure import SourceFailed
+from digest.sources.parsed import ParsedFiles
 from digest.store import Store
 
 __all__ = ["SourceContext", "SourceFailed", "load_all", "load_each", "load_source", "parse_iso_date"]
@@ -61,10 +62,11 @@ def load_each(config: Config, now: datetime, store: Store | None = None, *, prog
     when stderr is a terminal.
     """
     states = FetchStates(store, [source.url for source in config.sources if source.url])
+    parsed = ParsedFiles(store, [source.name for source in config.sources if source.path])
     bar = Progress(len(config.sources), "sources", enabled=progress)
 
     def run(source: SourceConfig) -> SourceContext:
-        ctx = SourceContext(source=source, config=config, now=now, store=states)
+        ctx = SourceContext(source=source, config=config, now=now, store=states, parsed=parsed)
         ctx.items = load_source(ctx)
         bar.advance(source.name)
         return ctx
@@ -74,6 +76,7 @@ def load_each(config: Config, now: datetime, store: Store | None = None, *, prog
     bar.close()
     if store:
         states.save(store)
+        parsed.save(store)
     return loaded
 
 

@@ -16,6 +16,7 @@ from digest.config import Config, SourceConfig
 from digest.identity import item_id
 from digest.model import DatedItem, Item, Problem
 from digest.sources.failure import SourceFailed
+from digest.sources.parsed import ParsedFiles
 from digest.store import FetchState, Store
 
 T = TypeVar("T")
@@ -31,6 +32,7 @@ class SourceContext:
     store: Store | FetchStates | None = None  # where ETags and Last-Modified are kept between runs
     problems: list[Problem] = field(default_factory=list)
     items: list[DatedItem] = field(default_factory=list)  # what the source gave, once loaded and normalised
+    parsed: ParsedFiles | None = None  # files parsed on an earlier run, kept in the store
 
     @property
     def tz(self):
@@ -103,20 +105,32 @@ class SourceContext:
             raise SourceFailed(f"no file matches {self.source.path}")
         return matches
 
-    def load_files(self, parse: Callable[[Path, T], list[Item]], read: Callable[[Path], T] | None = None) -> list[Item]:
+    def load_files(
+        self, parse: Callable[[Path, T], list[Item]], read: Callable[[Path], T] | None = None, *, reuse: bool = False,
+    ) -> list[Item]:
         """The items of each file `path:` names, each read (default: `read_text`) and parsed on its own.
 
         Whatever one file does (cannot be read, is not the right format, crashes a parser), the
         other files of a glob are kept and stderr names the file and the reason; when no file
         gives anything, the source fails: with the file's own reason when there is one file.
+        `reuse`: what `parse` makes of a file's text depends on nothing but that text and the
+        source's settings, so a file read on an earlier run may be taken from the store (digest.sources.parsed).
         """
         reader: Callable[[Path], Any] = read or self.read_text
+        kept = self.parsed if reuse and read is None else None
+
+        def one_file(path: Path) -> list[Item]:
+            if kept is None:
+                return parse(path, reader(path))
+            data = self.read_bytes(path)
+            return kept.items(self, path, data, lambda: parse(path, data.decode("utf-8", errors="replace")))  # type: ignore[arg-type]
+
         paths = self.paths()
         items: list[Item] = []
         failures: list[tuple[Path, str]] = []
         for path in paths:
             try:
-                items.extend(parse(path, reader(path)))
+                items.extend(one_file(path))
             except SourceFailed as exc:
                 failures.append((path, str(exc)))
             except Exception as exc:  # a library's crash on one odd file costs that file only

@@ -228,8 +228,10 @@ def entry_to_item(entry: feedparser.FeedParserDict, ctx: SourceContext, *, base:
     published = _date(entry.get("published_parsed") or entry.get("updated_parsed"))
     tags = tuple(dict.fromkeys(filter(None, (fold(tag.get("label") or tag.get("term") or "") for tag in entry.get("tags", [])))))
     author = (entry.get("author_detail") or {}).get("name") or entry.get("author") or ""
+    updated = _date(dict.get(entry, "updated_parsed")) if entry.get("published_parsed") else None  # dict.get: not feedparser's fallback to published
+    extra = {"updated": updated.isoformat()} if updated and published and updated > published else {}  # a story that moved on (digest.developing)
     return ctx.item(title, url=url, published=published, guid=entry.get("id"), body=body, author=fold(author) or None,
-                    tags=tags, lang=lang, image=images.from_feed_entry(entry, base))
+                    tags=tags, lang=lang, image=images.from_feed_entry(entry, base), extra=extra)
 
 
 def add_full_text(items: list[Item], ctx: SourceContext) -> None:

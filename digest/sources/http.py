@@ -159,6 +159,13 @@ def _attempt(url: str, settings: FetchConfig, state: FetchState | None, accept: 
         return FetchResult(response.body, current, status, headers=response.headers, address=response.address)
 
 
+def query(url: str, headers: dict[str, str], settings: FetchConfig) -> Response:
+    """One GET of an API (an email service asked what it took), bounded as `post` is; a 2xx's body is
+    read, a redirect returned unfollowed, so credentials in `headers` never reach another origin."""
+    deadline = time.monotonic() + settings.timeout
+    return _request(url, headers, settings, deadline, False)
+
+
 def post(url: str, data: bytes, headers: dict[str, str], settings: FetchConfig) -> Response:
     """One POST within `settings.timeout` (the whole exchange) and `settings.max_bytes` (the answer),
     whatever its status. A redirect is returned as it is, never followed, so credentials in `headers`

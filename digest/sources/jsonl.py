@@ -39,7 +39,7 @@ class BrokenLine(ValueError):
 
 
 def load(ctx: SourceContext) -> list[Item]:
-    items = ctx.load_files(lambda path, text: read_file(ctx, path, text))
+    items = ctx.load_files(lambda path, text: read_file(ctx, path, text), reuse=True)
     if not items:
         raise ctx.nothing_in("items")
     return items

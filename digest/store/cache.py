@@ -1,4 +1,4 @@
-"""What saves work from one run to the next: summaries, groupings, fetch state, items seen."""
+"""What saves work from one run to the next: summaries, groupings, parsed source files, fetch state, items seen."""
 from __future__ import annotations
 
 import json
@@ -9,6 +9,7 @@ from datetime import datetime
 from digest.store.base import Base, reads
 
 CLUSTERS_KEPT = 8  # the latest groupings: today's, a preview or two, yesterday's
+PARSED_BYTES_KEPT = 64 << 20  # parsed source files kept, the latest written first, up to this many bytes in all
 
 
 @dataclass
@@ -53,6 +54,33 @@ class Cache(Base):
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO clusters (key, groups) VALUES (?, ?)", (key, json.dumps(groups, ensure_ascii=False)))
             db.execute("DELETE FROM clusters WHERE rowid NOT IN (SELECT rowid FROM clusters ORDER BY rowid DESC LIMIT ?)", (CLUSTERS_KEPT,))
+
+    # parsed source files: (source, path) -> (key, items as JSON), see digest.sources.parsed
+
+    @reads
+    def parsed_files(self, sources: Iterable[str]) -> dict[tuple[str, str], tuple[str, str]]:
+        """What is kept for the files of `sources` (by name): (source, path) -> (key, parsed items)."""
+        names = sorted(set(sources))
+        marks = ",".join("?" * len(names))
+        rows = self.db.execute(f"SELECT source, path, key, items FROM parsed_files WHERE source IN ({marks})", names)
+        return {(source, path): (key, items) for source, path, key, items in rows}
+
+    def put_parsed_files(self, fresh: dict[tuple[str, str], tuple[str, str]], read: dict[str, set[str]]) -> None:
+        """Keep `fresh` parsed files; forget the files of each source in `read` (name -> paths read
+        this run) that it no longer reads, and the oldest files beyond PARSED_BYTES_KEPT in all."""
+        with self.transaction() as db:
+            for source, paths in read.items():
+                gone = [path for (path,) in db.execute("SELECT path FROM parsed_files WHERE source = ?", (source,)) if path not in paths]
+                db.executemany("DELETE FROM parsed_files WHERE source = ? AND path = ?", ((source, path) for path in gone))
+            db.executemany(
+                "INSERT OR REPLACE INTO parsed_files (source, path, key, items) VALUES (?, ?, ?, ?)",
+                ((source, path, key, items) for (source, path), (key, items) in sorted(fresh.items())),
+            )
+            db.execute(
+                "DELETE FROM parsed_files WHERE rowid IN (SELECT rowid FROM (SELECT rowid, SUM(LENGTH(CAST(items AS BLOB))) "
+                "OVER (ORDER BY rowid DESC) AS total FROM parsed_files) WHERE total > ?)",
+                (PARSED_BYTES_KEPT,),
+            )
 
     # fetch state (conditional GET)
 

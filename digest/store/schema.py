@@ -228,4 +228,14 @@ MIGRATIONS: list[str | Rebuild] = [
     );
     CREATE INDEX corrections_corrects ON corrections (corrects);
     """,
+    # 12: each source file's items as parsed, under the hash of its bytes, its source's settings and the code (a rebuild reads no JSON line again)
+    """
+    CREATE TABLE parsed_files (
+        source TEXT NOT NULL,
+        path TEXT NOT NULL,
+        key TEXT NOT NULL,
+        items TEXT NOT NULL,
+        PRIMARY KEY (source, path)
+    );
+    """,
 ]
