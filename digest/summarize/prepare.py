@@ -2,9 +2,11 @@
 
 `prepare` cleans the text (bylines, captions, prompts), splits it into sentences with the project's
 own offline splitter, and sets aside sentences that make poor blurbs: fragments, lists of names,
-sentences over 60 words, the headline repeated, photo captions (also those run into the next
-sentence without a full stop, as scraped Daily Mail pages have them) and page furniture (cookie
-notices, share buttons, paywall lines). The work on one text is bounded (TEXT_BUDGET, MAX_SENTENCES).
+sentences over 60 words (the first may have 150: it carries the news, and the word budget
+compresses it), the headline repeated, photo captions (also those run into the next sentence
+without a full stop, as scraped Daily Mail pages have them, and those ending "| Getty Images"),
+page furniture (cookie notices, share buttons, paywall lines), and a sentence ending ", he added."
+whose sentence before it went. The work on one text is bounded (TEXT_BUDGET, MAX_SENTENCES).
 """
 from __future__ import annotations
 
