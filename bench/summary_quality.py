@@ -204,7 +204,7 @@ _RUN_IN_OPENERS = frozenset("The A An He She They It We You His Her Their Its Th
 def opens_mid_sentence(sentence: str, source: str) -> bool:
     """Lower case, or the words before it in the source do not end a sentence (nor a line, nor a
     label, nor a run-in caption before an English opener)."""
-    first = re.search(r"[^\W\d_]", sentence)
+    first = re.search(r"\w", sentence)  # a sentence may open on a number: "30% des Français ..."
     if first and first.group(0).islower() and first.group(0).upper() != first.group(0):
         return True
     at = _where(sentence, source)
@@ -334,7 +334,7 @@ def blurbs_table(name: str, articles: list[Article], baseline: Path | None, by_k
         if not group:
             continue
         count, words = BUDGETS[kind]
-        runs = {"digest default": [fit_words(summarize(a.body, count, title=a.title, lang=a.lang), words) for a in group]}
+        runs = {"digest default": [fit_words(summarize(a.body, count, title=a.title, lang=a.lang), words, a.lang) for a in group]}
         if baseline is not None:
             runs["baseline"] = baseline_summaries(baseline, group, count, words)
         for system, blurbs in runs.items():

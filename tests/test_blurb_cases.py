@@ -212,6 +212,16 @@ def test_run_in_page_furniture_never_reaches_a_blurb(tmp_path: Path) -> None:
         assert "Kyiv will introduce the Danish model of social housing" in text
 
 
+def test_a_quotation_too_long_for_the_budget_keeps_its_speaker() -> None:
+    """Case 8's rule on any quotation: elided inside its marks with an ellipsis, never cut off from who said it."""
+    quote = ('"We will rebuild every school and every hospital in the city, and we will do it before the winter '
+             'comes, whatever the cost and however long the nights," Mayor Ihor Terekhov told residents at a meeting on Monday.')
+    result = run_digest("summarize", "--words", "20", input=quote.encode())
+    line = result.stdout.decode().strip()
+    assert line.startswith('"We will rebuild') and line.endswith("Mayor Ihor Terekhov told residents.") and "…" in line, line
+    assert len(line.split()) <= 20
+
+
 @pytest.fixture
 def seeds_day(tmp_path: Path, seeds: list[Path]) -> str:
     (tmp_path / "config.yaml").write_text(

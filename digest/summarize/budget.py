@@ -17,14 +17,17 @@ from __future__ import annotations
 import re
 
 from digest.summarize.compress import forms
-from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, SPEECH_VERBS, alternation, word_pattern, words_for
+from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, COORDINATORS, SPEECH_VERBS, alternation, word_pattern, words_for
 
 __all__ = ["fit_words"]
 
 ELLIPSIS = "…"
+LIST_ITEM_WORDS = 6  # a part between commas this short may be a list's item, so ", and" after it is no clause's end
 MIN_CLAUSE_SHARE = 0.5  # a cut keeps at least half the budget, else the cut falls between words
 _CLAUSE_END = re.compile(r"[,;:.!?][”\"’»]?\s(?![\d(]|(?:and|or|as well as)\b)|\s[—–-]\s")  # not inside a list
-_BREAK = re.compile(r";\s|\s[—–]\s")  # a semicolon or a dash ends a clause in every language
+_BREAK = re.compile(r";\s|\s[—–]\s|\s:\s")  # a semicolon, a dash or a spaced colon (French) ends a clause
+# A quotation and its attribution after it: '"...," the minister said.' (the attribution at most 120 characters).
+_QUOTE_THEN_SPEAKER = re.compile(r"^([“\"«„])([^“”\"«»„]+?)([,.!?…]?)([”\"»“])(\s*,?\s*[^“”\"«»„]{3,120})$")
 _QUOTES = (('"', '"'), ("“", "”"), ("«", "»"))
 
 
@@ -37,8 +40,8 @@ def fit_words(sentences: list[str], words: int, lang: str = "en") -> list[str]:
     for sentence in sentences:
         room = words - used
         fitted, shortest = (sentence, sentence) if len(sentence.split()) <= room else _compressed(sentence, room, lang)
-        if fitted is None and not kept:
-            return [_clause_cut(shortest, room, lang) or _cut(shortest, room)]  # the lead is cut, never left out
+        if fitted is None and not kept:  # the lead is cut, never left out
+            return [_clause_cut(shortest, room, lang) or _quote_cut(shortest, room) or _cut(shortest, room)]
         if fitted is None:
             break
         kept.append(fitted)
@@ -64,6 +67,15 @@ def _clause_opening(lang: str) -> re.Pattern[str] | None:
 
 
 @word_pattern
+def _coordination(lang: str) -> re.Pattern[str] | None:
+    """A comma before "and" after a long part: a clause's end, not a list's."""
+    words = alternation(words_for(COORDINATORS, lang))
+    if words is None:
+        return None
+    return re.compile(rf",\s+(?={words}\s)", re.I)
+
+
+@word_pattern
 def _bare_clause_opening(lang: str) -> re.Pattern[str] | None:
     """A space before a word that opens an adverbial clause without a comma ("after", "while")."""
     openers = alternation(words_for(BARE_CLAUSE_OPENERS, lang))
@@ -77,6 +89,12 @@ def _reported_tail(lang: str) -> re.Pattern[str] | None:
     if verbs is None:
         return None
     return re.compile(rf",\s+(?=[^,;\"“”«»]{{1,100}}\b{verbs}\b[^,;\"“”«»]{{0,60}}[.!?…]\s*$)", re.I)
+
+
+def _after_a_long_part(text: str, at: int) -> bool:
+    """Whether the part of `text` before `at`, back to the comma, semicolon or colon before it, is long."""
+    part = re.split(r"[,;:]", text[max(0, at - 400) : at])[-1]
+    return len(part.split()) > LIST_ITEM_WORDS
 
 
 def _outside_quotes(text: str) -> bool:
@@ -96,6 +114,7 @@ def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
         return [m.start() for m in pattern.finditer(text) if m.start() < limit] if pattern is not None else []
 
     starts = before_limit(_BREAK) + before_limit(_clause_opening(lang))
+    starts += [start for start in before_limit(_coordination(lang)) if _after_a_long_part(window, start)]
     if not re.search("[\"“”«»]", sentence):  # a fact may lose its source ("..., the ministry said."); a quotation may not
         starts += before_limit(_reported_tail(lang), sentence)
     minimum = max(1, int(words * MIN_CLAUSE_SHARE))
@@ -106,6 +125,19 @@ def _clause_cut(sentence: str, words: int, lang: str) -> str | None:
             if minimum <= len(head.split()) <= words and _outside_quotes(head):
                 return head + ("" if head.endswith((".", "!", "?")) else ".")
     return None
+
+
+def _quote_cut(sentence: str, words: int) -> str | None:
+    """A quotation elided inside its marks, its attribution kept: '"We have been preparing …," she said.'"""
+    found = _QUOTE_THEN_SPEAKER.match(sentence)
+    if found is None:
+        return None
+    opening, quoted, comma, closing, speaker = found.groups()
+    room = words - len(speaker.split())
+    if room < max(1, int(words * MIN_CLAUSE_SHARE)):
+        return None
+    inner = _cut(quoted, room).rstrip(ELLIPSIS).rstrip(" ,;:") + ELLIPSIS
+    return f"{opening}{inner}{',' if comma == ',' else ''}{closing}{speaker}"
 
 
 def _cut(sentence: str, words: int) -> str:

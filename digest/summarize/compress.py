@@ -59,7 +59,8 @@ def _attribution_tail(lang: str) -> re.Pattern[str] | None:
         return None
     stoppers = alternation(words_for(TAIL_STOPPERS, lang))
     word = rf"(?!{stoppers}\b){_TOKEN}" if stoppers else _TOKEN
-    return re.compile(rf"(?<=\s)({verbs})\s+{openers}\b(?:\s+{word}){{0,10}}{_END}", re.I)
+    # the verb and perhaps who was told ("told residents"), then where and when: "at a meeting on Monday"
+    return re.compile(rf"(?<=\s)({verbs}(?:\s+(?!{openers}\b){word})?)\s+{openers}\b(?:\s+{word}){{0,10}}{_END}", re.I)
 
 
 @word_pattern

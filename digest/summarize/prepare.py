@@ -2,9 +2,11 @@
 
 `prepare` cleans the text (bylines, captions, prompts), splits it into sentences with the project's
 own offline splitter, and sets aside sentences that make poor blurbs: fragments, lists of names,
-sentences over 60 words, the headline repeated, photo captions (also those run into the next
-sentence without a full stop, as scraped Daily Mail pages have them) and page furniture (cookie
-notices, share buttons, paywall lines). The work on one text is bounded (TEXT_BUDGET, MAX_SENTENCES).
+sentences over 60 words (the first may have 150: it carries the news, and the word budget
+compresses it), the headline repeated, photo captions (also those run into the next sentence
+without a full stop, as scraped Daily Mail pages have them, and those ending "| Getty Images"),
+page furniture (cookie notices, share buttons, paywall lines), and a sentence ending ", he added."
+whose sentence before it went. The work on one text is bounded (TEXT_BUDGET, MAX_SENTENCES).
 """
 from __future__ import annotations
 
@@ -125,15 +127,16 @@ def leans_on_context(sentence: str, lang: str, title: str | None = None) -> bool
 
 @word_pattern
 def _trailing_attribution(lang: str) -> re.Pattern[str] | None:
-    """", he added." or ", she said." ending a sentence (where the verb carries the person, the verb
-    alone: ", añadió."); None for a language without the words."""
+    """", he added." or ", she said." ending a sentence, perhaps with a short tail (", he said on
+    Monday."; where the verb carries the person, the verb alone: ", añadió."); None for a language
+    without the words."""
     verbs = alternation(words_for(PRONOUN_ATTRIBUTIONS, lang))
     if verbs is None:
         return None
-    return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\s*[.!?…]?[\"”»’]?\s*$", re.I)
+    return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\b[^.!?…\"“”«»]{{0,40}}[.!?…]?[\"”»’]?\s*$", re.I)
 
 
-ATTRIBUTION_TAIL = 60  # characters at a sentence's end that hold ", he told reporters."
+ATTRIBUTION_TAIL = 100  # characters at a sentence's end that hold ", he told reporters on Monday."
 
 
 @lru_cache(maxsize=64)

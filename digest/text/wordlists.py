@@ -66,9 +66,11 @@ PRONOUN_ATTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "english": tuple(f"{p} {v}" for p in ("he", "she", "they") for v in (
         "said", "says", "added", "adds", "noted", "wrote", "explained", "continued", "stressed", "argued", "told reporters"))
     + ("said he", "said she", "added he", "added she"),
-    "french": ("a-t-il ajouté", "a-t-elle ajouté", "a-t-il dit", "a-t-elle dit", "a-t-il déclaré", "a-t-elle déclaré",
-               "a-t-il précisé", "a-t-elle précisé", "a-t-il expliqué", "a-t-elle expliqué", "ajoute-t-il",
-               "ajoute-t-elle", "précise-t-il", "précise-t-elle", "explique-t-il", "explique-t-elle", "ont-ils ajouté"),
+    "french": tuple(f"a-t-{p} {v}" for p in ("il", "elle") for v in (
+        "ajouté", "dit", "déclaré", "précisé", "expliqué", "indiqué", "annoncé", "affirmé", "estimé", "souligné",
+        "poursuivi", "assuré", "insisté", "expliqué", "confié", "martelé", "lancé", "répondu", "rappelé"))
+    + tuple(f"{v}-t-{p}" for p in ("il", "elle") for v in ("ajoute", "précise", "explique", "poursuit", "estime", "souligne"))
+    + tuple(f"ont-{p} {v}" for p in ("ils", "elles") for v in ("ajouté", "dit", "déclaré", "indiqué", "expliqué")),
     "spanish": ("añadió", "agregó", "dijo", "explicó", "señaló", "afirmó", "indicó", "añadió él", "dijo ella"),
     "italian": ("ha aggiunto", "ha detto", "ha spiegato", "ha sottolineato"),
     "portuguese": ("acrescentou", "disse ele", "disse ela", "afirmou", "explicou"),
@@ -85,7 +87,7 @@ PRONOUN_ATTRIBUTIONS: dict[str, tuple[str, ...]] = {
 
 # Attribution verbs: an attribution's time and place ("said at a briefing in Kyiv on June 25") can go.
 SPEECH_VERBS: dict[str, tuple[str, ...]] = {
-    "english": ("said", "says", "told reporters", "told journalists", "announced", "reported", "wrote", "added",
+    "english": ("said", "says", "told", "announced", "reported", "wrote", "added",
                 "stated", "noted", "explained", "confirmed", "declared"),
     "french": ("a déclaré", "a dit", "a annoncé", "a indiqué", "a affirmé", "a précisé", "a expliqué", "a ajouté"),
     "spanish": ("dijo", "afirmó", "declaró", "anunció", "señaló", "explicó", "indicó", "aseguró"),
@@ -158,8 +160,9 @@ CLAUSE_OPENERS: dict[str, tuple[str, ...]] = {
     "english": ("which", "who", "whose", "where", "while", "whereas", "although", "though", "but", "as", "after",
                 "before", "since", "because", "amid", "despite", "following", "adding", "saying", "when", "until",
                 "with", "marking", "bringing", "making", "leaving"),
-    "french": ("qui", "où", "alors que", "tandis que", "mais", "après", "avant", "car", "lorsque", "quand", "malgré",
-               "bien que", "puisque"),
+    "french": ("qui", "où", "dont", "alors que", "tandis que", "mais", "après", "avant", "car", "lorsque", "quand",
+               "malgré", "bien que", "puisque", "afin de", "afin que", "avant de", "ce qui", "ce que", "tout en", "sans",
+               "pour"),
     "spanish": ("quien", "donde", "mientras", "pero", "aunque", "tras", "después", "antes", "cuando", "porque",
                 "pese a", "lo que"),
     "german": ("während", "aber", "nachdem", "obwohl", "weil", "bevor", "sodass", "wobei", "als"),
@@ -179,4 +182,11 @@ BARE_CLAUSE_OPENERS: dict[str, tuple[str, ...]] = {
     "german": ("nachdem", "während", "weil", "aber", "obwohl"),
     "ukrainian": ("після того як", "оскільки", "але", "тоді як", "попри"),
     "russian": ("после того как", "поскольку", "но", "тогда как", "несмотря на"),
+}
+# "..., and asked residents ...": a comma and a coordinating conjunction end a clause when the
+# part before the comma is long (a list's items are short: "18 border guards, and ...").
+COORDINATORS: dict[str, tuple[str, ...]] = {
+    "english": ("and",), "french": ("et",), "spanish": ("y",), "german": ("und",), "italian": ("e",),
+    "portuguese": ("e",), "dutch": ("en",), "polish": ("i", "a"), "ukrainian": ("і", "й", "та", "а"),
+    "russian": ("и", "а"),
 }
