@@ -222,6 +222,27 @@ def test_a_quotation_too_long_for_the_budget_keeps_its_speaker() -> None:
     assert len(line.split()) <= 20
 
 
+def test_a_day_in_several_languages_builds_with_whole_sentences(tmp_path: Path) -> None:
+    """Cases 1 to 4 through `digest build`: French and Polish items keep their sentences' first words
+    (Polish without stemming), an English " I " stays inside its sentence, a credited caption is no blurb."""
+    at = "2026-12-06T12:00:00+02:00"
+    caption = "Un hombre camina frente a la escuela dañada en Járkov el lunes, donde cayó el ataque. | Getty Images"
+    rows = [
+        {"id": "fr", "title": "Réforme des retraites", "body": TEXTS["fr"], "lang": "fr", "kind": "brief", "published": at},
+        {"id": "pl", "title": "Reforma emerytalna", "body": TEXTS["pl"], "lang": "pl", "kind": "story", "published": at},
+        {"id": "en", "title": "Rough crossing", "kind": "brief", "published": at,
+         "body": "The ferry crossing was rough on Sunday, so I was actually extra careful with the children. "
+                 "The harbour master closed the port an hour later."},
+        {"id": "es", "title": "Ataque contra Járkov", "lang": "es", "kind": "brief", "published": at,
+         "body": f"{caption}\n\nEl ataque contra Járkov dañó una escuela el lunes. Las clases pasarán a ser en línea."},
+    ]
+    shown = _build(tmp_path, rows)
+    assert "Le gouvernement a annoncé mardi une nouvelle réforme des retraites." in shown
+    assert "Rząd ogłosił we wtorek nową reformę emerytalną." in shown
+    assert "The ferry crossing was rough on Sunday, so I was actually extra careful with the children." in shown
+    assert "El ataque contra Járkov dañó una escuela el lunes." in shown and "Getty" not in shown
+
+
 @pytest.fixture
 def seeds_day(tmp_path: Path, seeds: list[Path]) -> str:
     (tmp_path / "config.yaml").write_text(
