@@ -188,7 +188,7 @@ def test_secrets_in_the_command_are_masked_on_stderr_and_in_the_store(tmp_path: 
     config = command_project(tmp_path, REFUSES_AND_ECHOES, *args)
     outcome = send(config)
     assert outcome.status == 1, outcome
-    assert "exited with status 75: relay refused the login for --password=*** -p *** smtp://bot:***@relay.example/ SMTP_TOKEN=***" \
+    assert "exited with status 75: relay refused the login for --password=*** -p *** smtp://***@relay.example/ SMTP_TOKEN=***" \
         in outcome.stderr, outcome
     stored = b"".join(path.read_bytes() for path in (tmp_path / "state").glob("digest.db*"))
     assert b"relay refused the login for --password=***" in stored  # the failure reason is recorded...
