@@ -98,16 +98,29 @@ def test_the_quick_way_agrees_with_the_rules_on_many_made_up_links() -> None:
     each compared with the full rules; many take the quick way."""
     import itertools
 
-    from digest.text.markup import _PLAIN_HTTP_URL, _by_the_rules
+    from digest.text.markup import _PLAIN_HTTP_URL, _by_the_rules, _canonical_by_the_rules
 
-    hosts = ["example.com", "a", "x-.y", "1.a", "a.1", "0x1", "xn--a.b", "a.xn--b", "axn--b.c", "A.com", "a_b.c", "a..b", ""]
-    rests = ["", "/", "/p", "//p", "/p?", "/p?q", "/p?q#", "/p#f", "?q", "#f", "/%41", "/p\\q", "/p?q\\", "/é", "/ p", ":80/p", "@h/p"]
+    hosts = ["example.com", "www.example.com", "amp.a.b", "www.a", "a", "x-.y",
+             "1.a", "a.1", "0x1", "xn--a.b", "a.xn--b", "axn--b.c", "A.com", "a_b.c", "a..b", ""]
+    rests = ["", "/", "/p", "//p", "/p?", "/p?q", "/p?q#", "/p#f", "?q", "#f", "/%41", "/p\\q", "/p?q\\", "/é", "/ p", ":80/p", "@h/p",
+             "/amp", "/a.amp/", "/p//q/", "/amp/x#f"]
     quick = 0
     for scheme, host, rest in itertools.product(["http", "https", "HTTP", "ftp"], hosts, rests):
         url = f"{scheme}://{host}{rest}"
         quick += bool(_PLAIN_HTTP_URL.fullmatch(url))
         assert safe_url(url) == _by_the_rules(url, None), url
+        assert canonical_url(url) == _canonical_by_the_rules(url.strip()), url
     assert quick > 50
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.example.com/news/", "http://amp.example.co.uk/a/amp/", "https://www.example/a//b.amp#top", "https://www.a/",
+    "https://example.com", "https://example.com/a?utm_source=x", " https://example.com/a/ ", "https://example.com/amp",
+])
+def test_canonical_url_takes_the_quick_way_to_the_same_address(url: str) -> None:
+    from digest.text.markup import _canonical_by_the_rules
+
+    assert canonical_url(url) == _canonical_by_the_rules(url.strip())
 
 
 def test_paragraphs_only_html_is_read_as_the_parser_reads_it() -> None:

@@ -145,7 +145,8 @@ class _Getter:
         return value
 
     def text(self, key: str) -> str | None:
-        return self.typed(key, str, "text")
+        value = self.record.get(key)
+        return value if value is None or type(value) is str else self.typed(key, str, "text")  # the usual case first
 
     def list_of_text(self, key: str) -> list[str]:
         values = self.typed(key, list, "a list of text") or []

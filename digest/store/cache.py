@@ -100,8 +100,9 @@ class Cache(Base):
 
     def record_items(self, items: Iterable[tuple[str, str]], now: datetime) -> None:
         """Remember (id, source) pairs the first time they are seen."""
+        seen = now.isoformat()
         with self.transaction() as db:
             db.executemany(
                 "INSERT OR IGNORE INTO items (id, source, first_seen) VALUES (?, ?, ?)",
-                ((item_id, source, now.isoformat()) for item_id, source in items),
+                ((item_id, source, seen) for item_id, source in items),
             )

@@ -154,6 +154,8 @@ def to_text(text: str) -> str:
 
 def inline_text(text: str) -> str:
     """A title or a name: clean text on one line."""
+    if "<" not in text and "&" not in text:  # plain text (most titles): its words, single-spaced, are all of it
+        return fold(text)
     return fold(to_text(text).replace("\n", " "))
 
 
@@ -274,6 +276,24 @@ def canonical_url(url: str) -> str:
     "one item per id" and by dedupe, a third of a second each at 10,000 items.
     """
     url = url.strip()
+    plain = _PLAIN_HTTP_URL.fullmatch(url)
+    if plain and "?" not in url:  # no query to sort or clean: the host and the path are all there is to it
+        path = (plain.group(1) or "").partition("#")[0]
+        host = url[url.index("//") + 2 : len(url) - len(plain.group(1) or "")]
+        return f"https://{_bare_host(host)}{re.sub(r'/{2,}', '/', _AMP_PATH.sub('', path)).rstrip('/')}"
+    return _canonical_by_the_rules(url)
+
+
+def _bare_host(host: str) -> str:
+    """A host without the "www." or "amp." that only one spelling of its address has."""
+    for prefix in ("www.", "amp."):
+        if host.startswith(prefix) and host.count(".") >= 2:
+            host = host[len(prefix) :]
+    return host
+
+
+def _canonical_by_the_rules(url: str) -> str:
+    """`canonical_url` for any (trimmed) string, through Python's URL parser."""
     if _SCHEME.match(url) and url[:5].lower() in ("http:", "https"):
         url = _slashes_as_browsers_read_them(url)
     try:
@@ -283,10 +303,7 @@ def canonical_url(url: str) -> str:
         return url
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return url
-    host = parts.hostname.rstrip(".")
-    for prefix in ("www.", "amp."):
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix) :]
+    host = _bare_host(parts.hostname.rstrip("."))
     if ":" in host:
         host = f"[{host}]"  # an IPv6 address
     if port and port not in (80, 443):
