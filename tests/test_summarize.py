@@ -490,3 +490,17 @@ def test_a_feature_lead_that_opens_on_a_pronoun_is_still_the_lead() -> None:
         "The town plans to add two more huts next year with money from a national fund."
     )
     assert summarize(text, 1)[0].startswith("They look like ordinary garden sheds")
+
+
+def test_a_short_sentence_carries_less_of_the_story_however_near_the_lead() -> None:
+    """Shortness weighs on the whole score, the lead's and the headline's part too: a four-word second
+    sentence does not take the place of a full one that carries the story on."""
+    lead = "The city council approved a new tram line across the river to the left bank on Monday after a long debate."
+    rest = ("The tram line will link the left bank with the city centre and carry forty thousand riders a day across "
+            "the river. Work on the line starts in spring, and the council expects the first trams to run across the "
+            "river in 2029.")
+    result = CliRunner().invoke(cli, ["summarize", "-n", "2"], input=f"{lead} The tram crosses the river. {rest}")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == lead and "The tram crosses the river." not in lines, lines
+    assert lines[1].startswith("Work on the line starts in spring"), lines

@@ -10,7 +10,9 @@ alone: `NewsSummarizer(stemmer, stop_words)(document, 2)`. It weighs, for each s
   which finds the story when the lead is a scene-setter, a quote or a teaser; the PageRank's
   random jump favours the lead too, so the sentences that carry on the lead's story rank higher;
 - the headline: a sentence that shares the headline's words says what the headline means;
-- quality: short sentences carry less of the story, quotations make poor blurb openers.
+- quality: short sentences carry less of the story, so shortness scales the whole score (a
+  four-word second sentence is no lead, nor made one by sharing the headline's words); quotations
+  make poor blurb openers.
 
 A near-repeat of a chosen sentence is never chosen, and a sentence that leans on the one before it
 ("He added ...", "But ...", "The move ...") is chosen only after the sentence it leans on, so a
@@ -92,9 +94,7 @@ class NewsSummarizer(AbstractSummarizer):
         if len(leans):
             leans[0] = False  # the body's first sentence has no sentence before it to lean on: it opens the story
         score = (
-            CENTRALITY_WEIGHT * _centrality(counts, lead) * short
-            + LEAD_WEIGHT * lead
-            + TITLE_WEIGHT * title_share
+            (CENTRALITY_WEIGHT * _centrality(counts, lead) + LEAD_WEIGHT * lead + TITLE_WEIGHT * title_share) * short
             - QUOTE_PENALTY * quoted
             - LEANING_PENALTY * leans
         )
