@@ -263,7 +263,11 @@ for line in sys.stdin:
     job = json.loads(line)
     try:
         chosen = summarize(job["text"], job["n"], title=job["title"], lang=job["lang"])
-        print(json.dumps(fit_words(chosen, job["words"]) if job["words"] else chosen))
+        try:  # the word rules are per language since issue 23; a checkout from before takes no lang
+            fitted = fit_words(chosen, job["words"], job["lang"]) if job["words"] else chosen
+        except TypeError:
+            fitted = fit_words(chosen, job["words"])
+        print(json.dumps(fitted))
     except Exception:
         print("[]")
 """

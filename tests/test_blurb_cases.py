@@ -296,3 +296,28 @@ def test_every_word_list_pattern_is_off_or_sound_in_every_language() -> None:
     assert all(made.values()), made  # each is on for the languages it has words for
     assert PATTERNS["digest.summarize.prepare._run_in_caption"]("fr") is None
     assert PATTERNS["digest.summarize.prepare._run_in_caption"]("en") is not None
+
+
+# A French lead of 45 words with no clause end a cut could use (a fronted phrase, then the news).
+LONG_LEAD = ("Le gouvernement a annoncé mardi une nouvelle réforme très attendue par les syndicats et les patrons des "
+             "petites entreprises du pays entier qui réclament depuis des années un allègement des charges sociales "
+             "pesant sur les salaires des employés les moins bien payés du secteur privé.")
+LONG_LEAD_REST = "Le texte sera présenté en conseil des ministres au printemps prochain."
+
+
+def test_a_lone_lead_a_little_over_the_budget_is_shown_whole(tmp_path: Path) -> None:
+    """A brief's lead with no clause end inside its 40 words is shown whole up to 60 words rather than
+    cut with an ellipsis; past 60 it is still cut, within the budget."""
+    assert 40 < len(LONG_LEAD.split()) <= 60
+    body = f"{LONG_LEAD} {LONG_LEAD_REST}"
+    out, _ = _summaries([{"id": 1, "text": body, "lang": "fr"}], "-n", "1", "--words", "40")
+    assert out[0]["summary"] == [LONG_LEAD]
+    rows = [{"id": "fr", "title": "Réforme des charges", "body": body, "lang": "fr", "kind": "brief",
+             "published": "2026-12-06T12:00:00+02:00"}]
+    shown = _build(tmp_path, rows)
+    assert LONG_LEAD in shown and "…" not in shown
+    too_long = LONG_LEAD.replace("secteur privé.", "secteur privé dans toutes les régions du pays et dans les "
+                                 "départements et territoires situés outre-mer depuis le début de la crise sanitaire.")
+    assert len(too_long.split()) > 60
+    out, _ = _summaries([{"id": 1, "text": f"{too_long} {LONG_LEAD_REST}", "lang": "fr"}], "-n", "1", "--words", "40")
+    assert out[0]["summary"][0].endswith("…") and len(out[0]["summary"][0].split()) <= 40, out

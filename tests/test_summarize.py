@@ -412,8 +412,11 @@ def test_jsonl_lines_carry_their_own_language() -> None:
         (["One two three.", "Four five six."], 5, ["One two three."]),
         (["Troops held the line near Pokrovsk, the general staff said, as fighting went on."], 10,
          ["Troops held the line near Pokrovsk, the general staff said."]),
+        (["Війська утримали позиції біля Покровська, повідомив генштаб, бої тривають далі на всіх напрямках фронту."],
+         7, ["Війська утримали позиції біля Покровська, повідомив генштаб…"]),
+        # a lead with no clause end in the budget, at most 1.5 budgets long, is shown whole
         (["Війська утримали позиції біля Покровська, повідомив генштаб, бої тривають далі."], 7,
-         ["Війська утримали позиції біля Покровська, повідомив генштаб…"]),
+         ["Війська утримали позиції біля Покровська, повідомив генштаб, бої тривають далі."]),
         (["Alpha beta gamma delta epsilon zeta eta theta."], 4, ["Alpha beta gamma delta…"]),
     ],
 )

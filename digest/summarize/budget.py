@@ -9,8 +9,10 @@ is not enough it is cut at a clause boundary (before "which", "while", "after", 
 dash: never between a verb and what it governs, never inside a list or a quotation, so a quotation
 keeps its attribution; a reported fact may lose its closing ", the ministry said") and ends
 with a full stop; failing that, before an adverbial clause without a comma ("after", "while").
-Only where no such boundary is in reach is it cut between words with an ellipsis, at a comma where
-one is near; a quotation it opens is closed after the ellipsis. A word is never cut.
+A lead with no such boundary within the budget is shown whole if it is at most 1.5 budgets long
+(one whole sentence a little long reads better than a cut one). Only a longer one is cut between
+words with an ellipsis, at a comma where one is near; a quotation it opens is closed after the
+ellipsis. A word is never cut.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, COORDINAT
 __all__ = ["fit_words"]
 
 ELLIPSIS = "…"
+LEAD_OVERFLOW = 1.5  # a lone lead with no clause end in the budget is shown whole up to this many budgets
 LIST_ITEM_WORDS = 6  # a part between commas this short may be a list's item, so ", and" after it is no clause's end
 MIN_CLAUSE_SHARE = 0.5  # a cut keeps at least half the budget, else the cut falls between words
 _CLAUSE_END = re.compile(r"[,;:.!?][”\"’»]?\s(?![\d(]|(?:and|or|as well as)\b)|\s[—–-]\s")  # not inside a list
@@ -41,12 +44,19 @@ def fit_words(sentences: list[str], words: int, lang: str = "en") -> list[str]:
         room = words - used
         fitted, shortest = (sentence, sentence) if len(sentence.split()) <= room else _compressed(sentence, room, lang)
         if fitted is None and not kept:  # the lead is cut, never left out
-            return [_clause_cut(shortest, room, lang) or _quote_cut(shortest, room) or _cut(shortest, room)]
+            return [_clause_cut(shortest, room, lang) or _overflowed(shortest, room) or _quote_cut(shortest, room)
+                    or _cut(shortest, room)]
         if fitted is None:
             break
         kept.append(fitted)
         used += len(fitted.split())
     return kept
+
+
+def _overflowed(sentence: str, words: int) -> str | None:
+    """The lead whole when it is at most `LEAD_OVERFLOW` budgets long: an editor would rather run one
+    whole sentence a little long than cut it between words."""
+    return sentence if len(sentence.split()) <= int(words * LEAD_OVERFLOW) else None
 
 
 def _compressed(sentence: str, room: int, lang: str) -> tuple[str | None, str]:
