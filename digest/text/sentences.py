@@ -12,6 +12,7 @@ ends a sentence only before a sentence opener.
 """
 from __future__ import annotations
 
+import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -98,22 +99,32 @@ def language_name(lang: str) -> str:
 
 @lru_cache(maxsize=64)
 def _language_name(lang: str) -> str:
-    from sumy.utils import normalize_language
+    """sumy's rule (`sumy.utils.normalize_language`: an ISO 639 code becomes its English name), read
+    from pycountry directly: sumy.utils imports requests, a quarter of a second for a rebuild to wait."""
+    import pycountry
 
+    name = lang
+    for code in ("alpha_2", "alpha_3"):
+        try:
+            found = pycountry.languages.get(**{code: name})
+        except KeyError:
+            found = None
+        if found:
+            name = found.name.lower()
     # ISO's name can carry a period or a qualifier sumy's lists lack: "modern greek (1453-)" is "greek"
-    return re.sub(r"^modern\s+|\s*\(.*\)$", "", normalize_language(lang))
+    return re.sub(r"^modern\s+|\s*\(.*\)$", "", name.lower())
 
 
 @lru_cache(maxsize=64)
 def stop_words_for(lang: str) -> frozenset[str]:
-    """sumy's stop words for the language, lower case; empty when sumy has none."""
-    from sumy.utils import get_stop_words
-
+    """sumy's stop words for the language, lower case; empty when sumy has none. Read from sumy's own
+    files as `sumy.utils.get_stop_words` reads them, without importing sumy.utils (see above)."""
     name = language_name(lang)
     try:
-        return frozenset(word.lower() for word in get_stop_words(name)) if name else frozenset()
-    except LookupError:
-        return frozenset()
+        data = pkgutil.get_data("sumy", f"data/stopwords/{name}.txt") if name else None
+    except OSError:
+        data = None
+    return frozenset(word.rstrip().lower() for word in data.decode("utf-8").splitlines() if word) if data else frozenset()
 
 
 @lru_cache(maxsize=64)
