@@ -66,6 +66,7 @@ def test_an_answer_after_the_deadline_is_uncertain_and_never_sent_again_unasked(
     assert mail_server.handler.copies() == {ANN: 2, BOB: 1, CY: 1}
 
 
+@pytest.mark.slow  # two sends, each waiting out the server's late answer
 def test_when_every_reader_is_uncertain_the_edition_is_not_marked_sent(tmp_path: Path, mail_server: MailServer) -> None:
     mail_server.handler.late = {address: 3.0 for address in READERS}
     project = smtp_project(tmp_path, mail_server, deadline=1)

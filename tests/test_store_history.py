@@ -62,6 +62,7 @@ def test_a_store_from_an_earlier_digest_opens_through_the_cli(tmp_path: Path, ol
         assert store.sent_ids() == {"s1", "i1"}
 
 
+@pytest.mark.slow  # two real sends, one held at the mail system while the other waits for the lock
 def test_a_send_through_a_symlinked_store_path_waits_for_the_other_send(tmp_path: Path) -> None:
     """Two configs reaching one store file, one through a symlink to it: two concurrent sends, one copy per reader."""
     project, mailbox = command_project(tmp_path)
