@@ -308,7 +308,7 @@ def _tally(counts: dict[DeliveryStatus, int]) -> str:
     sent = counts.get(DeliveryStatus.SENT, 0)
     others = ", ".join(f"{count} {status.replace('-', ' ')}" for status, count in sorted(counts.items())
                        if status is not DeliveryStatus.SENT and count)
-    return f"{sent} {'reader' if sent == 1 else 'readers'}" + (f" ({others})" if others else "")
+    return _readers(sent) + (f" ({others})" if others else "")
 
 
 def _build_and_render(config: Config, store: Store, day: date, existing: EditionRecord | None, now: datetime,
@@ -454,7 +454,7 @@ def _dry_run(config: Config, store: Store, day: date, *, force: bool, now: datet
         result.preview = rendered.letter.eml(date=_written(config))
         listed = sum(1 for _ in recipients(config, store, lambda problem: _warn(result, problem)))
         result.summary = (f"dry run: would send the edition of {day} (No. {rendered.number}, {len(rendered.story_ids)} stories)"
-                          f" to {listed} {'reader' if listed == 1 else 'readers'} as {rendered.letter.message_id} by {config.delivery.method};"
+                          f" to {_readers(listed)} as {rendered.letter.message_id} by {config.delivery.method};"
                           " nothing recorded")
     log.info(result.summary)
     return result
