@@ -76,15 +76,15 @@ class MessageSender:
             try:
                 receipt = self.post(self.sign(letter.eml(entry.reader, entry.token, date)), entry.message_id, address)
             except DeliveryError as exc:
-                outcomes.append(Outcome(address, failed_status(exc), str(exc), stop=exc.uncertain or not exc.reader))
-                if exc.uncertain or not exc.reader:
+                stop = exc.uncertain or not exc.reader  # uncertain, or the mail system itself failed: the rest waits
+                outcomes.append(Outcome(address, failed_status(exc), str(exc), stop=stop))
+                if stop:
                     outcomes += [Outcome(later.reader.address, DeliveryStatus.PENDING, f"not handed over: {exc}")
                                  for later in entries[len(outcomes):]]
                     break
                 continue
             outcomes.append(Outcome(address, DeliveryStatus.SENT, receipt))
         return outcomes
-
 
 
 def failed_status(exc: DeliveryError) -> DeliveryStatus:
