@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from digest.config import Config, FetchConfig
-from digest.delivery.base import DeliveryError, Outcome, Outgoing
+from digest.delivery.base import DeliveryError, Outcome, Outgoing, failed_status
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.logs import log
 from digest.render.mime import Letter
@@ -137,8 +137,7 @@ class HttpService:
             data = encoded(body)
             answer = with_retries(lambda: self.post(path, headers, data), self.settings, self.sleep)
         except DeliveryError as exc:
-            status = DeliveryStatus.UNCERTAIN if exc.uncertain else DeliveryStatus.PENDING
-            return [Outcome(entry.reader.address, status, str(exc), stop=True) for entry in entries]
+            return [Outcome(entry.reader.address, failed_status(exc), str(exc), stop=True) for entry in entries]
         return self.outcomes(entries, answer)
 
     def auth(self, key: str) -> dict[str, str]:
