@@ -437,13 +437,16 @@ def is_reader(config: Config, store: Store, address: str) -> bool:
     """Whether `address` (normalised) is or was on the list: listed now, asked to subscribe, mailed an
     edition, or suppressed. A bounce or complaint about anyone else records nothing."""
     return (store.subscription(address) is not None or store.suppression(address) is not None or store.was_mailed(address)
-            or any(reader.address == address for reader in readers(config, lambda _problem: None)))
+            or _in_config(config, address))
 
 
 def _is_listed(config: Config, store: Store, address: str) -> bool:
     subscription = store.subscription(address)
-    if subscription is not None and subscription.status == "confirmed":
-        return True
+    return (subscription is not None and subscription.status == "confirmed") or _in_config(config, address)
+
+
+def _in_config(config: Config, address: str) -> bool:
+    """Whether `address` (normalised) is in `newsletter.to` or the subscribers file."""
     return any(reader.address == address for reader in readers(config, lambda _problem: None))
 
 
