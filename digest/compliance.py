@@ -63,9 +63,14 @@ def token_problems(config: Config, store: Store) -> list[ConfigError]:
                         " or `digest readers suppress` their addresses")]
 
 
+def refusals(config: Config, store: Store) -> list[ConfigError]:
+    """Everything `digest send` refuses until it is fixed (and `digest check` reports as such)."""
+    return sending_problems(config) + token_problems(config, store)
+
+
 def refuse_unsafe(config: Config, store: Store) -> None:
     """Stop a send (ConfigError, exit 2) that would break the promise made to readers; every reason is logged."""
-    problems = sending_problems(config) + token_problems(config, store)
+    problems = refusals(config, store)
     for problem in problems[1:]:
         log.error(problem.message())
     if problems:
