@@ -474,10 +474,8 @@ class Exclusions:
 
     def __call__(self, address: str) -> Suppression | None:
         found = self.suppressed.get(address)
-        if found is None and self.tokens:
-            made = next((made for made in (token(address, key) for key in self.keys) if made in self.tokens), None)
-            if made is not None:
-                return Suppression(address, Reason.UNSUBSCRIBED, "an opt-out recorded by token", self.tokens[made])
+        if found is None and (match := next(_match_token([address], self.tokens, self.keys), None)):
+            return Suppression(address, Reason.UNSUBSCRIBED, "an opt-out recorded by token", self.tokens[match[0]])
         return found
 
 
