@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.compliance import dkim_problems, envelope_problems, mail_law_problems, sending_problems, token_problems
+from digest.compliance import dkim_problems, envelope_problems, mail_law_problems, refusals
 from digest.config import Config, ConfigError
 from digest.model import Problem
 from digest.sources import SourceContext, load_each
@@ -31,4 +31,4 @@ def check(config: Config, store: Store, now: datetime) -> Checked:
     if not config.sources:
         warnings.insert(0, Problem(str(config.file), "sources: lists no source, so every edition is empty; add one (README: Sources)"))
     return Checked(loaded, warnings + mail_law_problems(config) + envelope_problems(config) + dkim_problems(config),
-                   sending_problems(config) + token_problems(config, store))
+                   refusals(config, store))

@@ -63,9 +63,14 @@ def token_problems(config: Config, store: Store) -> list[ConfigError]:
                         " or `digest readers suppress` their addresses")]
 
 
+def refusals(config: Config, store: Store) -> list[ConfigError]:
+    """Everything `digest send` refuses until it is fixed (and `digest check` reports as such)."""
+    return sending_problems(config) + token_problems(config, store)
+
+
 def refuse_unsafe(config: Config, store: Store) -> None:
     """Stop a send (ConfigError, exit 2) that would break the promise made to readers; every reason is logged."""
-    problems = sending_problems(config) + token_problems(config, store)
+    problems = refusals(config, store)
     for problem in problems[1:]:
         log.error(problem.message())
     if problems:
@@ -77,7 +82,7 @@ def envelope_problems(config: Config) -> list[Problem]:
     its domain lines up with From's. An email service sets its own, so only command and smtp are looked at."""
     if config.delivery.method not in ("command", "smtp"):
         return []
-    sender = parseaddr(config.newsletter.from_)[1].rpartition("@")[2].lower()
+    sender = _from_domain(config)
     path = config.delivery.return_path
     if path is None:
         return [Problem("delivery.return_path", "is not set: bounces go to From's mailbox (smtp) or to the user running the command at"
@@ -99,11 +104,16 @@ def dkim_problems(config: Config) -> list[Problem]:
     if config.delivery.method == "api" and config.delivery.api.provider in ("postmark", "sendgrid"):
         return [Problem("delivery.dkim", f"does nothing with {config.delivery.api.provider}, which builds and signs the message"
                         " itself: authenticate your domain in its settings instead (README: Deliverability)")]
-    sender = parseaddr(config.newsletter.from_)[1].rpartition("@")[2].lower()
+    sender = _from_domain(config)
     if not aligned(settings.domain.lower(), sender):
         return [Problem("delivery.dkim.domain", f"is {settings.domain}, From at {sender}: DMARC's DKIM alignment fails;"
                         f" sign as {sender} or a domain it is under")]
     return []
+
+
+def _from_domain(config: Config) -> str:
+    """The domain of `newsletter.from`, lower-cased ("" when it has none): what DMARC aligns SPF and DKIM with."""
+    return parseaddr(config.newsletter.from_)[1].rpartition("@")[2].lower()
 
 
 def aligned(one: str, other: str) -> bool:

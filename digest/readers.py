@@ -437,13 +437,16 @@ def is_reader(config: Config, store: Store, address: str) -> bool:
     """Whether `address` (normalised) is or was on the list: listed now, asked to subscribe, mailed an
     edition, or suppressed. A bounce or complaint about anyone else records nothing."""
     return (store.subscription(address) is not None or store.suppression(address) is not None or store.was_mailed(address)
-            or any(reader.address == address for reader in readers(config, lambda _problem: None)))
+            or _in_config(config, address))
 
 
 def _is_listed(config: Config, store: Store, address: str) -> bool:
     subscription = store.subscription(address)
-    if subscription is not None and subscription.status == "confirmed":
-        return True
+    return (subscription is not None and subscription.status == "confirmed") or _in_config(config, address)
+
+
+def _in_config(config: Config, address: str) -> bool:
+    """Whether `address` (normalised) is in `newsletter.to` or the subscribers file."""
     return any(reader.address == address for reader in readers(config, lambda _problem: None))
 
 
@@ -471,10 +474,8 @@ class Exclusions:
 
     def __call__(self, address: str) -> Suppression | None:
         found = self.suppressed.get(address)
-        if found is None and self.tokens:
-            made = next((made for made in (token(address, key) for key in self.keys) if made in self.tokens), None)
-            if made is not None:
-                return Suppression(address, Reason.UNSUBSCRIBED, "an opt-out recorded by token", self.tokens[made])
+        if found is None and (match := next(_match_token([address], self.tokens, self.keys), None)):
+            return Suppression(address, Reason.UNSUBSCRIBED, "an opt-out recorded by token", self.tokens[match[0]])
         return found
 
 
