@@ -15,6 +15,7 @@ from pathlib import Path
 from digest import files, render
 from digest.compliance import sending_problems
 from digest.config import Config
+from digest.desk import signoff
 from digest.errors import DigestError, UsageError
 from digest.formats import EXTENSIONS
 from digest.logs import log
@@ -63,10 +64,8 @@ def build(config: Config, store: Store, day: date | None, fmt: str, output: str 
     for refusal in sending_problems(config):
         log.warning(f"{refusal.message()} (`digest send` refuses until then)")
     result = coming_edition(config, store, day, note)
-    if config.edition.approval == "required" and store.edition(result.edition.date) is None:
-        from digest.desk.signoff import holding
-
-        if waiting := holding(config, store, result.edition.date):
+    if signoff.required(config) and store.edition(result.edition.date) is None:
+        if waiting := signoff.holding(config, store, result.edition.date):
             log.info(f"{waiting}: this is a preview")
     with result.timings.stage("fit"):
         edition, problems = render.fit(result.edition, config)

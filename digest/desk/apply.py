@@ -24,11 +24,6 @@ class Arranged:
     everything: list[Story]
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def top_pinned(self) -> bool:
-        first = self.chosen[0] if self.chosen else None
-        return bool(first and first.desk and first.desk.pin == 1)
-
 
 def arrange(available: list[Story], everything: list[Story], ledger: Ledger | None, *, limit: int, day: date,
             cutoff: datetime) -> Arranged:

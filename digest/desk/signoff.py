@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from digest import edition as editions
 from digest.config import Config
-from digest.desk.ledger import read_ledger, shown_path
+from digest.desk.ledger import Ledger, read_ledger, shown_path
 from digest.store import Store
 
 NO_LEDGER = hashlib.sha256(b"").hexdigest()  # what is approved when the edition has no ledger file
@@ -22,9 +22,8 @@ def required(config: Config) -> bool:
     return config.edition.approval == "required"
 
 
-def fingerprint(config: Config, day: date) -> str:
-    """The fingerprint of the ledger of `day` as it stands; raises LedgerError for a broken one."""
-    ledger = read_ledger(config, day)
+def fingerprint(ledger: Ledger | None) -> str:
+    """What an approval of an edition with this ledger (None: no ledger file) is given to."""
     return ledger.fingerprint if ledger else NO_LEDGER
 
 
@@ -36,7 +35,7 @@ def holding(config: Config, store: Store, day: date) -> str | None:
     """Why a send of `day` must wait for the editor, or None when it may go (approved, or no approval asked)."""
     if not required(config):
         return None
-    current = fingerprint(config, day)
+    current = fingerprint(read_ledger(config, day))
     approval = store.approval(day)
     if approval is None:
         return f"waiting for approval of the edition of {day} ({approve_command(day)})"
@@ -49,8 +48,9 @@ def holding(config: Config, store: Store, day: date) -> str | None:
 
 def approve(config: Config, store: Store, day: date, approver: str, now: datetime) -> str:
     """Record that `approver` signed off the edition of `day` as its ledger stands; a line for a person."""
-    store.approve(day, approver, fingerprint(config, day), now)
-    ledger = "its ledger" if read_ledger(config, day) else "no ledger"
+    read = read_ledger(config, day)  # read once: the fingerprint approved and the line said are of one file
+    store.approve(day, approver, fingerprint(read), now)
+    ledger = "its ledger" if read else "no ledger"
     return f"the edition of {day} is approved by {approver} at {now.astimezone(config.newsletter.tz).strftime('%Y-%m-%d %H:%M %Z')} ({ledger})"
 
 

@@ -26,8 +26,8 @@ def write_entry(config: Config, day: date, section: str, entry: Any) -> str:
     path = ledger_path(config, day)
     if path is None:
         raise UsageError(f"{config.file}: edition.desk: is not set; add edition: {{desk: editions/}} to keep a ledger per edition")
-    read_ledger(config, day)  # a broken file is named (exit 2) before anything is changed
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    ledger = read_ledger(config, day)  # a broken file is named (exit 2) before anything is changed
+    text = ledger.text if ledger else ""
     data = yaml.safe_load(text) or {}
     if section == "note":
         data["note"] = entry
