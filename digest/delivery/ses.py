@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from digest.config import Config
-from digest.delivery.base import DeliveryError, Outcome, Outgoing
+from digest.delivery.base import DeliveryError, Outcome, Outgoing, failed_status
 from digest.delivery.dkim import signer
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.render.mime import Letter
@@ -77,7 +77,7 @@ class Ses:
                 message = self.sign(letter.eml(entry.reader, entry.token, date))
                 sent_as = with_retries(functools.partial(self._send_raw, client, letter, address, message), self.settings, self.sleep)
             except DeliveryError as exc:
-                outcomes.append(Outcome(address, DeliveryStatus.UNCERTAIN if exc.uncertain else DeliveryStatus.PENDING, str(exc), stop=True))
+                outcomes.append(Outcome(address, failed_status(exc), str(exc), stop=True))
             except botocore.exceptions.ClientError as exc:
                 error = exc.response.get("Error", {})
                 outcomes.append(Outcome(address, DeliveryStatus.PENDING, f"ses refused the message: {error.get('Code')}: {error.get('Message')}",
