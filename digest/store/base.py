@@ -80,6 +80,21 @@ class Base:
                     raise
                 time.sleep(poll)
 
+    def _paged(self, table: str, columns: str, where: str = "", args: tuple = ()) -> Iterator[tuple]:
+        """The rows of `table` (those `where` says) in the order they were written, read 1000 at a time so
+        a long list is never all in memory; a damaged store is a StoreError, as with `reads`."""
+        last = 0
+        while True:
+            try:
+                rows = self.db.execute(f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? {where} ORDER BY rowid LIMIT 1000",
+                                       (last, *args)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"store {self.path}: {exc}") from None
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (row[1:] for row in rows)
+
     def close(self) -> None:
         self.db.close()
 

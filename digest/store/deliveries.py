@@ -57,15 +57,8 @@ class Deliveries(Base):
 
     def deliveries(self, day: date, *, status: DeliveryStatus | None = None) -> Iterator[Delivery]:
         """The edition's deliveries (or those with `status`) in the order the readers were listed, read in chunks."""
-        where, args = ("AND status = ?", (status,)) if status else ("", ())
-        last = 0
-        while True:
-            rows = self.db.execute(f"SELECT rowid, {_DELIVERY_COLUMNS} FROM deliveries WHERE edition = ? {where} AND rowid > ?"
-                                   " ORDER BY rowid LIMIT 1000", (day.isoformat(), *args, last)).fetchall()
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield from (_delivery(row[1:]) for row in rows)
+        where, args = ("AND edition = ? AND status = ?", (day.isoformat(), status)) if status else ("AND edition = ?", (day.isoformat(),))
+        return map(_delivery, self._paged("deliveries", _DELIVERY_COLUMNS, where, args))
 
     @reads
     def delivery_counts(self, day: date) -> dict[DeliveryStatus, int]:

@@ -1,12 +1,11 @@
 """Readers: suppressions by address, opt-outs still known only by token, soft bounces, subscriptions."""
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from digest.store.base import Base, StoreError, reads
+from digest.store.base import Base, reads
 
 _SUBSCRIPTION_COLUMNS = "address, name, status, requested, expires, confirmed"
 
@@ -151,17 +150,7 @@ class Readers(Base):
     def subscriptions(self, status: str | None = None) -> Iterator[Subscription]:
         """Subscriptions (or those with `status`) in the order they were asked for, read in chunks."""
         where, args = ("AND status = ?", (status,)) if status else ("", ())
-        last = 0
-        while True:
-            try:
-                rows = self.db.execute(f"SELECT rowid, {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE rowid > ? {where}"
-                                       " ORDER BY rowid LIMIT 1000", (last, *args)).fetchall()
-            except sqlite3.Error as exc:
-                raise StoreError(f"store {self.path}: {exc}") from None
-            if not rows:
-                return
-            last = rows[-1][0]
-            yield from (_subscription(row[1:]) for row in rows)
+        return map(_subscription, self._paged("subscriptions", _SUBSCRIPTION_COLUMNS, where, args))
 
     @reads
     def token_address(self, token: str, secrets: list[str]) -> str | None:
