@@ -134,6 +134,40 @@ def test_languages_resolve_offline() -> None:
     assert stop_words_for("xx-unknown") == frozenset()
 
 
+def test_known_codes_name_languages_as_sumy_does() -> None:
+    """The codes digest names without pycountry's table give sumy's own names, and so do the others."""
+    from sumy.utils import normalize_language
+
+    from digest.text.sentences import _KNOWN_CODES, _iso_name
+
+    for code, name in _KNOWN_CODES.items():
+        assert _iso_name(code) == name, code
+        assert language_name(code) == name
+    assert {"en", "eng", "uk", "ukr", "de", "el"} <= _KNOWN_CODES.keys()
+    for code in ("sw", "ga", "fa", "mnw", "nb"):  # codes outside the map still resolve through pycountry
+        assert code not in _KNOWN_CODES
+        assert language_name(code) == normalize_language(code).split(" (")[0], code
+    assert language_name("pt-BR") == "pt-br"  # a tag with a region is no ISO 639 code
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "fr", "ru", "uk", "cs", "el", "ar", "zh", "sw", "xx"])
+def test_stemmers_are_sumys(lang: str) -> None:
+    """Each language's stemmer stems as sumy's `Stemmer` of that language does, or is missing for the same reason."""
+    from sumy.nlp.stemmers import Stemmer
+
+    from digest.text.sentences import missing_stemmer, stemmer_for
+
+    words = ["running", "organizations", "universities", "Häuser", "маршрутами", "вистояв", "χώρες", "المدارس"]
+    try:
+        sumys = Stemmer(language_name(lang) or lang)
+        sumys("words")  # Greek's and Polish's load their package here
+    except (LookupError, ValueError, ImportError) as exc:
+        assert missing_stemmer(lang) == str(exc).split(". ")[0].rstrip(".")
+        return
+    assert missing_stemmer(lang) is None
+    assert [stemmer_for(lang)(word) for word in words] == [sumys(word) for word in words]
+
+
 def test_tokenizer_plugs_into_sumy() -> None:
     tokenizer = SentenceTokenizer("uk")
     assert tokenizer.language == "ukrainian"

@@ -96,11 +96,36 @@ def language_name(lang: str) -> str:
 # sumy is imported inside the three functions below, when a text is first summarized: its stemmers
 # load NLTK, which a build that summarizes nothing (a rebuild from the cache) need not wait for.
 
+# The ISO 639-1 and 639-3 codes of the languages sumy or digest has words, stop words or a stemmer
+# for, with the name `_iso_name` gives them (a test holds the two to each other). Looking a code up
+# in pycountry loads its whole table of languages, a tenth of a second of a cold build.
+_KNOWN_CODES = {
+    code: name
+    for name, codes in (
+        ("arabic", "ar ara"), ("bosnian", "bs bos"), ("chinese", "zh zho"), ("croatian", "hr hrv"), ("czech", "cs ces"),
+        ("danish", "da dan"), ("dutch", "nl nld"), ("english", "en eng"), ("estonian", "et est"), ("finnish", "fi fin"),
+        ("french", "fr fra"), ("german", "de deu"), ("greek", "el ell"), ("hebrew", "he heb"), ("hungarian", "hu hun"),
+        ("icelandic", "is isl"), ("italian", "it ita"), ("japanese", "ja jpn"), ("korean", "ko kor"), ("latvian", "lv lav"),
+        ("norwegian", "no nor"), ("polish", "pl pol"), ("portuguese", "pt por"), ("romanian", "ro ron"), ("russian", "ru rus"),
+        ("serbian", "sr srp"), ("slovak", "sk slk"), ("slovenian", "sl slv"), ("spanish", "es spa"), ("swedish", "sv swe"),
+        ("thai", "th tha"), ("turkish", "tr tur"), ("ukrainian", "uk ukr"),
+    )
+    for code in codes.split()
+}
+
 
 @lru_cache(maxsize=64)
 def _language_name(lang: str) -> str:
-    """sumy's rule (`sumy.utils.normalize_language`: an ISO 639 code becomes its English name), read
-    from pycountry directly: sumy.utils imports requests, a quarter of a second for a rebuild to wait."""
+    """sumy's rule (`sumy.utils.normalize_language`: an ISO 639 code becomes its English name): from
+    _KNOWN_CODES, else from pycountry for any other code; anything longer than a code is no code."""
+    if lang in _KNOWN_CODES:
+        return _KNOWN_CODES[lang]
+    return _iso_name(lang) if len(lang) in (2, 3) else _plain_name(lang)
+
+
+def _iso_name(lang: str) -> str:
+    """sumy's rule read from pycountry directly: sumy.utils imports requests, a quarter of a second
+    for a rebuild to wait."""
     import pycountry
 
     name = lang
@@ -111,7 +136,11 @@ def _language_name(lang: str) -> str:
             found = None
         if found:
             name = found.name.lower()
-    # ISO's name can carry a period or a qualifier sumy's lists lack: "modern greek (1453-)" is "greek"
+    return _plain_name(name)
+
+
+def _plain_name(name: str) -> str:
+    """ISO's name can carry a period or a qualifier sumy's lists lack: "modern greek (1453-)" is "greek"."""
     return re.sub(r"^modern\s+|\s*\(.*\)$", "", name.lower())
 
 
@@ -146,13 +175,22 @@ def missing_stemmer(lang: str) -> str | None:
 
 @lru_cache(maxsize=64)
 def _stemmer(lang: str) -> tuple[Callable[[str], str] | None, str | None]:
+    """The stemmer sumy's `Stemmer` would use for the language (its own for a few, else NLTK's
+    Snowball one), taken without `Stemmer`, whose `normalize_language` would load pycountry's table
+    of languages (see _KNOWN_CODES) to name a language already named; or why there is none."""
+    import nltk.stem.snowball
     from sumy.nlp.stemmers import Stemmer
 
     name = language_name(lang)
     try:
         if not name:
             raise LookupError(f"'{lang}' is not a language sumy knows")
-        stemmer: Callable[[str], str] = Stemmer(name)
+        stemmer: Callable[[str], str] | None = Stemmer.SPECIAL_STEMMERS.get(name)
+        if stemmer is None:
+            snowball = getattr(nltk.stem.snowball, f"{name.capitalize()}Stemmer", None)
+            if snowball is None:
+                raise LookupError(f"Stemmer is not available for language {name}.")  # sumy's words
+            stemmer = snowball().stem
         stemmer("words")  # some stemmers load their package only when first called
     except (LookupError, ValueError, ImportError) as exc:
         return None, str(exc).split(". ")[0].rstrip(".")
