@@ -19,8 +19,9 @@ __all__ = ["SHARED_BY", "shared_paragraphs", "without"]
 SHARED_BY = 3  # two items sharing a paragraph may be one story told twice; three make a template
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+def _paragraphs(text: str) -> set[str]:
+    """The text's lines, as a template repeats them: word for word, the same spaces inside."""
+    return {line.strip() for line in text.split("\n")} - {""}
 
 
 def shared_paragraphs(texts: Iterable[tuple[str, str]]) -> Mapping[str, frozenset[str]]:
@@ -28,7 +29,7 @@ def shared_paragraphs(texts: Iterable[tuple[str, str]]) -> Mapping[str, frozense
     (source, text) pairs, one per item."""
     counts: dict[str, Counter[str]] = {}
     for source, text in texts:
-        counts.setdefault(source, Counter()).update(set(_paragraphs(text)))
+        counts.setdefault(source, Counter()).update(_paragraphs(text))
     return {source: frozenset(p for p, n in counted.items() if n >= SHARED_BY) for source, counted in counts.items()}
 
 
@@ -37,7 +38,7 @@ def without(text: str, shared: frozenset[str]) -> str:
     if not shared:
         return text
     lines = text.split("\n")
-    kept = [line for line in lines if " ".join(line.split()) not in shared]
+    kept = [line for line in lines if line.strip() not in shared]
     if not any(line.strip() for line in kept):
         return text
     return "\n".join(kept)
