@@ -12,8 +12,9 @@ Sets (relative to the project root), all measured in the same run:
 - ../shared/data/orangesum-fr-dev/orangesum_fr_dev.jsonl: 300 French articles with their authors'
   abstracts (2 sentences: the abstracts are about 35 words);
 - any --jsonl file of {"id", "text", "summary", "title"?, "lang"?} lines (a held-back set);
-- the sample days (config.yaml, sample/uk/config.yaml) and the seeds' day (../shared/seeds): no
-  reference there, so only the reading checks.
+- the sample days (config.yaml, sample/uk/config.yaml), the seeds' day (../shared/seeds) and the
+  real feeds (../shared/data/feeds: release notes and a blog, another style): no reference there,
+  so only the reading checks.
 
 ROUGE-1/2 F1 is rouge-score's, stemmer on, for English; for other languages it is counted on
 Unicode words (`\\w+`, lower case) without stemming, since rouge-score's tokenizer drops every
@@ -27,7 +28,8 @@ Then the blurbs as the edition makes them (a story: 2 sentences within 60 words;
 40), read for what a reader notices: the share that ends with an ellipsis, that opens a sentence
 mid-way or in lower case (its first word is not a sentence's first word in the source), that ends
 on an attribution whose speaker is not in the blurb (", he said." with nothing before it naming
-him), and that carries a line of page furniture ("Read more:", "Follow us on", "| Getty Images").
+him), and that carries a line of page furniture ("Read more:", "Follow us on", "| Getty Images"), or a line that is a
+lead-in to what the blurb left out (it ends on a colon) or a list's item with its marker ("- Fixed").
 These checks are patterns of this file, apart from the rules the summarizer uses.
 """
 from __future__ import annotations
@@ -46,7 +48,7 @@ from pathlib import Path
 
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence
 
-from digest.summarize import ALGORITHMS, fit_words, summarize
+from digest.summarize import ALGORITHMS, boilerplate, fit_words, summarize
 from digest.summarize.sumy_adapter import summarizer
 from digest.text.clean import clean_for_summary
 from digest.text.sentences import SentenceTokenizer, split_sentences
@@ -54,6 +56,7 @@ from digest.text.sentences import SentenceTokenizer, split_sentences
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 SEEDS = ROOT.parent / "shared" / "seeds"
+FEEDS = DATA / "feeds"
 BUDGETS = {"story": (2, 60), "brief": (1, 40)}  # the edition's defaults: sentences, words
 
 try:
@@ -70,6 +73,12 @@ class Article:
     summary: tuple[str, ...]
     lang: str = "en"
     kind: str = "story"
+    template: frozenset[str] = frozenset()  # its source's boilerplate that day, which the build leaves out
+
+    @property
+    def text(self) -> str:
+        """The text the build summarizes: the body without its source's boilerplate."""
+        return boilerplate.without(self.body, self.template)
 
 
 def load_bbc(data: Path = DATA / "bbc-news-summary") -> list[Article]:
@@ -106,7 +115,9 @@ def load_day(config_text: str | None, config_path: Path) -> list[Article]:
         config_path.write_text(config_text, encoding="utf-8")
     config = load_config(config_path)
     items, _ = load_all(config, datetime.now().astimezone(), progress=False)
-    return [Article(item.id, item.title, item.body, (), item.lang or config.newsletter.lang, item.kind)
+    templates = boilerplate.shared_paragraphs((item.source, item.body) for item in items)
+    return [Article(item.id, item.title, item.body, (), item.lang or config.newsletter.lang, item.kind,
+                    templates[item.source])
             for item in sorted(items, key=lambda i: i.id)]
 
 
@@ -169,6 +180,9 @@ _TRAILING_ATTRIBUTION = re.compile(
     r"|,\s*(?:er|sie)\s+(?:sagte|fügte\s+hinzu)|,\s*(?:sagte|fügte)\s+(?:er|sie)",
     re.I,
 )
+# A line that points at what the blurb left out ("You can download it here:") or that is a list's item
+# with its marker ("- Fixed ...").
+_LEAD_IN_OR_ITEM = re.compile(r"[:：]\s*$|^\s*[-*•·▪]\s")
 _ATTRIBUTION_END = re.compile(rf"(?:{_TRAILING_ATTRIBUTION.pattern})[^.!?]{{0,40}}[.!?…]?[\"”»]?\s*$", re.I)
 _SENTENCE_ENDS = re.compile(r"[.!?…][\"'”’»)]*\s+(?=[\"'“‘«(]?[^\W\d_])")
 
@@ -215,13 +229,18 @@ def opens_mid_sentence(sentence: str, source: str) -> bool:
 
 
 def orphan_attribution(blurb: list[str], source: str) -> bool:
-    """A sentence ending ", he said." whose sentence before it in the source is not the one before it in the blurb."""
+    """A sentence ending ", he said." whose sentence before it in the source is not the one before it
+    in the blurb. The text's opening sentence leaves nothing out before it: its "he" is its own
+    subject ("The family's lawyer is to file a complaint ..., he announced on Friday")."""
     for number, sentence in enumerate(blurb):
         if not _ATTRIBUTION_END.search(sentence):
             continue
+        here = _where(sentence, source)
         if number == 0:
-            return True
-        here, there = _where(sentence, source), _where(blurb[number - 1], source)
+            if here < 0 or _SENTENCE_ENDS.search(source[:here + 1]):
+                return True
+            continue
+        there = _where(blurb[number - 1], source)
         if here < 0 or there < 0 or not 0 <= here - there or len(_SENTENCE_ENDS.findall(source[there:here])) > 1:
             return True
     return False
@@ -229,13 +248,14 @@ def orphan_attribution(blurb: list[str], source: str) -> bool:
 
 def reading(blurbs: list[list[str]], articles: list[Article]) -> dict[str, float]:
     """The reading checks' shares over the blurbs of the articles, in percent."""
-    counts = {"ellipsis": 0, "mid-sentence": 0, "orphan attribution": 0, "furniture": 0, "words": 0}
+    counts = {"ellipsis": 0, "mid-sentence": 0, "orphan attribution": 0, "furniture": 0, "lead-in": 0, "words": 0}
     for blurb, article in zip(blurbs, articles, strict=True):
         source = "\n".join(_squash(line) for line in article.body.splitlines())
         counts["ellipsis"] += bool(blurb) and blurb[-1].rstrip("\"'”’»)").endswith(("…", "..."))
         counts["mid-sentence"] += any(opens_mid_sentence(s, source) for s in blurb)
         counts["orphan attribution"] += orphan_attribution(blurb, source)
         counts["furniture"] += any(_FURNITURE.search(s) for s in blurb)
+        counts["lead-in"] += any(_LEAD_IN_OR_ITEM.search(s) for s in blurb)
         counts["words"] += sum(len(s.split()) for s in blurb)
     n = max(len(articles), 1)
     return {key: (value / n if key == "words" else 100 * value / n) for key, value in counts.items()}
@@ -331,21 +351,24 @@ def blurbs_table(name: str, articles: list[Article], baseline: Path | None, by_k
     """The reading checks on the blurbs the edition would show: every article as a story and as a
     brief (a set of articles), or each item by its own kind (a day)."""
     print(f"\n{name}: blurbs as the edition makes them, {len(articles)} texts\n")
-    print(f"| {'blurbs':<34} | ends with … | opens mid-sentence | attribution without speaker | furniture | words |")
-    print(f"| {'-' * 34} | ----------: | -----------------: | --------------------------: | --------: | ----: |")
+    print(f"| {'blurbs':<34} | ends with … | opens mid-sentence | attribution without speaker | furniture |"
+          " lead-in or list item | words |")
+    print(f"| {'-' * 34} | ----------: | -----------------: | --------------------------: | --------: |"
+          " -------------------: | ----: |")
     for kind in BUDGETS:
         group = [a for a in articles if a.kind == kind] if by_kind else articles
         if not group:
             continue
         count, words = BUDGETS[kind]
-        runs = {"digest default": [fit_words(summarize(a.body, count, title=a.title, lang=a.lang), words, a.lang) for a in group]}
+        runs = {"digest default": [fit_words(summarize(a.text, count, title=a.title, lang=a.lang), words, a.lang) for a in group]}
         if baseline is not None:
             runs["baseline"] = baseline_summaries(baseline, group, count, words)
         for system, blurbs in runs.items():
             shares = reading(blurbs, group)
             label = f"{system}, {'stories' if kind == 'story' else 'briefs'} ({count}, {words} words)"
             print(f"| {label:<34} | {shares['ellipsis']:10.1f}% | {shares['mid-sentence']:17.1f}% |"
-                  f" {shares['orphan attribution']:26.1f}% | {shares['furniture']:8.1f}% | {shares['words']:5.1f} |")
+                  f" {shares['orphan attribution']:26.1f}% | {shares['furniture']:8.1f}% | {shares['lead-in']:19.1f}% |"
+                  f" {shares['words']:5.1f} |")
 
 
 def days(baseline: Path | None) -> None:
@@ -359,6 +382,10 @@ def days(baseline: Path | None) -> None:
             seeds = (f'newsletter: {{title: Seeds, timezone: Europe/Kyiv, from: "a@example.com"}}\n'
                      f'sources: [{{name: seeds, kind: pagetext, path: "{SEEDS}/*.txt", url: "https://example.com/"}}]\n')
             found.append(("seeds' day (../shared/seeds)", load_day(seeds, Path(folder) / "seeds.yaml")))
+        if any(FEEDS.glob("*")):
+            feeds = ('newsletter: {title: Feeds, timezone: UTC, from: "a@example.com"}\nsources:\n'
+                     + "".join(f'  - {{name: {path.name}, kind: feed, path: "{path}"}}\n' for path in sorted(FEEDS.glob("*"))))
+            found.append(("real feeds (../shared/data/feeds)", load_day(feeds, Path(folder) / "feeds.yaml")))
         for name, articles in found:
             blurbs_table(name, articles, baseline, by_kind=True)
 

@@ -19,6 +19,7 @@ from digest.errors import DigestError
 from digest.model import DatedItem, Edition, Problem, Story
 from digest.sources import load_all
 from digest.store import Store
+from digest.summarize import boilerplate
 from digest.timing import Timings
 
 
@@ -155,7 +156,8 @@ def cluster(items: list[DatedItem], config: Config, store: Store | None) -> list
 
 def summarize_stories(stories: list[Story], config: Config, store: Store | None) -> list[Problem]:
     """Fill each story's summary, from the store's cache where it can, within its kind's word
-    budget; a body that looks degenerate (a run-on, one word repeated) is named as suspect."""
+    budget, chosen from its text without its source's boilerplate (`summarize.boilerplate`); a body
+    that looks degenerate (a run-on, one word repeated) is named as suspect."""
     settings = config.summary
     jobs: dict[str, list[Story]] = defaultdict(list)  # one summary may serve several stories
     budgets: dict[str, int] = {}
@@ -163,11 +165,15 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
         Problem(f"source '{story.lead.source}', item '{story.lead.title[:80]}'", f"suspect text: {reason}; its summary is cut to the budget")
         for story in stories if (reason := story.lead.suspect)
     ]
+    templates = boilerplate.shared_paragraphs((story.lead.source, story.text) for story in stories)
+    texts: dict[str, str] = {}
     for story in stories:
         budget = settings.story_sentences if story.kind == "story" else settings.brief_sentences
-        key = summarize.summary_key(story.text, story.lead.title, budget, story.lead.lang, settings.algorithm)
+        text = boilerplate.without(story.text, templates[story.lead.source])
+        key = summarize.summary_key(text, story.lead.title, budget, story.lead.lang, settings.algorithm)
         jobs[key].append(story)
         budgets[key] = budget
+        texts[key] = text
     summaries = store.summaries(jobs) if store is not None else {}
     batches: dict[tuple[str, int], list[str]] = defaultdict(list)
     for key in jobs.keys() - summaries.keys():
@@ -175,13 +181,13 @@ def summarize_stories(stories: list[Story], config: Config, store: Store | None)
     fresh: dict[str, list[str]] = {}
     for (lang, budget), keys in sorted(batches.items()):
         keys.sort()
-        docs = [(jobs[key][0].text, jobs[key][0].lead.title) for key in keys]
+        docs = [(texts[key], jobs[key][0].lead.title) for key in keys]
         fresh.update(zip(keys, summarize.summarize_many(docs, budget, lang=lang, algorithm=settings.algorithm), strict=False))
     if store is not None and fresh:
         store.put_summaries(fresh)
     summaries.update(fresh)
-    for key, shared in jobs.items():
-        for story in shared:
+    for key, served in jobs.items():
+        for story in served:
             words = settings.story_words if story.kind == "story" else settings.brief_words
             story.summary = summarize.fit_words(list(summaries[key]), words, story.lead.lang)
     return problems

@@ -321,3 +321,27 @@ def test_a_lone_lead_a_little_over_the_budget_is_shown_whole(tmp_path: Path) -> 
     assert len(too_long.split()) > 60
     out, _ = _summaries([{"id": 1, "text": f"{too_long} {LONG_LEAD_REST}", "lang": "fr"}], "-n", "1", "--words", "40")
     assert out[0]["summary"][0].endswith("…") and len(out[0]["summary"][0].split()) <= 40, out
+
+
+def test_a_lead_in_to_what_the_blurb_leaves_out_is_never_chosen() -> None:
+    """Release notes and statements end a sentence on a colon before a list, a link or a quotation:
+    "You can download version 4.2 of the app directly from our website:" means nothing alone."""
+    text = ("Version 4.2 of the harbour timetable app fixes the ferry alerts that some readers missed last week. "
+            "You can download version 4.2 of the harbour timetable app directly from our own website here:\n\n"
+            "The harbour authority thanked the volunteers who reported the missing ferry alerts.")
+    result = run_digest("summarize", "-n", "2", "--title", "Harbour timetable app 4.2 is out", input=text.encode())
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 2 and not any(line.endswith(":") for line in lines), lines
+
+
+def test_a_list_items_marker_never_opens_a_blurb_line() -> None:
+    """A page's list comes out of HTML as "- item" lines; the blurb shows the item, not its dash."""
+    text = ("The city fixed three things in this week's tram timetable update for the left bank.\n"
+            "- Fixed the night trams that were shown as leaving before they had arrived at the depot.\n"
+            "* Added the new stop at the river market, which opens to passengers on Monday morning.")
+    result = run_digest("summarize", "-n", "3", input=text.encode())
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stdout.decode().splitlines()
+    assert "Fixed the night trams that were shown as leaving before they had arrived at the depot." in lines, lines
+    assert not any(line.startswith(("-", "*")) for line in lines), lines

@@ -15,7 +15,7 @@ log = logging.getLogger("digest")
 
 ALGORITHMS: tuple[str, ...] = get_args(Algorithm)  # the config's schema names them
 # Bump whenever cleaning, splitting or scoring changes what a summary is, so caches refresh.
-SUMMARY_VERSION = "6"
+SUMMARY_VERSION = "7"
 
 
 class UnknownAlgorithm(ValueError):

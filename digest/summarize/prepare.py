@@ -5,8 +5,10 @@ own offline splitter, and sets aside sentences that make poor blurbs: fragments,
 sentences over 60 words (the first may have 150: it carries the news, and the word budget
 compresses it), the headline repeated, photo captions (also those run into the next sentence
 without a full stop, as scraped Daily Mail pages have them, and those ending "| Getty Images"),
-page furniture (cookie notices, share buttons, paywall lines), and a sentence ending ", he added."
-whose sentence before it went. The work on one text is bounded (TEXT_BUDGET, MAX_SENTENCES).
+page furniture (cookie notices, share buttons, paywall lines), a lead-in ending on a colon whose
+list, link or quotation follows, and a sentence ending ", he added." whose sentence before it went.
+A list item's marker ("- ", "* ", "• ") is dropped. The work on one text is bounded (TEXT_BUDGET,
+MAX_SENTENCES).
 """
 from __future__ import annotations
 
@@ -43,6 +45,10 @@ REPEAT_MIN_WORDS = 500
 REPEAT_SHARE = 0.5
 
 _END_PUNCTUATION = tuple(".!?…。！？।\"'”’»)")
+_LEAD_IN = (":", "：")  # "You can download it here:": it introduces what follows and means nothing without it
+# A list item's marker as a page's list comes out in text ("- Fixed ...", "* Fixed ...", "• Fixed ...").
+# Not an en or em dash: in Ukrainian and Russian those open direct speech.
+_LIST_MARKER = re.compile(r"^[-*•·▪]\s+")
 _SENTENCE_END = re.compile(r"[.!?…。！？।\n]")
 
 # A caption names who is where in a photo: "(pictured)", "(left)", "(centre, in blue)", "(file photo)".
@@ -187,6 +193,8 @@ def _is_usable(sentence: str, title_key: str, lang: str, max_words: int = MAX_WO
         return False  # the headline repeated at the top of the body
     if _splits_a_quote(sentence):
         return False  # one piece of a quotation that runs over several sentences reads as a fragment
+    if sentence.endswith(_LEAD_IN):
+        return False  # a lead-in to a list, a link or a quotation left out
     if is_caption(sentence) or is_furniture(sentence):
         return False
     return not _is_list_of_names(sentence)
@@ -302,7 +310,8 @@ def prepare(text: str, title: str | None, lang: str) -> Prepared:
     title_key = normalise(title) if title else ""
     caption = _run_in_caption(lang)
     paragraphs = [
-        [piece for sentence in split_sentences(paragraph, lang) for piece in _without_run_in_captions(sentence, caption)]
+        [_LIST_MARKER.sub("", piece) for sentence in split_sentences(paragraph, lang)
+         for piece in _without_run_in_captions(sentence, caption)]
         for paragraph in cleaned.split("\n\n")
     ]
     usable = _usable(paragraphs, title_key, title, lang)
