@@ -165,10 +165,12 @@ def _same_url(ordered: Sequence[DatedItem]) -> Iterable[list[int]]:
         if item.url:
             by_url[canonical_url(item.url)].append(at)
     for positions in by_url.values():
+        if len(positions) < 2:  # most addresses: nothing to join, no title to read
+            continue
         titles: dict[str, set[str]] = defaultdict(set)
         for at in positions:
             titles[ordered[at].source].add(normalise_text(ordered[at].title))
-        if len(positions) > 1 and all(len(names) == 1 for names in titles.values()):
+        if all(len(names) == 1 for names in titles.values()):
             yield positions
 
 

@@ -50,7 +50,7 @@ def build(folder: Path) -> tuple[str, str]:
     return result.stdout.decode(), result.stderr.decode()
 
 
-def kept_rows(folder: Path) -> list[tuple[str, str, str]]:
+def kept_rows(folder: Path) -> list[tuple[str, str, bytes]]:
     with sqlite3.connect(folder / "state" / "digest.db") as db:
         return db.execute("SELECT source, path, items FROM parsed_files ORDER BY path").fetchall()
 
@@ -58,7 +58,11 @@ def kept_rows(folder: Path) -> list[tuple[str, str, str]]:
 def tamper(folder: Path, old: str, new: str) -> None:
     """Change a title in what the store keeps, leaving its key: only a rebuild that uses it shows `new`."""
     with sqlite3.connect(folder / "state" / "digest.db") as db:
-        db.execute("UPDATE parsed_files SET items = REPLACE(items, ?, ?)", (old, new))
+        for rowid, payload in db.execute("SELECT rowid, items FROM parsed_files").fetchall():
+            items, problems = parsed.decode(payload)
+            for item in items:
+                item.title = item.title.replace(old, new)
+            db.execute("UPDATE parsed_files SET items = ? WHERE rowid = ?", (parsed.encode(items, problems), rowid))
 
 
 @pytest.fixture
@@ -118,7 +122,7 @@ def test_the_kept_files_are_bounded_in_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr("digest.store.cache.PARSED_BYTES_KEPT", 2500)
     with Store(tmp_path / "digest.db") as store:
         for number in range(5):
-            store.put_parsed_files({("CMS", f"day-{number}.jsonl"): ("key", "x" * 1000)}, {})
+            store.put_parsed_files({("CMS", f"day-{number}.jsonl"): ("key", b"x" * 1000)}, {})
         assert sorted(store.parsed_files(["CMS"])) == [("CMS", "day-3.jsonl"), ("CMS", "day-4.jsonl")]  # the latest written
 
 
@@ -148,9 +152,14 @@ def test_a_value_that_would_not_come_back_is_not_kept():
         parsed.encode([odd], [])
 
 
-def test_a_damaged_row_is_read_again_from_the_file(kept):
+@pytest.mark.parametrize("damaged", [
+    b"\xe9\x03\x00\x00",  # cut short
+    b"not marshal at all",
+    '{"fields": ["id"], "items": [[1]]}',  # what an older digest kept: JSON text
+], ids=["cut-short", "garbage", "older-json"])
+def test_a_damaged_row_is_read_again_from_the_file(kept, damaged):
     with sqlite3.connect(kept / "state" / "digest.db") as db:
-        db.execute("UPDATE parsed_files SET items = '{\"fields\": [\"id\"], \"items\": [[1]]}'")
+        db.execute("UPDATE parsed_files SET items = ?", (damaged,))
     again, _ = build(kept)
     assert "Grid holds through the night" in again
-    assert "Grid holds through the night" in kept_rows(kept)[0][2]  # written anew
+    assert b"Grid holds through the night" in kept_rows(kept)[0][2]  # written anew

@@ -46,8 +46,10 @@ def date_by_read(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
     and stderr names the source and the items. An undated item is taken as news of the run (the input
     gives nothing older to go by). Any amount ahead counts: an item dated a few hours ahead would otherwise
     be the freshest of the next edition and take its top, and one dated in 2999 would be in no edition."""
+    ahead = ctx.now.timestamp()
+    late = [item.published is not None and item.published.timestamp() > ahead for item in items]  # each date read once
     undated = [item for item in items if item.published is None]
-    future = [item for item in items if item.published and item.published.timestamp() > ctx.now.timestamp()]
+    future = [item for item, is_late in zip(items, late, strict=True) if is_late]
     for which, redated in (("without a date", undated), ("dated in the future", future)):
         if redated:
             titles = ", ".join(f"'{item.title[:60]}'" for item in redated[:3]) + (" ..." if len(redated) > 3 else "")
@@ -55,9 +57,9 @@ def date_by_read(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
             what = (f"{'they go' if many else 'it goes'} in the first edition built after {'they were' if many else 'it was'} seen"
                     if redated is undated else f"dated by the time {'they were' if many else 'it was'} read")
             ctx.warn(f"{len(redated)} item{'s' * many} {which} ({titles}); {what}")
-    ahead = ctx.now.timestamp()
     kept: list[DatedItem] = []
-    for item in items:
-        kept.append(DatedItem.of(item, item.published if item.published and item.published.timestamp() <= ahead else ctx.now))
-        kept[-1].undated = item.published is None  # shown without a time of day, ranked with no recency advantage
+    for item, is_late in zip(items, late, strict=True):
+        dated = DatedItem.of(item, ctx.now if item.published is None or is_late else item.published)
+        dated.undated = item.published is None  # shown without a time of day, ranked with no recency advantage
+        kept.append(dated)
     return kept

@@ -58,14 +58,14 @@ class Cache(Base):
     # parsed source files: (source, path) -> (key, items as JSON), see digest.sources.parsed
 
     @reads
-    def parsed_files(self, sources: Iterable[str]) -> dict[tuple[str, str], tuple[str, str]]:
+    def parsed_files(self, sources: Iterable[str]) -> dict[tuple[str, str], tuple[str, bytes]]:
         """What is kept for the files of `sources` (by name): (source, path) -> (key, parsed items)."""
         names = sorted(set(sources))
         marks = ",".join("?" * len(names))
         rows = self.db.execute(f"SELECT source, path, key, items FROM parsed_files WHERE source IN ({marks})", names)
         return {(source, path): (key, items) for source, path, key, items in rows}
 
-    def put_parsed_files(self, fresh: dict[tuple[str, str], tuple[str, str]], read: dict[str, set[str]]) -> None:
+    def put_parsed_files(self, fresh: dict[tuple[str, str], tuple[str, bytes]], read: dict[str, set[str]]) -> None:
         """Keep `fresh` parsed files; forget the files of each source in `read` (name -> paths read
         this run) that it no longer reads, and the oldest files beyond PARSED_BYTES_KEPT in all."""
         with self.transaction() as db:
