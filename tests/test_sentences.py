@@ -187,3 +187,20 @@ def test_german_ordinal_dates_do_not_end_a_sentence() -> None:
 def test_the_danda_ends_bengali_and_hindi_sentences() -> None:
     assert split_sentences("আমি ভাত খাই। তুমি কি খাও? সে বাড়ি যায়।", "bn") == ["আমি ভাত খাই।", "তুমি কি খাও?", "সে বাড়ি যায়।"]
     assert split_sentences("वह घर गया। वह सो गया।", "hi") == ["वह घर गया।", "वह सो गया।"]
+
+
+def test_a_module_put_off_until_first_use_is_the_real_one_then(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What digest.text.sentences does with requests (sumy imports it, digest never calls it), on a
+    module of the standard library: `import` finds the stand-in, its first name asked loads the real one."""
+    import sys
+
+    from digest.text.sentences import _OnFirstUse
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    stand_in = _OnFirstUse("colorsys")
+    monkeypatch.setitem(sys.modules, "colorsys", stand_in)
+    import colorsys
+
+    assert colorsys is stand_in and "rgb_to_hsv" not in vars(stand_in)
+    assert colorsys.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)
+    assert sys.modules["colorsys"] is not stand_in and sys.modules["colorsys"].rgb_to_hsv is colorsys.rgb_to_hsv

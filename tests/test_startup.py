@@ -64,12 +64,13 @@ def test_unsubscribe_loads_no_summarizer(sent_project: Path) -> None:
 def test_a_command_that_summarizes_does_load_them(tmp_path: Path) -> None:
     """The checks above would see these modules: a first build, which clusters the day's items with
     numpy and summarizes with sumy, lists them; a rebuild of the same day, whose stories come from
-    the store, has no use for numpy."""
+    the store, has no use for numpy. requests, which sumy imports but digest never calls, loads in neither."""
     shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
     shutil.copytree(ROOT / "sample", tmp_path / "sample")
     first, first_modules = imported("build", "--date", "2026-05-14", "--format", "text", "-o", "-", cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     assert {"numpy", "sumy"} <= {name.split(".")[0] for name in heavy(first_modules)}
+    assert "sumy.utils" in first_modules and not {"urllib3", "chardet", "charset_normalizer"} & first_modules
     again, modules = imported("build", "--date", "2026-05-14", "--format", "text", "-o", "-", cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert again.stdout == first.stdout and "numpy" not in modules, heavy(modules)

@@ -12,11 +12,16 @@ ends a sentence only before a sentence opener.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import pkgutil
 import re
+import sys
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from digest.i18n import MAX_TAG, language_tag
 
@@ -95,6 +100,27 @@ def language_name(lang: str) -> str:
 
 # sumy is imported inside the three functions below, when a text is first summarized: its stemmers
 # load NLTK, which a build that summarizes nothing (a rebuild from the cache) need not wait for.
+
+
+class _OnFirstUse(types.ModuleType):
+    """A module imported for real only when one of its names is first asked for: until then `import`
+    finds this stand-in, which has nothing in it."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+def _requests_on_first_use() -> None:
+    """sumy.utils, which every summary needs, imports requests for a `fetch_url` digest never calls:
+    urllib3, chardet and the rest, 0.05 s or more of every command that summarizes. So requests waits
+    for its first use, if any (whoever asks for a name of it then gets the real module)."""
+    if "requests" not in sys.modules and importlib.util.find_spec("requests") is not None:
+        sys.modules["requests"] = _OnFirstUse("requests")
+
+
+_requests_on_first_use()
 
 # The ISO 639-1 and 639-3 codes of the languages sumy or digest has words, stop words or a stemmer
 # for, with the name `_iso_name` gives them (a test holds the two to each other). Looking a code up
