@@ -21,7 +21,8 @@ def normalise(items: list[Item], ctx: SourceContext) -> list[DatedItem]:
 def breaking(items: list[Item], ctx: SourceContext) -> list[Item]:
     """The items, each marked breaking by `mark_breaking`; one whose headline is only the label, with
     no text to title it by either, is dropped (stderr says so)."""
-    kept = [item for item in items if mark_breaking(item, ctx.breaking_categories)]
+    categories = ctx.breaking_categories  # worked out once, not once an item
+    kept = [item for item in items if mark_breaking(item, categories)]
     if len(kept) < len(items):
         dropped = len(items) - len(kept)
         ctx.warn(f"{dropped} item{'s' * (dropped > 1)} with only 'Breaking:' for a headline and no text; skipped")
@@ -33,11 +34,11 @@ def mark_breaking(item: Item, categories: frozenset[str]) -> bool:
     "Breaking:" headline (the label dropped, as it says nothing the flag does not), or a tag or section
     among the source's `breaking_categories`. A headline that is only the label gives way to the
     text's first sentence (as an untitled feed entry's is); False when there is no text either (the item has nothing to show)."""
-    labels = (*item.tags, item.section or "")
     item.title, labelled = strip_breaking_label(item.title)
     if BREAKING_LABEL.fullmatch(item.title):
         item.title, labelled = clean_headline(headline_from(item.body)), True
-    item.breaking = item.breaking or labelled or any(label.casefold().strip() in categories for label in labels)
+    item.breaking = item.breaking or labelled or (
+        bool(categories) and any(label.casefold().strip() in categories for label in (*item.tags, item.section or "")))
     return bool(item.title)
 
 
