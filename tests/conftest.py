@@ -1,6 +1,7 @@
 """Shared fixtures: the project root, ../shared (skipped cleanly when absent), a CLI runner, an item maker."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,6 +65,22 @@ def seeds(shared: Path) -> list[Path]:
     if not pages:
         pytest.skip("../shared/seeds holds no pages")
     return pages
+
+
+def build_rows(tmp_path: Path, rows: list[dict], day: str, *, source: str = "cms", settings: str = "") -> tuple[str, str]:
+    """`digest build --format text` of a day whose one source is these JSON Lines rows (a config of
+    its own in tmp_path, with a store; `settings` adds YAML lines): its stdout and stderr. The
+    build must succeed."""
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(
+        "newsletter: {title: Test Daily, timezone: Europe/Kyiv}\n"
+        f"sources:\n  - {{name: {source}, kind: jsonl, path: items.jsonl}}\n"
+        f"edition: {{window_hours: 48}}\nstore: {{path: state/digest.db}}\noutput: {{dir: out}}\n{settings}",
+        encoding="utf-8",
+    )
+    result = run_digest("build", "-c", str(tmp_path / "config.yaml"), "--date", day, "--format", "text", "-o", "-")
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode(), result.stderr.decode()
 
 
 def run_digest(

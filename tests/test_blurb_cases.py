@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pycountry
 import pytest
-from conftest import run_digest, run_digest_process
+from conftest import build_rows, run_digest, run_digest_process
 
 # Three sentences a language, each opening on the word a reader would expect to see first.
 TEXTS = {
@@ -135,17 +135,8 @@ def test_a_caption_ending_in_a_photo_credit_is_never_a_blurb(lang: str, caption:
         assert out[0]["summary"][0].startswith(first.split()[0])
 
 
-def _build(tmp_path: Path, rows: list[dict], *extra: str) -> str:
-    (tmp_path / "items.jsonl").write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    (tmp_path / "config.yaml").write_text(
-        "newsletter: {title: Kyiv Wire Daily, timezone: Europe/Kyiv}\n"
-        "sources:\n  - {name: wire, kind: jsonl, path: items.jsonl}\n"
-        "edition: {window_hours: 48}\nstore: {path: state/digest.db}\n",
-        encoding="utf-8",
-    )
-    result = run_digest("build", "-c", str(tmp_path / "config.yaml"), "--date", "2026-12-07", "--format", "text", "-o", "-", *extra)
-    assert result.returncode == 0, result.stderr.decode()
-    return " ".join(result.stdout.decode().split())
+def _build(tmp_path: Path, rows: list[dict]) -> str:
+    return " ".join(build_rows(tmp_path, rows, "2026-12-07", source="wire")[0].split())
 
 
 BUDGET = (

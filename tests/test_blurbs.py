@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import run_digest
+from conftest import build_rows, run_digest
 
 LONG_EN = (
     "Ukraine's parliament on Tuesday passed a law that lets the government borrow from the central bank, "
@@ -32,17 +32,8 @@ NORMAL = (
 )
 
 
-def _build(tmp_path: Path, rows: list[dict]) -> tuple[dict, str]:
-    (tmp_path / "items.jsonl").write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
-    (tmp_path / "config.yaml").write_text(
-        "newsletter: {title: Test Daily, timezone: Europe/Kyiv}\n"
-        "sources:\n  - {name: cms, kind: jsonl, path: items.jsonl}\n"
-        "edition: {window_hours: 48}\nstore: {path: state/digest.db}\noutput: {dir: out}\n",
-        encoding="utf-8",
-    )
-    result = run_digest("build", "-c", str(tmp_path / "config.yaml"), "--date", "2024-06-26", "--format", "text", "-o", "-")
-    assert result.returncode == 0, result.stderr.decode()
-    return result.stdout.decode(), result.stderr.decode()
+def _build(tmp_path: Path, rows: list[dict]) -> tuple[str, str]:
+    return build_rows(tmp_path, rows, "2024-06-26")
 
 
 def _flat(text: str) -> str:

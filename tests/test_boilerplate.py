@@ -2,10 +2,9 @@
 through `digest build` on a day of release notes written for this test, and the library's rule."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from conftest import run_digest
+from conftest import build_rows
 
 from digest.summarize.boilerplate import shared_paragraphs, without
 
@@ -30,16 +29,8 @@ def _release(version: str, lead: str) -> dict:
 
 
 def _build(tmp_path: Path, rows: list[dict]) -> str:
-    (tmp_path / "items.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    (tmp_path / "config.yaml").write_text(
-        "newsletter: {title: Harbour Daily, timezone: Europe/Kyiv}\n"
-        "sources:\n  - {name: releases, kind: jsonl, path: items.jsonl}\n"
-        "edition: {window_hours: 48}\nsummary: {story_sentences: 3, story_words: 0}\n",
-        encoding="utf-8",
-    )
-    result = run_digest("build", "-c", str(tmp_path / "config.yaml"), "--date", "2026-12-07", "--format", "text", "-o", "-")
-    assert result.returncode == 0, result.stderr.decode()
-    return " ".join(result.stdout.decode().split())
+    text, _ = build_rows(tmp_path, rows, "2026-12-07", source="releases", settings="summary: {story_sentences: 3, story_words: 0}\n")
+    return " ".join(text.split())
 
 
 def test_a_paragraph_every_release_repeats_never_becomes_a_blurb(tmp_path: Path) -> None:
