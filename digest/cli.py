@@ -7,7 +7,6 @@ or bad config, 3 the edition waits for an editor's `digest approve`.
 from __future__ import annotations
 
 import gc
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,16 +22,7 @@ from digest.errors import EXIT_FAILED, DigestError, UsageError
 from digest.formats import BUILD_FORMATS
 from digest.logs import log
 from digest.model import Problem
-from digest.readers import (
-    Reason,
-    normalise,
-    reader_states,
-    restore,
-    settle_token_opt_outs,
-    suppress,
-    unsubscribe_by_hand,
-    who_problem,
-)
+from digest.readers import Reason, restore_by_hand, suppress_by_hand, unsubscribe_by_hand, who_problem
 from digest.store import Store
 from digest.text.terminal import for_terminal
 
@@ -384,7 +374,7 @@ def unsubscribe_command(config_path: Path, who: str) -> None:
 
 @main.group("readers", invoke_without_command=True)
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(roster.FORMATS), default=roster.FORMATS[0], show_default=True)
 @click.pass_context
 def readers_command(ctx: click.Context, config_path: Path, fmt: str) -> None:
     """List every reader and where they stand: active, pending confirmation, or suppressed (with the
@@ -393,11 +383,7 @@ def readers_command(ctx: click.Context, config_path: Path, fmt: str) -> None:
     if ctx.invoked_subcommand is not None:
         return
     with opened(config_path) as (config, store):
-        settle_token_opt_outs(config, store, datetime.now(UTC))
-        states = reader_states(config, store, log.warning)
-        lines = roster.as_csv(states, config.newsletter.tz) if fmt == "csv" else (line + "\n" for line in roster.table(states, config.newsletter.tz))
-        for line in lines:
-            sys.stdout.write(line)
+        sys.stdout.writelines(roster.listing(config, store, fmt, datetime.now(UTC), log.warning))
     sys.stdout.flush()
 
 
@@ -418,8 +404,7 @@ sub_config_option = click.option("-c", "--config", "config_path", default=None, 
 def readers_suppress_command(ctx: click.Context, config_path: Path | None, reason: str, address: str) -> None:
     """Send ADDRESS nothing more (recorded by hand, with the reason)."""
     with opened(_sub_config(ctx, config_path)) as (_config, store):
-        new = suppress(store, address, Reason(reason), "digest readers suppress", datetime.now(UTC))
-    click.echo(f"{normalise(address)}: {'suppressed' if new else 'was already suppressed'}")
+        click.echo(suppress_by_hand(store, address, Reason(reason), datetime.now(UTC)))
 
 
 @readers_command.command("restore")
@@ -429,8 +414,7 @@ def readers_suppress_command(ctx: click.Context, config_path: Path | None, reaso
 def readers_restore_command(ctx: click.Context, config_path: Path | None, address: str) -> None:
     """Lift ADDRESS's suppression, whatever its reason: it gets the next edition if it is listed."""
     with opened(_sub_config(ctx, config_path)) as (_config, store):
-        lifted = restore(store, address, datetime.now(UTC))
-    click.echo(f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}")
+        click.echo(restore_by_hand(store, address, datetime.now(UTC)))
 
 
 @main.command("bounce")
@@ -501,15 +485,7 @@ def summarize_command(sentences: int, algorithm: str, lang: str, title: str | No
     With --jsonl, each input line is one document; a line that is not a JSON object with a "text"
     string is named on stderr with its line number and skipped. Large batches use every core.
     """
-    from digest import summarize
+    from digest.summarize import summarize_lines
 
-    if not jsonl:
-        chosen = summarize.summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm)
-        for sentence in summarize.fit_words(chosen, words or 0, lang):
-            click.echo(sentence)
-        return
-    def skip(number: int, reason: str) -> None:
-        log.warning(f"{source.name}: line {number}: {reason}; skipped")
-
-    for row in summarize.summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, words=words or 0, on_bad=skip):
-        click.echo(json.dumps(row, ensure_ascii=False))
+    for line in summarize_lines(source, sentences, lang=lang, algorithm=algorithm, title=title, words=words or 0, jsonl=jsonl, warn=log.warning):
+        click.echo(line)

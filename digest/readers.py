@@ -364,6 +364,19 @@ def restore(store: Store, address: str, now: datetime) -> bool:
     return store.unsuppress(_checked(address)) is not None
 
 
+def suppress_by_hand(store: Store, address: str, reason: Reason, now: datetime) -> str:
+    """`digest readers suppress ADDRESS`: record it; the line that says what was done. Raises
+    ReaderError for a malformed address."""
+    new = suppress(store, address, reason, "digest readers suppress", now)
+    return f"{normalise(address)}: {'suppressed' if new else 'was already suppressed'}"
+
+
+def restore_by_hand(store: Store, address: str, now: datetime) -> str:
+    """`digest readers restore ADDRESS`: lift its suppression; the line that says what was done."""
+    lifted = restore(store, address, now)
+    return f"{normalise(address)}: {'restored' if lifted else 'was not suppressed'}"
+
+
 def soft_bounce(config: Config, store: Store, address: str, source: str, now: datetime) -> bool:
     """Count a temporary failure; True when it is the `bounces.soft_limit`th in a row and the address is now suppressed."""
     address = _checked(address)

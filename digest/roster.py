@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from digest.store import Store
 from digest.text.terminal import for_terminal
 
 COLUMNS = ["email", "name", "state", "reason", "since", "source", "listed"]
+FORMATS = ("table", "csv")  # `digest readers --format`
 
 
 def _row(state: ReaderState, tz: ZoneInfo) -> list[str]:
@@ -75,3 +76,13 @@ def summary(config: Config, store: Store, now: datetime) -> str:
     """The readers line of `digest status`, after matching any opt-outs an older digest kept by token."""
     unmatched = settle_token_opt_outs(config, store, now)
     return counts(reader_states(config, store, lambda _problem: None), unmatched)
+
+
+def listing(config: Config, store: Store, fmt: str, now: datetime, on_bad: Callable[[str], None]) -> Iterator[str]:
+    """`digest readers`: every reader and where they stand, as the lines of a table or of CSV (`fmt`,
+    one of FORMATS), each ending in a newline, after matching any opt-outs an older digest kept by
+    token. `on_bad` hears of a subscribers file's bad lines. Read while the store is open."""
+    settle_token_opt_outs(config, store, now)
+    states = reader_states(config, store, on_bad)
+    tz = config.newsletter.tz
+    return as_csv(states, tz) if fmt == "csv" else (line + "\n" for line in table(states, tz))

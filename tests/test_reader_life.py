@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from mailserver import MailServer
-from test_readers import READERS, SECRET, smtp_readers, their_token
+from test_readers import READERS, SECRET, reader_project, smtp_readers, their_token
 from test_send import DAY1, DAY2, Project, command_project, parse
 
+from digest import roster
 from digest.config import load_config
 from digest.readers import (
+    ReaderError,
     Reason,
     State,
     confirm_subscription,
@@ -25,8 +27,10 @@ from digest.readers import (
     recipients,
     request_subscription,
     restore,
+    restore_by_hand,
     soft_bounce,
     suppress,
+    suppress_by_hand,
     token,
     unsubscribe,
 )
@@ -158,6 +162,31 @@ def test_readers_lists_every_state_and_suppress_and_restore_change_who_gets_the_
     assert project.digest("send", "--date", str(DAY2)).exit_code == 0
     assert received(mail_server, 2) == READERS
     assert project.digest("readers", "suppress", "not an address").exit_code == 2
+
+
+def test_what_readers_and_its_subcommands_print_comes_from_the_library(tmp_path: Path) -> None:
+    """`digest readers` is one call to roster.listing, `suppress` and `restore` one each to readers."""
+    project = reader_project(tmp_path, "  method: outbox\n  outbox: outbox/")
+    config, store = opened(project)
+    bad_lines: list[str] = []
+    with store:
+        assert suppress_by_hand(store, "BOB@example.net", Reason.COMPLAINT, NOW) == "bob@example.net: suppressed"
+        assert suppress_by_hand(store, "bob@example.net", Reason.COMPLAINT, NOW) == "bob@example.net: was already suppressed"
+        with pytest.raises(ReaderError):
+            suppress_by_hand(store, "not an address", Reason.BY_HAND, NOW)
+        table = list(roster.listing(config, store, "table", NOW, bad_lines.append))
+        listed = list(roster.listing(config, store, "csv", NOW, bad_lines.append))
+        assert restore_by_hand(store, "bob@EXAMPLE.net", NOW) == "bob@example.net: restored"
+        assert restore_by_hand(store, "bob@example.net", NOW) == "bob@example.net: was not suppressed"
+        after = list(roster.listing(config, store, "table", NOW, bad_lines.append))
+    assert all(line.endswith("\n") for line in table) and "".join(listed).endswith("\n")
+    assert [line.split()[:2] for line in table] == [["active", "ann@example.org"], ["suppressed", "bob@example.net"], ["active", "cy@example.com"]]
+    assert "complaint" in table[1] and "(digest readers suppress)" in table[1]
+    rows = list(csv.DictReader(io.StringIO("".join(listed))))
+    assert [(row["email"], row["state"], row["reason"]) for row in rows] == [
+        ("ann@example.org", "active", ""), ("bob@example.net", "suppressed", "complaint"), ("cy@example.com", "active", "")]
+    assert [line.split()[0] for line in after] == ["active", "active", "active"]
+    assert len(bad_lines) == 3 and all("line 3: 'not-an-address' is not an email address" in line for line in bad_lines)  # once a listing
 
 
 def test_a_dry_run_counts_only_who_would_get_the_edition(tmp_path: Path, mail_server: MailServer) -> None:

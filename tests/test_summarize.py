@@ -256,6 +256,24 @@ def test_cli_jsonl_in_order_with_bad_lines_named() -> None:
     assert "line 2" in result.stderr and "line 4" in result.stderr
 
 
+def test_what_the_command_prints_comes_from_summarize_lines(tmp_path: Path) -> None:
+    """`digest summarize` is one call: summarize_lines gives its lines, a text's sentences or one JSON
+    object per document, and names each bad line (file and number) to `warn`."""
+    import io
+
+    from digest.summarize import fit_words, summarize_lines
+
+    warned: list[str] = []
+    plain = list(summarize_lines(io.StringIO(STORY), 3, title=TITLE, words=25, warn=warned.append))
+    assert plain == fit_words(summarize(STORY, 3, title=TITLE), 25, "en") and len(plain) >= 1
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps({"id": "a", "text": STORY, "lang": "en"}) + "\n[1, 2]\n" + json.dumps({"id": "b", "text": "One line."}) + "\n")
+    with batch.open(encoding="utf-8") as source:
+        rows = [json.loads(line) for line in summarize_lines(source, 2, jsonl=True, warn=warned.append)]
+    assert rows == [{"id": "a", "summary": summarize(STORY, 2)}, {"id": "b", "summary": ["One line."]}]
+    assert warned == [f"{batch}: line 2: should be a JSON object, not a list ([1, 2]); skipped"]
+
+
 def test_cli_unknown_algorithm_is_bad_usage() -> None:
     result = CliRunner().invoke(cli, ["summarize", "--algorithm", "bogus"], input=STORY)
     assert result.exit_code == 2

@@ -1,18 +1,19 @@
-"""Many summaries at once: in parallel for large batches, keyed for the cache, and `summarize --jsonl`."""
+"""Many summaries at once: in parallel for large batches, keyed for the cache, and `digest summarize`."""
 from __future__ import annotations
 
 import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import TextIO
 
 from digest import jsonlines
 from digest.summarize.budget import fit_words
 from digest.summarize.choose import SUMMARY_VERSION, check_algorithm, note_stemming, summarize
 
-__all__ = ["summarize_jsonl", "summarize_many", "summary_key"]
+__all__ = ["summarize_jsonl", "summarize_lines", "summarize_many", "summary_key"]
 
 PARALLEL_THRESHOLD = 64  # below this many documents a process pool costs more than it saves
 
@@ -83,3 +84,29 @@ def summarize_jsonl(
     summaries = _many(jobs, algorithm)
     return [{"id": doc_id, "summary": fit_words(summary, words, job[3])}
             for doc_id, summary, job in zip(ids, summaries, jobs, strict=True)]
+
+
+def summarize_lines(
+    source: TextIO,
+    sentences: int = 3,
+    *,
+    lang: str = "en",
+    algorithm: str = "news",
+    title: str | None = None,
+    words: int = 0,
+    jsonl: bool = False,
+    warn: Callable[[str], None],
+) -> Iterator[str]:
+    """`digest summarize`: what it prints, a line at a time. The text read from `source`, summarized
+    in `sentences` sentences within `words` words (0: no budget), one sentence a line; with `jsonl`,
+    one {"id", "summary"} object a line, in input order (see `summarize_jsonl`), and each line that is
+    not a JSON object with a "text" string named to `warn` with the file and its number."""
+    if not jsonl:
+        yield from fit_words(summarize(source.read(), sentences, title=title, lang=lang, algorithm=algorithm), words, lang)
+        return
+
+    def skip(number: int, reason: str) -> None:
+        warn(f"{source.name}: line {number}: {reason}; skipped")
+
+    for row in summarize_jsonl(source, sentences, lang=lang, algorithm=algorithm, words=words, on_bad=skip):
+        yield json.dumps(row, ensure_ascii=False)
