@@ -145,6 +145,8 @@ def test_items_come_back_as_they_were():
 
 def test_a_value_that_would_not_come_back_is_not_kept():
     named = Item(id="a", source="CMS", kind="story", title="A", published=datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=3), "MSK")))
+    unnamed = Item(id="u", source="CMS", kind="story", title="U", published=datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=3))))
+    parsed.encode([unnamed], [])  # the same offset without a name does come back: that must not vouch for the named one
     with pytest.raises(parsed.Uncacheable):
         parsed.encode([named], [])
     odd = Item(id="b", source="CMS", kind="story", title="B", extra={"when": datetime(2024, 5, 1)})

@@ -13,10 +13,21 @@ from digest.text.markup import canonical_url, fold, looks_like_html, plain_text,
         ("\ufeffBOM\u200bsplit\u200b", "BOM split"),  # invisible, though not whitespace to str.split
         ("line\u2028separator\x1cand\u3000ideographic", "line separator and ideographic"),
         ("\u200b\ufeff \n", ""),
+        ("Already one line, «Київ» and £5", "Already one line, «Київ» and £5"),  # the fast path: returned as it is
+        (" lead", "lead"), ("trail ", "trail"), ("two  spaces", "two spaces"), ("", ""),
+        ("no\u00a0break", "no break"), ("en\u2009space", "en space"), ("unit\x1fseparator", "unit separator"),
     ],
 )
 def test_fold_gives_one_line_with_single_spaces(raw: str, folded: str) -> None:
-    assert fold(raw) == folded
+    assert fold(raw) == folded == " ".join(raw.replace("\u200b", " ").replace("\ufeff", " ").split())
+
+
+def test_folds_fast_path_holds_for_every_kind_of_whitespace() -> None:
+    """fold returns a printable text with single spaces as it is: that is only right if every character
+    str.split takes for whitespace, but the space, is one str.isprintable refuses."""
+    import sys
+
+    assert [c for c in range(sys.maxunicode + 1) if chr(c).isspace() and chr(c).isprintable()] == [0x20]
 
 
 def test_plain_text_keeps_paragraphs_apart_whatever_the_line_ends() -> None:

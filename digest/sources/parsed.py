@@ -152,12 +152,18 @@ def _encode_date(value: datetime | None) -> Any:
     zone = value.tzinfo
     if isinstance(zone, ZoneInfo) and zone.key and ZoneInfo(zone.key) is zone:
         return [value.replace(tzinfo=None).isoformat(), zone.key, value.fold]
-    if isinstance(zone, timezone):
-        text = value.isoformat()
-        again = datetime.fromisoformat(text).tzinfo
-        if again == zone and str(again) == str(zone):  # the offset and its name come back as they were
-            return text
+    if isinstance(zone, timezone) and _offset_comes_back(zone, str(zone)):
+        return value.isoformat()
     raise Uncacheable(f"a date in a time zone kept only as it is: {zone!r}")
+
+
+@cache
+def _offset_comes_back(zone: timezone, name: str) -> bool:
+    """Whether a date in this fixed offset, written as ISO 8601, reads back with the offset and its
+    `name` (str(zone)) as they were: asked once per zone, not once per item. The name is part of the
+    question because zones of one offset are equal whatever their names ("MSK" is "+03:00")."""
+    again = datetime.fromisoformat(datetime(2000, 1, 1, tzinfo=zone).isoformat()).tzinfo
+    return again == zone and str(again) == name
 
 
 def _date(value: Any) -> datetime | None:

@@ -6,7 +6,6 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from typing import TextIO
 
 from digest import jsonlines
@@ -42,6 +41,8 @@ def _many(jobs: list[tuple[str, str | None, int, str, str]], algorithm: str, wor
     workers = min(workers or os.cpu_count() or 1, len(jobs))
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         return [_summarize_one(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor  # here: multiprocessing is for large batches only
+
     chunk = max(1, math.ceil(len(jobs) / (workers * 4)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(_summarize_one, jobs, chunksize=chunk))

@@ -76,6 +76,8 @@ def fold(text: str) -> str:
     """One line, single spaces, no invisible characters at the ends."""
     if "\u200b" in text or "\ufeff" in text:  # not whitespace to str.split, but invisible
         text = text.replace("\u200b", " ").replace("\ufeff", " ")
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text  # already so (most text): the space is the only whitespace a printable text can hold
     return " ".join(text.split())
 
 
