@@ -84,6 +84,7 @@ class SendResult:
     warnings: list[str] = field(default_factory=list)  # problems that did not stop the edition
     preview: bytes | None = None  # --dry-run: the message that would be sent
     waiting: str | None = None  # why the edition waits for the editor (edition.approval: required)
+    uncertain: set[date] = field(default_factory=set)  # editions this run handed over without an answer (said in `failures`)
 
     @property
     def exit_status(self) -> int:
@@ -93,6 +94,7 @@ class SendResult:
         """Put what `earlier` sends of the same run (missed editions) before this one's own."""
         for part in reversed(earlier):
             self.delivered[:0], self.failures[:0], self.warnings[:0] = part.delivered, part.failures, part.warnings
+            self.uncertain |= part.uncertain
 
 
 @dataclass
@@ -392,7 +394,7 @@ def _deliver_edition(config: Config, store: Store, record: EditionRecord, result
     pending, uncertain = counts.get(DeliveryStatus.PENDING, 0), counts.get(DeliveryStatus.UNCERTAIN, 0)
     if pending:
         result.failures.append(f"{day}: {_readers(pending)} pending" + (f": {stopped}" if stopped else ""))
-    elif not any(uncertain_ones(result, day)):  # uncertain since an earlier run: said, not failed again (nothing here can help)
+    elif day not in result.uncertain:  # uncertain since an earlier run: said, not failed again (nothing here can help)
         _warn(result, f"the edition of {day} is uncertain for {_readers(uncertain)} and known sent to none; {RESEND_HINT.format(day=day)}")
     return False
 
@@ -410,16 +412,12 @@ def _report(day: date, outcomes: list[DeliveryOutcome], result: SendResult) -> N
         if status is DeliveryStatus.REFUSED:
             _warn(result, f"{who}: {reason}; not tried again")
         elif status is DeliveryStatus.UNCERTAIN:
+            result.uncertain.add(day)
             result.failures.append(f"the edition of {day} may have reached {who}: {reason}; marked uncertain, never sent again"
                                    f" unasked: {RESEND_HINT.format(day=day)}")
             log.error(result.failures[-1])
         else:
             log.error(f"could not deliver the edition of {day} to {who}: {reason}; {'it stays' if len(addresses) == 1 else 'they stay'} pending")
-
-
-def uncertain_ones(result: SendResult, day: date) -> Iterator[str]:
-    """This run's failures that already say `day`'s readers are uncertain."""
-    return (failure for failure in result.failures if failure.startswith(f"the edition of {day} may have reached"))
 
 
 def _who(addresses: list[str], named: int = 3) -> str:
