@@ -159,8 +159,7 @@ def _ask_the_mail_system(config: Config, store: Store, day: date) -> None:
     if record is None or record.letter is None or not uncertain:
         return
     with transport(config) as sender:
-        ask = getattr(sender, "accepted", None)
-        taken = ask(Letter.from_json(record.letter), uncertain) if ask else None
+        taken = sender.accepted(Letter.from_json(record.letter), uncertain)
     if taken is None:
         return
     store.record_outcomes(day, [(address, DeliveryStatus.SENT, f"{config.delivery.api.provider}'s own records show it took this copy"

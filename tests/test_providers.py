@@ -232,3 +232,20 @@ def test_ses_raw_messages_through_boto3_with_throttling_and_a_rejection(tmp_path
         assert their_token(address) in message["List-Unsubscribe"]
         assert_for_them_alone(message.get_body(("html",)).get_content(), address)
     assert outcomes(project) == {"ann@example.org": "sent", "bob@example.net": "sent", "cy@example.com": "sent"}
+
+
+def test_every_sender_answers_what_it_took_and_only_a_service_with_records_knows(tmp_path: Path) -> None:
+    """`send --resend-uncertain` asks the sender what it took (Sender.accepted); one that cannot be asked
+    says None, so the operator's word decides (Postmark's answer: tests/test_exactly_once_api.py)."""
+    from digest.config import load_config
+    from digest.delivery.base import MessageSender, Sender
+    from digest.delivery.postmark import Postmark
+    from digest.delivery.sendgrid import SendGrid
+    from digest.delivery.ses import Ses
+    from digest.render.mime import Letter
+
+    config = load_config(reader_project(tmp_path, "  method: api\n  api: {provider: sendgrid}").config)
+    letter = Letter.__new__(Letter)  # never read by a sender that cannot be asked
+    for sender in (MessageSender(lambda message, message_id, recipient: "taken"), SendGrid(config), Ses(config)):
+        assert sender.accepted(letter, READERS) is None
+    assert Postmark.accepted is not Sender.accepted

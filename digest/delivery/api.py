@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from digest.config import Config, FetchConfig
-from digest.delivery.base import DeliveryError, Outcome, Outgoing, failed_status
+from digest.delivery.base import DeliveryError, Outcome, Outgoing, Sender, failed_status
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.logs import log
 from digest.render.mime import Letter
@@ -58,7 +58,7 @@ def encoded(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-class HttpService:
+class HttpService(Sender):
     """The shared base. A service sets `name`, `batch`, `max_bytes`, `url`, `key_env` and writes `part`,
     `request` and `outcomes`."""
 
@@ -93,11 +93,6 @@ class HttpService:
     def outcomes(self, entries: list[Outgoing], answer: Answer) -> list[Outcome]:
         """Each reader's outcome from the service's answer to their batch."""
         raise NotImplementedError
-
-    def accepted(self, letter: Letter, addresses: list[str]) -> set[str] | None:
-        """Of these readers, those the service's own records show it took this letter for; None when
-        it cannot be asked (then the operator's word alone decides)."""
-        return None
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]:
         """The readers in calls within `max_bytes`; once one call stops the list, the rest are not handed over."""

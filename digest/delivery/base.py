@@ -60,8 +60,15 @@ class Sender(Protocol):
 
     def send(self, letter: Letter, entries: list[Outgoing], date: datetime) -> list[Outcome]: ...
 
+    def accepted(self, letter: Letter, addresses: list[str]) -> set[str] | None:
+        """Of these readers, those the mail system's own records show it took this letter for (asked
+        before re-sending the uncertain); None when it cannot be asked (then the operator's word alone
+        decides), as for every sender but an email service that keeps such records (Postmark)."""
+        del letter, addresses
+        return None
 
-class MessageSender:
+
+class MessageSender(Sender):
     """One RFC 5322 message per reader, posted one at a time (command, SMTP, outbox)."""
 
     batch = 1

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from digest.config import Config
-from digest.delivery.base import DeliveryError, Outcome, Outgoing, failed_status
+from digest.delivery.base import DeliveryError, Outcome, Outgoing, Sender, failed_status
 from digest.delivery.dkim import signer
 from digest.delivery.retry import Retry, retry_after, with_retries
 from digest.render.mime import Letter
@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - said to the user when SES is chosen
 THROTTLED = {"TooManyRequestsException", "LimitExceededException", "ThrottlingException"}
 
 
-class Ses:
+class Ses(Sender):
     name = "ses"
     batch = 1  # one SendEmail call per reader: each recorded the moment SES accepts it
 
