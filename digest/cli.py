@@ -23,7 +23,7 @@ from digest.formats import BUILD_FORMATS
 from digest.logs import log
 from digest.model import Problem
 from digest.readers import Reason, restore_by_hand, suppress_by_hand, unsubscribe_by_hand, who_problem
-from digest.store import Store
+from digest.store import Store, open_store
 from digest.text.terminal import for_terminal
 
 # Each command imports what it uses when it runs: `digest --help`, `status` and `unsubscribe` start
@@ -80,7 +80,7 @@ class Commands(click.Group):
 def opened(config_path: Path) -> Iterator[tuple[Config, Store]]:
     """The config and its store; a broken config raises ConfigError (exit 2), a broken store StoreError (exit 1)."""
     config = load_config(config_path)
-    with Store(config.resolve(config.store.path), timeout=config.store.wait) as store:
+    with open_store(config) as store:
         yield config, store
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.store import MIGRATIONS, DeliveryStatus, EditionStatus, Store, StoreBusy, StoreError
+from digest.store import MIGRATIONS, DeliveryStatus, EditionStatus, Store, StoreBusy, StoreError, open_store
 
 NOW = datetime(2026, 3, 28, 5, 0, tzinfo=UTC)
 
@@ -53,6 +53,18 @@ def test_a_version_1_store_is_migrated_and_keeps_its_rows(tmp_path: Path) -> Non
         assert store.sent_ids() == {"s1", "i1"}
         assert store.edition_number(date(2026, 3, 2)) == 8
         assert [run.command for run in store.runs()] == ["send"]
+
+
+def test_the_configs_store_is_opened_beside_the_config_with_its_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """open_store: what every command, `digest serve` and bounce intake open."""
+    from digest.config import load_config
+
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "config.yaml").write_text("newsletter: {title: T}\nstore: {path: state/news.db, wait: 2.5}\n")
+    monkeypatch.chdir(tmp_path)  # elsewhere: the path is the config's, not the working folder's
+    with open_store(load_config(tmp_path / "project" / "config.yaml")) as store:
+        assert store.path == tmp_path / "project" / "state" / "news.db" and store.timeout == 2.5
+        assert store.schema_version == len(MIGRATIONS)
 
 
 def test_reopening_a_current_store_changes_nothing(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from digest.config import Config
 from digest.files import write_atomically
 from digest.logs import log
 from digest.readers import ReaderError, Reason, address_problem, is_reader, normalise, soft_bounce, suppress
-from digest.store import Store, StoreError
+from digest.store import Store, StoreError, open_store
 
 _CHUNK = 1 << 16
 
@@ -211,7 +211,7 @@ class _LazyStore:
 
     def _open(self) -> Store:
         if self.store is None:
-            self.store = Store(self.config.resolve(self.config.store.path), timeout=self.config.store.wait)
+            self.store = open_store(self.config)
         return self.store
 
     def __exit__(self, *exc: object) -> None:

@@ -52,7 +52,7 @@ from digest.serve.hooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Event, Kind, 
 from digest.serve.mail import Outbox
 from digest.serve.pages import Pages
 from digest.serve.sns import Sns, ses_events
-from digest.store import Store
+from digest.store import Store, open_store
 
 HOUR, DAY = 3600.0, 86400.0
 _CONFIRM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
@@ -71,7 +71,7 @@ class StoreThread:
 
     def _call(self, call: Callable[[Store], T]) -> T:
         if self.store is None:
-            self.store = Store(self.config.resolve(self.config.store.path), timeout=self.config.store.wait)
+            self.store = open_store(self.config)
         return call(self.store)
 
     async def run(self, call: Callable[[Store], T]) -> T:
