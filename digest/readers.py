@@ -29,13 +29,15 @@ from digest.errors import DigestError, UsageError
 from digest.store import Store, Suppression
 
 PLACEHOLDER = "{{subscriber}}"
-NAME_CHARS = 200  # the longest name or source kept for a reader
+NAME_CHARS = 200  # the longest name or source kept for a reader (cut there; the subscribe form refuses a longer name)
 _DOUBLE_BRACE = re.compile(r"\{(?=\{|$)")  # a `{` that opens `{{`, or ends the text (where the next may start with one)
 TOKEN_CHARS = 24  # base32 of 15 bytes: letters and digits only, safe in a URL and in quoted-printable
 
 _ADDRESS = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$|^[^@\s<>,;:\"()\[\]\\]+@localhost$")
 _TOKEN = re.compile(rf"[a-z2-7]{{{TOKEN_CHARS}}}")
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Line breaks, other controls, and the characters that reorder text (bidi embeddings, overrides,
+# isolates and marks): a name shown in a greeting or a To must not turn the rest of the line around.
+CONTROLS_AND_BIDI = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -272,9 +274,15 @@ def _checked(address: str) -> str:
     return normalise(address)
 
 
+def clean_name(name: str) -> str:
+    """A reader's name (or where a suppression came from) as it may be kept and shown: one line, no
+    controls or reordering characters, spaces collapsed. The one rule for names, wherever they come from."""
+    return " ".join(CONTROLS_AND_BIDI.sub(" ", name).split())
+
+
 def _clean_name(name: str) -> str:
-    """One line of at most NAME_CHARS: with the To folded (render.mime), no name makes a line too long."""
-    return " ".join(_CONTROLS.sub(" ", name).split())[:NAME_CHARS].rstrip()
+    """`clean_name`, cut to NAME_CHARS: with the To folded (render.mime), no name makes a line too long."""
+    return clean_name(name)[:NAME_CHARS].rstrip()
 
 
 def previous_secrets(config: Config) -> list[bytes]:

@@ -19,19 +19,16 @@ from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
 
+from digest import readers
 from digest.i18n import N_
 
 FORM_BYTES = 64 * 1024  # a subscribe form is a few hundred bytes; room for a long name refused with a clear answer
 WEBHOOK_BYTES = 5 * 1024 * 1024  # a service's batch of events (SendGrid sends hundreds at once)
 FORM_FIELDS = 20
-NAME_CHARS = 100
 ADDRESS_CHARS = 254  # RFC 5321's longest path
 CSRF_COOKIE = "digest_csrf"
 CSRF_FIELD = "csrf"
 
-# Line breaks, other controls, and the characters that reorder text (bidi embeddings, overrides,
-# isolates and marks): a name shown in a greeting must not turn the rest of the line around.
-_UNWANTED = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class Refused(Exception):
@@ -72,11 +69,11 @@ def parse_form(body: bytes, content_type: str) -> dict[str, str]:
 
 
 def clean_name(value: str) -> str:
-    """A reader's name as it may be kept and shown: no controls or reordering characters, one line,
-    spaces collapsed; too long is refused rather than cut, so nobody's name is silently changed."""
-    name = " ".join(_UNWANTED.sub(" ", value).split())
-    if len(name) > NAME_CHARS:
-        raise Refused(400, N_("The name is too long: keep it under %(count)s characters."), count=str(NAME_CHARS))
+    """A reader's name as digest.readers keeps every name (`readers.clean_name`); too long is refused
+    rather than cut, so nobody's name is silently changed."""
+    name = readers.clean_name(value)
+    if len(name) > readers.NAME_CHARS:
+        raise Refused(400, N_("The name is too long: keep it under %(count)s characters."), count=str(readers.NAME_CHARS))
     return name
 
 
@@ -85,7 +82,7 @@ def clean_address(value: str) -> str:
     address = value.strip()
     if len(address) > ADDRESS_CHARS:
         raise Refused(400, N_("The email address is too long: an address has at most %(count)s characters."), count=str(ADDRESS_CHARS))
-    if _UNWANTED.search(address):
+    if readers.CONTROLS_AND_BIDI.search(address):
         raise Refused(400, N_("The email address holds a line break or an invisible character."))
     return address
 
