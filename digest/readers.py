@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
@@ -454,21 +455,32 @@ def confirm_subscription(config: Config, store: Store, confirm_token: str, now: 
     return Reader(*found) if found else None
 
 
-def is_reader(config: Config, store: Store, address: str) -> bool:
+class Configured:
+    """The addresses `newsletter.to` and the subscribers file list (normalised), read when first asked
+    about and then kept: a run that asks about many addresses (a mailbox of bounces) reads the file once."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+    @cached_property
+    def addresses(self) -> frozenset[str]:
+        return frozenset(reader.address for reader in readers(self.config, lambda _problem: None))
+
+    def __contains__(self, address: object) -> bool:
+        return address in self.addresses
+
+
+def is_reader(config: Config, store: Store, address: str, configured: Configured | None = None) -> bool:
     """Whether `address` (normalised) is or was on the list: listed now, asked to subscribe, mailed an
-    edition, or suppressed. A bounce or complaint about anyone else records nothing."""
+    edition, or suppressed. A bounce or complaint about anyone else records nothing. `configured`: the
+    config's list as read once for many questions; else it is read for this one."""
     return (store.subscription(address) is not None or store.suppression(address) is not None or store.was_mailed(address)
-            or _in_config(config, address))
+            or address in (configured or Configured(config)))
 
 
 def _is_listed(config: Config, store: Store, address: str) -> bool:
     subscription = store.subscription(address)
-    return (subscription is not None and subscription.status == "confirmed") or _in_config(config, address)
-
-
-def _in_config(config: Config, address: str) -> bool:
-    """Whether `address` (normalised) is in `newsletter.to` or the subscribers file."""
-    return any(reader.address == address for reader in readers(config, lambda _problem: None))
+    return (subscription is not None and subscription.status == "confirmed") or address in Configured(config)
 
 
 def _listed(config: Config, store: Store, on_bad: Callable[[str], None]) -> Iterator[tuple[Reader, str]]:

@@ -194,3 +194,23 @@ def test_a_store_that_cannot_be_opened_keeps_the_message_and_still_exits_0(tmp_p
 def test_a_report_naming_thousands_is_read_up_to_the_cap(data: bytes) -> None:
     events = read(data).events
     assert len(events) == MAX_EVENTS and events[0].recipients == ("r0@example.com",) and {e.kind for e in events} == {Kind.HARD}
+
+
+def test_a_mailbox_of_reports_about_strangers_reads_the_subscribers_file_once(tmp_path: Path, mail_server: MailServer,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each report about an address the store does not know asks whether the config lists it: the
+    subscribers file is read for the first such question of a run, not for each."""
+    from digest import readers as readers_module
+
+    project = smtp_readers(tmp_path, mail_server)
+    box = mailbox.mbox(tmp_path / "strangers.mbox")
+    for number in range(5):
+        box.add(sample("postfix-dsn-5.1.1.eml").replace(b"ann@example.org", f"stranger{number}@example.org".encode()))
+    box.add(sample("postfix-dsn-5.1.1.eml"))  # ann: listed in the config, never mailed
+    box.close()
+    reads: list[str] = []
+    real = readers_module.readers
+    monkeypatch.setattr(readers_module, "readers", lambda config, on_bad: reads.append("read") or real(config, on_bad))
+    status, out, err = bounce(project, "--mbox", str(tmp_path / "strangers.mbox"))
+    assert status == 0 and len(out.splitlines()) == 1 and out.startswith("ann@example.org: suppressed (hard bounce 5.1.1"), out
+    assert err.count("not a reader; nothing recorded") == 5 and reads == ["read"]

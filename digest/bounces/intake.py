@@ -21,7 +21,7 @@ from digest.bounces.parse import read
 from digest.config import Config
 from digest.files import write_atomically
 from digest.logs import log
-from digest.readers import ReaderError, Reason, address_problem, is_reader, normalise, soft_bounce, suppress
+from digest.readers import Configured, ReaderError, Reason, address_problem, is_reader, normalise, soft_bounce, suppress
 from digest.store import Store, StoreError, open_store
 
 _CHUNK = 1 << 16
@@ -103,10 +103,11 @@ def keep(config: Config, incoming: Incoming, now: datetime) -> Path:
     return target
 
 
-def whose(config: Config, store: Store, event: Event) -> str | None:
+def whose(config: Config, store: Store, event: Event, configured: Configured) -> str | None:
     """The reader an event is about. The Message-ID of the quoted original, when it is one of ours, names
     the reader it went to (a forwarded address bounces under another name); else the first address
-    the report names (Original-Recipient, Final-Recipient, the quoted To) that is on the list."""
+    the report names (Original-Recipient, Final-Recipient, the quoted To) that is on the list (`configured`:
+    the config's list, read once for a whole run)."""
     if event.message_id:
         owner = store.address_of_message(event.message_id)
         if owner is not None:
@@ -114,14 +115,15 @@ def whose(config: Config, store: Store, event: Event) -> str | None:
                 log.info(f"bounce: the report names {', '.join(event.recipients)}; the quoted {event.message_id} went to {owner}")
             return owner
     for candidate in (*event.recipients, *event.original_to):
-        if address_problem(candidate) is None and is_reader(config, store, normalise(candidate)):
+        if address_problem(candidate) is None and is_reader(config, store, normalise(candidate), configured):
             return normalise(candidate)
     return None
 
 
-def record(config: Config, store: Store, report: Report, event: Event, where: str, now: datetime) -> str | None:
+def record(config: Config, store: Store, report: Report, event: Event, where: str, now: datetime,
+           configured: Configured) -> str | None:
     """Record one event; the line for stdout, or None when it names no reader (said on stderr)."""
-    address = whose(config, store, event)
+    address = whose(config, store, event, configured)
     if address is None:
         named = ", ".join(event.recipients or event.original_to) or "nobody"
         log.warning(f"bounce: {where}: the {event.kind} report is about {named}, not a reader; nothing recorded")
@@ -143,7 +145,7 @@ def record(config: Config, store: Store, report: Report, event: Event, where: st
 
 
 def take(config: Config, store_of: Callable[[], Store], incoming: Incoming, tally: Tally, out: Callable[[str], None],
-         now: datetime) -> None:
+         now: datetime, configured: Configured) -> None:
     """Read and record one message; keep it for a person when it cannot be read or recorded."""
     try:
         if incoming.cut:
@@ -158,7 +160,7 @@ def take(config: Config, store_of: Callable[[], Store], incoming: Incoming, tall
     try:
         store = store_of()
         for event in report.events:
-            line = record(config, store, report, event, incoming.where, now)
+            line = record(config, store, report, event, incoming.where, now, configured)
             if line is None:
                 tally.not_readers += 1
             else:
@@ -183,19 +185,20 @@ def run(config: Config, *, file: str | None, mbox: Path | None, maildir: Path | 
     """Take one message (FILE, or stdin for `-` or none) or every message of an mbox or a Maildir.
     The store is opened at the first event, so a message read while the store is broken is still kept."""
     tally = Tally()
+    configured = Configured(config)  # the subscribers file, read at the first report about an address the store does not know
     with _LazyStore(config) as store_of:
         if maildir is not None:
             for incoming, seen in from_maildir(maildir):
-                take(config, store_of, incoming, tally, out, now)
+                take(config, store_of, incoming, tally, out, now, configured)
                 seen()
         elif mbox is not None:
             for incoming in from_mbox(mbox):
-                take(config, store_of, incoming, tally, out, now)
+                take(config, store_of, incoming, tally, out, now, configured)
         elif file in (None, "-"):
-            take(config, store_of, from_stream(stdin, "stdin"), tally, out, now)
+            take(config, store_of, from_stream(stdin, "stdin"), tally, out, now, configured)
         else:
             with open(file, "rb") as handle:
-                take(config, store_of, from_stream(handle, file), tally, out, now)
+                take(config, store_of, from_stream(handle, file), tally, out, now, configured)
     return tally
 
 
