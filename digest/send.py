@@ -172,10 +172,10 @@ def missed_days(store: Store, day: date) -> list[date]:
     """The days after the newest recorded edition and before `day` that have none (the machine was off,
     or every send that day failed to build): each covers a window no other edition does. None before
     the first edition ever recorded; at most CATCH_UP_DAYS, the older ones named in a warning."""
-    recorded = store.editions()
-    if not recorded or recorded[-1].date >= day:
+    latest = store.latest_edition()
+    if latest is None or latest.date >= day:
         return []
-    days = [recorded[-1].date + timedelta(days=n) for n in range(1, (day - recorded[-1].date).days)]
+    days = [latest.date + timedelta(days=n) for n in range(1, (day - latest.date).days)]
     if len(days) > CATCH_UP_DAYS:
         log.warning(f"the editions of {days[0]} to {days[-CATCH_UP_DAYS - 1]} were never sent and are too old to catch up"
             f" on; send one with `digest send --date YYYY-MM-DD`")

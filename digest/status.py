@@ -28,7 +28,7 @@ class Status:
 
 def edition_status(config: Config, store: Store, day: date | None, now: datetime) -> Status:
     """The edition of `day` (default: the latest recorded), a line for it and one per reader."""
-    record = store.edition(day) if day else next(reversed(store.editions()), None)
+    record = store.edition(day) if day else store.latest_edition()
     if record is None:
         held = day if day in store.held() else None
         return Status([roster.summary(config, store, now)],

@@ -152,6 +152,16 @@ def test_an_edition_goes_pending_then_sent_reader_by_reader_and_keeps_its_number
         assert (record.number, record.message_id, record.copies) == (1, "<e1.r1@x>", 2)
 
 
+def test_the_latest_edition_is_the_latest_date_whatever_order_they_were_recorded_in(tmp_path: Path) -> None:
+    """What `digest status` shows without --date, and where `send` looks for missed days from."""
+    with Store(tmp_path / "d.db") as store:
+        assert store.latest_edition() is None
+        for day in (date(2026, 3, 28), date(2026, 3, 30), date(2026, 3, 29)):  # a missed day caught up on last
+            pending(store, day, f"<{day}@x>", ["s1"])
+        latest = store.latest_edition()
+        assert latest is not None and latest.date == date(2026, 3, 30) == store.editions()[-1].date
+
+
 def test_a_suppression_is_kept_once_and_only_a_stronger_reason_replaces_it(tmp_path: Path) -> None:
     with Store(tmp_path / "d.db") as store:
         assert store.suppress("a@example.com", "unsubscribed", "a link", NOW)

@@ -80,6 +80,12 @@ class Editions(Base):
         return [_edition(row) for row in self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions {where} ORDER BY date", args)]
 
     @reads
+    def latest_edition(self) -> EditionRecord | None:
+        """The edition of the latest date recorded, or None before the first."""
+        row = self.db.execute(f"SELECT {_EDITION_COLUMNS} FROM editions ORDER BY date DESC LIMIT 1").fetchone()
+        return _edition(row) if row else None
+
+    @reads
     def edition_number(self, day: date) -> int:
         """The number `day`'s edition has, or the one it will get: one more than the highest so far."""
         row = self.db.execute("SELECT number FROM editions WHERE date = ?", (day.isoformat(),)).fetchone()
