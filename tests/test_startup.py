@@ -85,3 +85,20 @@ def test_bounce_loads_no_summarizer(sent_project: Path) -> None:
     assert result.returncode == 0 and result.stdout.startswith("readers@example.com: "), result.stderr[-2000:]
     assert "(hard bounce 5.1.1: 550 5.1.1" in result.stdout  # suppressed, or (unsubscribed above) now for the bounce
     assert "digest.bounces.parse" in modules and not heavy(modules), heavy(modules)
+
+
+def test_a_command_sets_the_collector_for_a_process_that_exits() -> None:
+    """digest.cli collects garbage less often while a command runs, and freezes what is left at exit
+    (not before: a process that goes on, as the tests do, keeps collecting), however many commands it runs."""
+    code = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('at exit:', gc.get_freeze_count() > 0))\n"  # runs after digest's own handler
+        "from click.testing import CliRunner\n"
+        "from digest.cli import main\n"
+        "for _ in range(3):\n"
+        "    assert CliRunner().invoke(main, ['summarize', '-n', '1'], input='One short sentence.').exit_code == 0\n"
+        "print('before exit:', gc.get_freeze_count() > 0, gc.get_threshold()[0])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["before exit: False 50000", "at exit: True"]
