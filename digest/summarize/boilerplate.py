@@ -1,13 +1,13 @@
-"""A source's boilerplate: the paragraphs its items of the day share word for word.
+"""A source's boilerplate: the paragraphs its stories in one edition share word for word.
 
 Release notes end each release with the same upgrade advice, a live feed closes each entry with the
 same "Follow our live coverage", a newsroom repeats one background paragraph under every story of a
 series. Such a paragraph is the source's template, not the news of any one item, yet it is central
-to each item (it shares the item's words), so a summarizer would pick it. A paragraph found in
-SHARED_BY or more of one source's texts is left out of the texts blurbs are chosen from, as
-boilerplate removers (boilerpipe, trafilatura) drop a site's template across its pages. A text that
-would be left with nothing keeps its paragraphs. Paragraphs are compared whole, so the cost grows
-with the day's text, not with its square.
+to each item (it shares the item's words), so a summarizer would pick it, and the email would show
+it under each of them. A paragraph found in SHARED_BY or more of one source's stories in the
+edition is left out of the texts their blurbs are chosen from, as boilerplate removers (boilerpipe,
+trafilatura) drop a site's template across its pages. A text that would be left with nothing keeps
+its paragraphs. Paragraphs are compared whole, so the cost grows with the text, not its square.
 """
 from __future__ import annotations
 
