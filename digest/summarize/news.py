@@ -21,9 +21,9 @@ before it to lean on: "They may not be aliens, but ..." there is a feature's ope
 
 The weights are few, round and hand-set, checked on two sets that pull apart
 (bench/summary_quality.py): newsroom highlights, which reward the lead, and BBC extracts, which
-reward centrality. Raising the lead moves one along a line (each point gained on the highlights
-costs about 3 points of precision on BBC); the lead-biased PageRank, the headline and dropping
-run-in captions moved the line itself. They were set on the even-numbered half of news-dev and
+reward centrality. Raising the lead moves one along a line (from 2.5 to 5 it gains 0.36 ROUGE-1
+points on the highlights and loses 7 points of precision on BBC); the lead-biased PageRank, the
+headline and dropping run-in captions moved the line itself. They were set on the even-numbered half of news-dev and
 then read on the odd half, which was not looked at while setting them (the bench prints both): the
 lead at 2.5 is the smallest round weight at which the summary matches the first three sentences
 on both halves, and the headline at 3 buys back the BBC precision that costs (news-dev has no
