@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from digest.summarize.compress import forms
-from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, COORDINATORS, SPEECH_VERBS, alternation, word_pattern, words_for
+from digest.text.wordlists import BARE_CLAUSE_OPENERS, CLAUSE_OPENERS, COORDINATORS, SPEECH_VERBS, table_pattern, word_pattern
 
 __all__ = ["fit_words"]
 
@@ -72,33 +72,27 @@ def _compressed(sentence: str, room: int, lang: str) -> tuple[str | None, str]:
 @word_pattern
 def _clause_opening(lang: str) -> re.Pattern[str] | None:
     """A comma before a word that opens a clause ("which", "while", "after")."""
-    openers = alternation(words_for(CLAUSE_OPENERS, lang))
-    return re.compile(rf",\s+(?={openers}\b)", re.I) if openers else None
+    return table_pattern(CLAUSE_OPENERS, lang, lambda openers: rf",\s+(?={openers}\b)")
 
 
 @word_pattern
 def _coordination(lang: str) -> re.Pattern[str] | None:
     """A comma before "and" after a long part: a clause's end, not a list's."""
-    words = alternation(words_for(COORDINATORS, lang))
-    if words is None:
-        return None
-    return re.compile(rf",\s+(?={words}\s)", re.I)
+    return table_pattern(COORDINATORS, lang, lambda words: rf",\s+(?={words}\s)")
 
 
 @word_pattern
 def _bare_clause_opening(lang: str) -> re.Pattern[str] | None:
     """A space before a word that opens an adverbial clause without a comma ("after", "while")."""
-    openers = alternation(words_for(BARE_CLAUSE_OPENERS, lang))
-    return re.compile(rf"\s(?={openers}\b)", re.I) if openers else None
+    return table_pattern(BARE_CLAUSE_OPENERS, lang, lambda openers: rf"\s(?={openers}\b)")
 
 
 @word_pattern
 def _reported_tail(lang: str) -> re.Pattern[str] | None:
     """The comma before a closing attribution of a reported fact: ", the headquarters reported."."""
-    verbs = alternation(words_for(SPEECH_VERBS, lang))
-    if verbs is None:
-        return None
-    return re.compile(rf",\s+(?=[^,;\"“”«»]{{1,100}}\b{verbs}\b[^,;\"“”«»]{{0,60}}[.!?…]\s*$)", re.I)
+    return table_pattern(
+        SPEECH_VERBS, lang, lambda verbs: rf",\s+(?=[^,;\"“”«»]{{1,100}}\b{verbs}\b[^,;\"“”«»]{{0,60}}[.!?…]\s*$)"
+    )
 
 
 def _after_a_long_part(text: str, at: int) -> bool:

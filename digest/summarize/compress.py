@@ -23,6 +23,7 @@ from digest.text.wordlists import (
     SPEECH_VERBS,
     TAIL_STOPPERS,
     alternation,
+    table_pattern,
     word_pattern,
     words_for,
 )
@@ -45,10 +46,7 @@ _QUOTE_TWO = re.compile(
 @word_pattern
 def _aside(lang: str) -> re.Pattern[str] | None:
     """", including those who ...," up to the next comma or the sentence's end."""
-    openers = alternation(words_for(ASIDE_OPENERS, lang))
-    if openers is None:
-        return None
-    return re.compile(rf",\s+{openers}\b[{_NOT_INSIDE}]{{1,160}}?(?=\s*[,;]|{_END})", re.I)
+    return table_pattern(ASIDE_OPENERS, lang, lambda openers: rf",\s+{openers}\b[{_NOT_INSIDE}]{{1,160}}?(?=\s*[,;]|{_END})")
 
 
 @word_pattern
@@ -66,17 +64,16 @@ def _attribution_tail(lang: str) -> re.Pattern[str] | None:
 @word_pattern
 def _appositive(lang: str) -> re.Pattern[str] | None:
     """A person's name (two capitalised words or more), then who the person is between commas."""
-    openers = alternation(words_for(APPOSITIVE_OPENERS, lang))
-    if openers is None:
-        return None
     name = rf"(?-i:[{UPPER}][\w'’.-]*(?:\s[{UPPER}][\w'’.-]*){{1,3}})"  # bounded: a run of capitals is tried in linear time
-    return re.compile(rf"\b({name}),\s+({openers}\b[{_NOT_INSIDE}]{{0,100}}?),(?=\s)(?=([^,;:.!?]{{0,60}}))", re.I)
+    return table_pattern(
+        APPOSITIVE_OPENERS, lang,
+        lambda openers: rf"\b({name}),\s+({openers}\b[{_NOT_INSIDE}]{{0,100}}?),(?=\s)(?=([^,;:.!?]{{0,60}}))",
+    )
 
 
 @word_pattern
 def _speech(lang: str) -> re.Pattern[str] | None:
-    verbs = alternation(words_for(SPEECH_VERBS, lang))
-    return re.compile(rf"\b{verbs}\b", re.I) if verbs else None
+    return table_pattern(SPEECH_VERBS, lang, lambda verbs: rf"\b{verbs}\b")
 
 
 def _drop_appositives(sentence: str, lang: str) -> str:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from digest.text.clean import clean_for_summary, has_credit, is_furniture
 from digest.text.sentences import language_name, split_sentences
-from digest.text.wordlists import PRONOUN_ATTRIBUTIONS, alternation, word_pattern, words_for
+from digest.text.wordlists import PRONOUN_ATTRIBUTIONS, alternation, table_pattern, word_pattern, words_for
 
 __all__ = ["Prepared", "leans_on_context", "normalise", "prepare", "word_count"]
 
@@ -136,10 +136,9 @@ def _trailing_attribution(lang: str) -> re.Pattern[str] | None:
     """", he added." or ", she said." ending a sentence, perhaps with a short tail (", he said on
     Monday."; where the verb carries the person, the verb alone: ", añadió."); None for a language
     without the words."""
-    verbs = alternation(words_for(PRONOUN_ATTRIBUTIONS, lang))
-    if verbs is None:
-        return None
-    return re.compile(rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\b[^.!?…\"“”«»]{{0,40}}[.!?…]?[\"”»’]?\s*$", re.I)
+    return table_pattern(
+        PRONOUN_ATTRIBUTIONS, lang, lambda verbs: rf"(?:[,\"”»’]|\s[—–-])\s*{verbs}\b[^.!?…\"“”«»]{{0,40}}[.!?…]?[\"”»’]?\s*$"
+    )
 
 
 ATTRIBUTION_TAIL = 100  # characters at a sentence's end that hold ", he told reporters on Monday."

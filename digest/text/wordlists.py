@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from digest.text.sentences import language_name
 
-__all__ = ["PATTERNS", "alternation", "words_for", "word_pattern"]
+__all__ = ["PATTERNS", "alternation", "table_pattern", "words_for", "word_pattern"]
 
 PatternMaker = Callable[[str], "re.Pattern[str] | None"]
 PATTERNS: dict[str, PatternMaker] = {}
@@ -39,6 +39,13 @@ def alternation(words: Iterable[str]) -> str | None:
     if not unique:
         return None
     return "(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in unique) + ")"
+
+
+def table_pattern(table: Mapping[str, Iterable[str]], lang: str, make: Callable[[str], str]) -> re.Pattern[str] | None:
+    """`make(words)` compiled, case-insensitive, where `words` is the alternation of the language's
+    words in `table`; None for a language without them."""
+    words = alternation(words_for(table, lang))
+    return re.compile(make(words), re.I) if words is not None else None
 
 
 # Prompts that open a line of page furniture: a link to another story, a social account, a sign-up.
