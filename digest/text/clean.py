@@ -140,12 +140,16 @@ _RUN_IN_FURNITURE = re.compile(
     re.I,
 )
 # A photo credit that ends a caption: "... in Kharkiv on Monday. | Getty Images", "... / AFP", "Foto: EFE".
-_AGENCIES_SEEN = ("getty", "afp", "reuters", "ap", "epa", "efe", "shutterstock", "anadolu", "dpa", "sipa", "abaca",
-                  "pa ", "ukrinform", "укрінформ", "tass", "тасс", "ria", "xinhua", "bloomberg", "nurphoto")
-_AGENCY_CREDIT = (
-    r"(?:getty\s+images|afp|reuters|ap(?:\s+photo)?|epa(?:-efe)?|efe|shutterstock|anadolu(?:\s+agency)?|dpa|sipa"
-    r"|abaca(?:press)?|pa\s+(?:images|wire)|ukrinform|укрінформ|tass|тасс|ria\s+novosti|xinhua|bloomberg|nurphoto)"
-)
+# Each agency: what its credit's lower-case text must hold (looked for before the pattern), then how it is written.
+_CREDIT_AGENCIES = {
+    "getty": r"getty\s+images", "afp": "afp", "reuters": "reuters", "ap": r"ap(?:\s+photo)?", "epa": "epa(?:-efe)?",
+    "efe": "efe", "shutterstock": "shutterstock", "anadolu": r"anadolu(?:\s+agency)?", "dpa": "dpa", "sipa": "sipa",
+    "abaca": "abaca(?:press)?", "pa ": r"pa\s+(?:images|wire)", "ukrinform": "ukrinform", "укрінформ": "укрінформ",
+    "tass": "tass", "тасс": "тасс", "ria": r"ria\s+novosti", "xinhua": "xinhua", "bloomberg": "bloomberg",
+    "nurphoto": "nurphoto",
+}
+_AGENCIES_SEEN = tuple(_CREDIT_AGENCIES)
+_AGENCY_CREDIT = "(?:" + "|".join(_CREDIT_AGENCIES.values()) + ")"
 _TRAILING_CREDIT = re.compile(
     rf"(?:\s*[|/©]\s*|\s+(?:photo|foto|image|imagen|bild|crédit(?:\s+photo)?|credit|фото)\s*:\s*){_AGENCY_CREDIT}"
     r"(?:\s*(?:/|via|,)\s*[\w .’'-]{1,60}?)?\W{0,3}$",
