@@ -83,6 +83,28 @@ def build_rows(tmp_path: Path, rows: list[dict], day: str, *, source: str = "cms
     return result.stdout.decode(), result.stderr.decode()
 
 
+def newsroom_config(root: Path, *, edition: str, settings: str = "") -> Path:
+    """A Kyiv newsletter that is sent: root/config.yaml of "Portside Morning" with a from, a reader and an
+    unsubscribe link, its one source root/items.jsonl, the day cut at midnight, a store and an outbox.
+    `edition` is one more line of the edition section, `settings` adds YAML lines. Returns root."""
+    (root / "config.yaml").write_text(f"""
+newsletter:
+  title: Portside Morning
+  timezone: Europe/Kyiv
+  from: "Portside Morning <morning@example.com>"
+  to: ["reader@example.com"]
+  unsubscribe_url: "https://example.com/unsubscribe"
+sources:
+  - {{name: newsroom, kind: jsonl, path: items.jsonl}}
+edition:
+  cutoff: "24:00"
+  {edition}
+store: {{path: state/digest.db}}
+delivery: {{method: outbox, outbox: outbox}}
+{settings}""")
+    return root
+
+
 def run_digest(
     *args: str, cwd: Path | None = None, input: bytes | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

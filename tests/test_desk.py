@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from conftest import run_digest
+from conftest import newsroom_config, run_digest
 
 DAY = date(2026, 5, 14)
 
@@ -38,22 +38,7 @@ def newsroom(tmp_path: Path) -> Path:
                          "published": f"{DAY}T{hour:02d}:00:00"}) for item_id, title, body, hour, kind in ITEMS]
     (tmp_path / "items.jsonl").write_text("\n".join(lines) + "\n")
     (tmp_path / "editions").mkdir()
-    (tmp_path / "config.yaml").write_text("""
-newsletter:
-  title: Portside Morning
-  timezone: Europe/Kyiv
-  from: "Portside Morning <morning@example.com>"
-  to: ["reader@example.com"]
-  unsubscribe_url: "https://example.com/unsubscribe"
-sources:
-  - {name: newsroom, kind: jsonl, path: items.jsonl}
-edition:
-  cutoff: "24:00"
-  desk: editions/
-store: {path: state/digest.db}
-delivery: {method: outbox, outbox: outbox}
-""")
-    return tmp_path
+    return newsroom_config(tmp_path, edition="desk: editions/")
 
 
 def ledger(root: Path, text: str, day: date = DAY) -> Path:

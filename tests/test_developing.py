@@ -14,7 +14,7 @@ from html import unescape
 from pathlib import Path
 
 import feedparser
-from conftest import run_digest
+from conftest import newsroom_config, run_digest
 
 from digest.developing import MIN_NEW_WORDS
 
@@ -49,23 +49,7 @@ def write_day(root: Path, *lines: str) -> None:
 
 
 def newsroom(root: Path) -> Path:
-    (root / "config.yaml").write_text(f"""
-newsletter:
-  title: Portside Morning
-  timezone: Europe/Kyiv
-  from: "Portside Morning <morning@example.com>"
-  to: ["reader@example.com"]
-  unsubscribe_url: "https://example.com/unsubscribe"
-sources:
-  - {{name: newsroom, kind: jsonl, path: items.jsonl}}
-edition:
-  cutoff: "24:00"
-  key_developments: 3
-store: {{path: state/digest.db}}
-delivery: {{method: outbox, outbox: outbox}}
-archive: {{dir: public, base_url: "{BASE.rstrip('/')}"}}
-""")
-    return root
+    return newsroom_config(root, edition="key_developments: 3", settings=f'archive: {{dir: public, base_url: "{BASE.rstrip("/")}"}}\n')
 
 
 def send(root: Path, day: date) -> tuple[str, str]:

@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from mailserver import MailServer
-from test_providers import Call, api, api_project, json_answer  # noqa: F401 - api: the loopback API fixture
+from test_providers import Call, api, api_project, json_answer, ses_credentials  # noqa: F401 - api: the loopback API fixture
 from test_readers import SECRET, smtp_readers
 from test_send import DAY1, Project, command_project
 
@@ -115,11 +115,7 @@ def _folder(path: Path) -> Path:
 
 def test_ses_raw_messages_are_signed(tmp_path: Path, api,  # noqa: F811
                                       monkeypatch: pytest.MonkeyPatch, key: rsa.RSAPrivateKey) -> None:
-    pytest.importorskip("boto3", reason="boto3 is the optional SES extra; the test extra installs it")
-    for name, value in (("AWS_ACCESS_KEY_ID", "AKIDTEST"), ("AWS_SECRET_ACCESS_KEY", "secret"), ("AWS_REGION", "eu-west-1")):
-        monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(name, raising=False)
+    ses_credentials(monkeypatch)
     raws: list[bytes] = []
 
     def answer(call: Call):

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from mailserver import free_port
-from test_providers import Answer, Api, Call, api_project, json_answer, outcomes
+from test_providers import Answer, Api, Call, api_project, json_answer, outcomes, ses_credentials
 from test_readers import READERS, unsubscribe_secret  # noqa: F401 (autouse: the secret is set)
 from test_send import DAY1, DAY2
 
@@ -195,12 +195,7 @@ def test_batches_are_split_by_bytes_as_well_as_by_count(tmp_path: Path, api, key
 
 
 def test_ses_a_5xx_once_the_message_went_is_uncertain(tmp_path: Path, api, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("boto3", reason="boto3 is the optional SES extra; the test extra installs it")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(name, raising=False)
+    ses_credentials(monkeypatch)
     copies: Counter[str] = Counter()
 
     def answer(call: Call) -> Answer:

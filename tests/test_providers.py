@@ -34,8 +34,36 @@ class Call:
 Answer = tuple[int, dict[str, str], bytes]
 
 
+class Loopback:
+    """An HTTP server on 127.0.0.1 serving from its own thread; the fakes of the services build on it."""
+
+    server: ThreadingHTTPServer
+
+    def serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def ses_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip without boto3, else give it test credentials and nothing from this machine's AWS setup."""
+    pytest.importorskip("boto3", reason="boto3 is the optional SES extra; the test extra installs it")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @dataclass
-class Api:
+class Api(Loopback):
     """A loopback HTTP server: `answer(call)` decides each reply; every call is kept."""
 
     answer: Callable[[Call], Answer]
@@ -60,17 +88,8 @@ class Api:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(Handler)
         return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -191,12 +210,7 @@ def test_a_missing_key_leaves_every_reader_pending_and_a_503_after_the_batch_wen
 
 
 def test_ses_raw_messages_through_boto3_with_throttling_and_a_rejection(tmp_path: Path, api, monkeypatch) -> None:
-    pytest.importorskip("boto3", reason="boto3 is the optional SES extra; the test extra installs it")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(name, raising=False)
+    ses_credentials(monkeypatch)
     received: list[email.message.EmailMessage] = []
     verified = threading.Event()  # the sender's address verified at SES, between the runs
 

@@ -254,3 +254,17 @@ def test_serve_refuses_to_start_without_base_url_or_a_webhook_secret(tmp_path: P
 def test_base_url_makes_the_unsubscribe_url(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path, 8025, 25))
     assert config.newsletter.unsubscribe_url == "http://127.0.0.1:8025/unsubscribe/{{subscriber}}"
+
+
+def test_a_confirmation_comes_from_the_newsletter_as_its_editions_do(tmp_path: Path) -> None:
+    """A bare `newsletter.from` is shown under the newsletter's title, in the confirmation as in every edition."""
+    from datetime import UTC, datetime
+
+    from digest.config import sender
+    from digest.serve.mail import confirmation_letter
+
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text('newsletter: {title: Harbour Daily, from: "daily@harbour.example"}\n', encoding="utf-8")
+    config = load_config(config_file)
+    letter = confirmation_letter(config, "reader@example.org", "https://harbour.example/confirm/x", datetime(2026, 12, 7, tzinfo=UTC))
+    assert letter.from_ == sender(config) == "Harbour Daily <daily@harbour.example>"

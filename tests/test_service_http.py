@@ -7,11 +7,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from test_providers import api_project, outcomes
+from test_providers import Loopback, api_project, outcomes
 from test_readers import READERS, unsubscribe_secret  # noqa: F401 (autouse: the secret is set)
 from test_send import DAY1
 
@@ -22,7 +22,7 @@ Respond = Callable[[BaseHTTPRequestHandler], None]
 
 
 @dataclass
-class Server:
+class Server(Loopback):
     """A loopback server whose `respond` writes each whole answer itself; every request's headers are kept."""
 
     respond: Respond
@@ -47,18 +47,8 @@ class Server:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(Handler)  # ThreadingHTTPServer's threads are daemons: a slow answer never holds up stop()
         return self
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

@@ -29,15 +29,20 @@ def sample_html(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return result.stdout
 
 
-@pytest.mark.parametrize("reader", sorted(READERS))
-def test_a_text_mode_reader_sees_a_clean_top_and_a_separate_badge(sample_html: bytes, reader: str, tmp_path: Path) -> None:
+def show(html: bytes, reader: str, tmp_path: Path) -> tuple[str, list[str]]:
+    """The HTML as `reader` dumps it: the whole text, and its non-blank lines stripped."""
     if shutil.which(reader) is None:
         pytest.skip(f"{reader} is not installed (CI installs Debian's package in .ci/run; here: apt-get install {reader})")
-    (tmp_path / "email.html").write_bytes(sample_html)
+    (tmp_path / "email.html").write_bytes(html)
     argv = READERS[reader] + ([] if reader == "lynx" else [str(tmp_path / "email.html")])
-    shown = subprocess.run(argv, input=sample_html if reader == "lynx" else None, capture_output=True, timeout=60,
+    shown = subprocess.run(argv, input=html if reader == "lynx" else None, capture_output=True, timeout=60,
                            env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "dumb"}, check=True).stdout.decode("utf-8")
-    lines = [line.strip() for line in shown.splitlines() if line.strip()]
+    return shown, [line.strip() for line in shown.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_text_mode_reader_sees_a_clean_top_and_a_separate_badge(sample_html: bytes, reader: str, tmp_path: Path) -> None:
+    shown, lines = show(sample_html, reader, tmp_path)
     # no line of invisible padding characters, and the preview line, if shown, is plain headlines
     assert not any(char in shown for char in PADDING), [line for line in lines if any(c in line for c in PADDING)]
     assert all(line.strip(PADDING + "\u00a0 ") for line in lines)
@@ -48,13 +53,7 @@ def test_a_text_mode_reader_sees_a_clean_top_and_a_separate_badge(sample_html: b
 
 @pytest.mark.parametrize("reader", sorted(READERS))
 def test_key_developments_read_as_a_list_before_the_stories(sample_html: bytes, reader: str, tmp_path: Path) -> None:
-    if shutil.which(reader) is None:
-        pytest.skip(f"{reader} is not installed (CI installs Debian's package in .ci/run; here: apt-get install {reader})")
-    (tmp_path / "email.html").write_bytes(sample_html)
-    argv = READERS[reader] + ([] if reader == "lynx" else [str(tmp_path / "email.html")])
-    shown = subprocess.run(argv, input=sample_html if reader == "lynx" else None, capture_output=True, timeout=60,
-                           env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TERM": "dumb"}, check=True).stdout.decode("utf-8")
-    lines = [line.strip() for line in shown.splitlines() if line.strip()]
+    _, lines = show(sample_html, reader, tmp_path)
     heading = next(number for number, line in enumerate(lines) if line.upper() == "KEY DEVELOPMENTS ON 14 MAY")
     top = next(number for number, line in enumerate(lines) if line.upper() == "TOP STORY")
     assert heading < top

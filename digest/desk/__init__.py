@@ -19,10 +19,12 @@ __all__ = ["Ledger", "LedgerError", "ledger_for", "ledger_path", "read_ledger", 
 def ledger_for(config: Config, store: Store | None, day: date, problems: list[Problem]) -> Ledger | None:
     """The ledger the edition of `day` is built with: the one kept with it once it is recorded (so a
     rebuild of a sent edition gives the same bytes, and editing the file afterwards changes nothing
-    sent), else its file. A file changed since is named in `problems`. None: no ledger."""
+    sent), else its file. A file changed since is named in `problems`. None: no ledger.
+    (A ledger is kept only once its edition is recorded, and editions are never deleted, so a kept
+    ledger says the edition is recorded: no need to read the edition, its message and all, to know.)"""
     if config.edition.desk is None:
         return None
-    kept = store.kept_ledger(day) if store is not None and store.edition(day) is not None else None
+    kept = store.kept_ledger(day) if store is not None else None
     if kept is None:
         return read_ledger(config, day)
     name, text = kept

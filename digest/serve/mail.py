@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.utils import format_datetime, parseaddr
 
-from digest.config import Config
+from digest.config import Config, sender
 from digest.delivery import Outgoing, transport
 from digest.i18n import language
 from digest.logs import log
@@ -24,16 +24,17 @@ QUEUE_LIMIT = 200  # confirmation emails waiting at once; past it new ones are d
 
 
 def confirmation_letter(config: Config, address: str, url: str, now: datetime) -> Letter:
-    """The message: subject, a text and an HTML part, each with the one link; no unsubscribe (nobody is subscribed yet)."""
+    """The message: subject, a text and an HTML part, each with the one link; no unsubscribe (nobody is
+    subscribed yet). From as the editions have it (`config.sender`), so a bare `from` shows the title."""
     title = config.newsletter.title
     values = {"title": title, "url": url, "days": f"{config.serve.confirm_days:g}"}
-    sender = parseaddr(config.newsletter.from_)[1] or "digest@localhost"
+    address_from = parseaddr(config.newsletter.from_)[1] or "digest@localhost"
     tag = hashlib.sha256(url.encode("utf-8")).hexdigest()[:20]
     return Letter(
         subject=language(config.newsletter.lang).gettext("Confirm your subscription to %(title)s") % {"title": title},
-        preheader="", from_=config.newsletter.from_, to=[address],
+        preheader="", from_=sender(config), to=[address],
         html=render_template(config, "confirm_email.html.j2", **values), text=render_template(config, "confirm_email.txt.j2", **values),
-        message_id=f"<confirm.{tag}@{sender.rpartition('@')[2] or 'localhost'}>", date=format_datetime(now),
+        message_id=f"<confirm.{tag}@{address_from.rpartition('@')[2] or 'localhost'}>", date=format_datetime(now),
         list_id=list_id(config), unsubscribe=[], one_click=False,
     )
 

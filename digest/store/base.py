@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -22,6 +22,7 @@ from digest.store.schema import MIGRATIONS, Rebuild
 
 _CREATE = re.compile(r"CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX)\s+(\w+)", re.IGNORECASE)
 _ADD_COLUMN = re.compile(r"ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)", re.IGNORECASE)
+_CHUNK = 500  # ids per query, well under SQLite's limit on parameters
 
 
 class StoreError(DigestError):
@@ -94,6 +95,13 @@ class Base:
                 return
             last = rows[-1][0]
             yield from (row[1:] for row in rows)
+
+    def _rows_in(self, query: str, ids: Sequence[str], *args: object) -> Iterator[tuple]:
+        """The rows `query` gives for every id of `ids`: its `IN ({marks})` is filled with _CHUNK ids at a
+        time (`args` are the parameters before them), so a day's thousands of ids stay under SQLite's limit."""
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            yield from self.db.execute(query.format(marks=",".join("?" * len(chunk))), (*args, *chunk))
 
     def close(self) -> None:
         self.db.close()

@@ -25,14 +25,8 @@ class Cache(Base):
     @reads
     def summaries(self, keys: Iterable[str]) -> dict[str, list[str]]:
         """The cached summaries among `keys`."""
-        keys = list(keys)
-        found: dict[str, list[str]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, sentences in self.db.execute(f"SELECT key, sentences FROM summaries WHERE key IN ({marks})", chunk):
-                found[key] = json.loads(sentences)
-        return found
+        rows = self._rows_in("SELECT key, sentences FROM summaries WHERE key IN ({marks})", list(keys))
+        return {key: json.loads(sentences) for key, sentences in rows}
 
     def put_summaries(self, summaries: dict[str, list[str]]) -> None:
         with self.transaction() as db:

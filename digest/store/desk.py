@@ -45,13 +45,8 @@ class Desk(Base):
     @reads
     def undated_editions(self, item_ids: Iterable[str]) -> dict[str, date]:
         """The edition each of these undated items was given, for those given one."""
-        ids = list(item_ids)
-        found: dict[str, date] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            rows = self.db.execute(f"SELECT item, edition FROM undated_items WHERE item IN ({','.join('?' * len(chunk))})", chunk)
-            found.update((item, date.fromisoformat(day)) for item, day in rows)
-        return found
+        rows = self._rows_in("SELECT item, edition FROM undated_items WHERE item IN ({marks})", list(item_ids))
+        return {item: date.fromisoformat(day) for item, day in rows}
 
     def give_undated(self, item_ids: Iterable[str], day: date, now: datetime) -> None:
         """Put these undated items in the edition of `day`, once: an item given an edition keeps it."""

@@ -14,8 +14,6 @@ from datetime import date, datetime
 from digest.model import Correction
 from digest.store.base import Base, reads
 
-_CHUNK = 500  # ids per query, well under SQLite's limit on parameters
-
 
 @dataclass(frozen=True)
 class SentText:
@@ -46,15 +44,9 @@ class SentTexts(Base):
     @reads
     def last_sent(self, item_ids: Iterable[str], before: date) -> dict[str, SentText]:
         """Each of these items as the last edition before `before` that sent it; items never sent are absent."""
-        ids = sorted(set(item_ids))
-        found: dict[str, SentText] = {}
-        for start in range(0, len(ids), _CHUNK):
-            chunk = ids[start:start + _CHUNK]
-            rows = self.db.execute(
-                f"SELECT item, edition, title, sentences FROM sent_texts WHERE edition < ? AND item IN ({','.join('?' * len(chunk))})"
-                " ORDER BY edition", (before.isoformat(), *chunk))
-            found.update((item, SentText(date.fromisoformat(day), title, tuple(json.loads(sentences)))) for item, day, title, sentences in rows)
-        return found
+        rows = self._rows_in("SELECT item, edition, title, sentences FROM sent_texts WHERE edition < ? AND item IN ({marks})"
+                             " ORDER BY edition", sorted(set(item_ids)), before.isoformat())
+        return {item: SentText(date.fromisoformat(day), title, tuple(json.loads(sentences))) for item, day, title, sentences in rows}
 
     def keep_corrections(self, day: date, corrections: Iterable[Correction]) -> None:
         """Keep the corrections the edition of `day` carries; a --force copy replaces its own."""
